@@ -1,0 +1,173 @@
+"""What every adapter is: a format name, a sniffer, and a reader that yields Arrow batches.
+
+An adapter never raises for one bad record: it yields a ``Rejection`` (kept verbatim in
+quarantine) and goes on. It raises ``InputError``/``FormatError`` only when the file as a whole
+cannot be read (empty, wrong format, missing columns, corrupt archive).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import pyarrow as pa
+
+from hybridwatch.model.domains import DOMAINS
+from hybridwatch.model.schema import (
+    ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, TLP_LEVELS, record_id_hash,
+)
+
+RecordKind = Literal["events", "articles"]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One record an adapter could not turn into an event, kept verbatim with its reason."""
+
+    reason: str
+    raw: str
+    line: int | None = None          # 1-based line where the record starts, for text formats
+    record: str | None = None        # record locator where lines mean nothing ("object 12 (campaign--…)")
+    field: str | None = None         # the field at fault, if one is
+
+    def locator(self) -> str:
+        if self.line is not None:
+            return f"line {self.line}"
+        return f"record {self.record}" if self.record else "record"
+
+    def message(self, path: str) -> str:
+        what = f"{self.field}: {self.reason}" if self.field else self.reason
+        return f"{path} {self.locator()}: {what}"
+
+
+@dataclass
+class Batch:
+    """A slice of one file's records: accepted rows as Arrow, rejected ones as ``Rejection``s."""
+
+    kind: RecordKind
+    table: pa.Table
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.table.num_rows + len(self.rejections)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Per-ingest settings an adapter may use."""
+
+    mapping_path: Path | None = None      # TOML mapping for the ``mapped`` adapter
+    batch_rows: int = 200_000             # rows per yielded batch for columnar adapters
+    max_record_bytes: int = 1 << 20       # longer records are rejected ("oversized line")
+    memory_limit: str = "1GB"             # DuckDB memory cap for SQL-based adapters
+
+
+class RecordError(ValueError):
+    """Raised inside an adapter for one bad record; the adapter turns it into a ``Rejection``."""
+
+    def __init__(self, field_name: str | None, reason: str) -> None:
+        self.field = field_name
+        self.reason = reason
+        super().__init__(f"{field_name}: {reason}" if field_name else reason)
+
+
+class Adapter(ABC):
+    """A reader for one input format. Subclasses set ``name`` and implement ``sniff`` and ``read``."""
+
+    name: ClassVar[str]                       # the ``--format`` value
+    description: ClassVar[str]                # one line for ``hybridwatch formats`` and the docs
+    kind: ClassVar[RecordKind] = "events"     # which table the rows go to
+
+    @abstractmethod
+    def sniff(self, path: Path, head: bytes) -> int:
+        """How sure (0–100) this adapter is that ``head`` (the file's first 64 KiB,
+        decompressed) is its format. 0 means no."""
+
+    @abstractmethod
+    def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
+        """Yield batches of accepted rows and rejections, in file order."""
+
+
+class RowBuilder:
+    """Collects rows as dicts, checks them against the model, and emits Arrow tables.
+
+    Row-wise adapters (STIX, MISP, CSV formats) use it; ``append`` raises ``RecordError`` for a
+    row that breaks the model, so the adapter can reject that one record and go on.
+    """
+
+    def __init__(self, kind: RecordKind, source: str) -> None:
+        self.kind = kind
+        self.source = source
+        self.schema = EVENT_SCHEMA if kind == "events" else ARTICLE_SCHEMA
+        self._id_column = "event_id" if kind == "events" else "article_id"
+        self._columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
+
+    def __len__(self) -> int:
+        return len(self._columns[self._id_column])
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Check ``row`` (keys are schema column names; missing keys are null) and keep it."""
+        unknown = set(row) - set(self.schema.names)
+        if unknown:
+            raise ValueError(f"not columns of the {self.kind} schema: {sorted(unknown)}")
+        checked = dict(row)
+        record_id = checked.get("source_record_id")
+        if record_id is None or str(record_id).strip() == "":
+            raise RecordError("source_record_id", "missing record id")
+        checked["source_record_id"] = str(record_id)
+        checked["source"] = self.source
+        checked[self._id_column] = record_id_hash(self.source, checked["source_record_id"])
+        if self.kind == "events":
+            _check_event(checked)
+        else:
+            _check_article(checked)
+        extra = checked.get("extra")
+        if extra is not None and not isinstance(extra, str):
+            checked["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) \
+                if extra else None
+        for name, values in self._columns.items():
+            values.append(checked.get(name))
+
+    def flush(self) -> pa.Table:
+        """Return the rows collected so far as a table and start afresh."""
+        table = pa.table(self._columns, schema=self.schema)
+        self._columns = {name: [] for name in self.schema.names}
+        return table
+
+
+def _check_event(row: dict[str, Any]) -> None:
+    if not isinstance(row.get("occurred_at"), datetime):
+        raise RecordError("occurred_at", "missing date")
+    if row.get("occurred_precision") not in PRECISIONS:
+        raise RecordError("occurred_precision", f"not one of {PRECISIONS}")
+    ended = row.get("ended_at")
+    if ended is not None and ended < row["occurred_at"]:
+        raise RecordError("ended_at", f"ends ({ended:%Y-%m-%d}) before it starts "
+                                      f"({row['occurred_at']:%Y-%m-%d})")
+    if row.get("domain") not in DOMAINS:
+        raise RecordError("domain", f"not a hybrid-threat domain ({row.get('domain')!r})")
+    kind = row.get("intensity_kind")
+    if kind is not None and kind not in INTENSITY_KINDS:
+        raise RecordError("intensity_kind", f"not one of {INTENSITY_KINDS}")
+    if row.get("tlp") is not None and row["tlp"] not in TLP_LEVELS:
+        raise RecordError("tlp", f"not a TLP 2.0 level ({row['tlp']!r})")
+    for name in ("lat", "lon"):
+        value = row.get(name)
+        limit = 90 if name == "lat" else 180
+        if value is not None and not -limit <= value <= limit:
+            raise RecordError(name, f"out of range ({value})")
+
+
+def _check_article(row: dict[str, Any]) -> None:
+    if not isinstance(row.get("published_at"), datetime):
+        raise RecordError("published_at", "missing date")
+    if not row.get("outlet"):
+        raise RecordError("outlet", "missing outlet")
+    if not (row.get("title") or row.get("text")):
+        raise RecordError("title", "article has neither title nor text")

@@ -1,0 +1,168 @@
+"""Reading files the way every adapter needs: through .zip/.gz, record by record, keeping raw text.
+
+``iter_csv_records`` is the one CSV reader of the row-wise adapters: it reports the line each
+record starts on, keeps the record's raw text for quarantine, and turns bad encoding, oversized
+records and ragged rows into per-record problems instead of crashing the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sys
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from hybridwatch.errors import FormatError, InputError
+
+HEAD_BYTES = 64 * 1024
+csv.field_size_limit(sys.maxsize)  # we check record size ourselves, with a clear message
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    """Open ``path`` for binary reading, decompressing .zip (one member) and .gz transparently."""
+    try:
+        if zipfile.is_zipfile(path):
+            archive = zipfile.ZipFile(path)
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if not members:
+                raise InputError(path, "zip archive is empty")
+            if len(members) > 1:
+                raise InputError(path, f"zip archive holds {len(members)} files; "
+                                       "hybridwatch reads archives of one file (unzip it first)")
+            return archive.open(members[0])
+        with open(path, "rb") as probe:
+            magic = probe.read(4)
+        if magic[:2] == b"\x1f\x8b":
+            return gzip.open(path, "rb")
+        if magic == b"PK\x03\x04":
+            raise InputError(path, "truncated or corrupt zip archive (no central directory)")
+        return open(path, "rb")
+    except zipfile.BadZipFile as exc:
+        raise InputError(path, f"corrupt zip archive ({exc})") from exc
+    except FileNotFoundError as exc:
+        raise InputError(path, "no such file") from exc
+    except IsADirectoryError as exc:
+        raise InputError(path, "is a directory, not a file") from exc
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of the (decompressed) file; raises ``InputError`` if it is empty."""
+    try:
+        with open_bytes(path) as stream:
+            head = stream.read(size)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise InputError(path, f"cannot read file ({exc})") from exc
+    if not head.strip():
+        raise InputError(path, "file is empty")
+    return head
+
+
+def decode_head(head: bytes) -> str:
+    """``head`` as text for sniffing: UTF-8 without BOM, undecodable bytes replaced."""
+    return head.decode("utf-8-sig", errors="replace")
+
+
+@dataclass(frozen=True)
+class CsvRecord:
+    """One CSV record: its starting line, its fields (None if the record is unusable), its raw text,
+    and the problem that makes it unusable."""
+
+    line: int
+    fields: list[str] | None
+    raw: str
+    problem: str | None = None
+
+
+class _LineTap:
+    """Feeds lines to ``csv.reader`` while remembering them, so each record's raw text is known."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._stream)
+        self.taken.append(line)
+        return line
+
+
+def iter_csv_records(path: Path, *, delimiter: str = ",",
+                     max_record_bytes: int = 1 << 20) -> Iterator[CsvRecord]:
+    """Yield every record of a delimited text file (header included, as line 1).
+
+    Bytes that are not UTF-8 are kept (as surrogate escapes) so the raw text survives, and the
+    record gets the problem "not UTF-8"; records longer than ``max_record_bytes`` get "oversized".
+    """
+    with open_bytes(path) as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape",
+                                newline="")
+        tap = _LineTap(text)
+        reader = csv.reader(tap, delimiter=delimiter)
+        line = 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raw = "".join(tap.taken)
+                tap.taken.clear()
+                yield CsvRecord(line, None, _printable(raw), f"malformed CSV ({exc})")
+                line = reader.line_num + 1
+                continue
+            except (EOFError, zipfile.BadZipFile, OSError) as exc:
+                raise InputError(path, f"file is truncated or corrupt after line {line} ({exc})")
+            raw = "".join(tap.taken)
+            tap.taken.clear()
+            start, line = line, reader.line_num + 1
+            if not fields and not raw.strip():
+                continue
+            problem = None
+            if len(raw.encode("utf-8", errors="surrogateescape")) > max_record_bytes:
+                problem = f"oversized record ({len(raw):,} characters > {max_record_bytes:,} bytes)"
+            elif _has_surrogates(raw):
+                problem = f"not UTF-8 text (byte {_first_bad_byte(raw)}); re-save the file as UTF-8"
+            yield CsvRecord(start, None if problem else fields, _printable(raw), problem)
+
+
+def read_csv_header(records: Iterator[CsvRecord], path: Path,
+                    required: Sequence[str] = ()) -> list[str]:
+    """Take the header from ``records`` and check it names every ``required`` column."""
+    first = next(records, None)
+    if first is None:
+        raise InputError(path, "file is empty")
+    if first.fields is None:
+        raise InputError(path, first.problem or "unreadable header", locator="line 1")
+    header = [name.strip() for name in first.fields]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise FormatError(path, f"missing column(s) {', '.join(missing)} "
+                                f"(header has: {', '.join(header[:12])}"
+                                f"{' …' if len(header) > 12 else ''})", locator="line 1")
+    return header
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _first_bad_byte(text: str) -> str:
+    for ch in text:
+        if "\udc80" <= ch <= "\udcff":
+            return f"0x{ord(ch) - 0xDC00:02x}"
+    return "?"
+
+
+def _printable(raw: str) -> str:
+    """Raw record text safe to store: undecodable bytes become ``\\xNN`` escapes."""
+    if _has_surrogates(raw):
+        return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+    return raw

@@ -1,0 +1,63 @@
+"""Parsing the date and time spellings sources use into naive UTC datetimes with a precision."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+_FORMATS = (  # (strptime format, precision), tried in order
+    ("%Y-%m-%dT%H:%M:%S.%f%z", "second"), ("%Y-%m-%dT%H:%M:%S%z", "second"),
+    ("%Y-%m-%dT%H:%M:%S.%f", "second"), ("%Y-%m-%dT%H:%M:%S", "second"),
+    ("%Y-%m-%d %H:%M:%S.%f", "second"), ("%Y-%m-%d %H:%M:%S", "second"),
+    ("%Y-%m-%d %H:%M:%S%z", "second"), ("%Y-%m-%dT%H:%M%z", "minute"),
+    ("%Y-%m-%dT%H:%M", "minute"), ("%Y-%m-%d %H:%M", "minute"), ("%Y-%m-%d", "day"),
+    ("%Y/%m/%d", "day"), ("%d %B %Y", "day"),
+    ("%d %b %Y", "day"), ("%B %d, %Y", "day"), ("%b %d, %Y", "day"), ("%Y-%m", "month"),
+)
+#: All-digit spellings, told apart by length: strptime alone would read epoch seconds as a date.
+_DIGITS = {4: ("%Y", "year"), 6: ("%Y%m", "month"), 8: ("%Y%m%d", "day"),
+           12: ("%Y%m%d%H%M", "minute"), 14: ("%Y%m%d%H%M%S", "second")}
+_EPOCH = re.compile(r"^\d{9,10}(\.\d+)?$")
+
+
+def to_naive_utc(value: datetime) -> datetime:
+    """Drop the zone of ``value`` after converting it to UTC (naive values are taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def parse_time(text: str, *, formats: tuple[str, ...] | None = None) -> tuple[datetime, str]:
+    """Parse ``text`` into ``(naive UTC datetime, precision)``; raise ``ValueError`` if it is no date.
+
+    ``formats`` restricts parsing to the given strptime formats (precision is then inferred from
+    the smallest unit the format names). Unix epoch seconds are accepted by default.
+    """
+    value = text.strip()
+    if not value:
+        raise ValueError("empty date")
+    if formats:
+        candidates = tuple((f, _precision_of(f)) for f in formats)
+    elif value.isdigit() and len(value) in _DIGITS:
+        candidates = (_DIGITS[len(value)],)
+    else:
+        candidates = _FORMATS
+    if value.endswith("Z"):
+        value = value[:-1] + "+0000"
+    for fmt, precision in candidates:
+        try:
+            return to_naive_utc(datetime.strptime(value, fmt)), precision
+        except ValueError:
+            continue
+    if formats is None and _EPOCH.match(value):
+        stamp = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return to_naive_utc(stamp), "second"
+    raise ValueError(f"not a date ({text!r})")
+
+
+def _precision_of(fmt: str) -> str:
+    for directive, precision in (("%S", "second"), ("%M", "minute"), ("%H", "hour"),
+                                 ("%d", "day"), ("%m", "month"), ("%b", "month"), ("%B", "month")):
+        if directive in fmt:
+            return precision
+    return "year"
