@@ -1,0 +1,434 @@
+"""Any CSV or Parquet table, read through a TOML mapping from its columns to event fields.
+
+A mapping (full reference in ``docs/mapping.md``)::
+
+    [source]
+    name = "pla_sorties"        # the events' ``source``
+    format = "csv"              # csv | parquet; optional, else from the file suffix
+    delimiter = ","             # csv only; optional
+    kind = "events"             # events (default) | articles
+
+    [fields]                    # event (or article) field = where its value comes from
+    source_record_id = "{date}"                          # a string with {col}: a template
+    occurred_at = { column = "date", format = "%Y/%m/%d" }  # strptime format(s); optional
+    title = "headline"                                   # a plain string: a column name
+    domain = { const = "military" }                      # a constant, checked when loaded
+    target_iso3 = { column = "country", system = "name" } # country code system (default auto)
+    source_type = { column = "kind", map = { "AIR" = "air_incursion" } }  # values mapped first
+    # or: source_record_id = { hash_of = ["date", "source", "url"] }  (md5 of several columns)
+
+    [filter]
+    skip_if_empty = ["pla_aircraft_sorties"]  # rows with any of these empty are skipped, silently
+
+    [extra]
+    exclude = ["year", "month"]               # unmapped columns left out of ``extra``
+    rename = { "國家" = "countries_zh" }       # keys to use in ``extra``
+
+The rule for strings is explicit: a plain string is always a column name (a template if it holds
+``{``); constants are always written ``{ const = ... }``. Every column the mapping does not use
+goes, when non-empty, into ``extra``. Required: ``source_record_id``, ``occurred_at``, ``domain``
+for events; ``source_record_id``, ``outlet``, ``published_at`` for articles. The precision of
+``occurred_at`` comes from its format unless ``occurred_precision`` is mapped.
+
+Errors: a bad mapping (unknown field or key, bad constant, a column the file lacks) raises
+``MappingError`` naming the mapping file and key, before any data row is read. A bad value in
+one row (date, number, country) rejects that row, naming its line (CSV) or row (Parquet) and
+the column. Rows that repeat a ``source_record_id`` get the same ``event_id``; the store keeps
+one and counts the others as duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import string
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from hybridwatch.adapters.base import (
+    Adapter, Batch, ReadOptions, RecordError, RecordKind, Rejection, RowBuilder,
+)
+from hybridwatch.adapters.textio import iter_csv_records, read_csv_header
+from hybridwatch.errors import InputError, MappingError, MissingExtraError
+from hybridwatch.model.countries import SYSTEMS, to_iso3
+from hybridwatch.model.domains import normalise_domain
+from hybridwatch.model.schema import INTENSITY_KINDS, PRECISIONS, TLP_LEVELS
+from hybridwatch.model.times import parse_time, to_naive_utc
+
+FLUSH_ROWS = 50_000
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "mappings"
+_TYPES = {  # field → value type, per record kind
+    "events": {
+        "source_record_id": "text", "occurred_at": "time", "occurred_precision": "precision",
+        "ended_at": "time", "actor_code": "text", "actor_name": "text", "actor_iso3": "country",
+        "target_iso3": "country", "target_sector": "text", "location_name": "text",
+        "location_iso3": "country", "lat": "number", "lon": "number", "domain": "domain",
+        "source_type": "text", "intensity": "number", "intensity_kind": "intensity_kind",
+        "title": "text", "source_name": "text", "source_url": "text", "tlp": "tlp"},
+    "articles": {
+        "source_record_id": "text", "outlet": "text", "published_at": "time", "title": "text",
+        "text": "text", "language": "text", "url": "text"},
+}
+_REQUIRED = {"events": ("source_record_id", "occurred_at", "domain"),
+             "articles": ("source_record_id", "outlet", "published_at")}
+_SPEC_KEYS = {"column", "const", "template", "hash_of", "format", "system", "map"}
+_SOURCES = ("column", "const", "template", "hash_of")
+
+
+def _choice(choices: tuple[str, ...], what: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        value = text.strip().lower()
+        value = {"white": "clear", "tlp:white": "clear"}.get(value, value).removeprefix("tlp:")
+        if value not in choices:
+            raise ValueError(f"not a {what} ({text!r}; expected one of: {', '.join(choices)})")
+        return value
+    return check
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a number ({value!r})") from None
+    return None if math.isnan(number) else number
+
+
+def _time(value: Any, formats: tuple[str, ...] | None) -> tuple[datetime, str]:
+    if isinstance(value, datetime):
+        return to_naive_utc(value), "second"
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day), "day"
+    return parse_time(str(value), formats=formats)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Where one event field's value comes from, and how it is converted."""
+
+    target: str
+    type: str
+    column: str | None = None
+    const: Any = None
+    template: str | None = None
+    hash_of: tuple[str, ...] = ()
+    formats: tuple[str, ...] | None = None
+    system: str = "auto"
+    value_map: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The source columns this field reads."""
+        if self.column is not None:
+            return (self.column,)
+        if self.template is not None:
+            return tuple(name for _, name, _, _ in string.Formatter().parse(self.template)
+                         if name is not None)
+        return self.hash_of
+
+    def convert(self, value: Any) -> tuple[Any, str | None]:
+        """``(typed value, precision or None)``; ``ValueError`` with the reason if it is bad."""
+        if isinstance(value, str):
+            value = value.strip()
+            value = self.value_map.get(value, value)
+        if value is None or value == "":
+            return None, None
+        if self.type == "time":
+            return _time(value, self.formats)
+        converters: dict[str, Callable[[Any], Any]] = {
+            "text": lambda v: str(v), "number": _number, "domain": normalise_domain,
+            "country": lambda v: to_iso3(str(v), self.system),
+            "precision": _choice(PRECISIONS, "precision"),
+            "intensity_kind": _choice(INTENSITY_KINDS, "intensity kind"),
+            "tlp": _choice(TLP_LEVELS, "TLP 2.0 level"),
+        }
+        return converters[self.type](value if self.type == "number" else str(value)), None
+
+    def raw(self, row: dict[str, Any]) -> Any:
+        """This field's raw value in ``row`` (before conversion)."""
+        if self.column is not None:
+            return row[self.column]
+        if self.template is not None:
+            return self.template.format_map({k: _text(row[k]) for k in self.columns})
+        if self.hash_of:
+            joined = "\x1f".join(_text(row[k]) for k in self.hash_of)
+            return hashlib.md5(joined.encode("utf-8")).hexdigest()
+        return self.const
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A loaded, checked mapping file."""
+
+    path: Path
+    source: str
+    kind: RecordKind
+    format: str | None
+    delimiter: str
+    fields: dict[str, FieldSpec]
+    skip_if_empty: tuple[str, ...] = ()
+    extra_exclude: frozenset[str] = frozenset()
+    extra_rename: dict[str, str] = field(default_factory=dict)
+
+    def error(self, key: str, reason: str) -> MappingError:
+        return MappingError(f"{self.path}: {key}: {reason}")
+
+    def used_columns(self) -> set[str]:
+        return {name for spec in self.fields.values() for name in spec.columns}
+
+    def check_columns(self, header: list[str], data_path: Path) -> None:
+        """``MappingError`` naming the key whose column ``header`` lacks."""
+        present = set(header)
+        keys = [(f"fields.{t}", s.columns) for t, s in self.fields.items()]
+        keys += [("filter.skip_if_empty", self.skip_if_empty)]
+        for key, columns in keys:
+            for column in columns:
+                if column not in present:
+                    shown = ", ".join(header[:15]) + (" …" if len(header) > 15 else "")
+                    raise self.error(key, f"no column {column!r} in {data_path} (it has: "
+                                          f"{shown}){_delimiter_hint(header, self.delimiter)}")
+
+    def convert(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """The event (or article) of ``row``; None if a filter skips it; ``RecordError`` if bad."""
+        if any(_text(row[name]) == "" for name in self.skip_if_empty):
+            return None
+        out: dict[str, Any] = {}
+        for target, spec in self.fields.items():
+            where = spec.column or target
+            try:
+                value, precision = spec.convert(spec.raw(row))
+            except ValueError as exc:
+                raise RecordError(where, f"{target}: {exc}") from None
+            if value is None and target in _REQUIRED[self.kind]:
+                raise RecordError(where, f"{target}: empty")
+            out[target] = value
+            if target == "occurred_at" and "occurred_precision" not in self.fields:
+                out["occurred_precision"] = precision
+        used = self.used_columns()
+        out["extra"] = {self.extra_rename.get(k, k): (v.strip() if isinstance(v, str) else v)
+                        for k, v in row.items()
+                        if k not in used and k not in self.extra_exclude and _text(v) != ""}
+        return out
+
+
+def shipped_mappings() -> dict[str, Path]:
+    """The mappings shipped in ``hybridwatch/mappings`` by name ("pla_sorties": its path)."""
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.toml"))}
+
+
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """A hint when the header looks split on the wrong delimiter."""
+    if len(header) == 1 and any(c in header[0] for c in ",;\t|" if c != delimiter):
+        return f"; check [source] delimiter (now {delimiter!r})"
+    return ""
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check a mapping file; ``MappingError`` names the file, key and reason.
+
+    A bare name that is no file ("pla_sorties") names a shipped mapping.
+    """
+    path = Path(path)
+    if not path.exists() and path.parent == Path(".") and path.stem in shipped_mappings():
+        path = shipped_mappings()[path.stem]
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"{path}: no such mapping file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{path}: not valid TOML ({exc})") from None
+
+    def fail(key: str, reason: str) -> MappingError:
+        return MappingError(f"{path}: {key}: {reason}")
+
+    _only(doc, {"source", "fields", "filter", "extra"}, "", fail)
+    src = _table(doc, "source", fail)
+    _only(src, {"name", "format", "delimiter", "kind"}, "source.", fail)
+    name = src.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise fail("source.name", "required: the events' source name, e.g. \"pla_sorties\"")
+    kind = src.get("kind", "events")
+    if kind not in _TYPES:
+        raise fail("source.kind", f"{kind!r} is not events or articles")
+    fmt = src.get("format")
+    if fmt not in (None, "csv", "parquet"):
+        raise fail("source.format", f"{fmt!r} is not csv or parquet")
+    delimiter = src.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise fail("source.delimiter", f"{delimiter!r} is not one character")
+    specs = {target: _spec(kind, target, value, fail)
+             for target, value in _table(doc, "fields", fail).items()}
+    for required in _REQUIRED[kind]:
+        if required not in specs:
+            raise fail(f"fields.{required}", f"required for {kind} but not mapped")
+    flt, extra = doc.get("filter", {}), doc.get("extra", {})
+    _only(flt, {"skip_if_empty"}, "filter.", fail)
+    _only(extra, {"exclude", "rename"}, "extra.", fail)
+    return Mapping(path, name.strip(), kind, fmt, delimiter, specs,
+                   tuple(_str_list(flt.get("skip_if_empty", []), "filter.skip_if_empty", fail)),
+                   frozenset(_str_list(extra.get("exclude", []), "extra.exclude", fail)),
+                   dict(extra.get("rename", {})))
+
+
+def _table(doc: dict[str, Any], key: str, fail: Callable[..., MappingError]) -> dict[str, Any]:
+    value = doc.get(key)
+    if not isinstance(value, dict):
+        raise fail(key, f"required: a [{key}] table")
+    return value
+
+
+def _only(table: Any, allowed: set[str], prefix: str, fail: Callable[..., MappingError]) -> None:
+    if not isinstance(table, dict):
+        raise fail(prefix.rstrip("."), "must be a table")
+    for key in table:
+        if key not in allowed:
+            raise fail(f"{prefix}{key}",
+                       f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+def _str_list(value: Any, key: str, fail: Callable[..., MappingError]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(key, "must be a list of column names")
+    return value
+
+
+def _spec(kind: str, target: str, value: Any, fail: Callable[..., MappingError]) -> FieldSpec:
+    """One ``[fields]`` entry as a ``FieldSpec``; constants are converted (and checked) here."""
+    key = f"fields.{target}"
+    if target not in _TYPES[kind]:
+        raise fail(key, f"not a field of {kind} (expected one of: {', '.join(_TYPES[kind])})")
+    kind_type = _TYPES[kind][target]
+    if isinstance(value, str):
+        value = {"template": value} if "{" in value else {"column": value}
+    if not isinstance(value, dict):
+        raise fail(key, "must be a column name, a template, or a table "
+                        "({ column = ... } / { const = ... } / { hash_of = [...] })")
+    _only(value, _SPEC_KEYS, f"{key}.", fail)
+    given = [name for name in _SOURCES if name in value]
+    if len(given) != 1:
+        raise fail(key, f"give exactly one of {', '.join(_SOURCES)} (got {given or 'none'})")
+    formats = value.get("format")
+    if isinstance(formats, str):
+        formats = [formats]
+    if formats is not None and (kind_type != "time" or not _is_str_list(formats)):
+        raise fail(f"{key}.format", "only for time fields, a strptime format or a list of them")
+    system = value.get("system", "auto")
+    if "system" in value and (kind_type != "country" or system not in SYSTEMS):
+        raise fail(f"{key}.system", f"only for country fields, one of: {', '.join(SYSTEMS)}")
+    value_map = value.get("map", {})
+    if not isinstance(value_map, dict):
+        raise fail(f"{key}.map", "must be a table of source value = field value")
+    spec = FieldSpec(target, kind_type, column=value.get("column"),
+                     template=value.get("template"),
+                     hash_of=tuple(_str_list(value.get("hash_of", []), f"{key}.hash_of", fail)),
+                     formats=tuple(formats) if formats else None, system=system,
+                     value_map=value_map)
+    if spec.template is not None:
+        try:
+            spec.columns
+        except ValueError as exc:
+            raise fail(f"{key}.template", f"not a template ({exc})") from None
+    if "const" in value:  # kept as written (a TOML date keeps day precision), checked now
+        spec = FieldSpec(target, kind_type, const=value["const"])
+        try:
+            spec.convert(spec.const)
+        except ValueError as exc:
+            raise fail(f"{key}.const", str(exc)) from None
+    return spec
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+class MappedAdapter(Adapter):
+    """Any CSV/Parquet table with a TOML mapping (``--mapping M.toml``)."""
+
+    name = "mapped"
+    description = "any CSV or Parquet table, with a TOML mapping of its columns (--mapping)"
+
+    def sniff(self, path: Path, head: bytes) -> int:
+        return 0  # chosen only with --format mapped or when a mapping is given
+
+    def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
+        if options.mapping_path is None:
+            raise MappingError("the 'mapped' format needs a mapping file: pass --mapping M.toml "
+                               "(see docs/mapping.md)")
+        mapping = load_mapping(options.mapping_path)
+        fmt = mapping.format or ("parquet" if path.suffix.lower() in (".parquet", ".pq")
+                                 else "csv")
+        rows = _parquet_rows(path, mapping) if fmt == "parquet" else _csv_rows(path, mapping,
+                                                                                   options)
+        yield from _batches(rows, mapping)
+
+
+#: (locator kwargs for Rejection, the row as a dict or None, raw text, problem if unusable)
+_Row = tuple[dict[str, Any], dict[str, Any] | None, str, str | None]
+
+
+def _csv_rows(path: Path, mapping: Mapping, options: ReadOptions) -> Iterator[_Row]:
+    records = iter_csv_records(path, delimiter=mapping.delimiter,
+                               max_record_bytes=options.max_record_bytes)
+    header = read_csv_header(records, path)
+    mapping.check_columns(header, path)
+    for record in records:
+        where = {"line": record.line}
+        if record.fields is None:
+            yield where, None, record.raw, record.problem or "unreadable"
+        elif len(record.fields) != len(header):
+            yield where, None, record.raw, (f"ragged row: {len(record.fields)} fields, "
+                                            f"header has {len(header)}")
+        else:
+            yield where, dict(zip(header, record.fields)), record.raw, None
+
+
+def _parquet_rows(path: Path, mapping: Mapping) -> Iterator[_Row]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is a core dependency
+        raise MissingExtraError("pyarrow", "parquet") from None
+    try:
+        parquet = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for non-Parquet files
+        raise InputError(path, f"not a readable Parquet file ({exc})") from None
+    mapping.check_columns(parquet.schema_arrow.names, path)
+    number = 0
+    for batch in parquet.iter_batches(batch_size=FLUSH_ROWS):
+        for row in batch.to_pylist():
+            number += 1
+            raw = json.dumps(row, ensure_ascii=False, default=str)
+            yield {"record": f"row {number}"}, row, raw, None
+
+
+def _batches(rows: Iterator[_Row], mapping: Mapping) -> Iterator[Batch]:
+    builder = RowBuilder(mapping.kind, mapping.source)
+    rejections: list[Rejection] = []
+    for where, row, raw, problem in rows:
+        if row is None:
+            rejections.append(Rejection(problem or "unreadable", raw, **where))
+            continue
+        try:
+            converted = mapping.convert(row)
+            if converted is None:
+                continue
+            builder.append(converted)
+        except RecordError as exc:
+            rejections.append(Rejection(exc.reason, raw, field=exc.field, **where))
+        if len(builder) + len(rejections) >= FLUSH_ROWS:
+            yield Batch(mapping.kind, builder.flush(), rejections)
+            rejections = []
+    if len(builder) or rejections:
+        yield Batch(mapping.kind, builder.flush(), rejections)
+
+
+ADAPTERS = (MappedAdapter(),)

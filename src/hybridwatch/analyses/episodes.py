@@ -1,0 +1,461 @@
+"""Multi-domain episodes: time windows in which several domains are jointly active beyond their
+own baselines, for one target or a few targets at once (a space-time scan with Monte-Carlo p-values).
+
+Input is a ``(T days, G targets, D domains)`` array of daily event counts; each ``(target, domain)``
+column is a series. The method, step by step:
+
+1. **Baselines** (``baselines.expected_counts``): centred rolling level × weekday factor, with the
+   ``max_window_days − 1`` days around each day left out so a window never explains itself.
+   Series with fewer than ``min_series_events`` events are not scanned (listed in ``warnings``).
+2. **Per-series window score.** For every series, start day ``t`` and length ``w ≤ max_window_days``,
+   the expectation-based Poisson log-likelihood ratio ``O·log(O/E) − (O − E)`` (0 if ``O ≤ E`` or
+   ``O < 2``). Real series are bursty to very different degrees, so raw LLRs are not comparable
+   across domains; each LLR is therefore turned into ``score = −log(share of this series' windows
+   of the same length with an LLR at least as large)``. A domain that bursts every month scores
+   lower for the same LLR than one that never bursts.
+3. **Zones and the statistic.** Two zone families are scanned for every window:
+   ``single`` — one target; statistic = the ``min_domains``-th largest score over its domains.
+   ``cross`` — a set of targets (at most ``min_domains``) whose elevated domains line up: for
+   each domain take the best score over all targets, statistic = the ``min_domains``-th largest of
+   those. The zone is the targets holding the top domains. Choosing the best target per domain is
+   exactly the best zone of up to ``min_domains`` targets, so the family is searched exhaustively
+   at the cost of one max. It catches episodes spread over several targets (cyber in DEU,
+   military in POL, information in TWN). The statistic is the k-th largest score (not a sum) so
+   one huge single-domain burst cannot make a window "multi-domain".
+4. **Monte-Carlo p-values** (family-wise over all windows, targets and both zone families).
+   ``surrogate="shift"`` (default) circularly shifts every series — counts and baseline together —
+   by its own random multiple of 7 days: each series keeps its burstiness, weekly cycle and score
+   distribution while the alignment between series is broken. ``surrogate="poisson"`` redraws
+   counts from Poisson(expected): faster to explain, slower to run, and it ignores the clustering
+   of bursts in time, so it is optional. Per family, ``p = (1 + #{null max ≥ observed}) /
+   (1 + n_surrogates)``; the two families are combined with the min-P method on the same
+   surrogates, so the reported p-value controls the family-wise error over everything scanned.
+   This null is "series are independent given their baselines": a real common shock that lifts
+   many domains at once (a war, a news surge) is — rightly — reported as an episode.
+5. **Episodes** are candidate windows with ``p ≤ alpha``, taken best first (lowest p, then single-target
+   before cross-target, then highest statistic); a candidate whose window overlaps an accepted episode sharing
+   a target is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from hybridwatch import __version__
+from hybridwatch.analyses.baselines import expected_counts
+
+SURROGATES = ("shift", "poisson")
+_MIN_COUNT = 2  # a window needs at least this many events in a domain to count as elevated
+
+
+@dataclass(frozen=True)
+class EpisodeCell:
+    """One day of one elevated series inside an episode (the CLI maps it to event ids)."""
+    day_index: int
+    date: dt.date
+    target: str
+    domain: str
+    count: int
+    expected: float
+
+
+@dataclass(frozen=True)
+class DomainSignal:
+    """One elevated series over the episode window."""
+    target: str
+    domain: str
+    observed: int
+    expected: float
+    llr: float
+    tail_share: float  # share of this series' windows of the same length at least as extreme
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A window in which at least ``min_domains`` domains are jointly elevated."""
+    start: dt.date
+    end: dt.date  # inclusive
+    window_days: int
+    targets: tuple[str, ...]
+    domains: tuple[str, ...]
+    zone: str  # "single" or "cross"
+    statistic: float
+    p_value: float
+    signals: tuple[DomainSignal, ...]
+    cells: tuple[EpisodeCell, ...]
+
+
+@dataclass(frozen=True)
+class EpisodeParameters:
+    min_domains: int
+    max_window_days: int
+    alpha: float
+    n_surrogates: int
+    surrogate: str
+    cross_target: bool
+    min_series_events: int
+    half_span_days: int
+    random_state: int | None
+
+
+@dataclass(frozen=True)
+class EpisodesResult:
+    """Episodes found, with the parameters, null distribution, warnings and provenance."""
+    parameters: EpisodeParameters
+    episodes: tuple[Episode, ...]
+    warnings: tuple[str, ...]
+    null_maxima: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (dates as ISO strings); ``from_dict`` reverses it."""
+        data = asdict(self)
+        for episode in data["episodes"]:
+            episode["start"] = episode["start"].isoformat()
+            episode["end"] = episode["end"].isoformat()
+            for cell in episode["cells"]:
+                cell["date"] = cell["date"].isoformat()
+        return _lists(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EpisodesResult:
+        episodes = []
+        for raw in data["episodes"]:
+            cells = tuple(EpisodeCell(**{**c, "date": dt.date.fromisoformat(c["date"])})
+                          for c in raw["cells"])
+            episodes.append(Episode(**{
+                **raw, "start": dt.date.fromisoformat(raw["start"]),
+                "end": dt.date.fromisoformat(raw["end"]), "targets": tuple(raw["targets"]),
+                "domains": tuple(raw["domains"]), "cells": cells,
+                "signals": tuple(DomainSignal(**s) for s in raw["signals"])}))
+        return cls(parameters=EpisodeParameters(**data["parameters"]), episodes=tuple(episodes),
+                   warnings=tuple(data["warnings"]),
+                   null_maxima={k: tuple(v) for k, v in data["null_maxima"].items()},
+                   provenance=dict(data["provenance"]))
+
+
+def _lists(value: Any) -> Any:
+    """Tuples → lists recursively, so ``to_dict()`` equals its own JSON round trip."""
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
+
+
+def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[str],
+                  domains: Sequence[str], min_domains: int = 3, max_window_days: int = 7,
+                  alpha: float = 0.05, n_surrogates: int = 199, surrogate: str = "shift",
+                  cross_target: bool = True, min_series_events: int = 10,
+                  half_span_days: int = 28,
+                  random_state: int | np.random.Generator | None = None) -> EpisodesResult:
+    """Scan ``counts`` (T days × G targets × D domains) for multi-domain episodes.
+
+    See the module docstring for the method. ``random_state`` seeds the surrogates; with None a
+    fresh seed is drawn and recorded in ``parameters.random_state``.
+    """
+    counts = np.asarray(counts)
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    targets, domains = list(targets), list(domains)
+    _validate(counts, dates, targets, domains, min_domains, max_window_days, alpha, n_surrogates,
+              surrogate)
+    seed, rng = _rng(random_state)
+    params = EpisodeParameters(min_domains, max_window_days, alpha, n_surrogates, surrogate,
+                               cross_target and len(targets) > 1, min_series_events,
+                               half_span_days, seed)
+    provenance = {"input_sha256": _fingerprint(counts, dates, targets, domains),
+                  "version": __version__}
+    warnings: list[str] = []
+    n_days = counts.shape[0]
+    if n_days < max(2 * max_window_days, 14):
+        warnings.append(f"only {n_days} days of data: need at least {max(2 * max_window_days, 14)}"
+                        " to scan windows and shift series; nothing scanned")
+    if len(domains) < min_domains:
+        warnings.append(f"{len(domains)} domains given, fewer than min_domains={min_domains}")
+    totals = counts.sum(axis=0)
+    scanned = totals >= min_series_events
+    for g, d in zip(*np.nonzero(~scanned & (totals > 0))):
+        warnings.append(f"{targets[g]}/{domains[d]}: only {int(totals[g, d])} events "
+                        f"(< {min_series_events}); not scanned")
+    if not warnings and (scanned.sum(axis=1) < min_domains).all():
+        warnings.append(f"no target has {min_domains} series with >= {min_series_events} events")
+    if any("nothing scanned" in w or "fewer than" in w or "no target" in w for w in warnings):
+        return EpisodesResult(params, (), tuple(warnings), {}, provenance)
+
+    expected = expected_counts(counts, dates, gap_days=max_window_days,
+                               half_span_days=half_span_days)
+    scores = _scores(counts, expected, scanned, max_window_days)
+    observed = _statistics(scores, min_domains, params.cross_target)
+    if surrogate == "shift":
+        null = _shift_null(scores, min_domains, params.cross_target, n_surrogates, rng)
+    else:
+        null = _poisson_null(expected, scanned, max_window_days, min_domains,
+                             params.cross_target, n_surrogates, rng)
+    candidates = _candidates(observed, null, alpha)
+    episodes = _select(candidates, scores, counts, expected, dates, targets, domains, min_domains)
+    return EpisodesResult(params, tuple(episodes), tuple(warnings),
+                          {k: tuple(float(x) for x in v) for k, v in null.items()}, provenance)
+
+
+def _validate(counts: np.ndarray, dates: np.ndarray, targets: list[str], domains: list[str],
+              min_domains: int, max_window_days: int, alpha: float, n_surrogates: int,
+              surrogate: str) -> None:
+    if counts.ndim != 3:
+        raise ValueError(f"counts must be (days, targets, domains), got shape {counts.shape}")
+    if counts.shape != (len(dates), len(targets), len(domains)):
+        raise ValueError(f"counts shape {counts.shape} does not match dates/targets/domains "
+                         f"({len(dates)}, {len(targets)}, {len(domains)})")
+    if counts.size and (counts < 0).any():
+        raise ValueError("counts must be non-negative")
+    if min_domains < 1 or max_window_days < 1 or n_surrogates < 1:
+        raise ValueError("min_domains, max_window_days and n_surrogates must be >= 1")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if surrogate not in SURROGATES:
+        raise ValueError(f"surrogate must be one of {SURROGATES}, got {surrogate!r}")
+
+
+def _rng(random_state: int | np.random.Generator | None) -> tuple[int | None, np.random.Generator]:
+    if isinstance(random_state, np.random.Generator):
+        return None, random_state
+    seed = int(np.random.SeedSequence().entropy % 2**32) if random_state is None else random_state
+    return int(seed), np.random.default_rng(seed)
+
+
+def _fingerprint(counts: np.ndarray, dates: np.ndarray, targets: list[str],
+                 domains: list[str]) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(counts, dtype=np.int64).tobytes())
+    digest.update(dates.astype(np.int64).tobytes())
+    digest.update("\x1f".join(targets + ["\x1e"] + domains).encode())
+    return digest.hexdigest()
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+def _poisson_llr(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Expectation-based Poisson LLR, 0 where the window is not elevated."""
+    elevated = (observed > expected) & (observed >= _MIN_COUNT)
+    safe_obs = np.where(elevated, observed, 1.0)
+    safe_exp = np.where(elevated, expected, 1.0)
+    return np.where(elevated, safe_obs * np.log(safe_obs / safe_exp) - (safe_obs - safe_exp), 0.0)
+
+
+def _tail_scores(values: np.ndarray, *, tail_share: float = 0.05, min_tail: int = 5) -> np.ndarray:
+    """``−log(share of this column's values ≥ value)`` along axis 0, with an exponential tail.
+
+    Below the column's top ``tail_share`` the share is empirical (ties share a value). Above it the
+    share is extrapolated as ``(m / T)·exp(−(x − u) / β)`` (threshold ``u``, mean excess ``β`` of
+    the top ``m`` values), so a window far beyond anything else in its series scores far higher
+    than the runner-up instead of being capped at ``log T``.
+    """
+    n = values.shape[0]
+    order = np.argsort(values, axis=0, kind="stable")
+    ranked = np.take_along_axis(values, order, axis=0)
+    new_run = np.ones(ranked.shape, dtype=bool)
+    new_run[1:] = ranked[1:] != ranked[:-1]
+    first = np.maximum.accumulate(np.where(new_run, np.arange(n)[:, None], 0), axis=0)
+    empirical = -np.log((n - first) / n)
+    n_tail = np.minimum(max(int(tail_share * n), min_tail), (ranked > 0).sum(axis=0))
+    n_tail = np.minimum(n_tail, n - 1)
+    columns = np.arange(values.shape[1])
+    threshold = ranked[n - 1 - n_tail, columns]
+    top_sum = np.cumsum(ranked[::-1], axis=0)[np.maximum(n_tail - 1, 0), columns]
+    excess = top_sum / np.maximum(n_tail, 1) - threshold
+    use_tail = (n_tail >= min_tail) & (excess > 0)
+    modelled = (np.log(n / np.maximum(n_tail, 1))
+                + (ranked - threshold) / np.where(use_tail, excess, 1.0))
+    in_tail = use_tail & (ranked > threshold)
+    scores = np.empty(values.shape, dtype=np.float32)
+    np.put_along_axis(scores, order, np.where(in_tail, modelled, empirical).astype(np.float32),
+                      axis=0)
+    return scores
+
+
+def _scores(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray,
+            max_window_days: int) -> np.ndarray:
+    """Scores of circular windows, shape ``(W, D, T, G)`` float32: window of w+1 days from day t.
+
+    Domains come first because every statistic reduces over them (see ``_kth_largest``)."""
+    n_days, n_targets, n_domains = counts.shape
+    scores = np.empty((max_window_days, n_domains, n_days, n_targets), dtype=np.float32)
+    window_obs = np.zeros(counts.shape)
+    window_exp = np.zeros(counts.shape)
+    for w in range(max_window_days):
+        # Circular sums so every series has T windows of each length: a shifted surrogate then
+        # reads the same windows in a different order and keeps its score distribution.
+        window_obs += np.roll(counts, -w, axis=0)
+        window_exp += np.roll(expected, -w, axis=0)
+        llr = _poisson_llr(window_obs, window_exp) * scanned
+        tail = _tail_scores(llr.reshape(n_days, -1)).reshape(counts.shape)
+        scores[w] = tail.transpose(2, 0, 1)
+    return scores
+
+
+def _kth_largest(values: np.ndarray, k: int) -> np.ndarray:
+    """k-th largest along axis 0 (few domains): a running top-k, much faster than partition."""
+    top = [np.full(values.shape[1:], -np.inf, dtype=values.dtype) for _ in range(k)]
+    for row in values:
+        for j in range(k):
+            higher = np.maximum(top[j], row)
+            row = np.minimum(top[j], row)
+            top[j] = higher
+    return top[-1]
+
+
+def _window_stats(window_scores: np.ndarray, k: int,
+                  cross: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(D, starts, G) scores → single-target stats (starts, G) and cross-target stats (starts,)."""
+    single = _kth_largest(window_scores, k)
+    return single, (_kth_largest(window_scores.max(axis=2), k) if cross else None)
+
+
+def _statistics(scores: np.ndarray, k: int, cross: bool) -> dict[str, np.ndarray]:
+    """Observed statistics per family: single (W, T, G), cross (W, T); −inf for wrapping windows."""
+    n_windows, _, n_days, n_targets = scores.shape
+    single = np.full((n_windows, n_days, n_targets), -np.inf, dtype=np.float32)
+    crossed = np.full((n_windows, n_days), -np.inf, dtype=np.float32)
+    for w in range(n_windows):
+        starts = n_days - w
+        one, many = _window_stats(scores[w, :, :starts], k, cross)
+        single[w, :starts] = one
+        if cross:
+            crossed[w, :starts] = many
+    return {"single": single, "cross": crossed} if cross else {"single": single}
+
+
+def _null_maxima(scores_of: Any, n_windows: int, n_days: int, k: int,
+                 cross: bool) -> tuple[float, float]:
+    best_single = best_cross = 0.0
+    for w in range(n_windows):
+        one, many = _window_stats(scores_of(w, n_days - w), k, cross)
+        best_single = max(best_single, float(one.max()))
+        if cross:
+            best_cross = max(best_cross, float(many.max()))
+    return best_single, best_cross
+
+
+def _shift_null(scores: np.ndarray, k: int, cross: bool, n_surrogates: int,
+                rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Null maxima from independent circular shifts (multiples of 7 days) of every series."""
+    n_windows, n_domains, n_days, n_targets = scores.shape
+    flat = scores.reshape(n_windows, -1)
+    series_offset = (np.arange(n_domains)[:, None, None] * n_days * n_targets
+                     + np.arange(n_targets)[None, None, :])
+    day = np.arange(n_days)[None, :, None]
+    maxima = np.zeros((n_surrogates, 2))
+    for b in range(n_surrogates):
+        shifts = 7 * rng.integers(1, max(n_days // 7, 2), size=(n_domains, 1, n_targets))
+        index = ((day + shifts) % n_days) * n_targets + series_offset  # (D, T, G)
+
+        def shifted(w: int, starts: int) -> np.ndarray:
+            return flat[w][index[:, :starts]]
+
+        maxima[b] = _null_maxima(shifted, n_windows, n_days, k, cross)
+    return {"single": maxima[:, 0], "cross": maxima[:, 1]} if cross else {"single": maxima[:, 0]}
+
+
+def _poisson_null(expected: np.ndarray, scanned: np.ndarray, max_window_days: int, k: int,
+                  cross: bool, n_surrogates: int,
+                  rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Null maxima from counts redrawn as Poisson(expected), baseline held fixed."""
+    n_days = expected.shape[0]
+    maxima = np.zeros((n_surrogates, 2))
+    for b in range(n_surrogates):
+        draw = rng.poisson(expected) * scanned
+        scores = _scores(draw, expected, scanned, max_window_days)
+        maxima[b] = _null_maxima(lambda w, starts: scores[w, :, :starts], max_window_days, n_days,
+                                 k, cross)
+    return {"single": maxima[:, 0], "cross": maxima[:, 1]} if cross else {"single": maxima[:, 0]}
+
+
+# --- p-values and episodes ---------------------------------------------------------------------
+
+def _family_p(null_sorted: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``(1 + #{null ≥ value}) / (1 + B)``."""
+    n = len(null_sorted)
+    return (1 + n - np.searchsorted(null_sorted, values, side="left")) / (n + 1)
+
+
+def _candidates(observed: dict[str, np.ndarray], null: dict[str, np.ndarray],
+                alpha: float) -> list[tuple[float, int, float, int, int, str, int]]:
+    """Significant (p, zone size rank, −stat, w, t, family, g) tuples, family-wise adjusted."""
+    families = list(observed)
+    sorted_null = {f: np.sort(null[f]) for f in families}
+    n = len(next(iter(null.values())))
+    if len(families) == 1:
+        min_p_null = None
+    else:
+        # min-P: each surrogate's smallest family p-value (the observed max counts among the
+        # B + 1 exchangeable values), compared with a candidate's own family p-value.
+        per_family = []
+        for f in families:
+            obs_max = observed[f].max()
+            count = n - np.searchsorted(sorted_null[f], null[f], side="left")
+            per_family.append((count + (obs_max >= null[f])) / (n + 1))
+        min_p_null = np.sort(np.min(per_family, axis=0))
+    found = []
+    for rank, f in enumerate(families):
+        stats = observed[f]
+        p = _family_p(sorted_null[f], stats)
+        if min_p_null is not None:
+            p = (1 + np.searchsorted(min_p_null, p, side="right")) / (n + 1)
+        hits = np.nonzero((p <= alpha) & (stats > 0))
+        for idx in zip(*hits):
+            w, t = int(idx[0]), int(idx[1])
+            g = int(idx[2]) if len(idx) > 2 else -1
+            found.append((float(p[idx]), rank, -float(stats[idx]), w, t, f, g))
+    return sorted(found)
+
+
+def _select(candidates: list[tuple], scores: np.ndarray, counts: np.ndarray,
+            expected: np.ndarray, dates: np.ndarray, targets: list[str], domains: list[str],
+            k: int) -> list[Episode]:
+    """Greedy non-overlapping episodes from sorted candidates."""
+    accepted: list[tuple[int, int, set[int]]] = []
+    episodes = []
+    for p_value, _, neg_stat, w, t, family, g in candidates:
+        statistic = -neg_stat
+        window = scores[w, :, t].T  # (G, D)
+        if family == "single":
+            zone = {g}
+        else:
+            holders = window.argmax(axis=0)
+            zone = {int(holders[d]) for d in np.nonzero(window.max(axis=0) >= statistic)[0]}
+        end = t + w
+        if any(t <= other_end and other_start <= end and zone & other_zone
+               for other_start, other_end, other_zone in accepted):
+            continue
+        accepted.append((t, end, zone))
+        series = [(z, d) for z in sorted(zone) for d in range(len(domains))
+                  if window[z, d] >= statistic and window[z, d] > 0]
+        episodes.append(_episode(t, w + 1, series, family, statistic, p_value, scores, counts,
+                                 expected, dates, targets, domains))
+    return sorted(episodes, key=lambda e: (e.start, e.targets))
+
+
+def _episode(start: int, length: int, series: list[tuple[int, int]], family: str,
+             statistic: float, p_value: float, scores: np.ndarray, counts: np.ndarray,
+             expected: np.ndarray, dates: np.ndarray, targets: list[str],
+             domains: list[str]) -> Episode:
+    days = range(start, start + length)
+    signals, cells = [], []
+    for g, d in series:
+        obs = int(counts[days, g, d].sum())
+        exp = float(expected[days, g, d].sum())
+        llr = float(_poisson_llr(np.array(obs, float), np.array(exp)))
+        share = float(np.exp(-scores[length - 1, d, start, g]))
+        signals.append(DomainSignal(targets[g], domains[d], obs, round(exp, 4), round(llr, 4),
+                                    round(share, 6)))
+        cells += [EpisodeCell(t, dates[t].item(), targets[g], domains[d], int(counts[t, g, d]),
+                              round(float(expected[t, g, d]), 4))
+                  for t in days if counts[t, g, d] > 0]
+    return Episode(start=dates[start].item(), end=dates[start + length - 1].item(),
+                   window_days=length, targets=tuple(sorted({s.target for s in signals})),
+                   domains=tuple(sorted({s.domain for s in signals})), zone=family,
+                   statistic=round(statistic, 6), p_value=p_value, signals=tuple(signals),
+                   cells=tuple(cells))

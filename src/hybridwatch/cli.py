@@ -1,0 +1,95 @@
+"""The ``hybridwatch`` command: thin commands that open the store and call the library.
+
+Data goes to stdout (``--json``: exactly one JSON object); progress and summaries to stderr.
+Exit codes: 0 ok · 1 unexpected error (a bug: rerun with --debug) · 2 usage error (bad option,
+selector or filter) · 3 input error (a file could not be ingested; other files still were) ·
+4 store error (cannot open, in use, not a hybridwatch store).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hybridwatch import __version__
+from hybridwatch.errors import (
+    HybridwatchError, InputError, MappingError, SelectorError, StoreError,
+)
+
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3, 4
+
+
+def _exit_code(error: HybridwatchError) -> int:
+    if isinstance(error, (SelectorError, MappingError)):
+        return EXIT_USAGE
+    if isinstance(error, StoreError):
+        return EXIT_STORE
+    if isinstance(error, InputError):
+        return EXIT_INPUT
+    return EXIT_BUG
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, default=_json_default, ensure_ascii=False))
+
+
+def say(message: str, *, quiet: bool = False, err: bool = True, fg: str | None = None) -> None:
+    """A human line on stderr, unless ``quiet``."""
+    if not quiet:
+        click.secho(message, err=err, fg=fg)
+
+
+def db_option(func: Callable) -> Callable:
+    """``--db PATH`` (or $HYBRIDWATCH_DB), the store every command works on."""
+    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
+                        envvar="HYBRIDWATCH_DB", default=Path("hybridwatch.duckdb"),
+                        show_default=True, help="DuckDB store file (env HYBRIDWATCH_DB).")(func)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON object on stdout.")(func)
+
+
+class _Group(click.Group):
+    """Turns hybridwatch errors into one red line and an exit code; tracebacks with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HybridwatchError as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.secho(f"error: {exc}", err=True, fg="red")
+            ctx.exit(_exit_code(exc))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hybridwatch")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """hybridwatch: quantified hybrid-threat assessment from open multi-domain event data."""
+
+
+def main() -> None:
+    cli(prog_name="hybridwatch")
+
+
+# registers the commands on ``cli``; the modules import ``cli`` from here
+from hybridwatch.commands import data_commands  # noqa: E402,F401

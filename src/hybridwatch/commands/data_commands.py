@@ -1,0 +1,199 @@
+"""Commands over the store's data: ingest, events, stats, quarantine, export, import, formats."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+
+from hybridwatch.adapters import ReadOptions, adapters
+from hybridwatch.cli import (
+    EXIT_INPUT, cli, db_option, emit_json, json_option, say,
+)
+from hybridwatch.commands.progress import record_progress
+from hybridwatch.errors import InputError
+from hybridwatch.store import EventFilter, EventStore, FileReport, ingest_file
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "format_name", metavar="F",
+              help="Input format (default: detected). See `hybridwatch formats`.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML mapping from columns to event fields (implies --format mapped).")
+@click.option("--strict", is_flag=True,
+              help="Fail a file on its first bad record and write nothing from it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+@db_option
+@json_option
+@click.pass_context
+def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
+           mapping: Path | None, strict: bool, quiet: bool, db: Path, as_json: bool) -> None:
+    """Ingest FILES into the store, each file in one transaction.
+
+    Good records are kept and bad ones quarantined (see `hybridwatch quarantine`);
+    a file already ingested (same content) is skipped.
+    """
+    if mapping and not format_name:
+        format_name = "mapped"
+    options = ReadOptions(mapping_path=mapping)
+    reports: list[FileReport] = []
+    with EventStore(db) as store:
+        for path in files:
+            try:
+                with record_progress(path.name, quiet=quiet) as progress:
+                    report = ingest_file(store, path, format=format_name, options=options,
+                                         strict=strict, progress=progress)
+            except InputError as exc:
+                report = FileReport(str(path), format_name, "failed", error=str(exc))
+                say(f"error: {exc}", fg="red")
+            reports.append(report)
+            _say_report(report, quiet)
+    totals = {key: sum(getattr(r, key) for r in reports)
+              for key in ("read", "ingested", "duplicates", "quarantined")}
+    failed = sum(r.status == "failed" for r in reports)
+    if as_json:
+        emit_json({**totals, "failed": failed, "files": [r.to_dict() for r in reports]})
+    elif len(reports) > 1:
+        say(f"total: {totals['ingested']:,} new of {totals['read']:,} read, "
+            f"{totals['duplicates']:,} duplicates, {totals['quarantined']:,} quarantined, "
+            f"{failed} file(s) failed", quiet=quiet)
+    if failed:
+        ctx.exit(EXIT_INPUT)
+
+
+def _say_report(report: FileReport, quiet: bool) -> None:
+    if report.status == "unchanged":
+        say(f"{report.path}: already ingested (ingest #{report.ingest_id}), nothing to do",
+            quiet=quiet)
+    elif report.status == "ingested":
+        note = (f", {report.quarantined:,} quarantined (see `hybridwatch quarantine`)"
+                if report.quarantined else "")
+        say(f"{report.path}: {report.format}: {report.ingested:,} new of {report.read:,} read, "
+            f"{report.duplicates:,} duplicates{note} in {report.seconds:.1f}s", quiet=quiet)
+
+
+@cli.command()
+@click.option("--domain", help="One of the 13 hybrid-threat domains.")
+@click.option("--actor", help="Actor ISO3 country, actor code, or part of its name.")
+@click.option("--target", help="Target country, ISO 3166 alpha-3.")
+@click.option("--source", help="Dataset (gdelt, acled, stix, misp, eurepoc …) or source name.")
+@click.option("--since", help="From this date (inclusive, UTC), e.g. 2024-03-01.")
+@click.option("--until", help="Before this date (exclusive, UTC).")
+@click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV on stdout.")
+@db_option
+@json_option
+def events(domain, actor, target, source, since, until, limit, offset, as_csv, db, as_json):
+    """List events, oldest first, filtered by domain, actor, target, source and time."""
+    where = EventFilter.parse(domain=domain, actor=actor, target=target, source=source,
+                              since=since, until=until)
+    with EventStore(db, read_only=True) as store:
+        table = store.events(where, limit=limit, offset=offset)
+        total = store.count_events(where)
+    rows = table.to_pylist()
+    if as_json:
+        emit_json({"events": rows, "count": len(rows), "total": total,
+                   "limit": limit, "offset": offset})
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=table.column_names)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['occurred_at']:%Y-%m-%d} {row['domain']:<14} "
+                       f"{row['actor_iso3'] or '-':<4}→ {row['target_iso3'] or '-':<4} "
+                       f"{row['source']:<11} {(row['title'] or row['source_type'] or '')[:70]}")
+        say(f"{len(rows):,} of {total:,} matching events")
+
+
+@cli.command()
+@db_option
+@json_option
+def stats(db: Path, as_json: bool) -> None:
+    """Counts of events, articles and quarantined records, by domain, source and target."""
+    with EventStore(db, read_only=True) as store:
+        summary = store.stats()
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"store {summary['db']}: {summary['events']:,} events "
+               f"({summary['first_event'] or '-'} … {summary['last_event'] or '-'}), "
+               f"{summary['articles']:,} articles, {summary['quarantined']:,} quarantined, "
+               f"{summary['files_ingested']:,} files")
+    for key in ("by_domain", "by_source", "by_target"):
+        top = list(summary[key].items())[:12]
+        click.echo(f"  {key}: " + ", ".join(f"{k} {v:,}" for k, v in top))
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most this many.")
+@db_option
+@json_option
+def quarantine(limit: int | None, db: Path, as_json: bool) -> None:
+    """Show rejected records, verbatim, with file, line or record, field and reason."""
+    with EventStore(db, read_only=True) as store:
+        rows = store.quarantine(limit=limit).to_pylist()
+    if as_json:
+        emit_json({"quarantined": rows, "count": len(rows)})
+        return
+    for row in rows:
+        where = f"line {row['line']}" if row["line"] is not None else f"record {row['record']}"
+        field = f"{row['field']}: " if row["field"] else ""
+        click.echo(f"{row['path']} {where}: {field}{row['reason']}")
+        click.echo(f"    {row['raw'][:200]!r}")
+    say(f"{len(rows):,} quarantined records")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--parquet", "parquet_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write every table to DIR/<table>.parquet.")
+@db_option
+@json_option
+@click.pass_context
+def export(ctx: click.Context, parquet_dir: Path | None, db: Path, as_json: bool) -> None:
+    """Export the store (--parquet DIR)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if parquet_dir is None:
+        raise click.UsageError("say what to export: --parquet DIR")
+    with EventStore(db, read_only=True) as store:
+        written = store.export_parquet(parquet_dir)
+    if as_json:
+        emit_json({"tables": written})
+    else:
+        for table, info in written.items():
+            say(f"{info['path']}: {info['rows']:,} rows", err=False)
+
+
+@cli.command(name="import")
+@click.option("--parquet", "parquet_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder written by `hybridwatch export --parquet`.")
+@db_option
+@json_option
+def import_(parquet_dir: Path, db: Path, as_json: bool) -> None:
+    """Add a Parquet export to the store (records already present are skipped)."""
+    with EventStore(db) as store:
+        added = store.import_parquet(parquet_dir)
+    if as_json:
+        emit_json({"added": added})
+    else:
+        say(", ".join(f"{table}: {n:,} added" for table, n in added.items()), err=False)
+
+
+@cli.command()
+@json_option
+def formats(as_json: bool) -> None:
+    """List the input formats hybridwatch reads."""
+    found = adapters()
+    if as_json:
+        emit_json({"formats": [{"name": a.name, "kind": a.kind, "description": a.description}
+                               for a in found.values()]})
+        return
+    for adapter in found.values():
+        click.echo(f"{adapter.name:<14} {adapter.kind:<9} {adapter.description}")

@@ -1,0 +1,56 @@
+"""DDL of the store, derived from the Arrow schemas so the two never drift apart."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA
+
+#: Bump when a table changes shape; ``EventStore`` refuses stores with another version.
+STORE_SCHEMA_VERSION = 1
+
+_DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
+                 pa.timestamp("us"): "TIMESTAMP"}
+
+
+def _columns_ddl(schema: pa.Schema) -> str:
+    return ",\n  ".join(
+        f"{f.name} {_DUCKDB_TYPES[f.type]}{'' if f.nullable else ' NOT NULL'}" for f in schema)
+
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS hybridwatch_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS events (
+  {_columns_ddl(EVENT_SCHEMA)},
+  ingest_id BIGINT
+);
+CREATE TABLE IF NOT EXISTS articles (
+  {_columns_ddl(ARTICLE_SCHEMA)},
+  ingest_id BIGINT
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+  rejection_id VARCHAR NOT NULL,    -- md5(format ':' raw ':' reason): the same bad record is kept once
+  ingest_id BIGINT,
+  path VARCHAR NOT NULL,
+  format VARCHAR,
+  line BIGINT,
+  record VARCHAR,
+  field VARCHAR,
+  reason VARCHAR NOT NULL,
+  raw VARCHAR NOT NULL,
+  quarantined_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ingest_log (
+  ingest_id BIGINT PRIMARY KEY,
+  path VARCHAR NOT NULL,
+  fingerprint VARCHAR NOT NULL,     -- sha256 of the file's bytes
+  size_bytes BIGINT NOT NULL,
+  format VARCHAR NOT NULL,
+  started_at TIMESTAMP NOT NULL,
+  finished_at TIMESTAMP NOT NULL,
+  read BIGINT NOT NULL,
+  ingested BIGINT NOT NULL,
+  duplicates BIGINT NOT NULL,
+  quarantined BIGINT NOT NULL
+);
+"""

@@ -1,0 +1,246 @@
+"""The DuckDB event store: one file holding events, articles, quarantine and the ingest log."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from hybridwatch.errors import SelectorError, StoreError
+from hybridwatch.model.domains import normalise_domain
+from hybridwatch.model.times import parse_time
+from hybridwatch.store.schema import DDL, STORE_SCHEMA_VERSION
+
+DEFAULT_DB = "hybridwatch.duckdb"
+#: Tables written by ``export_parquet`` and read back by ``import_parquet``, in that order.
+TABLES = ("events", "articles", "quarantine", "ingest_log")
+
+
+def default_db_path() -> Path:
+    """``$HYBRIDWATCH_DB`` if set, else ``./hybridwatch.duckdb``."""
+    return Path(os.environ.get("HYBRIDWATCH_DB", DEFAULT_DB))
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a query returns; every field is optional and they combine with AND."""
+
+    domain: str | None = None
+    actor: str | None = None        # actor ISO3, actor code, or part of the actor name
+    target: str | None = None       # target ISO3
+    source: str | None = None       # dataset family (gdelt, stix …) or source name
+    since: datetime | None = None   # inclusive, UTC
+    until: datetime | None = None   # exclusive, UTC
+
+    @classmethod
+    def parse(cls, *, domain: str | None = None, actor: str | None = None,
+              target: str | None = None, source: str | None = None, since: str | None = None,
+              until: str | None = None) -> EventFilter:
+        """Build a filter from user text, with clear errors for bad domains or dates."""
+        try:
+            domain = normalise_domain(domain) if domain else None
+        except ValueError as exc:
+            raise SelectorError(f"--domain: {exc}") from None
+        return cls(domain=domain, actor=actor, target=target.upper() if target else None,
+                   source=source, since=_parse_bound("--since", since),
+                   until=_parse_bound("--until", until))
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The filter as a SQL WHERE clause with ``?`` parameters."""
+        clauses, params = ["TRUE"], []
+        if self.domain:
+            clauses.append("domain = ?")
+            params.append(self.domain)
+        if self.actor:
+            clauses.append("(actor_iso3 = upper(?) OR actor_code = ? OR actor_name ILIKE ?)")
+            params += [self.actor, self.actor, f"%{self.actor}%"]
+        if self.target:
+            clauses.append("target_iso3 = ?")
+            params.append(self.target)
+        if self.source:
+            clauses.append("(source = ? OR source_name = ?)")
+            params += [self.source, self.source]
+        if self.since:
+            clauses.append("occurred_at >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append("occurred_at < ?")
+            params.append(self.until)
+        return " AND ".join(clauses), params
+
+
+def _parse_bound(option: str, text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_time(text)[0]
+    except ValueError as exc:
+        raise SelectorError(f"{option}: {exc}; use YYYY-MM-DD") from None
+
+
+class EventStore:
+    """An open store. Use as a context manager, or call ``close``.
+
+    ``memory_limit`` caps DuckDB's own memory (it spills to disk beyond it), which keeps ingest of
+    files of any size under a fixed footprint.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
+                 memory_limit: str = "700MB") -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no store here (run `hybridwatch ingest` or "
+                             "`hybridwatch demo` first, or pass --db)")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only,
+                                      config={"memory_limit": memory_limit})
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise StoreError(f"{self.path}: the store is in use by another process "
+                                 f"({text.splitlines()[0]})") from None
+            raise StoreError(f"{self.path}: not a DuckDB store ({text.splitlines()[0]})") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open store ({exc})") from None
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._prepare(read_only)
+
+    def _prepare(self, read_only: bool) -> None:
+        tables = {row[0] for row in self.con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        if tables and "hybridwatch_meta" not in tables:
+            self.close()
+            raise StoreError(f"{self.path}: a DuckDB database, but not a hybridwatch store "
+                             f"(tables: {', '.join(sorted(tables)[:6])}); pass another --db")
+        if not tables and not read_only:
+            self.con.execute(DDL)
+            self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
+                             [str(STORE_SCHEMA_VERSION)])
+            return
+        version = self.con.execute(
+            "SELECT value FROM hybridwatch_meta WHERE key = 'schema_version'").fetchall()
+        version = version[0] if version else None
+        if version is None or int(version[0]) != STORE_SCHEMA_VERSION:
+            self.close()
+            raise StoreError(f"{self.path}: store schema version {version and version[0]} is not "
+                             f"the version {STORE_SCHEMA_VERSION} this hybridwatch reads")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def events(self, where: EventFilter = EventFilter(), *, limit: int | None = 100,
+               offset: int = 0, columns: Sequence[str] | None = None) -> pa.Table:
+        """Events matching ``where``, oldest first, as an Arrow table."""
+        clause, params = where.where()
+        select = ", ".join(columns) if columns else "* EXCLUDE (ingest_id)"
+        sql = (f"SELECT {select} FROM events WHERE {clause} "
+               f"ORDER BY occurred_at, event_id")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        return self.con.sql(sql, params=params).to_arrow_table()
+
+    def count_events(self, where: EventFilter = EventFilter()) -> int:
+        clause, params = where.where()
+        return self.con.execute(f"SELECT count(*) FROM events WHERE {clause}", params).fetchall()[0][0]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of everything in the store, by domain, source and target, and its time span."""
+        one = self.con.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM articles), "
+            "(SELECT count(*) FROM quarantine), (SELECT min(occurred_at) FROM events), "
+            "(SELECT max(occurred_at) FROM events), (SELECT count(*) FROM ingest_log)").fetchall()[0]
+
+        def counts(column: str) -> dict[str, int]:
+            rows = self.con.execute(
+                f"SELECT coalesce({column}, '(unknown)') AS k, count(*) AS n FROM events "
+                f"GROUP BY k ORDER BY n DESC, k").fetchall()
+            return {k: n for k, n in rows}
+
+        return {
+            "db": str(self.path), "events": one[0], "articles": one[1], "quarantined": one[2],
+            "files_ingested": one[5],
+            "first_event": one[3].isoformat() if one[3] else None,
+            "last_event": one[4].isoformat() if one[4] else None,
+            "by_domain": counts("domain"), "by_source": counts("source"),
+            "by_target": counts("target_iso3"),
+        }
+
+    def quarantine(self, *, limit: int | None = None) -> pa.Table:
+        sql = ("SELECT ingest_id, path, format, line, record, field, reason, raw, quarantined_at "
+               "FROM quarantine ORDER BY ingest_id, path, line, record")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self.con.sql(sql).to_arrow_table()
+
+    def ingest_log(self) -> pa.Table:
+        return self.con.sql("SELECT * FROM ingest_log ORDER BY ingest_id").to_arrow_table()
+
+    def ibis_events(self):
+        """The events table as an Ibis expression on this connection (for portable aggregations)."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self.con).table("events")
+
+    # -- Parquet -------------------------------------------------------------------------------
+
+    def export_parquet(self, directory: str | Path) -> dict[str, dict[str, Any]]:
+        """Write every table to ``DIR/<table>.parquet`` (zstd); returns paths and row counts."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for table in TABLES:
+            target = out / f"{table}.parquet"
+            self.con.execute(f"COPY {table} TO '{_sql_path(target)}' "
+                             "(FORMAT parquet, COMPRESSION zstd)")
+            rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            written[table] = {"path": str(target), "rows": rows}
+        return written
+
+    def import_parquet(self, directory: str | Path) -> dict[str, int]:
+        """Add the tables of an ``export_parquet`` folder; records already present are skipped.
+
+        Runs as one transaction: a bad file leaves the store as it was.
+        """
+        src = Path(directory)
+        keys = {"events": "event_id", "articles": "article_id", "quarantine": "rejection_id",
+                "ingest_log": "fingerprint"}
+        missing = [t for t in TABLES if not (src / f"{t}.parquet").exists()]
+        if missing:
+            raise StoreError(f"{src}: not a hybridwatch Parquet export (missing "
+                             f"{', '.join(t + '.parquet' for t in missing)})")
+        added: dict[str, int] = {}
+        self.con.begin()
+        try:
+            offset = self.con.execute("SELECT coalesce(max(ingest_id), 0) FROM ingest_log"
+                                      ).fetchall()[0][0]
+            for table in TABLES:
+                key = keys[table]
+                # ingest ids are renumbered after this store's own so the two logs never collide
+                added[table] = self.con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * REPLACE (ingest_id + {offset} AS ingest_id) "
+                    f"FROM read_parquet('{_sql_path(src / (table + '.parquet'))}') AS n "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key})"
+                ).fetchall()[0][0]
+            self.con.commit()
+        except duckdb.Error as exc:
+            self.con.rollback()
+            raise StoreError(f"{src}: import failed, store unchanged ({exc})") from None
+        return added
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
