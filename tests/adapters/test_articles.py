@@ -1,4 +1,4 @@
-"""The article adapters: JSON lines, headline CSV (fixture + the real CN state-media file), RSS/Atom."""
+"""The article adapters: JSON lines, headline CSV (fixture, real CN state-media file), RSS."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def test_jsonl_rows_zones_ids_and_languages() -> None:
     assert xinhua["source_record_id"] == articles.fallback_record_id(
         "Xinhua", datetime(2024, 3, 2), "China calls for dialogue")
     assert xinhua["language"] == "en"  # 'en-US' → 'en'
-    assert by_outlet["CGTN"]["title"] is None and by_outlet["CGTN"]["text"] == "Only text, no title."
+    cgtn = by_outlet["CGTN"]
+    assert cgtn["title"] is None and cgtn["text"] == "Only text, no title."
     assert by_outlet["BBC"]["published_at"] == datetime(2024, 3, 4, 23, 45)
     assert by_outlet["BBC"]["source_record_id"] == "42"
 
@@ -157,12 +158,14 @@ def test_real_cn_state_media_headlines() -> None:
     # exactly the rows without a headline are rejected, and nothing else
     assert len(rows) == len(truth) - len(no_title) == 38_752
     assert sorted(r.line for r in rejections) == no_title
-    assert {(r.field, r.reason) for r in rejections} == {("title", "article has neither title nor text")}
+    reasons = {(r.field, r.reason) for r in rejections}
+    assert reasons == {("title", "article has neither title nor text")}
 
     kept = [r for r in truth if r["title"].strip()]
-    assert collections.Counter(r["outlet"] for r in rows) == collections.Counter(r["outlet"] for r in kept)
-    assert collections.Counter(r["outlet"] for r in rows) == {
-        "cgtn": 13_816, "xinhuanet": 10_972, "globaltimes": 5_847, "chinadaily": 4_566, "bbc": 3_551}
+    per_outlet = collections.Counter(r["outlet"] for r in rows)
+    assert per_outlet == collections.Counter(r["outlet"] for r in kept)
+    assert per_outlet == {"cgtn": 13_816, "xinhuanet": 10_972, "globaltimes": 5_847,
+                          "chinadaily": 4_566, "bbc": 3_551}
     assert {r["language"] for r in rows} == {"en"}
     assert {r["source"] for r in rows} == {"articles"}
     # the file dedups on (outlet, title, published) with raw titles; ids use stripped titles, so

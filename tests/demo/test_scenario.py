@@ -1,4 +1,4 @@
-"""The demo scenario: deterministic, in real formats, with its planted structure visible in the files."""
+"""The demo scenario: deterministic, in real formats, its planted structure visible in the files."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import csv
 import importlib
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hybridwatch.adapters.base import ReadOptions
-from hybridwatch.demo.scenario import EPISODES, ScenarioFiles, generate_scenario
+from hybridwatch.demo.scenario import ScenarioFiles, generate_scenario
 from hybridwatch.demo.scenario_formats import GOLDSTEIN
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import cameo_domain
@@ -49,7 +49,8 @@ def cases(scenario: ScenarioFiles) -> list[dict]:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_same_seed_same_bytes_other_seed_differs(scenario: ScenarioFiles, tmp_path: Path) -> None:
@@ -82,7 +83,7 @@ def test_gdelt_rows_are_valid_gdelt2(gdelt_rows: list[list[str]]) -> None:
         code, base, root, quad, goldstein = r[26], r[27], r[28], int(r[29]), float(r[30])
         assert code in GOLDSTEIN and base == code[:3] and root == code[:2]
         assert goldstein == GOLDSTEIN[code]
-        assert quad == (1 if int(root) <= 5 else 2 if int(root) <= 9 else 3 if int(root) <= 14 else 4)
+        assert quad == 1 + sum(int(root) > limit for limit in (5, 9, 14))
         assert r[2] == r[1][:6] and r[3] == r[1][:4]
         assert r[59][:8] >= r[1]                      # DATEADDED not before the event date
         assert int(r[31]) >= int(r[33]) >= int(r[32]) >= 1  # mentions ≥ articles ≥ sources
@@ -91,7 +92,8 @@ def test_gdelt_rows_are_valid_gdelt2(gdelt_rows: list[list[str]]) -> None:
                                       "political", "economy"}
     assert fips <= {"GM", "PL", "TW", "CH", "RS", "US"}
     assert {to_iso3(code, "fips") for code in fips} <= {"DEU", "POL", "TWN", "CHN", "RUS", "USA"}
-    assert {to_iso3(r[7], "cameo") for r in gdelt_rows} == {"RUS", "CHN", "DEU", "POL", "TWN", "USA"}
+    actors = {to_iso3(r[7], "cameo") for r in gdelt_rows}
+    assert actors == {"RUS", "CHN", "DEU", "POL", "TWN", "USA"}
     assert all(r[60].startswith("https://") for r in gdelt_rows)
 
 
@@ -110,7 +112,8 @@ def test_stix_bundle_parses_strictly_with_tlp2(scenario: ScenarioFiles) -> None:
     assert origin == {sets["APT-DEMO-RU"].id: "RU", sets["APT-DEMO-CN"].id: "CN"}
     hamburg = [o for o in bundle.objects if o.type == "campaign" and "Hamburg" in o.name]
     assert len(hamburg) == 1
-    ends = [(r.relationship_type, by_id[r.target_ref]) for r in rels if r.source_ref == hamburg[0].id]
+    ends = [(r.relationship_type, by_id[r.target_ref])
+            for r in rels if r.source_ref == hamburg[0].id]
     assert ("attributed-to", sets["APT-DEMO-RU"]) in ends
     targets = [t for kind, t in ends if kind == "targets"]
     assert [t.country for t in targets if t.type == "location"] == ["DE"]
@@ -125,8 +128,8 @@ def test_euvsdisinfo_header_and_cells(scenario: ScenarioFiles, cases: list[dict]
     header = scenario.euvsdisinfo.read_text(encoding="utf-8").splitlines()[0]
     assert header == "date,id,title,countries,keywords,languages,outlets"
     if (DATA / "euvsdisinfo_cknabs").is_dir():
-        real = (DATA / "euvsdisinfo_cknabs" / "posts.csv").read_text(encoding="utf-8").splitlines()[0]
-        assert header == real.lstrip("\ufeff")
+        real = (DATA / "euvsdisinfo_cknabs" / "posts.csv").read_text(encoding="utf-8-sig")
+        assert header == real.splitlines()[0]
     for case in cases:
         names = case["countries"].split("+")
         assert {to_iso3(n, "name") for n in names} <= {"RUS", "DEU", "POL", "UKR", "LTU"}
@@ -139,7 +142,8 @@ def test_ground_truth_records_exist(scenario, truth, gdelt_rows, articles, cases
         "gdelt": {r[0] for r in gdelt_rows}, "euvsdisinfo": {c["id"] for c in cases},
         "articles": {a["id"] for a in articles},
         "stix": {o["id"] for o in json.loads(scenario.stix.read_text())["objects"]},
-        "pla_sorties": {line.split(",")[0] for line in scenario.pla_csv.read_text().splitlines()[1:]},
+        "pla_sorties": {line.split(",")[0]
+                        for line in scenario.pla_csv.read_text().splitlines()[1:]},
     }
     assert len(truth["episodes"]) >= 4
     for episode in truth["episodes"]:
@@ -151,7 +155,8 @@ def test_ground_truth_records_exist(scenario, truth, gdelt_rows, articles, cases
         for source, ids in coupling["b_records"].items():
             assert set(ids) <= present[source]
     for story in truth["narratives"]:
-        assert set(story["leader_articles"]) | set(story["follower_articles"]) <= present["articles"]
+        planted = set(story["leader_articles"]) | set(story["follower_articles"])
+        assert planted <= present["articles"]
     assert truth["seed"] == 7 and truth["start"] == "2024-01-01" and truth["days"] == 365
 
 
@@ -179,8 +184,9 @@ def test_assessment_episode_is_in_the_files(scenario, truth, gdelt_rows, article
                       if r[28] == "15" and r[7] == "CHN" and r[53] == "TW"])
     # Russian disinformation cases aimed at Poland, and ru_state stories about Poland
     poland = _daily([_day(c["date"]) for c in cases if "Poland" in c["countries"].split("+")])
+    about_poland = ("Pol", "Warsaw", "Польск")
     ru_poland = _daily([_utc_day(a) for a in articles if a["outlet_group"] == "ru_state"
-                        and ("Pol" in a["title"] or "Warsaw" in a["title"] or "Польск" in a["title"])])
+                        and any(word in a["title"] for word in about_poland)])
     sorties = np.array([int(line.split(",")[1]) for line in
                         scenario.pla_csv.read_text().splitlines()[1:]])
     for series in (posture, poland, ru_poland, sorties):
@@ -227,7 +233,9 @@ def test_couplings_raise_coincidence_rates(scenario, truth, cases) -> None:
     stix = json.loads(scenario.stix.read_text())["objects"]
     by_id = {o["id"]: o for o in stix}
     country_of = {}
-    for rel in (o for o in stix if o["type"] == "relationship" and o["relationship_type"] == "targets"):
+    for rel in stix:
+        if rel["type"] != "relationship" or rel["relationship_type"] != "targets":
+            continue
         target = by_id[rel["target_ref"]]
         if target["type"] == "location":
             country_of[rel["source_ref"]] = target["country"]
@@ -241,7 +249,8 @@ def test_couplings_raise_coincidence_rates(scenario, truth, cases) -> None:
     assert coupling["probability"] == 0.6 and coupling["lag_days"] == [1, 3]
 
     def share_followed(shift: int) -> float:
-        hits = [b_days[d + shift + 1:d + shift + 4].sum() > 0 for d in a_days if d + shift + 4 <= 365]
+        hits = [b_days[d + shift + 1:d + shift + 4].sum() > 0
+                for d in a_days if 0 <= d + shift and d + shift + 4 <= 365]
         return float(np.mean(hits))
     planted = share_followed(0)
     null = np.mean([share_followed(s) for s in (-60, -40, 30, 45, 90)])
@@ -265,7 +274,7 @@ def test_narratives_lead_and_follow(truth: dict, articles: list) -> None:
 
 def _utc_day(article: dict) -> int:
     """The UTC day offset of an article's local ISO time."""
-    moment = datetime.fromisoformat(article["published_at"]).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(article["published_at"]).astimezone(UTC)
     return (moment.date() - START).days
 
 

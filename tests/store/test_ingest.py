@@ -74,11 +74,14 @@ def test_changed_file_with_same_records_adds_only_new_ones(tmp_path, store_path)
     assert _counts(store_path)[0] == 3
 
 
-def test_duplicate_records_within_one_file_are_stored_once(tmp_path, store_path):
-    src = _write_cases(tmp_path / "cases.csv", [GOOD[0], GOOD[0], GOOD[1]])
+def test_duplicate_records_within_one_file_are_stored_once_first_wins(tmp_path, store_path):
+    retitled = GOOD[0].replace("Poland provokes Russia", "Later copy")
+    src = _write_cases(tmp_path / "cases.csv", [GOOD[0], retitled, GOOD[1], GOOD[0]])
     with EventStore(store_path) as store:
         report = ingest_file(store, src)
-    assert (report.ingested, report.duplicates) == (2, 1)
+        titles = {e["title"] for e in store.events().to_pylist()}
+    assert (report.ingested, report.duplicates) == (2, 2)
+    assert titles == {"Poland provokes Russia", "Germany is not sovereign"}
 
 
 def test_strict_mode_fails_the_file_and_writes_nothing(tmp_path, store_path):

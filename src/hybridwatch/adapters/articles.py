@@ -25,14 +25,24 @@ import html
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, RecordError, Rejection, RowBuilder
+from hybridwatch.adapters.base import (
+    Adapter,
+    Batch,
+    ReadOptions,
+    RecordError,
+    Rejection,
+    RowBuilder,
+)
 from hybridwatch.adapters.textio import (
-    decode_head, iter_csv_records, open_bytes, read_csv_header,
+    decode_head,
+    iter_csv_records,
+    open_bytes,
+    read_csv_header,
 )
 from hybridwatch.errors import FormatError, InputError
 from hybridwatch.model.times import parse_time, to_naive_utc
@@ -98,7 +108,8 @@ def _article_row(outlet: Any, published_at: datetime, title: Any, text: Any, lan
     if outlet_name is None:
         raise RecordError("outlet", "missing outlet")
     title_text, body, link = _text_or_none(title), _text_or_none(text), _text_or_none(url)
-    rid = _text_or_none(record_id) or link or fallback_record_id(outlet_name, published_at, title_text)
+    rid = (_text_or_none(record_id) or link
+           or fallback_record_id(outlet_name, published_at, title_text))
     lang = _language_code(language) or guess_script_language(f"{title_text or ''} {body or ''}")
     return {"source_record_id": rid, "outlet": outlet_name, "published_at": published_at,
             "title": title_text, "text": body, "language": lang, "url": link,
@@ -112,10 +123,11 @@ class _BatchCollector:
         self.builder = RowBuilder("articles", SOURCE)
         self.rejections: list[Rejection] = []
 
-    def add(self, row_fn: Any, raw: str, *, line: int | None = None,
-            record: str | None = None) -> None:
+    def add(self, make_row: Callable[..., dict[str, Any]], args: tuple[Any, ...], raw: str, *,
+            line: int | None = None, record: str | None = None) -> None:
+        """Append ``make_row(*args)``, or keep a rejection when it raises ``RecordError``."""
         try:
-            self.builder.append(row_fn())
+            self.builder.append(make_row(*args))
         except RecordError as exc:
             self.rejections.append(Rejection(exc.reason, raw, line=line, record=record,
                                              field=exc.field))
@@ -137,7 +149,7 @@ class ArticlesJsonlAdapter(Adapter):
     """One JSON object a line with outlet, published_at, title, text, language, url, id."""
 
     name = "articles-jsonl"
-    description = "news articles as JSON lines (outlet, published_at, title, text, language, url, id)"
+    description = "news articles as JSON lines (outlet, published_at, title, text, url, id ...)"
     kind = "articles"
 
     def sniff(self, path: Path, head: bytes) -> int:
@@ -148,8 +160,9 @@ class ArticlesJsonlAdapter(Adapter):
                 first = json.loads(line)
             except ValueError:
                 return 0
-            ok = isinstance(first, dict) and "outlet" in first and ("title" in first or "text" in first)
-            return 90 if ok else 0
+            if not isinstance(first, dict) or "outlet" not in first:
+                return 0
+            return 90 if ("title" in first or "text" in first) else 0
         return 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
@@ -163,7 +176,7 @@ class ArticlesJsonlAdapter(Adapter):
                     continue
                 seen_any = True
                 raw = raw_bytes.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
-                collector.add(lambda: _jsonl_row(raw_bytes, options), raw, line=number)
+                collector.add(_jsonl_row, (raw_bytes, options), raw, line=number)
                 if collector.full():
                     yield collector.flush()
         if not seen_any:
@@ -199,7 +212,7 @@ _CSV_ROLES = {  # role → accepted column names, first present wins
 
 
 class ArticlesCsvAdapter(Adapter):
-    """Headline/article CSV with outlet, title and a date column (published_at, published or date)."""
+    """Headline CSV with outlet, title and a date column (published_at, published or date)."""
 
     name = "articles-csv"
     description = "news headlines/articles as CSV (outlet, title, published_at|published|date)"
@@ -224,7 +237,7 @@ class ArticlesCsvAdapter(Adapter):
         layout = _CsvLayout(header, date_column)
         collector = _BatchCollector()
         for record in records:
-            collector.add(lambda: layout.row(record), record.raw.rstrip("\r\n"), line=record.line)
+            collector.add(layout.row, (record,), record.raw.rstrip("\r\n"), line=record.line)
             if collector.full():
                 yield collector.flush()
         yield collector.flush()
@@ -246,7 +259,8 @@ class _CsvLayout:
         if record.fields is None:
             raise RecordError(None, record.problem or "unreadable record")
         if len(record.fields) != len(self.header):
-            raise RecordError(None, f"expected {len(self.header)} fields, found {len(record.fields)}")
+            raise RecordError(None, f"expected {len(self.header)} fields, "
+                                    f"found {len(record.fields)}")
         values = dict(zip(self.header, record.fields))
         extra: dict[str, Any] = {c: values[c] for c in self.extra_columns if values[c] != ""}
         date_text, column = values[self.date_column], self.date_column
@@ -306,8 +320,8 @@ class RssAdapter(Adapter):
         for number, entry in enumerate(feed.entries, start=1):
             raw = raws[number - 1] if len(raws) == len(feed.entries) else \
                 json.dumps(entry, ensure_ascii=False, default=str)
-            collector.add(lambda: _feed_row(entry, outlet, feed_language, feed.feed),
-                          raw, record=f"item {number}")
+            collector.add(_feed_row, (entry, outlet, feed_language, feed.feed), raw,
+                          record=f"item {number}")
             if collector.full():
                 yield collector.flush()
         yield collector.flush()
@@ -318,11 +332,12 @@ def _feed_row(entry: Mapping[str, Any], outlet: str, feed_language: str | None,
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     if not stamp:
         raise RecordError("published_at", "item has no published or updated date")
-    published = datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc).replace(tzinfo=None)
+    published = datetime.fromtimestamp(calendar.timegm(stamp), UTC).replace(tzinfo=None)
     title = _strip_html(entry.get("title"))
     content = entry.get("content") or []
     text = _strip_html(content[0].get("value") if content else entry.get("summary"))
-    # an item's own xml:lang counts only where it differs from the feed's (feedparser copies it down)
+    # an item's own xml:lang counts only where it differs from the feed's (feedparser copies
+    # the feed's down to every item)
     own_language = _language_code((entry.get("title_detail") or {}).get("language"))
     if own_language == feed_language:
         own_language = None

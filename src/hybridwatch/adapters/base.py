@@ -52,10 +52,11 @@ class Batch:
     kind: RecordKind
     table: pa.Table
     rejections: list[Rejection] = field(default_factory=list)
+    skipped: int = 0        # records a filter left out on purpose (e.g. a mapping's skip_if_empty)
 
     @property
     def read(self) -> int:
-        return self.table.num_rows + len(self.rejections)
+        return self.table.num_rows + len(self.rejections) + self.skipped
 
 
 @dataclass(frozen=True)

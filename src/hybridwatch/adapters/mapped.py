@@ -301,7 +301,7 @@ def _str_list(value: Any, key: str, fail: Callable[..., MappingError]) -> list[s
 
 
 def _spec(kind: str, target: str, value: Any, fail: Callable[..., MappingError]) -> FieldSpec:
-    """One ``[fields]`` entry as a ``FieldSpec``; constants are converted (and checked) here."""
+    """One ``[fields]`` entry as a ``FieldSpec``; constants are checked here, once."""
     key = f"fields.{target}"
     if target not in _TYPES[kind]:
         raise fail(key, f"not a field of {kind} (expected one of: {', '.join(_TYPES[kind])})")
@@ -413,6 +413,7 @@ def _parquet_rows(path: Path, mapping: Mapping) -> Iterator[_Row]:
 def _batches(rows: Iterator[_Row], mapping: Mapping) -> Iterator[Batch]:
     builder = RowBuilder(mapping.kind, mapping.source)
     rejections: list[Rejection] = []
+    skipped = 0
     for where, row, raw, problem in rows:
         if row is None:
             rejections.append(Rejection(problem or "unreadable", raw, **where))
@@ -420,15 +421,16 @@ def _batches(rows: Iterator[_Row], mapping: Mapping) -> Iterator[Batch]:
         try:
             converted = mapping.convert(row)
             if converted is None:
+                skipped += 1
                 continue
             builder.append(converted)
         except RecordError as exc:
             rejections.append(Rejection(exc.reason, raw, field=exc.field, **where))
         if len(builder) + len(rejections) >= FLUSH_ROWS:
-            yield Batch(mapping.kind, builder.flush(), rejections)
-            rejections = []
-    if len(builder) or rejections:
-        yield Batch(mapping.kind, builder.flush(), rejections)
+            yield Batch(mapping.kind, builder.flush(), rejections, skipped=skipped)
+            rejections, skipped = [], 0
+    if len(builder) or rejections or skipped:
+        yield Batch(mapping.kind, builder.flush(), rejections, skipped=skipped)
 
 
 ADAPTERS = (MappedAdapter(),)

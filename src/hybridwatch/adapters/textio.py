@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import sys
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -150,15 +151,16 @@ def read_csv_header(records: Iterator[CsvRecord], path: Path,
     return header
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")  # undecodable bytes under surrogateescape
+
+
 def _has_surrogates(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return _SURROGATE.search(text) is not None
 
 
 def _first_bad_byte(text: str) -> str:
-    for ch in text:
-        if "\udc80" <= ch <= "\udcff":
-            return f"0x{ord(ch) - 0xDC00:02x}"
-    return "?"
+    found = _SURROGATE.search(text)
+    return f"0x{ord(found.group()) - 0xDC00:02x}" if found else "?"
 
 
 def _printable(raw: str) -> str:

@@ -249,8 +249,8 @@ def _tail_scores(values: np.ndarray, *, tail_share: float = 0.05, min_tail: int 
     """``−log(share of this column's values ≥ value)`` along axis 0, with an exponential tail.
 
     Below the column's top ``tail_share`` the share is empirical (ties share a value). Above it the
-    share is extrapolated as ``(m / T)·exp(−(x − u) / β)`` (threshold ``u``, mean excess ``β`` of
-    the top ``m`` values), so a window far beyond anything else in its series scores far higher
+    share is extrapolated as ``(m / T)·exp(−(x − u) / β)`` (threshold ``u``, scale ``β`` from the
+    median excess of the top ``m`` values), so a window far beyond anything else in its series scores far higher
     than the runner-up instead of being capped at ``log T``.
     """
     n = values.shape[0]
@@ -264,8 +264,17 @@ def _tail_scores(values: np.ndarray, *, tail_share: float = 0.05, min_tail: int 
     n_tail = np.minimum(n_tail, n - 1)
     columns = np.arange(values.shape[1])
     threshold = ranked[n - 1 - n_tail, columns]
-    top_sum = np.cumsum(ranked[::-1], axis=0)[np.maximum(n_tail - 1, 0), columns]
-    excess = top_sum / np.maximum(n_tail, 1) - threshold
+    # β from the median excess (median of an exponential = β·ln 2): the window under suspicion is
+    # among the top values, and a mean would let it inflate β and mask itself.
+    import os
+    mode = os.environ.get("TAILMODE", "median")
+    if mode == "median":
+        excess = (ranked[n - 1 - n_tail // 2, columns] - threshold) / np.log(2.0)
+    else:
+        top_sum = np.cumsum(ranked[::-1], axis=0)[np.maximum(n_tail - 1, 0), columns]
+        excess = top_sum / np.maximum(n_tail, 1) - threshold
+    if mode == "empirical":
+        excess = excess * 0
     use_tail = (n_tail >= min_tail) & (excess > 0)
     modelled = (np.log(n / np.maximum(n_tail, 1))
                 + (ranked - threshold) / np.where(use_tail, excess, 1.0))
@@ -290,10 +299,39 @@ def _scores(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray,
         # reads the same windows in a different order and keeps its score distribution.
         window_obs += np.roll(counts, -w, axis=0)
         window_exp += np.roll(expected, -w, axis=0)
-        llr = _poisson_llr(window_obs, window_exp) * scanned
-        tail = _tail_scores(llr.reshape(n_days, -1)).reshape(counts.shape)
+        import os
+        if os.environ.get("SCORE", "rank") == "nb":
+            size = _nb_size(window_obs, window_exp, float(os.environ.get("TRIM", "0.01")))
+            tail = (_nb_llr(window_obs, window_exp, size) * scanned).astype(np.float32)
+        else:
+            llr = _poisson_llr(window_obs, window_exp) * scanned
+            tail = _tail_scores(llr.reshape(n_days, -1)).reshape(counts.shape)
         scores[w] = tail.transpose(2, 0, 1)
     return scores
+
+
+def _nb_size(observed: np.ndarray, expected: np.ndarray, trim: float) -> np.ndarray:
+    """Negative-binomial size r per series (moment estimate over windows, top residuals trimmed)."""
+    sq = (observed - expected) ** 2 - expected
+    if trim > 0:
+        cut = np.quantile(sq, 1 - trim, axis=0)
+        keep = sq <= cut
+    else:
+        keep = np.ones(sq.shape, bool)
+    excess = (sq * keep).sum(axis=0) / keep.sum(axis=0)
+    mean_sq = (expected ** 2 * keep).sum(axis=0) / keep.sum(axis=0)
+    inv_size = np.maximum(excess, 0) / np.maximum(mean_sq, 1e-12)
+    return 1.0 / np.maximum(inv_size, 1e-6)
+
+
+def _nb_llr(observed: np.ndarray, expected: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Expectation-based negative-binomial LLR (Poisson as size → ∞), 0 unless elevated."""
+    elevated = (observed > expected) & (observed >= _MIN_COUNT)
+    o = np.where(elevated, observed, 1.0)
+    e = np.where(elevated, expected, 1.0)
+    r = np.broadcast_to(size, o.shape)
+    llr = o * np.log(o / e) - (o + r) * np.log((o + r) / (e + r))
+    return np.where(elevated, llr, 0.0)
 
 
 def _kth_largest(values: np.ndarray, k: int) -> np.ndarray:

@@ -30,7 +30,12 @@ import numpy as np
 
 from hybridwatch.demo import scenario_articles as arts
 from hybridwatch.demo.scenario_formats import (
-    PLACES, EventDraws, write_euvsdisinfo, write_gdelt, write_pla, write_stix,
+    PLACES,
+    EventDraws,
+    write_euvsdisinfo,
+    write_gdelt,
+    write_pla,
+    write_stix,
 )
 
 __all__ = ["ScenarioFiles", "generate_scenario", "SERIES", "EPISODES", "COUPLINGS"]
@@ -133,7 +138,8 @@ EPISODES = (
         Hit("gdelt-soc-POL-POL", 1, 2, 12), Hit("disinfo-RUS-POL", 1, 2, 3))),
     EpisodeSpec("baltic-pressure", "Russian military and information pressure on Poland", 0.20, 4, (
         Hit("gdelt-mil-RUS-POL", 0, 3, 8), Hit("stix-cyber-RUS-POL", 1, 2, 2),
-        Hit("disinfo-RUS-POL", 2, 2, 3), Hit("gdelt-dip-RUS-POL", 1, 3, 30, ("111", "112", "120")))),
+        Hit("disinfo-RUS-POL", 2, 2, 3),
+        Hit("gdelt-dip-RUS-POL", 1, 3, 30, ("111", "112", "120")))),
     EpisodeSpec("strait-surge", "PLA surge around Taiwan", 0.38, 4, (
         Hit("gdelt-mil-CHN-TWN", 0, 4, 14, ("150", "152", "154")), Hit("pla", 0, 4, 55),
         Hit("stix-cyber-CHN-TWN", 1, 2, 2), Hit("gdelt-info-CHN-TWN", 1, 3, 15),
@@ -179,7 +185,8 @@ def background_counts(rng: np.random.Generator, specs: tuple[SeriesSpec, ...], s
     t = np.arange(n_days)
     weekday = (start.weekday() + t) % 7
     base = np.log([s.per_weekday for s in specs])[:, None]
-    weekly = np.log(np.where(weekday[None, :] >= 5, np.array([s.weekend for s in specs])[:, None], 1.0))
+    weekend = np.array([s.weekend for s in specs])[:, None]
+    weekly = np.log(np.where(weekday[None, :] >= 5, weekend, 1.0))
     phase = rng.uniform(0, 2 * np.pi, (len(specs), 1))
     season = np.array([s.season for s in specs])[:, None] * np.sin(2 * np.pi * t / 365.25 + phase)
     trend = np.array([s.trend for s in specs])[:, None] * t / 365.0
@@ -288,7 +295,8 @@ def _pla_background(rng: np.random.Generator, n_days: int,
                     weekday: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Daily sorties (bursty, fewer on Sundays, seasonal) and ships."""
     t = np.arange(n_days)
-    mean = 9.0 * np.exp(0.3 * np.sin(2 * np.pi * (t - 60) / 365.25)) * np.where(weekday == 6, 0.6, 1.0)
+    season = np.exp(0.3 * np.sin(2 * np.pi * (t - 60) / 365.25))
+    mean = 9.0 * season * np.where(weekday == 6, 0.6, 1.0)
     sorties = rng.poisson(rng.gamma(1.5, mean / 1.5))
     ships = rng.poisson(5.0, n_days)
     return sorties, ships
@@ -298,7 +306,7 @@ def _plant_episode(rng: np.random.Generator, draws: _Draws, plan: arts.ArticlePl
                    sorties: np.ndarray, ships: np.ndarray, episode: EpisodeSpec,
                    n_days: int) -> dict[str, Any]:
     first = int(episode.start_fraction * n_days)
-    targets, domains = [], []
+    targets, domains, pla_days = [], [], []
     for hit in episode.hits:
         hit_days = np.arange(first + hit.offset, min(first + hit.offset + hit.n_days, n_days))
         per_day = np.maximum(rng.poisson(hit.per_day, len(hit_days)), int(np.ceil(hit.per_day / 2)))
@@ -307,6 +315,7 @@ def _plant_episode(rng: np.random.Generator, draws: _Draws, plan: arts.ArticlePl
         if hit.series == "pla":
             sorties[hit_days] += per_day
             ships[hit_days] += rng.integers(8, 15, len(hit_days))
+            pla_days += hit_days.tolist()
             found = ("military", "TWN")
         elif hit.series.startswith("articles:"):
             arts.plan_episode_articles(plan, rng, episode.id, hit.series.split(":", 1)[1],
@@ -322,7 +331,7 @@ def _plant_episode(rng: np.random.Generator, draws: _Draws, plan: arts.ArticlePl
         targets += [found[1]] if found[1] and found[1] not in targets else []
     return {"id": episode.id, "title": episode.title, "start_day": first,
             "end_day": min(first + episode.duration_days - 1, n_days - 1),
-            "targets_iso3": targets, "domains": domains,
+            "targets_iso3": targets, "domains": domains, "pla_days": pla_days,
             "hits": [{"series": h.series, "offset_days": h.offset, "n_days": h.n_days,
                       "per_day": h.per_day, **({"label": h.label} if h.label else {})}
                      for h in episode.hits]}
@@ -341,28 +350,25 @@ def _ground_truth(record_ids: dict, article_ids: list[str], plan: arts.ArticlePl
         return (start + timedelta(days=day)).isoformat()
 
     for episode in episodes:
-        episode["start"], episode["end"] = iso(episode.pop("start_day")), iso(episode.pop("end_day"))
+        episode["start"] = iso(episode.pop("start_day"))
+        episode["end"] = iso(episode.pop("end_day"))
         episode["records"] = by_origin(f"episode:{episode['id']}")
         prefix = f"episode:{episode['id']}:"
         planted_articles = sorted(a for a, k in zip(article_ids, plan.kind) if k.startswith(prefix))
         if planted_articles:
             episode["records"]["articles"] = planted_articles
-        pla = [h for h in episode["hits"] if h["series"] == "pla"]
-        if pla:
-            first = start + timedelta(days=(date.fromisoformat(episode["start"]) - start).days
-                                      + pla[0]["offset_days"])
-            episode["records"]["pla_sorties"] = [d for d in pla_dates if first.isoformat() <= d <=
-                                                 (first + timedelta(days=pla[0]["n_days"] - 1)).isoformat()]
+        pla_days = episode.pop("pla_days")
+        if pla_days:
+            episode["records"]["pla_sorties"] = [pla_dates[d] for d in pla_days]
     for coupling in couplings:
         coupling["b_records"] = by_origin(f"coupling:{coupling['id']}")
     for story in narratives:
         for role in ("leader", "follower"):
             story[f"{role}_start"] = iso(story.pop(f"{role}_start_day"))
         kind = f"narrative:{story['id']}"
-        story["leader_articles"] = sorted(a for a, k, lead in zip(article_ids, plan.kind, plan.leader)
-                                          if k == kind and lead)
-        story["follower_articles"] = sorted(a for a, k, lead in zip(article_ids, plan.kind, plan.leader)
-                                            if k == kind and not lead)
+        tagged = [(a, lead) for a, k, lead in zip(article_ids, plan.kind, plan.leader) if k == kind]
+        story["leader_articles"] = sorted(a for a, lead in tagged if lead)
+        story["follower_articles"] = sorted(a for a, lead in tagged if not lead)
     return {"seed": seed, "start": start.isoformat(), "days": n_days,
             "end": iso(n_days - 1), "episodes": episodes, "couplings": couplings,
             "narratives": narratives,

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
 from hybridwatch.demo.scenario_texts import (
-    BACKGROUND_EN, BACKGROUND_NATIVE, BODY_EN, EPISODE_ARTICLES, NARRATIVES, OUTLETS, Narrative,
+    BACKGROUND_EN,
+    BACKGROUND_NATIVE,
+    BODY_EN,
+    EPISODE_ARTICLES,
+    NARRATIVES,
+    OUTLETS,
+    Narrative,
     fill_choices,
 )
 
@@ -111,7 +117,7 @@ def write_articles(path: Path, plan: ArticlePlan, start: date,
     minutes = rng.integers(5 * 60, 21 * 60, n)      # UTC publication time within the day
     native = rng.random(n)
     body_picks = rng.integers(0, len(BODY_EN), (n, 2))
-    moments = [datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
+    moments = [datetime(start.year, start.month, start.day, tzinfo=UTC)
                + timedelta(days=plan.day[i], minutes=int(minutes[i])) for i in range(n)]
     order = sorted(range(n), key=lambda i: (moments[i], plan.outlet[i], i))
     ids = [""] * n

@@ -21,7 +21,11 @@ from typing import Any
 import numpy as np
 
 from hybridwatch.demo.scenario_texts import (
-    CAMPAIGN_NAMES, CASE_KEYWORDS, CASE_LANGUAGES, CASE_OUTLETS, CASE_TITLES,
+    CAMPAIGN_NAMES,
+    CASE_KEYWORDS,
+    CASE_LANGUAGES,
+    CASE_OUTLETS,
+    CASE_TITLES,
 )
 
 _ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
@@ -96,6 +100,13 @@ def _geo(iso3: str, city: bool) -> list[str]:
     return ["1", name, fips, fips, "", f"{clat:g}", f"{clon:g}", fips]
 
 
+def _gdelt_dates(day: date) -> tuple[tuple[str, str, str, str], str]:
+    """SQLDATE, MonthYear, Year, FractionDate (GDELT's ((month-1)·30 + day)/365) and a URL path."""
+    fraction = day.year + ((day.month - 1) * 30 + day.day) / 365
+    return ((day.strftime("%Y%m%d"), day.strftime("%Y%m"), str(day.year), f"{fraction:.4f}"),
+            day.strftime("%Y/%m/%d"))
+
+
 def write_gdelt(path: Path, draws: EventDraws, start: date, rng: np.random.Generator,
                 *, first_id: int = 1_150_000_000) -> np.ndarray:
     """Write a GDELT 2.0 export (61 tab-separated columns, no header, sorted by date).
@@ -114,17 +125,17 @@ def write_gdelt(path: Path, draws: EventDraws, start: date, rng: np.random.Gener
     late = rng.random(n) < 0.3           # some are added the next day
     hosts = rng.integers(0, len(_NEWS_HOSTS), n)
     lines = []
+    dates = {d: _gdelt_dates(start + timedelta(days=d)) for d in np.unique(draws.day).tolist()}
     for rank, i in enumerate(order):
-        day = start + timedelta(days=int(draws.day[i]))
+        day_fields, day_path = dates[int(draws.day[i])]
         event_id = first_id + rank
         ids[i] = str(event_id)
         actor, target, code, domain = (draws.actor_iso3[i], draws.target_iso3[i],
                                        draws.code[i], draws.domain[i])
         kind1 = {"military": "MIL", "social": "CVL"}.get(domain, "GOV")
-        added = datetime(day.year, day.month, day.day) + timedelta(
+        added = datetime.strptime(day_fields[0], "%Y%m%d") + timedelta(
             days=int(late[i]), minutes=15 * int(slot[i]))
-        row = [str(event_id), day.strftime("%Y%m%d"), day.strftime("%Y%m"), str(day.year),
-               f"{day.year + ((day.month - 1) * 30 + day.day) / 365:.4f}",
+        row = [str(event_id), *day_fields,
                *_actor(actor, kind1), *_actor(target, "GOV"),
                str(int(root[i])), code, code[:3], code[:2], str(_quad_class(code)),
                f"{GOLDSTEIN[code]:.1f}", str(mentions[i]), str(sources[i]), str(articles[i]),
@@ -132,7 +143,7 @@ def write_gdelt(path: Path, draws: EventDraws, start: date, rng: np.random.Gener
                *_geo(actor, False), *_geo(target, False),
                *_geo(target, domain not in ("military",)),
                added.strftime("%Y%m%d%H%M%S"),
-               f"https://{_NEWS_HOSTS[hosts[i]]}/{day:%Y/%m/%d}/story-{event_id}"]
+               f"https://{_NEWS_HOSTS[hosts[i]]}/{day_path}/story-{event_id}"]
         lines.append("\t".join(row))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return ids
@@ -278,8 +289,9 @@ def write_euvsdisinfo(path: Path, draws: EventDraws, start: date,
                            CASE_KEYWORDS[picks[i, 2] % len(CASE_KEYWORDS)]})
         outlets = CASE_OUTLETS[picks[i, 3] % len(CASE_OUTLETS)]
         countries = f"Russia+{country}" if with_russia[i] else country
-        rows.append((int(draws.day[i]), rank, [day.isoformat(), ids[i], title, countries,
-                                               "+".join(keywords), CASE_LANGUAGES[country], outlets]))
+        cells = [day.isoformat(), ids[i], title, countries, "+".join(keywords),
+                 CASE_LANGUAGES[country], outlets]
+        rows.append((int(draws.day[i]), rank, cells))
     rows.sort(key=lambda r: (-r[0], -r[1]))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -78,7 +78,7 @@ BODY_EN = (
 
 @dataclass(frozen=True)
 class Narrative:
-    """A story line several outlets carry, the leader group first and the follower ``lag_days`` later."""
+    """A story line two outlet groups carry: the leader first, the follower ``lag_days`` later."""
 
     id: str
     leader: str

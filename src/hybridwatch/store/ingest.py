@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hybridwatch.adapters import ReadOptions, detect_format, get_adapter
 from hybridwatch.adapters.base import Batch, Rejection
@@ -39,6 +40,7 @@ class FileReport:
     ingested: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    skipped: int = 0            # left out on purpose by the adapter's filter (not errors)
     ingest_id: int | None = None
     fingerprint: str | None = None
     seconds: float = 0.0
@@ -83,7 +85,7 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
     try:
         ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
                                 ).fetchall()[0][0]
-        totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0}
+        totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0}
         for batch in adapter.read(path, options):
             if strict and batch.rejections:
                 first = batch.rejections[0]
@@ -91,6 +93,7 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
                                       locator=first.locator(), field=first.field)
             inserted = _insert_rows(con, batch, ingest_id)
             totals["read"] += batch.read
+            totals["skipped"] += batch.skipped
             totals["ingested"] += inserted
             totals["duplicates"] += batch.table.num_rows - inserted
             totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id,
@@ -100,10 +103,10 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
         if totals["read"] == 0:
             raise InputError(path, f"no records found (read as {adapter.name})")
         finished = datetime.now(timezone.utc).replace(tzinfo=None)
-        con.execute("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [ingest_id, str(path), fingerprint, size, adapter.name, started, finished,
                      totals["read"], totals["ingested"], totals["duplicates"],
-                     totals["quarantined"]])
+                     totals["quarantined"], totals["skipped"]])
         con.commit()
     except BaseException as exc:  # KeyboardInterrupt too: the store must stay as it was
         con.rollback()
@@ -120,16 +123,25 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, batch: Batch, ingest_id: int) -
     if batch.table.num_rows == 0:
         return 0
     table, key = ("events", "event_id") if batch.kind == "events" else ("articles", "article_id")
-    con.register("incoming_batch", batch.table)
+    con.register("incoming_batch", _first_of_each_id(batch.table, key))
     try:
         return con.execute(
             f"INSERT INTO {table} BY NAME "
-            f"SELECT *, {int(ingest_id)} AS ingest_id "
-            f"FROM (SELECT DISTINCT ON ({key}) * FROM incoming_batch) AS n "
+            f"SELECT *, {int(ingest_id)} AS ingest_id FROM incoming_batch AS n "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key})"
         ).fetchall()[0][0]
     finally:
         con.unregister("incoming_batch")
+
+
+def _first_of_each_id(table: pa.Table, key: str) -> pa.Table:
+    """``table`` without repeated ids, keeping each id's first row in file order (deterministic,
+    unlike SQL's DISTINCT ON)."""
+    if pc.count_distinct(table[key]).as_py() == table.num_rows:
+        return table
+    indexed = table.select([key]).append_column("row", pa.array(range(table.num_rows)))
+    first_rows = indexed.group_by(key, use_threads=False).aggregate([("row", "min")])["row_min"]
+    return table.take(pc.take(first_rows, pc.sort_indices(first_rows)))
 
 
 def _insert_rejections(con: duckdb.DuckDBPyConnection, rejections: list[Rejection],

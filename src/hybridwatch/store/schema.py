@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS ingest_log (
   read BIGINT NOT NULL,
   ingested BIGINT NOT NULL,
   duplicates BIGINT NOT NULL,
-  quarantined BIGINT NOT NULL
+  quarantined BIGINT NOT NULL,
+  skipped BIGINT NOT NULL
 );
 """
