@@ -181,7 +181,6 @@ def _scan_sql(plain: Path, options: ReadOptions) -> str:
 @dataclass(frozen=True)
 class _Structural:
     line: int
-    byte_offset: int
     error_type: str
     message: str
 
@@ -192,36 +191,50 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, path: Path, plain: Path,
     try:
         con.execute(f"SELECT count(*) FROM read_csv({scan}, store_rejects=true, "
                     "rejects_table='gdelt_rejects', rejects_scan='gdelt_scans')").fetchall()
-        rows = con.execute("SELECT line, line_byte_position, error_type, error_message "
+        rows = con.execute("SELECT line, error_type, error_message "
                            "FROM gdelt_rejects ORDER BY line").fetchall()
     except duckdb.Error as exc:
         raise InputError(path, f"cannot read as text ({str(exc).splitlines()[0]})") from exc
-    seen: set[int] = set()
+    found: dict[int, _Structural] = {}  # one line can fail more than one check
+    for line, error_type, message in rows:
+        found.setdefault(int(line), _Structural(int(line), str(error_type), str(message)))
+    return list(found.values())
+
+
+def _structural_rejections(plain: Path, items: list[_Structural],
+                           options: ReadOptions) -> list[Rejection]:
+    """``Rejection``s whose raw text is each line's bytes read back from the file by number
+    (DuckDB's own copy has bad bytes replaced and long lines cut)."""
+    raw_lines = _read_lines(plain, {item.line for item in items})
     found = []
-    for line, offset, error_type, message in rows:
-        if line not in seen:  # one line can fail more than one check
-            seen.add(line)
-            found.append(_Structural(int(line), int(offset), str(error_type), str(message)))
+    for item in items:
+        raw_bytes = raw_lines.get(item.line, b"")
+        raw = raw_bytes.decode("utf-8", errors="backslashreplace")
+        if item.error_type == "INVALID ENCODING":
+            bad = _first_bad_byte(raw_bytes)
+            reason = f"not UTF-8 text (byte 0x{bad:02x}); re-save the file as UTF-8"
+        elif item.error_type == "LINE SIZE OVER MAXIMUM":
+            reason = (f"oversized record ({len(raw_bytes):,} bytes > "
+                      f"{options.max_record_bytes:,} bytes)")
+        elif item.error_type == "TOO MANY COLUMNS":
+            reason = "control character U+0001 in line"
+        else:
+            reason = f"unreadable line ({item.message})"
+        found.append(Rejection(reason=reason, raw=raw, line=item.line))
     return found
 
 
-def _structural_rejection(plain: Path, item: _Structural, options: ReadOptions) -> Rejection:
-    """A ``Rejection`` whose raw text is the line's bytes read back from the file."""
+def _read_lines(plain: Path, wanted: set[int]) -> dict[int, bytes]:
+    """The given 1-based lines of ``plain``, without their line ends."""
+    found: dict[int, bytes] = {}
+    last = max(wanted, default=0)
     with open(plain, "rb") as stream:
-        stream.seek(item.byte_offset)
-        raw_bytes = stream.readline().removesuffix(b"\n").removesuffix(b"\r")
-    raw = raw_bytes.decode("utf-8", errors="backslashreplace")
-    if item.error_type == "INVALID ENCODING":
-        bad = _first_bad_byte(raw_bytes)
-        reason = f"not UTF-8 text (byte 0x{bad:02x}); re-save the file as UTF-8"
-    elif item.error_type == "LINE SIZE OVER MAXIMUM":
-        reason = (f"oversized record ({len(raw_bytes):,} bytes > "
-                  f"{options.max_record_bytes:,} bytes)")
-    elif item.error_type == "TOO MANY COLUMNS":
-        reason = "control character U+0001 in line"
-    else:
-        reason = f"unreadable line ({item.message})"
-    return Rejection(reason=reason, raw=raw, line=item.line)
+        for number, line in enumerate(stream, start=1):
+            if number in wanted:
+                found[number] = line.removesuffix(b"\n").removesuffix(b"\r")
+            if number >= last:
+                break
+    return found
 
 
 def _first_bad_byte(data: bytes) -> int:
@@ -358,16 +371,18 @@ def _stream(con: duckdb.DuckDBPyConnection, path: Path, plain: Path, sql: str,
             ordinals = record_batch.column("_ordinal")
             last_line = _line_of(pc.max(ordinals).as_py() or 0, thresholds)
             rejections = _row_rejections(record_batch, thresholds)
-            while pending < len(structural) and structural[pending].line < last_line:
-                rejections.append(_structural_rejection(plain, structural[pending], options))
-                pending += 1
+            due = pending
+            while due < len(structural) and structural[due].line < last_line:
+                due += 1
+            rejections += _structural_rejections(plain, structural[pending:due], options)
+            pending = due
             rejections.sort(key=lambda r: r.line or 0)
             yield Batch("events", _accepted(record_batch), rejections)
     except duckdb.Error as exc:
         raise InputError(path, f"cannot parse ({str(exc).splitlines()[0]})") from exc
     if pending < len(structural):
         yield Batch("events", EVENT_SCHEMA.empty_table(),
-                    [_structural_rejection(plain, item, options) for item in structural[pending:]])
+                    _structural_rejections(plain, structural[pending:], options))
 
 
 def _line_of(ordinal: int, thresholds: list[int]) -> int:

@@ -123,10 +123,9 @@ class _PairsEngine:
     def mapped(self, day_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(B, dilated B, last event day, event count) of all series read through ``day_map``."""
         b = self.events[day_map]
-        cum = np.concatenate([np.zeros((1, self.n_series), np.int32),
-                              np.cumsum(b, axis=0, dtype=np.int32)])
-        lower = np.maximum(np.arange(self.n_days) - self.window, 0)
-        dilated = (cum[1:] - cum[lower]) > 0
+        dilated = b.copy()
+        for d in range(1, self.window + 1):  # a B-event in [t - ΔT, t] (no wrap)
+            dilated[d:] |= b[:-d]
         last = np.where(b.any(axis=0), self.n_days - 1 - b[::-1].argmax(axis=0), -1)
         return b.astype(np.float32), dilated.astype(np.float32), last, b.sum(axis=0)
 

@@ -8,11 +8,13 @@ column is a series. The method, step by step:
    ``max_window_days − 1`` days around each day left out so a window never explains itself.
    Series with fewer than ``min_series_events`` events are not scanned (listed in ``warnings``).
 2. **Per-series window score.** For every series, start day ``t`` and length ``w ≤ max_window_days``,
-   the expectation-based Poisson log-likelihood ratio ``O·log(O/E) − (O − E)`` (0 if ``O ≤ E`` or
-   ``O < 2``). Real series are bursty to very different degrees, so raw LLRs are not comparable
-   across domains; each LLR is therefore turned into ``score = −log(share of this series' windows
-   of the same length with an LLR at least as large)``. A domain that bursts every month scores
-   lower for the same LLR than one that never bursts.
+   the expectation-based negative-binomial log-likelihood ratio of the window sum ``O`` against
+   its expectation ``E``: ``O·log(O/E) − (O + r)·log((O + r)/(E + r))`` (0 if ``O ≤ E`` or
+   ``O < 2``). The size ``r`` is estimated per series and window length from the series' own
+   window sums (moments, top 1 % trimmed), so a domain that bursts every month needs a bigger
+   excess to score as high as a steady one; as ``r → ∞`` it is Kulldorff's Poisson LLR.
+   (Rank-calibrating LLRs within each series was tried and rejected: every burst occupies several
+   overlapping windows, so ranks saturate at the top and tie with the null.)
 3. **Zones and the statistic.** Two zone families are scanned for every window:
    ``single`` — one target; statistic = the ``min_domains``-th largest score over its domains.
    ``cross`` — a set of targets (at most ``min_domains``) whose elevated domains line up: for
@@ -51,6 +53,7 @@ from hybridwatch.analyses.baselines import expected_counts
 
 SURROGATES = ("shift", "poisson")
 _MIN_COUNT = 2  # a window needs at least this many events in a domain to count as elevated
+_TRIM_SHARE = 0.01  # share of windows left out when estimating a series' dispersion
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,7 @@ class DomainSignal:
     domain: str
     observed: int
     expected: float
-    llr: float
-    tail_share: float  # share of this series' windows of the same length at least as extreme
+    llr: float  # negative-binomial log-likelihood ratio of the window (the domain's score)
 
 
 @dataclass(frozen=True)
@@ -237,57 +239,34 @@ def _fingerprint(counts: np.ndarray, dates: np.ndarray, targets: list[str],
 
 # --- scores ------------------------------------------------------------------------------------
 
-def _poisson_llr(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """Expectation-based Poisson LLR, 0 where the window is not elevated."""
-    elevated = (observed > expected) & (observed >= _MIN_COUNT)
-    safe_obs = np.where(elevated, observed, 1.0)
-    safe_exp = np.where(elevated, expected, 1.0)
-    return np.where(elevated, safe_obs * np.log(safe_obs / safe_exp) - (safe_obs - safe_exp), 0.0)
+def _nb_size(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Negative-binomial size ``r`` of every series' window sums (variance = E + E²/r).
 
-
-def _tail_scores(values: np.ndarray, *, tail_share: float = 0.05, min_tail: int = 5) -> np.ndarray:
-    """``−log(share of this column's values ≥ value)`` along axis 0, with an exponential tail.
-
-    Below the column's top ``tail_share`` the share is empirical (ties share a value). Above it the
-    share is extrapolated as ``(m / T)·exp(−(x − u) / β)`` (threshold ``u``, scale ``β`` from the
-    median excess of the top ``m`` values), so a window far beyond anything else in its series scores far higher
-    than the runner-up instead of being capped at ``log T``.
+    Moment estimate over all T windows of one length; the top ``_TRIM_SHARE`` of squared
+    residuals are left out so an episode does not widen its own noise band. Estimating it per
+    window length captures bursts that last several days (autocorrelation), not just daily noise.
     """
-    n = values.shape[0]
-    order = np.argsort(values, axis=0, kind="stable")
-    ranked = np.take_along_axis(values, order, axis=0)
-    new_run = np.ones(ranked.shape, dtype=bool)
-    new_run[1:] = ranked[1:] != ranked[:-1]
-    first = np.maximum.accumulate(np.where(new_run, np.arange(n)[:, None], 0), axis=0)
-    empirical = -np.log((n - first) / n)
-    n_tail = np.minimum(max(int(tail_share * n), min_tail), (ranked > 0).sum(axis=0))
-    n_tail = np.minimum(n_tail, n - 1)
-    columns = np.arange(values.shape[1])
-    threshold = ranked[n - 1 - n_tail, columns]
-    # β from the median excess (median of an exponential = β·ln 2): the window under suspicion is
-    # among the top values, and a mean would let it inflate β and mask itself.
-    import os
-    mode = os.environ.get("TAILMODE", "median")
-    if mode == "median":
-        excess = (ranked[n - 1 - n_tail // 2, columns] - threshold) / np.log(2.0)
-    else:
-        top_sum = np.cumsum(ranked[::-1], axis=0)[np.maximum(n_tail - 1, 0), columns]
-        excess = top_sum / np.maximum(n_tail, 1) - threshold
-    if mode == "empirical":
-        excess = excess * 0
-    use_tail = (n_tail >= min_tail) & (excess > 0)
-    modelled = (np.log(n / np.maximum(n_tail, 1))
-                + (ranked - threshold) / np.where(use_tail, excess, 1.0))
-    in_tail = use_tail & (ranked > threshold)
-    scores = np.empty(values.shape, dtype=np.float32)
-    np.put_along_axis(scores, order, np.where(in_tail, modelled, empirical).astype(np.float32),
-                      axis=0)
-    return scores
+    excess = (observed - expected) ** 2 - expected
+    keep = excess <= np.quantile(excess, 1 - _TRIM_SHARE, axis=0)
+    n_kept = keep.sum(axis=0)
+    mean_excess = (excess * keep).sum(axis=0) / n_kept
+    mean_square = (expected ** 2 * keep).sum(axis=0) / n_kept
+    inverse = np.maximum(mean_excess, 0.0) / np.maximum(mean_square, 1e-12)
+    return 1.0 / np.maximum(inverse, 1e-9)
+
+
+def _nb_llr(observed: np.ndarray, expected: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Expectation-based negative-binomial LLR (→ Poisson as size → ∞); 0 unless elevated."""
+    elevated = (observed > expected) & (observed >= _MIN_COUNT)
+    obs = np.where(elevated, observed, 1.0)
+    exp = np.where(elevated, expected, 1.0)
+    llr = obs * np.log(obs / exp) - (obs + size) * np.log((obs + size) / (exp + size))
+    return np.where(elevated, llr, 0.0)
 
 
 def _scores(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray,
             max_window_days: int) -> np.ndarray:
-    """Scores of circular windows, shape ``(W, D, T, G)`` float32: window of w+1 days from day t.
+    """NB LLR of circular windows, shape ``(W, D, T, G)`` float32: window of w+1 days from day t.
 
     Domains come first because every statistic reduces over them (see ``_kth_largest``)."""
     n_days, n_targets, n_domains = counts.shape
@@ -299,39 +278,10 @@ def _scores(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray,
         # reads the same windows in a different order and keeps its score distribution.
         window_obs += np.roll(counts, -w, axis=0)
         window_exp += np.roll(expected, -w, axis=0)
-        import os
-        if os.environ.get("SCORE", "rank") == "nb":
-            size = _nb_size(window_obs, window_exp, float(os.environ.get("TRIM", "0.01")))
-            tail = (_nb_llr(window_obs, window_exp, size) * scanned).astype(np.float32)
-        else:
-            llr = _poisson_llr(window_obs, window_exp) * scanned
-            tail = _tail_scores(llr.reshape(n_days, -1)).reshape(counts.shape)
-        scores[w] = tail.transpose(2, 0, 1)
+        size = _nb_size(window_obs, window_exp)
+        llr = _nb_llr(window_obs, window_exp, size) * scanned
+        scores[w] = llr.transpose(2, 0, 1)
     return scores
-
-
-def _nb_size(observed: np.ndarray, expected: np.ndarray, trim: float) -> np.ndarray:
-    """Negative-binomial size r per series (moment estimate over windows, top residuals trimmed)."""
-    sq = (observed - expected) ** 2 - expected
-    if trim > 0:
-        cut = np.quantile(sq, 1 - trim, axis=0)
-        keep = sq <= cut
-    else:
-        keep = np.ones(sq.shape, bool)
-    excess = (sq * keep).sum(axis=0) / keep.sum(axis=0)
-    mean_sq = (expected ** 2 * keep).sum(axis=0) / keep.sum(axis=0)
-    inv_size = np.maximum(excess, 0) / np.maximum(mean_sq, 1e-12)
-    return 1.0 / np.maximum(inv_size, 1e-6)
-
-
-def _nb_llr(observed: np.ndarray, expected: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """Expectation-based negative-binomial LLR (Poisson as size → ∞), 0 unless elevated."""
-    elevated = (observed > expected) & (observed >= _MIN_COUNT)
-    o = np.where(elevated, observed, 1.0)
-    e = np.where(elevated, expected, 1.0)
-    r = np.broadcast_to(size, o.shape)
-    llr = o * np.log(o / e) - (o + r) * np.log((o + r) / (e + r))
-    return np.where(elevated, llr, 0.0)
 
 
 def _kth_largest(values: np.ndarray, k: int) -> np.ndarray:
@@ -485,10 +435,8 @@ def _episode(start: int, length: int, series: list[tuple[int, int]], family: str
     for g, d in series:
         obs = int(counts[days, g, d].sum())
         exp = float(expected[days, g, d].sum())
-        llr = float(_poisson_llr(np.array(obs, float), np.array(exp)))
-        share = float(np.exp(-scores[length - 1, d, start, g]))
-        signals.append(DomainSignal(targets[g], domains[d], obs, round(exp, 4), round(llr, 4),
-                                    round(share, 6)))
+        llr = float(scores[length - 1, d, start, g])
+        signals.append(DomainSignal(targets[g], domains[d], obs, round(exp, 4), round(llr, 4)))
         cells += [EpisodeCell(t, dates[t].item(), targets[g], domains[d], int(counts[t, g, d]),
                               round(float(expected[t, g, d]), 4))
                   for t in days if counts[t, g, d] > 0]

@@ -178,6 +178,9 @@ class ScenarioFiles:
                 (self.pla_csv, "mapped", self.pla_mapping))
 
 
+AR_PHI, AR_SIGMA, GAMMA_SHAPE = 0.85, 0.25, 2.0  # bursts last ~1/(1-φ) ≈ 7 days
+
+
 def background_counts(rng: np.random.Generator, specs: tuple[SeriesSpec, ...], start: date,
                       n_days: int) -> np.ndarray:
     """Daily counts ``[series, day]``: weekly cycle, annual sinusoid, trend, AR(1) bursts,
@@ -190,14 +193,14 @@ def background_counts(rng: np.random.Generator, specs: tuple[SeriesSpec, ...], s
     phase = rng.uniform(0, 2 * np.pi, (len(specs), 1))
     season = np.array([s.season for s in specs])[:, None] * np.sin(2 * np.pi * t / 365.25 + phase)
     trend = np.array([s.trend for s in specs])[:, None] * t / 365.0
-    phi, sigma = 0.85, 0.25
+    phi, sigma = AR_PHI, AR_SIGMA
     shocks = rng.normal(0.0, sigma, (len(specs), n_days))
     bursts = np.empty_like(shocks)
     bursts[:, 0] = shocks[:, 0] / np.sqrt(1 - phi**2)
     for day in range(1, n_days):
         bursts[:, day] = phi * bursts[:, day - 1] + shocks[:, day]
     mean = np.exp(base + weekly + season + trend + bursts - sigma**2 / (2 * (1 - phi**2)))
-    return rng.poisson(rng.gamma(2.0, mean / 2.0))
+    return rng.poisson(rng.gamma(GAMMA_SHAPE, mean / GAMMA_SHAPE))
 
 
 class _Draws:
@@ -215,11 +218,11 @@ class _Draws:
 
     def arrays(self, source: str) -> tuple[EventDraws, list[str]]:
         rows = self.rows[source]
-        column = lambda k: np.array([r[k] for r in rows], dtype=object)  # noqa: E731
-        origins = [r[5] for r in rows]
-        draws = EventDraws(np.array([r[0] for r in rows], dtype=np.int64), column(1), column(2),
-                           column(3), column(4), np.array([o != "background" for o in origins]),
-                           column(6))
+        days, actors, targets, domains, codes, origins, labels = (list(c) for c in zip(*rows))
+        draws = EventDraws(np.array(days, dtype=np.int64), *(np.array(c, dtype=object) for c in
+                                                           (actors, targets, domains, codes)),
+                           np.array([o != "background" for o in origins]),
+                           np.array(labels, dtype=object))
         return draws, origins
 
 
@@ -370,6 +373,9 @@ def _ground_truth(record_ids: dict, article_ids: list[str], plan: arts.ArticlePl
         story["leader_articles"] = sorted(a for a, lead in tagged if lead)
         story["follower_articles"] = sorted(a for a, lead in tagged if not lead)
     return {"seed": seed, "start": start.isoformat(), "days": n_days,
+            "parameters": {"ar_phi": AR_PHI, "ar_sigma": AR_SIGMA, "gamma_shape": GAMMA_SHAPE,
+                           "model": "log-rate = log(base) + weekly + annual sinusoid + trend + "
+                                    "AR(1); counts gamma-Poisson"},
             "end": iso(n_days - 1), "episodes": episodes, "couplings": couplings,
             "narratives": narratives,
             "independent_pairs": [[_BY_KEY[a].selector(), _BY_KEY[b].selector()]
