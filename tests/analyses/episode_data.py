@@ -44,9 +44,11 @@ def background(rng: np.random.Generator, n_days: int, n_targets: int,
 
 
 def plant(rng: np.random.Generator, counts: np.ndarray, rate: np.ndarray, *, n_single: int,
-          n_cross: int, strength: float) -> tuple[np.ndarray, list[Planted]]:
-    """Add episodes: 3–4 domains of one target, or 3 domains spread over 2–3 targets, elevated
-    together for 2–5 days by ``strength`` × their rate (at least 3 extra events a day)."""
+          n_cross: int, strength: float,
+          cross_pool: tuple[int, ...] | None = None) -> tuple[np.ndarray, list[Planted]]:
+    """Add episodes: 3–4 domains of one target, or 3–4 domains spread over 2–3 targets (from
+    ``cross_pool``, default all), elevated together for 2–5 days by ``strength`` × their rate
+    (at least 5 extra events a day)."""
     n_days, n_targets, n_domains = counts.shape
     counts = counts.copy()
     planted: list[Planted] = []
@@ -61,12 +63,14 @@ def plant(rng: np.random.Generator, counts: np.ndarray, rate: np.ndarray, *, n_s
             domains = rng.choice(n_domains, size=int(rng.integers(3, 5)), replace=False)
             cells = [(target, int(d)) for d in domains]
         else:
-            targets = rng.choice(n_targets, size=int(rng.integers(2, 4)), replace=False)
-            domains = rng.choice(n_domains, size=3, replace=False)
+            pool = np.array(cross_pool if cross_pool is not None else range(n_targets))
+            targets = rng.choice(pool, size=int(rng.integers(2, min(3, len(pool)) + 1)),
+                                 replace=False)
+            domains = rng.choice(n_domains, size=int(rng.integers(3, 5)), replace=False)
             cells = [(int(targets[j % len(targets)]), int(d)) for j, d in enumerate(domains)]
         days = slice(start, start + length)
         for g, d in cells:
-            counts[days, g, d] += rng.poisson(np.maximum(strength * rate[days, g, d], 3.0))
+            counts[days, g, d] += rng.poisson(np.maximum(strength * rate[days, g, d], 5.0))
         planted.append(Planted(start, start + length - 1, frozenset(g for g, _ in cells),
                                frozenset(d for _, d in cells)))
     return counts, planted

@@ -2,16 +2,19 @@
 
 GDELT publishes 100–200k events a day, so no Python runs per row: DuckDB reads each line as one
 string (``WITH ORDINALITY`` numbers them), splits it on tabs, checks and maps every field in one
-SELECT, and the result streams out as Arrow batches. Python only touches rejected rows.
+SELECT (``gdelt_sql``), and the result streams out as Arrow batches. Python touches only the
+rejected rows.
 
-Line numbers: DuckDB itself refuses a few lines (bad UTF-8, longer than ``max_record_bytes``, a
-U+0001 control character, which is the delimiter we read with). A first counting pass collects
-those, so the ordinal of every other line converts to its exact line number while streaming.
-Blank lines are skipped silently, as in every text adapter.
+One pass over the bytes comes first (while a .zip is unpacked, or over the plain file): it tells
+whether the file holds anything JSON must escape, and whether DuckDB may refuse lines (bad UTF-8,
+lines over ``max_record_bytes``, the U+0001 the lines are read with). Only then does a counting
+pass collect the refused lines, so that every other line's ordinal converts to its exact line
+number while streaming. Blank lines are skipped silently, as in every text adapter.
 """
 
 from __future__ import annotations
 
+import codecs
 import shutil
 import tempfile
 import zipfile
@@ -29,56 +32,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, Rejection
+from hybridwatch.adapters.gdelt_sql import (
+    FIELD_SEP, GDELT1, GDELT1_COLUMNS, GDELT2, GDELT2_COLUMNS, Layout, scan_arguments, select_sql,
+)
 from hybridwatch.adapters.textio import open_bytes, read_head
 from hybridwatch.errors import FormatError, InputError
 from hybridwatch.model.countries import lookup_rows
-from hybridwatch.model.domains import cameo_domain_sql
 from hybridwatch.model.schema import EVENT_COLUMNS, EVENT_SCHEMA
 
-__all__ = ["GDELT1_COLUMNS", "GDELT2_COLUMNS", "Gdelt1Adapter", "Gdelt2Adapter", "ADAPTERS"]
+__all__ = ["ADAPTERS", "GDELT1_COLUMNS", "GDELT2_COLUMNS", "Gdelt1Adapter", "Gdelt2Adapter"]
 
-_ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
-          "Religion2Code", "Type1Code", "Type2Code", "Type3Code")
-_EVENT = ("IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass",
-          "GoldsteinScale", "NumMentions", "NumSources", "NumArticles", "AvgTone")
-_GEO2 = ("Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID")
-_GEO1 = tuple(f for f in _GEO2 if f != "ADM2Code")  # GDELT 1.0 has no ADM2Code
-
-
-def _columns(geo: tuple[str, ...]) -> tuple[str, ...]:
-    return (("GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate")
-            + tuple(f"Actor{n}{f}" for n in (1, 2) for f in _ACTOR) + _EVENT
-            + tuple(f"{g}_{f}" for g in ("Actor1Geo", "Actor2Geo", "ActionGeo") for f in geo)
-            + ("DATEADDED", "SOURCEURL"))
-
-
-#: The 61 columns of a GDELT 2.0 events export, in file order.
-GDELT2_COLUMNS = _columns(_GEO2)
-#: The 58 columns of a GDELT 1.0 daily export; files before April 2013 stop at DATEADDED (57).
-GDELT1_COLUMNS = _columns(_GEO1)
-
-# Source columns that become event fields; every other non-empty column goes to ``extra``. The
-# country codes stay in extra too: CAMEO regions ("EUR") and FIPS codes say more than the ISO3.
-_MAPPED = {"GLOBALEVENTID", "SQLDATE", "Actor1Code", "Actor1Name", "EventCode", "GoldsteinScale",
-           "ActionGeo_FullName", "ActionGeo_Lat", "ActionGeo_Long", "SOURCEURL"}
-# Measures written into ``extra`` as JSON numbers (everything else stays a string, "043" too).
-_INTEGERS = {"MonthYear", "Year", "IsRootEvent", "QuadClass", "NumMentions", "NumSources",
-             "NumArticles", "Actor1Geo_Type", "Actor2Geo_Type", "ActionGeo_Type"}
-_DECIMALS = {"FractionDate", "AvgTone", "Actor1Geo_Lat", "Actor1Geo_Long", "Actor2Geo_Lat",
-             "Actor2Geo_Long"}
-_DELIMITER = "\x01"  # lines are read whole: no GDELT field contains U+0001
-_FIELD_SEP = "\x1f"  # between field name and reason in the SQL ``_problem`` column
-
-
-@dataclass(frozen=True)
-class _Layout:
-    label: str                      # "GDELT 2.0 events export"
-    columns: tuple[str, ...]
-    field_counts: tuple[int, ...]   # tab-separated fields a valid line has
+_CHUNK_BYTES = 1 << 24
 
 
 class _GdeltAdapter(Adapter):
-    layout: ClassVar[_Layout]
+    layout: ClassVar[Layout]
 
     def sniff(self, path: Path, head: bytes) -> int:
         first = head.split(b"\n", 1)[0].rstrip(b"\r").split(b"\t")
@@ -89,11 +57,11 @@ class _GdeltAdapter(Adapter):
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
         _check_field_counts(path, read_head(path), self.layout)
-        with _plain_file(path) as plain, _connect(options) as con:
-            scan = _scan_sql(plain, options)
-            structural = _structural_rejects(con, path, plain, scan)
-            yield from _stream(con, path, plain, _select_sql(scan, self.layout), structural,
-                               options)
+        with _plain_file(path, options) as (plain, survey), _connect(options) as con:
+            scan = scan_arguments(plain, options.max_record_bytes)
+            refused = _refused_lines(con, path, scan) if survey.suspect else []
+            sql = select_sql(scan, self.layout, escape_json=survey.needs_escaping)
+            yield from _stream(con, path, plain, sql, refused, options)
 
 
 class Gdelt2Adapter(_GdeltAdapter):
@@ -101,7 +69,7 @@ class Gdelt2Adapter(_GdeltAdapter):
 
     name = "gdelt2"
     description = "GDELT 2.0 events export (*.export.CSV[.zip], 61 tab-separated columns)"
-    layout = _Layout("GDELT 2.0 events export", GDELT2_COLUMNS, (61,))
+    layout = GDELT2
 
 
 class Gdelt1Adapter(_GdeltAdapter):
@@ -109,41 +77,96 @@ class Gdelt1Adapter(_GdeltAdapter):
 
     name = "gdelt1"
     description = "GDELT 1.0 daily events export (57/58 tab-separated columns)"
-    layout = _Layout("GDELT 1.0 events export", GDELT1_COLUMNS, (57, 58))
+    layout = GDELT1
 
 
-# -- whole-file checks and set-up -----------------------------------------------------------------
+# -- whole-file checks --------------------------------------------------------------------------
 
-def _check_field_counts(path: Path, head: bytes, layout: _Layout) -> None:
+def _check_field_counts(path: Path, head: bytes, layout: Layout) -> None:
     """``FormatError`` unless some line of the first 64 KiB has the layout's field count."""
     lines = [line for line in head.split(b"\n") if line.strip()]
     if len(lines) > 1 and not head.endswith(b"\n"):
         lines = lines[:-1]  # the last line of the head may be cut off
     counts = Counter(line.count(b"\t") + 1 for line in lines[:200])
     if not any(count in layout.field_counts for count in counts):
-        expected = " or ".join(str(n) for n in layout.field_counts)
         found = counts.most_common(1)[0][0]
-        raise FormatError(path, f"not a {layout.label}: expected {expected} tab-separated "
-                                f"columns, found {found} (checked {sum(counts.values())} lines)")
+        raise FormatError(path, f"not a {layout.label}: expected {layout.expected} "
+                                f"tab-separated columns, found {found} "
+                                f"(checked {sum(counts.values())} lines)")
+
+
+# JSON must escape '"', '\' and control characters; tab and line ends never reach a value
+_JSON_ESCAPED = bytes(b for b in range(0x20) if b not in b"\t\n\r") + b'"\\'
+_CONTROL = bytes(b for b in range(0x20) if b not in b"\t\n\r")
+
+
+@dataclass
+class _Survey:
+    """What one pass over the bytes found out."""
+
+    max_line_bytes: int
+    needs_escaping: bool = False  # a byte JSON strings must escape
+    suspect: bool = False         # DuckDB may refuse a line: not UTF-8, too long, a control char
+    _run: int = 0                 # bytes of the current line seen so far
+
+    def __post_init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.needs_escaping and len(chunk.translate(None, _JSON_ESCAPED)) != len(chunk):
+            self.needs_escaping = True
+        if self.suspect:
+            return
+        if len(chunk.translate(None, _CONTROL)) != len(chunk):
+            self.suspect = True
+        elif not chunk.isascii() or self._decoder.getstate()[0]:
+            try:
+                self._decoder.decode(chunk)
+            except UnicodeDecodeError:
+                self.suspect = True
+        self._check_line_lengths(chunk)
+
+    def _check_line_lengths(self, chunk: bytes) -> None:
+        """Hop from newline to newline at most ``max_line_bytes`` apart; a longer gap is a
+        line DuckDB refuses. Few hops, each one C-speed ``rfind``."""
+        pos, run = 0, self._run
+        while not self.suspect:
+            window_end = pos + self.max_line_bytes - run
+            if window_end >= len(chunk):
+                last = chunk.rfind(b"\n", pos)
+                self._run = len(chunk) - last - 1 if last >= 0 else run + len(chunk) - pos
+                self.suspect = self._run >= self.max_line_bytes
+                return
+            last = chunk.rfind(b"\n", pos, window_end)
+            if last < 0:
+                self.suspect = True
+                return
+            pos, run = last + 1, 0
 
 
 @contextmanager
-def _plain_file(path: Path) -> Iterator[Path]:
-    """``path`` itself if it is plain text, else its decompressed copy in a temporary folder
-    (DuckDB reads no zip, and a seekable file lets it parse in parallel)."""
+def _plain_file(path: Path, options: ReadOptions) -> Iterator[tuple[Path, _Survey]]:
+    """``path`` itself if it is plain text, else its unpacked copy in a temporary folder (DuckDB
+    reads no zip, and a seekable file lets it parse in parallel), with the survey of its bytes."""
+    survey = _Survey(max_line_bytes=options.max_record_bytes)
     with open(path, "rb") as probe:
         magic = probe.read(4)
     if not (magic.startswith(b"PK") or magic.startswith(b"\x1f\x8b")):
-        yield path
+        with open(path, "rb") as stream:
+            while chunk := stream.read(_CHUNK_BYTES):
+                survey.feed(chunk)
+        yield path, survey
         return
     with tempfile.TemporaryDirectory(prefix="hybridwatch-gdelt-") as folder:
         plain = Path(folder) / "export.tsv"
         try:
             with open_bytes(path) as source, open(plain, "wb") as target:
-                shutil.copyfileobj(source, target, 1 << 20)
+                while chunk := source.read(_CHUNK_BYTES):
+                    survey.feed(chunk)
+                    target.write(chunk)
         except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
             raise InputError(path, f"truncated or corrupt archive ({exc})") from exc
-        yield plain
+        yield plain, survey
 
 
 @contextmanager
@@ -153,40 +176,31 @@ def _connect(options: ReadOptions) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con.execute(f"SET memory_limit = '{options.memory_limit}'")
         con.execute("SET threads = 2")
+        con.execute("SET enable_progress_bar = false")
         # DuckDB guesses a CSV has a few dozen rows and would build its join hash tables on the
-        # file instead of the lookups (holding the whole file in memory): keep LEFT JOINs as written
+        # file, not the lookups (holding the whole file in memory): keep the LEFT JOINs as written
         con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
         for system in ("cameo", "fips"):
             codes = dict(lookup_rows(system))  # a duplicate code would duplicate joined rows
-            con.register(f"{system}_lookup", pa.table({"code": list(codes),
-                                                       "iso3": list(codes.values())},
-                                                      schema=pa.schema([("code", pa.string()),
-                                                                        ("iso3", pa.string())])))
+            lookup = pa.table({"code": pa.array(list(codes), pa.string()),
+                               "iso3": pa.array(list(codes.values()), pa.string())})
+            con.register(f"{system}_lookup", lookup)
             con.execute(f"CREATE TABLE {system} AS SELECT * FROM {system}_lookup")
         yield con
     finally:
         con.close()
 
 
-def _scan_sql(plain: Path, options: ReadOptions) -> str:
-    """Arguments of a ``read_csv`` of one VARCHAR per line (bad UTF-8, oversized lines fail)."""
-    quoted = str(plain).replace("'", "''")
-    return (f"'{quoted}', delim='{_DELIMITER}', header=false, columns={{'line': 'VARCHAR'}}, "
-            "quote='', escape='', comment='', auto_detect=false, compression='none', "
-            f"max_line_size={options.max_record_bytes}")
-
-
-# -- lines DuckDB refuses -------------------------------------------------------------------------
+# -- lines DuckDB refuses -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Structural:
+class _Refused:
     line: int
     error_type: str
     message: str
 
 
-def _structural_rejects(con: duckdb.DuckDBPyConnection, path: Path, plain: Path,
-                        scan: str) -> list[_Structural]:
+def _refused_lines(con: duckdb.DuckDBPyConnection, path: Path, scan: str) -> list[_Refused]:
     """The lines DuckDB cannot read at all, from a counting pass with ``store_rejects``."""
     try:
         con.execute(f"SELECT count(*) FROM read_csv({scan}, store_rejects=true, "
@@ -195,24 +209,22 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, path: Path, plain: Path,
                            "FROM gdelt_rejects ORDER BY line").fetchall()
     except duckdb.Error as exc:
         raise InputError(path, f"cannot read as text ({str(exc).splitlines()[0]})") from exc
-    found: dict[int, _Structural] = {}  # one line can fail more than one check
+    found: dict[int, _Refused] = {}  # one line can fail more than one check
     for line, error_type, message in rows:
-        found.setdefault(int(line), _Structural(int(line), str(error_type), str(message)))
+        found.setdefault(int(line), _Refused(int(line), str(error_type), str(message)))
     return list(found.values())
 
 
-def _structural_rejections(plain: Path, items: list[_Structural],
-                           options: ReadOptions) -> list[Rejection]:
+def _refusals(plain: Path, items: list[_Refused], options: ReadOptions) -> list[Rejection]:
     """``Rejection``s whose raw text is each line's bytes read back from the file by number
     (DuckDB's own copy has bad bytes replaced and long lines cut)."""
     raw_lines = _read_lines(plain, {item.line for item in items})
     found = []
     for item in items:
         raw_bytes = raw_lines.get(item.line, b"")
-        raw = raw_bytes.decode("utf-8", errors="backslashreplace")
         if item.error_type == "INVALID ENCODING":
-            bad = _first_bad_byte(raw_bytes)
-            reason = f"not UTF-8 text (byte 0x{bad:02x}); re-save the file as UTF-8"
+            reason = (f"not UTF-8 text (byte 0x{_first_bad_byte(raw_bytes):02x}); "
+                      "re-save the file as UTF-8")
         elif item.error_type == "LINE SIZE OVER MAXIMUM":
             reason = (f"oversized record ({len(raw_bytes):,} bytes > "
                       f"{options.max_record_bytes:,} bytes)")
@@ -220,6 +232,7 @@ def _structural_rejections(plain: Path, items: list[_Structural],
             reason = "control character U+0001 in line"
         else:
             reason = f"unreadable line ({item.message})"
+        raw = raw_bytes.decode("utf-8", errors="backslashreplace")
         found.append(Rejection(reason=reason, raw=raw, line=item.line))
     return found
 
@@ -245,144 +258,32 @@ def _first_bad_byte(data: bytes) -> int:
     return 0
 
 
-# -- the normalising SELECT -----------------------------------------------------------------------
-
-def _select_sql(scan: str, layout: _Layout) -> str:
-    """One SELECT producing the event columns plus ``_ordinal``, ``_problem`` and ``_raw``."""
-    fields = ",\n  ".join(f"nullif(p[{i}], '') AS \"{name}\""
-                          for i, name in enumerate(layout.columns, start=1))
-    counts = ", ".join(str(n) for n in layout.field_counts)
-    expected = " or ".join(str(n) for n in layout.field_counts)
-    return f"""
-WITH lines AS (
-  SELECT ordinality AS _ordinal, line AS _line, string_split(line, '\t') AS p
-  FROM read_csv({scan}, ignore_errors=true) WITH ORDINALITY
-  WHERE line IS NOT NULL
-), cols AS (
-  SELECT _ordinal, _line, len(p) AS _n_fields,
-  {fields}
-  FROM lines
-), typed AS (
-  SELECT c.*,
-    try_strptime(CASE WHEN length("SQLDATE") = 8 THEN "SQLDATE" END, '%Y%m%d') AS _occurred,
-    CASE WHEN length("EventCode") BETWEEN 2 AND 4 AND TRY_CAST("EventCode" AS INTEGER) >= 0
-         THEN {cameo_domain_sql('"EventCode"')} END AS _domain,
-    TRY_CAST("GoldsteinScale" AS DOUBLE) AS _goldstein,
-    TRY_CAST("ActionGeo_Lat" AS DOUBLE) AS _lat, TRY_CAST("ActionGeo_Long" AS DOUBLE) AS _lon,
-    a1.code AS _a1_known, a1.iso3 AS _a1_iso3, a2.code AS _a2_known, a2.iso3 AS _a2_iso3,
-    g.code AS _geo_known, g.iso3 AS _geo_iso3
-  FROM cols c
-  LEFT JOIN cameo a1 ON a1.code = c."Actor1CountryCode"
-  LEFT JOIN cameo a2 ON a2.code = c."Actor2CountryCode"
-  LEFT JOIN fips g ON g.code = c."ActionGeo_CountryCode"
-), checked AS (
-  SELECT *, {_problem_sql(counts, expected)} AS _problem FROM typed
-)
-SELECT
-  md5('gdelt:' || "GLOBALEVENTID") AS event_id, 'gdelt' AS source,
-  "GLOBALEVENTID" AS source_record_id, _occurred AS occurred_at, 'day' AS occurred_precision,
-  NULL::TIMESTAMP AS ended_at, "Actor1Code" AS actor_code, "Actor1Name" AS actor_name,
-  _a1_iso3 AS actor_iso3, _a2_iso3 AS target_iso3, NULL::VARCHAR AS target_sector,
-  "ActionGeo_FullName" AS location_name, _geo_iso3 AS location_iso3, _lat AS lat, _lon AS lon,
-  _domain AS domain, "EventCode" AS source_type, _goldstein AS intensity,
-  CASE WHEN _goldstein IS NOT NULL THEN 'goldstein' END AS intensity_kind,
-  NULL::VARCHAR AS title,
-  CASE WHEN contains("SOURCEURL", '://')
-       THEN nullif(lower(split_part(split_part(split_part(split_part("SOURCEURL", '://', 2),
-                                   '/', 1), '?', 1), ':', 1)), '')
-       ELSE "SOURCEURL" END AS source_name,
-  CASE WHEN contains("SOURCEURL", '://') THEN "SOURCEURL" END AS source_url,
-  NULL::VARCHAR AS tlp,
-  {_extra_sql(layout)} AS extra,
-  _ordinal, _problem, CASE WHEN _problem IS NOT NULL THEN _line END AS _raw
-FROM checked"""
-
-
-def _problem_sql(counts: str, expected: str) -> str:
-    """A CASE naming the first problem of a row as ``field<US>reason`` (NULL if none)."""
-    sep = _FIELD_SEP
-
-    def quoted(column: str) -> str:
-        return f"' (''' || \"{column}\" || ''')'"
-
-    def bad_number(column: str, parsed: str, limit: int) -> str:
-        return (f"WHEN \"{column}\" IS NOT NULL AND {parsed} IS NULL "
-                f"THEN '{column}{sep}not a number' || {quoted(column)} "
-                f"WHEN NOT {parsed} BETWEEN -{limit} AND {limit} "
-                f"THEN '{column}{sep}out of range' || {quoted(column)} ")
-
-    def unknown(column: str, known: str, system: str) -> str:
-        return (f"WHEN \"{column}\" IS NOT NULL AND {known} IS NULL "
-                f"THEN '{column}{sep}unknown {system} country code' || {quoted(column)} ")
-
-    return (
-        "CASE "
-        f"WHEN _n_fields NOT IN ({counts}) THEN '{sep}expected {expected} tab-separated "
-        "fields, found ' || _n_fields "
-        f"WHEN \"GLOBALEVENTID\" IS NULL THEN 'GLOBALEVENTID{sep}missing event id' "
-        "WHEN TRY_CAST(\"GLOBALEVENTID\" AS UBIGINT) IS NULL "
-        f"THEN 'GLOBALEVENTID{sep}not an event id' || {quoted('GLOBALEVENTID')} "
-        f"WHEN \"SQLDATE\" IS NULL THEN 'SQLDATE{sep}missing date' "
-        f"WHEN _occurred IS NULL THEN 'SQLDATE{sep}not a date' || {quoted('SQLDATE')} "
-        f"WHEN \"EventCode\" IS NULL THEN 'EventCode{sep}missing CAMEO event code' "
-        f"WHEN _domain IS NULL THEN 'EventCode{sep}not a CAMEO event code' || {quoted('EventCode')} "
-        + bad_number("GoldsteinScale", "_goldstein", 10)
-        + bad_number("ActionGeo_Lat", "_lat", 90)
-        + bad_number("ActionGeo_Long", "_lon", 180)
-        + unknown("Actor1CountryCode", "_a1_known", "CAMEO")
-        + unknown("Actor2CountryCode", "_a2_known", "CAMEO")
-        + unknown("ActionGeo_CountryCode", "_geo_known", "FIPS 10-4")
-        + "END"
-    )
-
-
-def _extra_sql(layout: _Layout) -> str:
-    """A JSON object of every unmapped, non-empty column, built by concatenation: ``concat_ws``
-    drops the NULL fragments, so empty columns leave no key (cheaper than a struct + filter)."""
-    fragments = []
-    for name in layout.columns:
-        if name in _MAPPED:
-            continue
-        column = f'"{name}"'
-        if name in _INTEGERS:
-            value = (f"coalesce(TRY_CAST({column} AS BIGINT)::VARCHAR, "
-                     f"to_json({column})::VARCHAR)")
-        elif name in _DECIMALS:
-            value = (f"CASE WHEN isfinite(TRY_CAST({column} AS DOUBLE)) THEN "
-                     f"TRY_CAST({column} AS DOUBLE)::VARCHAR ELSE to_json({column})::VARCHAR END")
-        else:
-            value = f"to_json({column})::VARCHAR"
-        fragments.append(f"'\"{name}\":' || {value}")
-    return "nullif('{' || concat_ws(',', " + ", ".join(fragments) + ") || '}', '{}')"
-
-
-# -- streaming ------------------------------------------------------------------------------------
+# -- streaming ----------------------------------------------------------------------------------
 
 def _stream(con: duckdb.DuckDBPyConnection, path: Path, plain: Path, sql: str,
-            structural: list[_Structural], options: ReadOptions) -> Iterator[Batch]:
-    """Run ``sql`` and yield one ``Batch`` per Arrow batch, rejections merged in line order."""
-    # rows before structural line j (1-based) number ``line_j - j``: a row with ordinal o comes
-    # after every structural line whose threshold is below o
-    thresholds = [item.line - j for j, item in enumerate(structural, start=1)]
-    pending = 0  # index of the next structural rejection to hand out
+            refused: list[_Refused], options: ReadOptions) -> Iterator[Batch]:
+    """Run ``sql`` and yield one ``Batch`` per Arrow batch, rejections in line order."""
+    # before refused line j (1-based) DuckDB read ``line_j - j`` lines: a row with ordinal o
+    # comes after every refused line whose threshold is below o
+    thresholds = [item.line - j for j, item in enumerate(refused, start=1)]
+    handed = 0  # refused lines already handed out
     try:
-        reader = con.sql(sql).to_arrow_reader(options.batch_rows)
-        for record_batch in reader:
-            ordinals = record_batch.column("_ordinal")
-            last_line = _line_of(pc.max(ordinals).as_py() or 0, thresholds)
-            rejections = _row_rejections(record_batch, thresholds)
-            due = pending
-            while due < len(structural) and structural[due].line < last_line:
+        for record_batch in con.sql(sql).to_arrow_reader(options.batch_rows):
+            last_line = _line_of(pc.max(record_batch.column("_ordinal")).as_py() or 0,
+                                 thresholds)
+            due = handed
+            while due < len(refused) and refused[due].line < last_line:
                 due += 1
-            rejections += _structural_rejections(plain, structural[pending:due], options)
-            pending = due
+            rejections = (_row_rejections(record_batch, thresholds)
+                          + _refusals(plain, refused[handed:due], options))
+            handed = due
             rejections.sort(key=lambda r: r.line or 0)
             yield Batch("events", _accepted(record_batch), rejections)
     except duckdb.Error as exc:
         raise InputError(path, f"cannot parse ({str(exc).splitlines()[0]})") from exc
-    if pending < len(structural):
+    if handed < len(refused):
         yield Batch("events", EVENT_SCHEMA.empty_table(),
-                    _structural_rejections(plain, structural[pending:], options))
+                    _refusals(plain, refused[handed:], options))
 
 
 def _line_of(ordinal: int, thresholds: list[int]) -> int:
@@ -407,7 +308,7 @@ def _row_rejections(record_batch: pa.RecordBatch, thresholds: list[int]) -> list
     for ordinal, text, raw in zip(rejected.column("_ordinal").to_pylist(),
                                   rejected.column("_problem").to_pylist(),
                                   rejected.column("_raw").to_pylist()):
-        field, reason = text.split(_FIELD_SEP, 1)
+        field, reason = text.split(FIELD_SEP, 1)
         found.append(Rejection(reason=reason, raw=raw, line=_line_of(ordinal, thresholds),
                                field=field or None))
     return found

@@ -151,7 +151,9 @@ def analytic_p_values(k_precursor, n_precursor, k_trigger, n_trigger, *, n_a, n_
     probability ``p = 1 - (1 - N_other / T)^w`` exactly (pyunicorn uses ``1 - (1 - ΔT/(T - τ))^N``,
     one day short, and reports independent daily series as significant). The number of coinciding
     events is taken as ``Binomial(n_counted, p)``; this is exact when no two counted events are
-    within ΔT days of each other (disjoint windows) and a close approximation otherwise. The
+    within ΔT days of each other (disjoint windows). Overlapping windows (clustered events) make
+    the coincidences positively correlated, so the binomial tail is then too thin and the test
+    anti-conservative: fine for iid-like series, not for bursty ones (use a surrogate null). The
     discreteness of the binomial makes the plain p-value conservative; the mid-p
     ``P(X > k) + P(X = k)/2`` keeps the false-positive rate at the nominal level on average.
     """
@@ -249,8 +251,7 @@ def _surrogate_positions(b: np.ndarray, null: str, n_surrogates: int, min_shift:
         shifts = surr.draw_shifts(n_days, n_surrogates, min_shift, rng)
         pos = (days_b[None, :] + shifts[:, None]) % n_days
     elif null == "shuffle":  # only the event days are needed: draw them directly (fast)
-        pos = np.stack([rng.choice(n_days, days_b.size, replace=False)
-                        for _ in range(n_surrogates)]) if days_b.size else np.zeros((n_surrogates, 0), int)
+        pos = surr.shuffle_positions(n_days, days_b.size, n_surrogates, rng)
     else:
         maps = surr.draw_day_maps(null, n_days, n_surrogates, rng, min_shift=min_shift)
         rows, pos = np.nonzero(b[maps])
@@ -268,8 +269,9 @@ def _pair_rates(a: np.ndarray, rows: np.ndarray, pos_b: np.ndarray, n_rows: int,
     for d in range(window_days + 1):
         cover[rows, pos_b + d] = True
     counts = np.bincount(rows, minlength=n_rows)
-    last = np.full(n_rows, -1)
-    np.maximum.at(last, rows, pos_b)
+    starts = np.minimum(np.cumsum(counts) - counts, max(pos_b.size - 1, 0))
+    last = (np.where(counts > 0, np.maximum.reduceat(pos_b, starts), -1) if pos_b.size
+            else np.full(n_rows, -1))
     cum_a = np.concatenate(([0], np.cumsum(a)))
     prec, trig = np.full((n_rows, len(lags)), np.nan), np.full((n_rows, len(lags)), np.nan)
     for i, lag in enumerate(lags):

@@ -139,9 +139,10 @@ class _PairsEngine:
         for i, lag in enumerate(self.lags):
             span = lag + self.window if (lag or self.window) else -1
             idx = last[None, :] - np.arange(span + 1)[:, None]  # B-days dropped by the edge rule
-            tail = b[np.clip(idx, 0, None), cols] * (idx >= 0)
-            f_tail = self.f_stack[i * s:(i + 1) * s][:, np.clip(idx, 0, None)]
-            trig[i] -= np.einsum("idj,dj->ij", f_tail, tail)
+            safe = np.clip(idx, 0, None)
+            tail = b[safe, cols] * (idx >= 0)
+            f_tail = self.f_stack[i * s:(i + 1) * s][:, safe]  # (S_a, days, S_b)
+            trig[i] -= (f_tail * tail[None]).sum(axis=1)
             trig_den[i, 0] = n_b - tail.sum(axis=0)
         return prec, trig, trig_den
 
@@ -190,6 +191,7 @@ def all_pairs(matrix, names: Sequence[str], *, window_days: int, lags=(0,), null
         else:
             batches = _surrogate_batches(engine, null, n_surrogates, min_shift, rng)
             p_comp, z_obs, p_pair, n_used = _monte_carlo(engine, observed, batches)
+            warnings.extend(_resolution_warning(n_used, engine.n_series, fdr))
     return _result(names, engine, observed, p_comp, z_obs, p_pair, fdr=fdr, null=null,
                    n_used=n_used, random_state=random_state, combination=combination,
                    warnings=warnings)
@@ -240,6 +242,18 @@ def _monte_carlo(engine: _PairsEngine, observed: np.ndarray, batches):
     p_comp = np.where(np.isnan(observed), np.nan, (1 + exceed_comp) / (1 + n_used))
     p_pair = np.where(np.isfinite(max_obs), (1 + exceed_pair) / (1 + n_used), np.nan)
     return p_comp, z_obs, p_pair, n_used
+
+
+def _resolution_warning(n_used: int, n_series: int, fdr: float) -> list[str]:
+    """Monte Carlo p-values cannot go below 1/(n+1): say when that keeps BH from finding few pairs."""
+    n_tests = n_series * (n_series - 1)
+    floor = 1.0 / (1 + n_used)
+    needed = math.ceil(floor * n_tests / fdr) if fdr > 0 else n_tests
+    if n_used == 0 or needed <= 1:
+        return []
+    return [f"smallest attainable p-value is {floor:.2g} ({n_used} surrogates): at FDR {fdr} over "
+            f"{n_tests} pairs a discovery needs at least {needed} pairs at that floor; use longer "
+            "series or the 'block' null with more surrogates to find fewer, stronger pairs"]
 
 
 def _max_over_components(z: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Multi-domain episodes: time windows in which several domains are jointly active beyond their
-own baselines, for one target or a few targets at once (a space-time scan with Monte-Carlo p-values).
+own baselines, for one target or a few targets at once (a space-time scan, Monte-Carlo p-values).
 
 Input is a ``(T days, G targets, D domains)`` array of daily event counts; each ``(target, domain)``
 column is a series. The method, step by step:
@@ -7,8 +7,8 @@ column is a series. The method, step by step:
 1. **Baselines** (``baselines.expected_counts``): centred rolling level × weekday factor, with the
    ``max_window_days − 1`` days around each day left out so a window never explains itself.
    Series with fewer than ``min_series_events`` events are not scanned (listed in ``warnings``).
-2. **Per-series window score.** For every series, start day ``t`` and length ``w ≤ max_window_days``,
-   the expectation-based negative-binomial log-likelihood ratio of the window sum ``O`` against
+2. **Per-series window score.** For every series, start day ``t`` and window length
+   ``w ≤ max_window_days``, the expectation-based negative-binomial log-likelihood ratio of the window sum ``O`` against
    its expectation ``E``: ``O·log(O/E) − (O + r)·log((O + r)/(E + r))`` (0 if ``O ≤ E`` or
    ``O < 2``). The size ``r`` is estimated per series and window length from the series' own
    window sums (moments, top 1 % trimmed), so a domain that bursts every month needs a bigger
@@ -34,17 +34,19 @@ column is a series. The method, step by step:
    surrogates, so the reported p-value controls the family-wise error over everything scanned.
    This null is "series are independent given their baselines": a real common shock that lifts
    many domains at once (a war, a news surge) is — rightly — reported as an episode.
-5. **Episodes** are candidate windows with ``p ≤ alpha``, taken best first (lowest p, then single-target
-   before cross-target, then highest statistic); a candidate whose window overlaps an accepted episode sharing
-   a target is dropped.
+5. **Episodes** are candidate windows with ``p ≤ alpha``, taken best first (lowest p, then
+   single-target before cross-target, then highest statistic); a candidate whose window overlaps
+   an accepted episode sharing a target is dropped. Each reports every domain (and, in a
+   cross-target zone, the target holding it) whose LLR is at least half the statistic.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +55,9 @@ from hybridwatch.analyses.baselines import expected_counts
 
 SURROGATES = ("shift", "poisson")
 _MIN_COUNT = 2  # a window needs at least this many events in a domain to count as elevated
+#: A domain is reported with an episode if its LLR is at least this share of the statistic: the
+#: k strongest domains define the episode, weaker companions in the same window are still shown.
+_REPORT_SHARE = 0.5
 _TRIM_SHARE = 0.01  # share of windows left out when estimating a series' dispersion
 
 
@@ -99,7 +104,7 @@ class EpisodeParameters:
     alpha: float
     n_surrogates: int
     surrogate: str
-    cross_target: bool
+    target_groups: tuple[tuple[str, ...], ...]  # empty: single targets only
     min_series_events: int
     half_span_days: int
     random_state: int | None
@@ -135,7 +140,9 @@ class EpisodesResult:
                 "end": dt.date.fromisoformat(raw["end"]), "targets": tuple(raw["targets"]),
                 "domains": tuple(raw["domains"]), "cells": cells,
                 "signals": tuple(DomainSignal(**s) for s in raw["signals"])}))
-        return cls(parameters=EpisodeParameters(**data["parameters"]), episodes=tuple(episodes),
+        params = {**data["parameters"],
+                  "target_groups": tuple(tuple(g) for g in data["parameters"]["target_groups"])}
+        return cls(parameters=EpisodeParameters(**params), episodes=tuple(episodes),
                    warnings=tuple(data["warnings"]),
                    null_maxima={k: tuple(v) for k, v in data["null_maxima"].items()},
                    provenance=dict(data["provenance"]))
@@ -153,55 +160,67 @@ def _lists(value: Any) -> Any:
 def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[str],
                   domains: Sequence[str], min_domains: int = 3, max_window_days: int = 7,
                   alpha: float = 0.05, n_surrogates: int = 199, surrogate: str = "shift",
-                  cross_target: bool = True, min_series_events: int = 10,
-                  half_span_days: int = 28,
+                  cross_target: bool = True,
+                  target_groups: Sequence[Sequence[str]] | None = None,
+                  min_series_events: int = 10, half_span_days: int = 28,
                   random_state: int | np.random.Generator | None = None) -> EpisodesResult:
     """Scan ``counts`` (T days × G targets × D domains) for multi-domain episodes.
 
-    See the module docstring for the method. ``random_state`` seeds the surrogates; with None a
-    fresh seed is drawn and recorded in ``parameters.random_state``.
+    See the module docstring for the method. ``target_groups`` lists the sets of targets whose
+    domains may combine into a cross-target episode (default: one group of all targets);
+    ``cross_target=False`` scans single targets only. ``random_state`` seeds the surrogates; with
+    None a fresh seed is drawn and recorded in ``parameters.random_state``.
     """
     counts = np.asarray(counts)
     dates = np.asarray(dates, dtype="datetime64[D]")
     targets, domains = list(targets), list(domains)
     _validate(counts, dates, targets, domains, min_domains, max_window_days, alpha, n_surrogates,
               surrogate)
+    groups = _groups(target_groups, targets) if cross_target and len(targets) > 1 else []
     seed, rng = _rng(random_state)
     params = EpisodeParameters(min_domains, max_window_days, alpha, n_surrogates, surrogate,
-                               cross_target and len(targets) > 1, min_series_events,
-                               half_span_days, seed)
+                               tuple(tuple(targets[g] for g in group) for group in groups),
+                               min_series_events, half_span_days, seed)
     provenance = {"input_sha256": _fingerprint(counts, dates, targets, domains),
                   "version": __version__}
-    warnings: list[str] = []
-    n_days = counts.shape[0]
-    if n_days < max(2 * max_window_days, 14):
-        warnings.append(f"only {n_days} days of data: need at least {max(2 * max_window_days, 14)}"
-                        " to scan windows and shift series; nothing scanned")
-    if len(domains) < min_domains:
-        warnings.append(f"{len(domains)} domains given, fewer than min_domains={min_domains}")
     totals = counts.sum(axis=0)
     scanned = totals >= min_series_events
-    for g, d in zip(*np.nonzero(~scanned & (totals > 0))):
-        warnings.append(f"{targets[g]}/{domains[d]}: only {int(totals[g, d])} events "
-                        f"(< {min_series_events}); not scanned")
-    if not warnings and (scanned.sum(axis=1) < min_domains).all():
-        warnings.append(f"no target has {min_domains} series with >= {min_series_events} events")
-    if any("nothing scanned" in w or "fewer than" in w or "no target" in w for w in warnings):
-        return EpisodesResult(params, (), tuple(warnings), {}, provenance)
+    warnings = [f"{targets[g]}/{domains[d]}: only {int(totals[g, d])} events "
+                f"(< {min_series_events}); not scanned"
+                for g, d in zip(*np.nonzero(~scanned & (totals > 0)))]
+    problem = _nothing_to_scan(counts.shape[0], scanned, min_domains, max_window_days,
+                               min_series_events)
+    if problem:
+        return EpisodesResult(params, (), (*warnings, problem), {}, provenance)
 
     expected = expected_counts(counts, dates, gap_days=max_window_days,
                                half_span_days=half_span_days)
     scores = _scores(counts, expected, scanned, max_window_days)
-    observed = _statistics(scores, min_domains, params.cross_target)
+    observed = _statistics(scores, min_domains, groups)
     if surrogate == "shift":
-        null = _shift_null(scores, min_domains, params.cross_target, n_surrogates, rng)
+        null = _shift_null(scores, min_domains, groups, n_surrogates, rng)
     else:
-        null = _poisson_null(expected, scanned, max_window_days, min_domains,
-                             params.cross_target, n_surrogates, rng)
+        null = _poisson_null(expected, scanned, max_window_days, min_domains, groups,
+                             n_surrogates, rng)
     candidates = _candidates(observed, null, alpha)
-    episodes = _select(candidates, scores, counts, expected, dates, targets, domains, min_domains)
+    episodes = _select(candidates, scores, counts, expected, dates, targets, domains, groups)
     return EpisodesResult(params, tuple(episodes), tuple(warnings),
                           {k: tuple(float(x) for x in v) for k, v in null.items()}, provenance)
+
+
+def _nothing_to_scan(n_days: int, scanned: np.ndarray, min_domains: int, max_window_days: int,
+                     min_series_events: int) -> str | None:
+    """Why the data cannot hold an episode (a warning), or None."""
+    need_days = max(2 * max_window_days, 14)
+    if n_days < need_days:
+        return (f"only {n_days} days of data: need at least {need_days} to scan windows and "
+                "shift series; nothing scanned")
+    if scanned.shape[1] < min_domains:
+        return f"{scanned.shape[1]} domains given, fewer than min_domains={min_domains}"
+    if scanned.any(axis=0).sum() < min_domains:
+        return (f"fewer than {min_domains} domains have a series with >= {min_series_events} "
+                "events; nothing scanned")
+    return None
 
 
 def _validate(counts: np.ndarray, dates: np.ndarray, targets: list[str], domains: list[str],
@@ -220,6 +239,21 @@ def _validate(counts: np.ndarray, dates: np.ndarray, targets: list[str], domains
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     if surrogate not in SURROGATES:
         raise ValueError(f"surrogate must be one of {SURROGATES}, got {surrogate!r}")
+
+
+def _groups(target_groups: Sequence[Sequence[str]] | None,
+            targets: list[str]) -> list[np.ndarray]:
+    """Target groups as index arrays; each needs two or more known targets."""
+    if target_groups is None:
+        return [np.arange(len(targets))]
+    groups = []
+    for group in target_groups:
+        unknown = [t for t in group if t not in targets]
+        if unknown or len(set(group)) < 2:
+            raise ValueError(f"target group {list(group)} needs >= 2 known targets"
+                             + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+        groups.append(np.array(sorted({targets.index(t) for t in group})))
+    return groups
 
 
 def _rng(random_state: int | np.random.Generator | None) -> tuple[int | None, np.random.Generator]:
@@ -296,38 +330,42 @@ def _kth_largest(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _window_stats(window_scores: np.ndarray, k: int,
-                  cross: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """(D, starts, G) scores → single-target stats (starts, G) and cross-target stats (starts,)."""
+                  groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(D, starts, G) scores → single-target stats (starts, G), cross-target stats (starts, Z)."""
     single = _kth_largest(window_scores, k)
-    return single, (_kth_largest(window_scores.max(axis=2), k) if cross else None)
+    if not groups:
+        return single, np.zeros((window_scores.shape[1], 0), dtype=window_scores.dtype)
+    cross = [_kth_largest((window_scores if len(group) == window_scores.shape[2]
+                           else window_scores[:, :, group]).max(axis=2), k) for group in groups]
+    return single, np.stack(cross, axis=1)
 
 
-def _statistics(scores: np.ndarray, k: int, cross: bool) -> dict[str, np.ndarray]:
-    """Observed statistics per family: single (W, T, G), cross (W, T); −inf for wrapping windows."""
+def _statistics(scores: np.ndarray, k: int, groups: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Observed statistics: single (W, T, G), cross (W, T, Z); −inf for windows that wrap."""
     n_windows, _, n_days, n_targets = scores.shape
     single = np.full((n_windows, n_days, n_targets), -np.inf, dtype=np.float32)
-    crossed = np.full((n_windows, n_days), -np.inf, dtype=np.float32)
+    crossed = np.full((n_windows, n_days, len(groups)), -np.inf, dtype=np.float32)
     for w in range(n_windows):
         starts = n_days - w
-        one, many = _window_stats(scores[w, :, :starts], k, cross)
-        single[w, :starts] = one
-        if cross:
-            crossed[w, :starts] = many
-    return {"single": single, "cross": crossed} if cross else {"single": single}
+        single[w, :starts], crossed[w, :starts] = _window_stats(scores[w, :, :starts], k, groups)
+    return {"single": single, "cross": crossed} if groups else {"single": single}
 
 
 def _null_maxima(scores_of: Any, n_windows: int, n_days: int, k: int,
-                 cross: bool) -> tuple[float, float]:
+                 groups: list[np.ndarray]) -> tuple[float, float]:
     best_single = best_cross = 0.0
     for w in range(n_windows):
-        one, many = _window_stats(scores_of(w, n_days - w), k, cross)
+        one, many = _window_stats(scores_of(w, n_days - w), k, groups)
         best_single = max(best_single, float(one.max()))
-        if cross:
-            best_cross = max(best_cross, float(many.max()))
+        best_cross = max(best_cross, float(many.max(initial=0.0)))
     return best_single, best_cross
 
 
-def _shift_null(scores: np.ndarray, k: int, cross: bool, n_surrogates: int,
+def _as_null(maxima: np.ndarray, groups: list[np.ndarray]) -> dict[str, np.ndarray]:
+    return {"single": maxima[:, 0], "cross": maxima[:, 1]} if groups else {"single": maxima[:, 0]}
+
+
+def _shift_null(scores: np.ndarray, k: int, groups: list[np.ndarray], n_surrogates: int,
                 rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Null maxima from independent circular shifts (multiples of 7 days) of every series."""
     n_windows, n_domains, n_days, n_targets = scores.shape
@@ -340,15 +378,15 @@ def _shift_null(scores: np.ndarray, k: int, cross: bool, n_surrogates: int,
         shifts = 7 * rng.integers(1, max(n_days // 7, 2), size=(n_domains, 1, n_targets))
         index = ((day + shifts) % n_days) * n_targets + series_offset  # (D, T, G)
 
-        def shifted(w: int, starts: int) -> np.ndarray:
+        def shifted(w: int, starts: int, index: np.ndarray = index) -> np.ndarray:
             return flat[w][index[:, :starts]]
 
-        maxima[b] = _null_maxima(shifted, n_windows, n_days, k, cross)
-    return {"single": maxima[:, 0], "cross": maxima[:, 1]} if cross else {"single": maxima[:, 0]}
+        maxima[b] = _null_maxima(shifted, n_windows, n_days, k, groups)
+    return _as_null(maxima, groups)
 
 
 def _poisson_null(expected: np.ndarray, scanned: np.ndarray, max_window_days: int, k: int,
-                  cross: bool, n_surrogates: int,
+                  groups: list[np.ndarray], n_surrogates: int,
                   rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Null maxima from counts redrawn as Poisson(expected), baseline held fixed."""
     n_days = expected.shape[0]
@@ -356,9 +394,9 @@ def _poisson_null(expected: np.ndarray, scanned: np.ndarray, max_window_days: in
     for b in range(n_surrogates):
         draw = rng.poisson(expected) * scanned
         scores = _scores(draw, expected, scanned, max_window_days)
-        maxima[b] = _null_maxima(lambda w, starts: scores[w, :, :starts], max_window_days, n_days,
-                                 k, cross)
-    return {"single": maxima[:, 0], "cross": maxima[:, 1]} if cross else {"single": maxima[:, 0]}
+        maxima[b] = _null_maxima(lambda w, starts, scores=scores: scores[w, :, :starts],
+                                 max_window_days, n_days, k, groups)
+    return _as_null(maxima, groups)
 
 
 # --- p-values and episodes ---------------------------------------------------------------------
@@ -371,7 +409,7 @@ def _family_p(null_sorted: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _candidates(observed: dict[str, np.ndarray], null: dict[str, np.ndarray],
                 alpha: float) -> list[tuple[float, int, float, int, int, str, int]]:
-    """Significant (p, zone size rank, −stat, w, t, family, g) tuples, family-wise adjusted."""
+    """Significant (p, family rank, −stat, w, t, family, target or group) tuples, sorted."""
     families = list(observed)
     sorted_null = {f: np.sort(null[f]) for f in families}
     n = len(next(iter(null.values())))
@@ -394,16 +432,15 @@ def _candidates(observed: dict[str, np.ndarray], null: dict[str, np.ndarray],
             p = (1 + np.searchsorted(min_p_null, p, side="right")) / (n + 1)
         hits = np.nonzero((p <= alpha) & (stats > 0))
         for idx in zip(*hits):
-            w, t = int(idx[0]), int(idx[1])
-            g = int(idx[2]) if len(idx) > 2 else -1
+            w, t, g = (int(i) for i in idx)
             found.append((float(p[idx]), rank, -float(stats[idx]), w, t, f, g))
     return sorted(found)
 
 
 def _select(candidates: list[tuple], scores: np.ndarray, counts: np.ndarray,
             expected: np.ndarray, dates: np.ndarray, targets: list[str], domains: list[str],
-            k: int) -> list[Episode]:
-    """Greedy non-overlapping episodes from sorted candidates."""
+            groups: list[np.ndarray]) -> list[Episode]:
+    """Greedy non-overlapping episodes from sorted candidates (g: target, or group for cross)."""
     accepted: list[tuple[int, int, set[int]]] = []
     episodes = []
     for p_value, _, neg_stat, w, t, family, g in candidates:
@@ -412,15 +449,17 @@ def _select(candidates: list[tuple], scores: np.ndarray, counts: np.ndarray,
         if family == "single":
             zone = {g}
         else:
-            holders = window.argmax(axis=0)
-            zone = {int(holders[d]) for d in np.nonzero(window.max(axis=0) >= statistic)[0]}
+            members = groups[g]
+            holders = members[window[members].argmax(axis=0)]
+            top = np.nonzero(window[members].max(axis=0) >= _REPORT_SHARE * statistic)[0]
+            zone = {int(holders[d]) for d in top}
         end = t + w
         if any(t <= other_end and other_start <= end and zone & other_zone
                for other_start, other_end, other_zone in accepted):
             continue
         accepted.append((t, end, zone))
         series = [(z, d) for z in sorted(zone) for d in range(len(domains))
-                  if window[z, d] >= statistic and window[z, d] > 0]
+                  if window[z, d] >= _REPORT_SHARE * statistic and window[z, d] > 0]
         episodes.append(_episode(t, w + 1, series, family, statistic, p_value, scores, counts,
                                  expected, dates, targets, domains))
     return sorted(episodes, key=lambda e: (e.start, e.targets))

@@ -1,43 +1,54 @@
 """Events → time series, written once as Ibis expressions so any Ibis backend runs them.
 
-DuckDB runs them on a laptop; the same expressions compile for Spark (``to_spark_sql``) when the data outgrows one machine. Nothing here touches a database:
-callers pass an Ibis table (``EventStore.ibis_events()``) and execute the result.
+DuckDB runs them on a laptop; the same expressions compile for Spark (``to_spark_sql``) when the
+data outgrows one machine. Callers pass an Ibis table (``EventStore.ibis_events()``); the
+expressions are built here and executed on whatever backend that table is bound to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
+from hybridwatch.analyses.selectors import Selector, Threshold
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.schema import EVENT_SCHEMA
 
 #: Period names accepted by ``freq`` and the Ibis truncation unit behind each.
 FREQUENCIES = {"hour": "h", "day": "D", "week": "W", "month": "M", "year": "Y"}
 _FILTERABLE = set(EVENT_SCHEMA.names) - {"extra", "occurred_at", "ended_at"}
+#: A threshold needs this much history before its rolling percentile is trusted.
+MIN_THRESHOLD_HISTORY_DAYS = 30
 
 
-def select_events(events: ir.Table, selector: Mapping[str, Any]) -> ir.Table:
-    """Rows of ``events`` whose columns equal the selector's values (a list means any of them)."""
-    unknown = set(selector) - _FILTERABLE
-    if unknown:
-        raise SelectorError(f"cannot select on {', '.join(sorted(unknown))} "
-                            f"(columns: {', '.join(sorted(_FILTERABLE))})")
-    for column, wanted in selector.items():
+def select_events(events: ir.Table, selector: Selector | Mapping[str, Any]) -> ir.Table:
+    """Rows of ``events`` matching the selector's filters (any of the values of each column;
+    a value ending in ``*`` matches by prefix)."""
+    filters = selector.filters if isinstance(selector, Selector) else selector.items()
+    for column, wanted in filters:
+        if column not in _FILTERABLE:
+            raise SelectorError(f"cannot select on {column} "
+                                f"(columns: {', '.join(sorted(_FILTERABLE))})")
         values = list(wanted) if isinstance(wanted, (list, tuple, set, frozenset)) else [wanted]
-        events = events.filter(events[column].isin(values))
+        exact = [v for v in values if not str(v).endswith("*")]
+        conditions = [events[column].isin(exact)] if exact else []
+        conditions += [events[column].startswith(str(v)[:-1]) for v in values
+                       if str(v).endswith("*")]
+        events = events.filter(ibis.or_(*conditions))
     return events
 
 
 def event_counts(events: ir.Table, *, freq: str = "day", by: Sequence[str] = (),
-                 selector: Mapping[str, Any] | None = None) -> ir.Table:
+                 selector: Selector | Mapping[str, Any] | None = None) -> ir.Table:
     """Events per period (and per ``by`` columns): ``period``, ``n_events``, intensity sum/max.
 
-    Periods with no events are absent; a series builder fills them with zeros over the span it
-    analyses, because only it knows that span.
+    Periods with no events are absent; ``daily_series`` fills them with zeros over its span.
     """
     if freq not in FREQUENCIES:
         raise SelectorError(f"unknown frequency {freq!r} (one of: {', '.join(FREQUENCIES)})")
@@ -53,6 +64,93 @@ def event_counts(events: ir.Table, *, freq: str = "day", by: Sequence[str] = (),
         intensity_max=events.intensity.max(),
     )
     return grouped.order_by(["period", *by])
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesMatrix:
+    """Daily series side by side: ``counts[t, s]`` events and ``intensity[t, s]`` (daily sum)
+    of selector ``s`` on ``dates[t]``; ``events[t, s]`` says whether day t is an event day."""
+
+    dates: np.ndarray               # datetime64[D], consecutive days
+    labels: tuple[str, ...]
+    counts: np.ndarray              # int64, days × series
+    intensity: np.ndarray           # float64, days × series (0 where no intensity)
+    events: np.ndarray              # bool, days × series
+
+    def column(self, label: str) -> int:
+        return self.labels.index(label)
+
+
+def daily_series(events: ir.Table, selectors: Sequence[Selector], *,
+                 start: date | None = None, end: date | None = None) -> SeriesMatrix:
+    """Build one daily series per selector over [start, end] (by default from the first to the
+    last day on which any selected series has an event).
+
+    All selectors run as one UNION ALL query that returns only the non-empty days.
+    """
+    if not selectors:
+        raise SelectorError("no series to build")
+    if start and end and end < start:
+        raise SelectorError(f"the period ends ({end}) before it starts ({start})")
+    window = events
+    if start:
+        window = window.filter(window.occurred_at >= ibis.timestamp(str(start)))
+    if end:
+        window = window.filter(window.occurred_at < ibis.timestamp(str(end)) + ibis.interval(days=1))
+    parts = [event_counts(window, selector=s).mutate(series=ibis.literal(i))
+             .select("series", "period", "n_events", "intensity_sum")
+             for i, s in enumerate(selectors)]
+    table = (ibis.union(*parts) if len(parts) > 1 else parts[0]).to_pyarrow()
+    periods = table["period"].to_numpy().astype("datetime64[D]")
+    if not table.num_rows and not (start and end):
+        raise SelectorError("no events match these selectors: nothing to build a span from "
+                            "(pass --since and --until)")
+    first = np.datetime64(start, "D") if start else periods.min()
+    last = np.datetime64(end, "D") if end else periods.max()
+    dates = np.arange(first, last + 1)
+    counts = np.zeros((dates.size, len(selectors)), np.int64)
+    intensity = np.zeros((dates.size, len(selectors)), np.float64)
+    if table.num_rows:
+        day = (periods - dates[0]).astype(np.int64)
+        column = table["series"].to_numpy()
+        counts[day, column] = table["n_events"].to_numpy()
+        intensity[day, column] = np.nan_to_num(table["intensity_sum"].to_numpy(
+            zero_copy_only=False).astype(float))
+    flags = np.column_stack([_event_days(counts[:, i], intensity[:, i], s.threshold)
+                             for i, s in enumerate(selectors)])
+    return SeriesMatrix(dates, tuple(s.label for s in selectors), counts, intensity, flags)
+
+
+def _event_days(counts: np.ndarray, intensity: np.ndarray, threshold: Threshold | None
+                ) -> np.ndarray:
+    """Which days are events: any event, or the threshold on counts or intensity."""
+    if threshold is None:
+        return counts > 0
+    values = counts.astype(float) if threshold.measure == "count" else intensity
+    if threshold.percentile is not None:
+        bound = rolling_percentile(values, threshold.percentile, threshold.window_days)
+    else:
+        bound = np.full(values.shape, threshold.value)
+    with np.errstate(invalid="ignore"):
+        above = values >= bound if threshold.inclusive else values > bound
+    return above & ~np.isnan(bound)
+
+
+def rolling_percentile(values: np.ndarray, percentile: float, window_days: int) -> np.ndarray:
+    """The ``percentile`` of the previous ``window_days`` values at each day (NaN until
+    ``MIN_THRESHOLD_HISTORY_DAYS`` of history exist): a trailing window, so no look-ahead."""
+    n = values.size
+    padded = np.concatenate([np.full(window_days, np.nan), values.astype(float)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded[:-1], window_days)[:n]
+    history = np.minimum(np.arange(n), window_days)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            bound = np.nanpercentile(windows, percentile, axis=1)
+    bound[history < MIN_THRESHOLD_HISTORY_DAYS] = np.nan
+    return bound
 
 
 def to_spark_sql(expr: ir.Expr) -> str:

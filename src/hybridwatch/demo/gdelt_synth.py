@@ -17,21 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from hybridwatch.adapters.gdelt_sql import GDELT2_COLUMNS
+
 __all__ = ["GDELT2_COLUMNS", "gdelt2_table", "write_gdelt2_export"]
-
-_ACTOR_FIELDS = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
-                 "Religion2Code", "Type1Code", "Type2Code", "Type3Code")
-_GEO_FIELDS = ("Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID")
-
-#: The 61 columns of a GDELT 2.0 events export, in file order.
-GDELT2_COLUMNS: tuple[str, ...] = (
-    ("GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate")
-    + tuple(f"Actor1{f}" for f in _ACTOR_FIELDS) + tuple(f"Actor2{f}" for f in _ACTOR_FIELDS)
-    + ("IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
-       "NumMentions", "NumSources", "NumArticles", "AvgTone")
-    + tuple(f"{g}_{f}" for g in ("Actor1Geo", "Actor2Geo", "ActionGeo") for f in _GEO_FIELDS)
-    + ("DATEADDED", "SOURCEURL")
-)
 
 # CAMEO actor country, FIPS geo code, CAMEO name, a city "FullName", ADM1, lat, lon, feature id,
 # and a rough weight (how often GDELT reports on it).

@@ -1,0 +1,91 @@
+"""One contract every registered adapter meets, run over each adapter's own fixture.
+
+A new adapter gets these checks for free — and fails here until it has a fixture listed below.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.compute as pc
+import pytest
+
+from hybridwatch.adapters import ReadOptions, adapters, detect_format
+from hybridwatch.model.countries import country_name
+from hybridwatch.model.domains import DOMAINS
+from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA, record_id_hash
+from hybridwatch.store import EventStore, ingest_file
+
+from ..conftest import FIXTURES
+
+#: adapter name → (fixture with at least one malformed record, mapping file or None)
+CONTRACT_FIXTURES = {
+    "gdelt2": ("gdelt/malformed.export.CSV", None),
+    "gdelt1": ("gdelt/gdelt1_malformed.tsv", None),
+    "acled": ("acled/acled_sample.csv", None),
+    "stix": ("stix/hybrid_bundle.json", None),
+    "misp-json": ("misp/events.json", None),
+    "misp-csv": ("misp/attributes.csv", None),
+    "eurepoc": ("eurepoc/eurepoc_sample.csv", None),
+    "euvsdisinfo": ("euvsdisinfo/euvsdisinfo_sample.csv", None),
+    "articles-jsonl": ("articles/articles.jsonl", None),
+    "articles-csv": ("articles/headlines.csv", None),
+    "rss": ("articles/feed_rss.xml", None),
+    "mapped": ("mapped/incidents.csv", "mapped/incidents.toml"),
+}
+
+
+def test_every_registered_adapter_has_a_contract_fixture():
+    assert set(adapters()) == set(CONTRACT_FIXTURES)
+
+
+def _read_all(name):
+    fixture, mapping = CONTRACT_FIXTURES[name]
+    options = ReadOptions(mapping_path=FIXTURES / mapping if mapping else None)
+    return list(adapters()[name].read(FIXTURES / fixture, options))
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT_FIXTURES))
+def test_adapter_contract(name):
+    adapter = adapters()[name]
+    fixture, mapping = CONTRACT_FIXTURES[name]
+    if mapping is None:  # mapped files are read only when a mapping is given
+        assert detect_format(FIXTURES / fixture).name == name
+    batches = _read_all(name)
+    schema = EVENT_SCHEMA if adapter.kind == "events" else ARTICLE_SCHEMA
+    id_column = "event_id" if adapter.kind == "events" else "article_id"
+    rows = [row for batch in batches for row in batch.table.to_pylist()]
+    rejections = [r for batch in batches for r in batch.rejections]
+    assert all(batch.kind == adapter.kind for batch in batches)
+    assert all(batch.table.schema.equals(schema) for batch in batches)
+    assert rows, "the fixture's good records are kept"
+    assert rejections, "the fixture has a malformed record, and it is rejected"
+    for rejection in rejections:
+        assert rejection.reason and rejection.raw.strip()
+        assert rejection.line is not None or rejection.record
+    for row in rows:
+        assert row[id_column] == record_id_hash(row["source"], row["source_record_id"])
+        if row["extra"] is not None:
+            assert isinstance(json.loads(row["extra"]), dict)
+        if adapter.kind == "events":
+            assert row["domain"] in DOMAINS
+            for column in ("actor_iso3", "target_iso3", "location_iso3"):
+                if row[column] is not None:
+                    country_name(row[column])  # raises for anything but a known ISO3 code
+    again = _read_all(name)
+    assert [b.table for b in again] == [b.table for b in batches], "reading is deterministic"
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT_FIXTURES))
+def test_adapter_ingest_accounts_for_every_record(name, store_path):
+    fixture, mapping = CONTRACT_FIXTURES[name]
+    options = ReadOptions(mapping_path=FIXTURES / mapping if mapping else None)
+    with EventStore(store_path) as store:
+        report = ingest_file(store, FIXTURES / fixture, format=name, options=options)
+        table = "events" if adapters()[name].kind == "events" else "articles"
+        stored = store.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        quarantined = store.quarantine().num_rows
+    assert report.read == report.ingested + report.duplicates + report.quarantined \
+        + report.skipped
+    assert stored == report.ingested and quarantined <= report.quarantined
+    assert quarantined > 0
