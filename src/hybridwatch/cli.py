@@ -92,4 +92,6 @@ def main() -> None:
 
 
 # registers the commands on ``cli``; the modules import ``cli`` from here
-from hybridwatch.commands import data_commands, demo_command  # noqa: E402,F401
+from hybridwatch.commands import (  # noqa: E402,F401
+    coordination_commands, data_commands, demo_command,
+)

@@ -113,11 +113,12 @@ class _Survey:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
 
     def feed(self, chunk: bytes) -> None:
-        if not self.needs_escaping and len(chunk.translate(None, _JSON_ESCAPED)) != len(chunk):
-            self.needs_escaping = True
+        # control characters are among the bytes JSON escapes: look for them only if those occur
+        escaped = len(chunk.translate(None, _JSON_ESCAPED)) != len(chunk)
+        self.needs_escaping |= escaped
         if self.suspect:
             return
-        if len(chunk.translate(None, _CONTROL)) != len(chunk):
+        if escaped and len(chunk.translate(None, _CONTROL)) != len(chunk):
             self.suspect = True
         elif not chunk.isascii() or self._decoder.getstate()[0]:
             try:
@@ -181,14 +182,17 @@ def _connect(options: ReadOptions) -> Iterator[duckdb.DuckDBPyConnection]:
         # file, not the lookups (holding the whole file in memory): keep the LEFT JOINs as written
         con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
         for system in ("cameo", "fips"):
+            # a VALUES list: registering an Arrow table costs more than the whole lookup
             codes = dict(lookup_rows(system))  # a duplicate code would duplicate joined rows
-            lookup = pa.table({"code": pa.array(list(codes), pa.string()),
-                               "iso3": pa.array(list(codes.values()), pa.string())})
-            con.register(f"{system}_lookup", lookup)
-            con.execute(f"CREATE TABLE {system} AS SELECT * FROM {system}_lookup")
+            rows = ", ".join(f"({_sql_text(code)}, {_sql_text(iso3)})" for code, iso3 in codes.items())
+            con.execute(f"CREATE TABLE {system} AS SELECT * FROM (VALUES {rows}) t(code, iso3)")
         yield con
     finally:
         con.close()
+
+
+def _sql_text(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 # -- lines DuckDB refuses -----------------------------------------------------------------------

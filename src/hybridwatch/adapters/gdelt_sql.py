@@ -116,8 +116,7 @@ SELECT
   CASE WHEN _goldstein IS NOT NULL THEN 'goldstein' END AS intensity_kind,
   NULL::VARCHAR AS title,
   CASE WHEN contains("SOURCEURL", '://')
-       THEN nullif(lower(split_part(split_part(split_part(split_part("SOURCEURL", '://', 2),
-                                   '/', 1), '?', 1), ':', 1)), '')
+       THEN nullif(lower(regexp_extract("SOURCEURL", '^[^:/?#]+://(?:[^/?#@]*@)?([^/?#:]+)', 1)), '')
        ELSE "SOURCEURL" END AS source_name,
   CASE WHEN contains("SOURCEURL", '://') THEN "SOURCEURL" END AS source_url,
   NULL::VARCHAR AS tlp, _extra AS extra,
@@ -167,18 +166,21 @@ def extra_sql(layout: Layout, escape_json: bool) -> str:
     """A JSON object of every unmapped, non-empty column, values as the strings they are.
 
     One ``concat`` per row, which skips NULL arguments so an empty column adds nothing: far
-    cheaper than a concatenation per field, or a CASE per row choosing how to quote.
+    cheaper than a concatenation per field or a CASE per row choosing how to quote. DATEADDED
+    (always present) opens the object, so every other key can follow a comma.
     """
-    parts = []
+    first = layout.columns.index("DATEADDED") + 1
+    if escape_json:
+        parts = [f"'{{\"DATEADDED\":', coalesce(to_json(nullif(p[{first}], ''))::VARCHAR, 'null')"]
+    else:
+        parts = [f"'{{\"DATEADDED\":', coalesce('\"' || nullif(p[{first}], '') || '\"', 'null')"]
     for i, name in enumerate(layout.columns, start=1):
-        if name in _MAPPED:
+        if name in _MAPPED or i == first:
             continue
-        value = f"nullif(p[{i}], '')"
         if escape_json:
             parts += [f"CASE WHEN p[{i}] <> '' THEN ',\"{name}\":' END",
-                      f"to_json({value})::VARCHAR"]
+                      f"to_json(nullif(p[{i}], ''))::VARCHAR"]
         else:
-            parts += [f"CASE WHEN p[{i}] <> '' THEN ',\"{name}\":\"' END", value,
+            parts += [f"CASE WHEN p[{i}] <> '' THEN ',\"{name}\":\"' END", f"p[{i}]",
                       f"CASE WHEN p[{i}] <> '' THEN '\"' END"]
-    # every key comes after a comma: drop the first one
-    return f"nullif('{{' || substr(concat({', '.join(parts)}), 2) || '}}', '{{}}')"
+    return f"concat({', '.join(parts)}, '}}')"

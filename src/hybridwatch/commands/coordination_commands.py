@@ -1,0 +1,142 @@
+"""Commands that detect coordination: ``coincide`` (one pair or a grid) and ``episodes``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.store import EventStore
+from hybridwatch.store.store import _parse_bound
+from hybridwatch.workflows.coordination import (
+    coincide as coincide_pair, coincide_grid, detect_episodes, parse_days,
+)
+
+
+def _lags(text: str) -> tuple[int, ...]:
+    try:
+        lags = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give lags in days, e.g. 0,1,2,3") from None
+    if not lags or min(lags) < 0:
+        raise click.BadParameter("lags are whole days ≥ 0")
+    return lags
+
+
+def _day(option: str, text: str | None):
+    bound = _parse_bound(option, text)
+    return bound.date() if bound else None
+
+
+@cli.command()
+@click.option("--a", "sel_a", metavar="SEL", help="The response series, e.g. "
+              "'domain=information target=POL'.")
+@click.option("--b", "sel_b", metavar="SEL", help="The candidate trigger (earlier) series, e.g. "
+              "'domain=cyber actor=RUS target=DEU'.")
+@click.option("--grid", metavar="GRID", help="A selector grid, e.g. "
+              "'domain=cyber,military,information target=DEU,POL,TWN'.")
+@click.option("--all-pairs", is_flag=True, help="Test every ordered pair of the grid's series.")
+@click.option("--window", default="3d", show_default=True, help="Coincidence window ΔT.")
+@click.option("--lags", default="0,1,2,3", show_default=True, help="Lags τ in days.")
+@click.option("--null", type=click.Choice(["shift", "block", "strata", "shuffle", "poisson"]),
+              default="shift", show_default=True,
+              help="Null model: shift keeps burstiness and weekly cycle (default); shuffle and "
+                   "poisson assume independent days.")
+@click.option("--surrogates", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+              show_default=True, help="False discovery rate for --all-pairs.")
+@click.option("--seed", type=int, default=None, help="Random seed for the surrogates.")
+@click.option("--since", help="First day (UTC), default: the first day with events.")
+@click.option("--until", help="Last day (UTC, inclusive), default: the last day with events.")
+@db_option
+@json_option
+def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr, seed, since,
+             until, db: Path, as_json: bool) -> None:
+    """Event coincidence analysis: does series B precede series A more often than chance?
+
+    Rates follow Donges et al. (2016): the precursor rate is the share of A events with a B
+    event in the ΔT days before them (shifted by the lag τ); the trigger rate is the share of B
+    events followed by an A event. p-values are one-sided against the chosen null model.
+    """
+    common = dict(window_days=parse_days(window, "--window"), lags=_lags(lags), null=null,
+                  n_surrogates=surrogates, random_state=seed, since=_day("--since", since),
+                  until=_day("--until", until))
+    if grid or all_pairs:
+        if not (grid and all_pairs):
+            raise click.UsageError("--grid and --all-pairs go together")
+        if sel_a or sel_b:
+            raise click.UsageError("give either --a/--b or --grid --all-pairs")
+        with EventStore(db, read_only=True) as store:
+            report = coincide_grid(store, grid, fdr=fdr, **common).to_dict()
+        if as_json:
+            emit_json(report)
+            return
+        click.echo(f"{report['n_pairs']} ordered pairs, {report['start']} … {report['end']}, "
+                   f"null {report['null']} ({report['n_surrogates']} surrogates), "
+                   f"{report['n_significant']} significant at FDR {fdr}")
+        for pair in report["pairs"][:20]:
+            mark = "*" if pair["significant"] else " "
+            click.echo(f" {mark} {pair['b']}  →  {pair['a']}: lag {pair['best_lag_days']}d, "
+                       f"p={_num(pair['p_value'])} q={_num(pair['q_value'])}")
+        for warning in report["warnings"]:
+            say(f"warning: {warning}", fg="yellow")
+        return
+    if not (sel_a and sel_b):
+        raise click.UsageError("give --a and --b (or --grid with --all-pairs)")
+    with EventStore(db, read_only=True) as store:
+        report = coincide_pair(store, sel_a, sel_b, **common).to_dict()
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(f"B: {report['b']}\nA: {report['a']}\n{report['start']} … {report['end']}, "
+               f"n_a={report['n_a']} n_b={report['n_b']}, window {report['window_days']}d, "
+               f"null {report['null']} ({report['n_surrogates']} surrogates)")
+    for lag in report["lags"]:
+        click.echo(f"  lag {lag['lag_days']}d: precursor {_num(lag['precursor_rate'])} "
+                   f"(p={_num(lag['p_precursor'])})  trigger {_num(lag['trigger_rate'])} "
+                   f"(p={_num(lag['p_trigger'])})")
+    click.echo(f"best lag {report['best_lag_days']}d, p={_num(report['p_value'])} over all lags; "
+               f"{report['n_evidence']} coinciding day pairs (see --json for the events)")
+    for warning in report["warnings"]:
+        say(f"warning: {warning}", fg="yellow")
+
+
+@cli.command()
+@click.option("--min-domains", type=click.IntRange(min=2), default=3, show_default=True)
+@click.option("--max-window", default="7d", show_default=True, help="Longest window scanned.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+              show_default=True)
+@click.option("--surrogates", type=click.IntRange(min=19), default=199, show_default=True)
+@click.option("--targets", help="Comma-separated ISO3 targets (default: the busiest ones).")
+@click.option("--where", metavar="SEL", help="Restrict events first, e.g. 'actor=RUS,CHN'.")
+@click.option("--seed", type=int, default=None)
+@click.option("--since", help="First day (UTC).")
+@click.option("--until", help="Day after the last (UTC).")
+@db_option
+@json_option
+def episodes(min_domains, max_window, alpha, surrogates, targets, where, seed, since, until,
+             db: Path, as_json: bool) -> None:
+    """Multi-domain episodes: windows where several domains are jointly elevated beyond their
+    own baselines, for one target or several at once, with Monte-Carlo p-values."""
+    with EventStore(db, read_only=True) as store:
+        report = detect_episodes(
+            store, min_domains=min_domains, max_window_days=parse_days(max_window, "--max-window"),
+            alpha=alpha, n_surrogates=surrogates, random_state=seed, where=where,
+            targets=[t.strip().upper() for t in targets.split(",")] if targets else None,
+            since=_day("--since", since), until=_day("--until", until)).to_dict()
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(f"{len(report['episodes'])} episode(s) at alpha {alpha}, "
+               f"{report['start']} … {report['end']}")
+    for episode in report["episodes"]:
+        click.echo(f"  {episode['start']} … {episode['end']}  {','.join(episode['targets'])}  "
+                   f"{','.join(episode['domains'])}  p={_num(episode['p_value'])}  "
+                   f"{episode['n_events']} events")
+    for warning in report["warnings"]:
+        say(f"warning: {warning}", fg="yellow")
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
