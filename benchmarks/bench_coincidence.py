@@ -90,12 +90,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks" / "coincidence.md"))
     args = parser.parse_args()
     t = args.threads
-    pair = dict(n_days=10_000, n_events=500, window=3, n_surrogates=1000)
+    pair = {"n_days": 10_000, "n_events": 500, "window": 3, "n_surrogates": 1000}
     rows = [_run(t, "pair", impl="pyunicorn", null="shuffle", lags=(0,), **pair)]
     for null, lags in (("shuffle", (0,)), ("shift", (0,)), ("block", (0,)), ("shift", (0, 1, 2, 3)),
                        ("poisson", (0, 1, 2, 3))):
         rows.append(_run(t, "pair", impl="hybridwatch", null=null, lags=lags, **pair))
-    base = dict(window=3, lags=(0,), n_surrogates=1000)
+    base = {"window": 3, "lags": (0,), "n_surrogates": 1000}
     sizes = (50, 100, 200) if args.quick else (50, 100, 200, 400, 1000)
     for n_series in sizes:
         rows.append(_run(t, "all_pairs", n_series=n_series, n_days=3650, null="shift", **base))
@@ -117,16 +117,16 @@ def _markdown(rows: list[dict]) -> str:
     lines = [
         "# Event coincidence analysis: timings",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        f"; BLAS threads per row; machine shared with other jobs, so times are upper bounds.",
+        (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"; BLAS threads per row; machine shared with other jobs, so times are upper bounds."),
         "Single pair: 10,000 days, 500 random events per series, window 3 days, 1,000 surrogates;",
         "pyunicorn 1.0.0 `event_analysis_significance(method='ECA', surrogate='shuffle')`.",
         "All pairs: bursty simulated series × 3,650 days, every ordered pair, window 3, FDR.",
         "The shift null has only ~T/7 distinct shifts: with 3,650 days it uses all 518 admissible",
         "shifts (exact) instead of 1,000 repeats; pilot standardisation adds 100 surrogates.",
         "",
-        "| task | null | lags | series | days | threads | surrogates used | seconds | vs pyunicorn "
-        "| peak RSS MB |",
+        ("| task | null | lags | series | days | threads | surrogates used | seconds | vs pyunicorn "
+        "| peak RSS MB |"),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

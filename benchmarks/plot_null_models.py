@@ -17,8 +17,8 @@ from hybridwatch.analyses.coincidence import all_pairs
 from hybridwatch.analyses.surrogates import simulate_bursty_events
 
 REPO = Path(__file__).resolve().parents[1]
-BURSTY = dict(base_rate=0.02, burst_rate=0.8, p_enter_burst=0.01, mean_burst_days=20,
-              weekday_factors=(1.4, 1.4, 1.3, 1.2, 1.1, 0.3, 0.1), seasonal_amplitude=0.5)
+BURSTY = {"base_rate": 0.02, "burst_rate": 0.8, "p_enter_burst": 0.01, "mean_burst_days": 20,
+              "weekday_factors": (1.4, 1.4, 1.3, 1.2, 1.1, 0.3, 0.1), "seasonal_amplitude": 0.5}
 
 
 def main() -> None:

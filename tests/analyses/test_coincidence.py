@@ -9,14 +9,18 @@ import warnings
 import numpy as np
 import pytest
 
-from hybridwatch.analyses.coincidence import (CoincidenceResult, all_pairs, analytic_p_values,
-                                              coincidence_rates, coincidence_test)
+from hybridwatch.analyses.coincidence import (
+    CoincidenceResult,
+    all_pairs,
+    analytic_p_values,
+    coincidence_rates,
+    coincidence_test,
+)
 from hybridwatch.analyses.coincidence_pairs import PairsResult, _PairsEngine
 
 
-
 @pytest.fixture(scope="module")
-def EventSeries():  # noqa: N802 - pyunicorn's class, the reference implementation (test-only dep)
+def EventSeries():
     return pytest.importorskip("pyunicorn.eventseries").EventSeries
 
 
@@ -25,7 +29,7 @@ def _random_pair(rng, n_days):
     return (rng.random(n_days) < pa).astype(int), (rng.random(n_days) < pb).astype(int)
 
 
-def test_rates_equal_pyunicorn_on_random_series(EventSeries):  # noqa: N803
+def test_rates_equal_pyunicorn_on_random_series(EventSeries):
     rng = np.random.default_rng(7)
     compared = 0
     for _ in range(120):
@@ -66,7 +70,7 @@ def test_all_pairs_p_values_equal_single_pair_test_with_exhaustive_shifts():
     for i in range(len(pairs.a_index)):
         a, b = events[:, pairs.a_index[i]], events[:, pairs.b_index[i]]
         single = coincidence_test(a, b, window_days=2, lags=(0, 1), n_surrogates=1000)
-        lag = [r for r in single.per_lag if r.lag_days == pairs.best_lag_days[i]][0]
+        lag = next(r for r in single.per_lag if r.lag_days == pairs.best_lag_days[i])
         assert pairs.p_precursor[i] == pytest.approx(lag.p_precursor)
         assert pairs.p_trigger[i] == pytest.approx(lag.p_trigger)
         assert pairs.precursor_rate[i] == pytest.approx(lag.precursor_rate)
@@ -114,7 +118,7 @@ def test_analytic_p_close_to_simulation_when_windows_overlap():
         assert float(ours) == pytest.approx(sim, abs=0.03)
 
 
-def test_analytic_false_positive_rate_is_nominal_and_pyunicorn_over_rejects(EventSeries):  # noqa: N803
+def test_analytic_false_positive_rate_is_nominal_and_pyunicorn_over_rejects(EventSeries):
     rng = np.random.default_rng(0)
     ours, theirs = [], []
     for _ in range(600):

@@ -19,8 +19,13 @@ from typing import Any
 import numpy as np
 
 from hybridwatch.analyses import surrogates as surr
-from hybridwatch.analyses.coincidence import (NULLS, _check_params, _fingerprint, _jsonable,
-                                              analytic_p_values)
+from hybridwatch.analyses.coincidence import (
+    NULLS,
+    _check_params,
+    _fingerprint,
+    _jsonable,
+    analytic_p_values,
+)
 from hybridwatch.analyses.fdr import benjamini_hochberg
 
 N_PILOT = 100  # surrogates that fix the mean/sd used to standardise the rates before the max
@@ -251,9 +256,9 @@ def _resolution_warning(n_used: int, n_series: int, fdr: float) -> list[str]:
     needed = math.ceil(floor * n_tests / fdr) if fdr > 0 else n_tests
     if n_used == 0 or needed <= 1:
         return []
-    return [f"smallest attainable p-value is {floor:.2g} ({n_used} surrogates): at FDR {fdr} over "
+    return [(f"smallest attainable p-value is {floor:.2g} ({n_used} surrogates): at FDR {fdr} over "
             f"{n_tests} pairs a discovery needs at least {needed} pairs at that floor; use longer "
-            "series or the 'block' null with more surrogates to find fewer, stronger pairs"]
+            "series or the 'block' null with more surrogates to find fewer, stronger pairs")]
 
 
 def _max_over_components(z: np.ndarray) -> np.ndarray:
