@@ -6,6 +6,7 @@ A new adapter gets these checks for free — and fails here until it has a fixtu
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
@@ -16,7 +17,7 @@ from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA, record_id_hash
 from hybridwatch.store import EventStore, ingest_file
 
-from ..conftest import FIXTURES
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 #: adapter name → (fixture with at least one malformed record, mapping file or None)
 CONTRACT_FIXTURES = {

@@ -14,7 +14,12 @@ import pytest
 
 from hybridwatch.adapters import detect_format
 from hybridwatch.adapters.base import ReadOptions
-from hybridwatch.adapters.gdelt import GDELT1_COLUMNS, GDELT2_COLUMNS, Gdelt1Adapter, Gdelt2Adapter
+from hybridwatch.adapters.gdelt import (
+    GDELT1_COLUMNS,
+    GDELT2_COLUMNS,
+    Gdelt1Adapter,
+    Gdelt2Adapter,
+)
 from hybridwatch.adapters.textio import read_head
 from hybridwatch.demo.gdelt_synth import gdelt2_table, write_gdelt2_export
 from hybridwatch.errors import FormatError, InputError
@@ -78,23 +83,24 @@ def test_gdelt2_sample_event_ids_match_python_md5(sample2: Path):
 
 @pytest.mark.parametrize("event_id, expected", [
     # Germany → Russia, "express intent to meet" (080), action in Germany (FIPS GM)
-    ("881991441", dict(actor_code="DEU", actor_name="GERMANY", actor_iso3="DEU", target_iso3="RUS",
-                       location_name="Germany", location_iso3="DEU", lat=51.5, lon=10.5,
-                       domain="diplomacy", source_type="080", intensity=5.0,
-                       source_name="news.yahoo.com")),
+    ("881991441", {"actor_code": "DEU", "actor_name": "GERMANY", "actor_iso3": "DEU",
+                   "target_iso3": "RUS", "location_name": "Germany", "location_iso3": "DEU",
+                   "lat": 51.5, "lon": 10.5, "domain": "diplomacy", "source_type": "080",
+                   "intensity": 5.0, "source_name": "news.yahoo.com"}),
     # Poland → Russia, 0841 (four digits, leading zero), action in Ukraine (FIPS UP)
-    ("881992316", dict(actor_code="POL", actor_name="WARSAW", actor_iso3="POL", target_iso3="RUS",
-                       location_name="Ukraine", location_iso3="UKR", lat=49.0, lon=32.0,
-                       domain="diplomacy", source_type="0841", intensity=7.0,
-                       source_name="www.thestar.com")),
+    ("881992316", {"actor_code": "POL", "actor_name": "WARSAW", "actor_iso3": "POL",
+                   "target_iso3": "RUS", "location_name": "Ukraine", "location_iso3": "UKR",
+                   "lat": 49.0, "lon": 32.0, "domain": "diplomacy", "source_type": "0841",
+                   "intensity": 7.0, "source_name": "www.thestar.com"}),
     # Russian government → Africa (a CAMEO region: known, not a country), economic cooperation
-    ("881992400", dict(actor_code="RUSGOV", actor_name="RUSSIA", actor_iso3="RUS", target_iso3=None,
-                       location_name="Petersburg, Sankt-Peterburg, Russia", location_iso3="RUS",
-                       lat=59.8944, lon=30.2642, domain="economy", source_type="061",
-                       intensity=6.4, source_name="allafrica.com")),
+    ("881992400", {"actor_code": "RUSGOV", "actor_name": "RUSSIA", "actor_iso3": "RUS",
+                   "target_iso3": None, "location_name": "Petersburg, Sankt-Peterburg, Russia",
+                   "location_iso3": "RUS", "lat": 59.8944, "lon": 30.2642, "domain": "economy",
+                   "source_type": "061", "intensity": 6.4, "source_name": "allafrica.com"}),
     # Europe (region) → UK, action in the UK (FIPS UK)
-    ("881991538", dict(actor_code="EUR", actor_iso3=None, target_iso3="GBR", location_iso3="GBR",
-                       domain="diplomacy", source_type="036", intensity=4.0)),
+    ("881991538", {"actor_code": "EUR", "actor_iso3": None, "target_iso3": "GBR",
+                   "location_iso3": "GBR", "domain": "diplomacy", "source_type": "036",
+                   "intensity": 4.0}),
 ])
 def test_gdelt2_sample_rows_normalised(sample2: Path, event_id: str, expected: dict):
     row = _by_id(_read(Gdelt2Adapter(), sample2)[0])[event_id]
@@ -288,3 +294,57 @@ def test_generator_zip_matches_plain(tmp_path: Path):
         assert archive.namelist() == ["p.export.CSV"]
         assert archive.read("p.export.CSV") == plain.read_bytes()
     assert gdelt2_table(5, random_state=1).column_names == list(GDELT2_COLUMNS)
+
+
+def test_crlf_line_ends_and_byte_order_mark(sample2: Path, tmp_path: Path):
+    lines = sample2.read_bytes().split(b"\n")[:6]
+    lines[3] = lines[3].replace(b"\t20181024\t", b"\t2018xx24\t", 1)
+    crlf = tmp_path / "crlf.export.CSV"
+    crlf.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
+    assert Gdelt2Adapter().sniff(crlf, read_head(crlf)) == 95
+    table, rejections = _read(Gdelt2Adapter(), crlf)
+    assert [(r.line, r.field, r.raw) for r in rejections] == [
+        (4, "SQLDATE", lines[3].decode())]  # raw without the \r
+    assert table.num_rows == 5 and table.column("source_record_id")[0].as_py() == "881990832"
+    assert not any(url.endswith("\r") for url in table.column("source_url").to_pylist())
+
+
+def test_first_line_longer_than_the_sniffed_head_is_one_rejection(sample2: Path, tmp_path: Path):
+    lines = sample2.read_bytes().split(b"\n")[:4]
+    fields = lines[0].split(b"\t")
+    fields[6] = b"Y" * 70_000
+    path = tmp_path / "long-first.export.CSV"
+    path.write_bytes(b"\n".join([b"\t".join(fields)] + lines[1:]) + b"\n")
+    table, rejections = _read(Gdelt2Adapter(), path, max_record_bytes=65_536)
+    assert [(r.line, r.reason[:16]) for r in rejections] == [(1, "oversized record")]
+    assert table.num_rows == 3
+
+
+def test_line_numbers_across_batches_with_refused_lines(tmp_path: Path):
+    """Problems spread over many batches, some DuckDB refuses outright, some the SELECT rejects:
+    every line number must match the file's own numbering."""
+    path = write_gdelt2_export(tmp_path / "big.export.CSV", 20_000, random_state=11)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    damage = {  # 1-based line -> new content
+        2: lines[1].replace(b"\t", b"\x01", 1),          # refused: the read delimiter
+        4_500: lines[4_499][:20] + b"\xc3\x28" + lines[4_499][20:],  # refused: bad UTF-8
+        4_501: lines[4_500].rsplit(b"\t", 3)[0],        # rejected: 58 fields
+        9_000: b"",                                     # blank: skipped
+        12_345: lines[12_344].replace(b"\t2024", b"\t2o24", 1),  # rejected: date
+        17_001: lines[17_000] + b"\t" + b"Z" * 3_000,   # refused: too long
+        19_999: lines[19_998][:30] + b"\xff",           # refused: bad UTF-8
+    }
+    for number, content in damage.items():
+        lines[number - 1] = content
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    batches = list(Gdelt2Adapter().read(path, ReadOptions(batch_rows=3_000,
+                                                          max_record_bytes=2_000)))
+    rejections = [r for b in batches for r in b.rejections]
+    assert [r.line for r in rejections] == sorted(set(damage) - {9_000})
+    for rejection in rejections:
+        assert rejection.raw == lines[rejection.line - 1].decode("utf-8", "backslashreplace")
+    kept = [i for b in batches for i in b.table.column("source_record_id").to_pylist()]
+    expected = [line.split(b"\t", 1)[0].decode() for n, line in enumerate(lines, start=1)
+                if n not in damage]
+    assert kept == expected and len(kept) == 20_000 - len(damage)
+    assert sum(len(b.rejections) for b in batches[:-1]) > 0  # handed out along the way

@@ -66,10 +66,11 @@ def test_all_pairs_p_values_equal_single_pair_test_with_exhaustive_shifts():
     rng = np.random.default_rng(4)
     events = rng.random((600, 4)) < 0.08
     pairs = all_pairs(events, list("wxyz"), window_days=2, lags=(0, 1), n_surrogates=1000,
-                      random_state=1)
+                      null="shift", random_state=1)
     for i in range(len(pairs.a_index)):
         a, b = events[:, pairs.a_index[i]], events[:, pairs.b_index[i]]
-        single = coincidence_test(a, b, window_days=2, lags=(0, 1), n_surrogates=1000)
+        single = coincidence_test(a, b, window_days=2, lags=(0, 1), n_surrogates=1000,
+                                  null="shift")
         lag = next(r for r in single.per_lag if r.lag_days == pairs.best_lag_days[i])
         assert pairs.p_precursor[i] == pytest.approx(lag.p_precursor)
         assert pairs.p_trigger[i] == pytest.approx(lag.p_trigger)

@@ -143,7 +143,8 @@ def test_degenerate_inputs_warn_instead_of_failing() -> None:
     sparse[::20, 0, 2] = 0  # 5 events: not scanned, reported
     result = find_episodes(sparse, dates=dates, targets=["DEU"], domains=DOMAINS[:3],
                            n_surrogates=9)
-    assert "DEU/information: only 5 events" in result.warnings[0]
+    assert "DEU/information: only 5 events (< 10); not scanned" in result.warnings
+    assert "fewer than 3 domains have a series" in result.warnings[0]
 
     two_domains = find_episodes(np.ones((100, 1, 2), dtype=int), dates=dates, targets=["DEU"],
                                 domains=DOMAINS[:2])

@@ -59,11 +59,12 @@ def test_day_maps(null):
         assert np.all(moved[:, :28] == moved[:, :1])
 
 
-def test_shift_null_controls_false_discoveries_where_shuffle_over_detects():
+@pytest.mark.parametrize("null", ["shift", "block"])
+def test_burst_preserving_nulls_control_false_discoveries_where_shuffle_over_detects(null):
     events = surr.simulate_bursty_events(1461, 24, random_state=5, **BURSTY)
     names = [f"s{i}" for i in range(24)]
     kwargs = {"window_days": 3, "lags": (0, 1, 2, 3), "random_state": 0}
-    shift = all_pairs(events, names, null="shift", n_surrogates=1000, **kwargs)  # all 203 shifts
+    shift = all_pairs(events, names, null=null, n_surrogates=1000, **kwargs)  # shift: all 203
     shuffle = all_pairs(events, names, null="shuffle", n_surrogates=400, **kwargs)
     # every pair is null: any discovery is false
     assert shift.significant.mean() <= 0.05

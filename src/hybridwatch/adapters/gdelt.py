@@ -15,7 +15,6 @@ number while streaming. Blank lines are skipped silently, as in every text adapt
 from __future__ import annotations
 
 import codecs
-import shutil
 import tempfile
 import zipfile
 import zlib
@@ -25,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import IO, ClassVar
 
 import duckdb
 import pyarrow as pa
@@ -33,9 +32,16 @@ import pyarrow.compute as pc
 
 from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, Rejection
 from hybridwatch.adapters.gdelt_sql import (
-    FIELD_SEP, GDELT1, GDELT1_COLUMNS, GDELT2, GDELT2_COLUMNS, Layout, scan_arguments, select_sql,
+    FIELD_SEP,
+    GDELT1,
+    GDELT1_COLUMNS,
+    GDELT2,
+    GDELT2_COLUMNS,
+    Layout,
+    scan_arguments,
+    select_sql,
 )
-from hybridwatch.adapters.textio import open_bytes, read_head
+from hybridwatch.adapters.textio import HEAD_BYTES, open_bytes, read_head
 from hybridwatch.errors import FormatError, InputError
 from hybridwatch.model.countries import lookup_rows
 from hybridwatch.model.schema import EVENT_COLUMNS, EVENT_SCHEMA
@@ -49,7 +55,7 @@ class _GdeltAdapter(Adapter):
     layout: ClassVar[Layout]
 
     def sniff(self, path: Path, head: bytes) -> int:
-        first = head.split(b"\n", 1)[0].rstrip(b"\r").split(b"\t")
+        first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r").split(b"\t")
         if (len(first) in self.layout.field_counts and first[0].isdigit()
                 and len(first[1]) == 8 and first[1].isdigit()):
             return 95
@@ -60,7 +66,8 @@ class _GdeltAdapter(Adapter):
         with _plain_file(path, options) as (plain, survey), _connect(options) as con:
             scan = scan_arguments(plain, options.max_record_bytes)
             refused = _refused_lines(con, path, scan) if survey.suspect else []
-            sql = select_sql(scan, self.layout, escape_json=survey.needs_escaping)
+            sql = select_sql(scan, self.layout, escape_json=survey.needs_escaping,
+                             skip_refused=survey.suspect)
             yield from _stream(con, path, plain, sql, refused, options)
 
 
@@ -84,10 +91,12 @@ class Gdelt1Adapter(_GdeltAdapter):
 
 def _check_field_counts(path: Path, head: bytes, layout: Layout) -> None:
     """``FormatError`` unless some line of the first 64 KiB has the layout's field count."""
-    lines = [line for line in head.split(b"\n") if line.strip()]
-    if len(lines) > 1 and not head.endswith(b"\n"):
+    lines = head.split(b"\n")
+    if len(head) == HEAD_BYTES:
         lines = lines[:-1]  # the last line of the head may be cut off
-    counts = Counter(line.count(b"\t") + 1 for line in lines[:200])
+        if not lines:
+            return  # one line longer than the head: leave it to the per-line checks
+    counts = Counter(line.count(b"\t") + 1 for line in lines[:200] if line.strip())
     if not any(count in layout.field_counts for count in counts):
         found = counts.most_common(1)[0][0]
         raise FormatError(path, f"not a {layout.label}: expected {layout.expected} "
@@ -152,7 +161,7 @@ def _plain_file(path: Path, options: ReadOptions) -> Iterator[tuple[Path, _Surve
     survey = _Survey(max_line_bytes=options.max_record_bytes)
     with open(path, "rb") as probe:
         magic = probe.read(4)
-    if not (magic.startswith(b"PK") or magic.startswith(b"\x1f\x8b")):
+    if not magic.startswith((b"PK", b"\x1f\x8b")):
         with open(path, "rb") as stream:
             while chunk := stream.read(_CHUNK_BYTES):
                 survey.feed(chunk)
@@ -184,7 +193,8 @@ def _connect(options: ReadOptions) -> Iterator[duckdb.DuckDBPyConnection]:
         for system in ("cameo", "fips"):
             # a VALUES list: registering an Arrow table costs more than the whole lookup
             codes = dict(lookup_rows(system))  # a duplicate code would duplicate joined rows
-            rows = ", ".join(f"({_sql_text(code)}, {_sql_text(iso3)})" for code, iso3 in codes.items())
+            rows = ", ".join(f"({_sql_text(code)}, {_sql_text(iso3)})"
+                             for code, iso3 in codes.items())
             con.execute(f"CREATE TABLE {system} AS SELECT * FROM (VALUES {rows}) t(code, iso3)")
         yield con
     finally:
@@ -219,13 +229,40 @@ def _refused_lines(con: duckdb.DuckDBPyConnection, path: Path, scan: str) -> lis
     return list(found.values())
 
 
-def _refusals(plain: Path, items: list[_Refused], options: ReadOptions) -> list[Rejection]:
+class _LineReader:
+    """Reads chosen lines of a file, in increasing order, in one forward pass overall."""
+
+    def __init__(self, plain: Path) -> None:
+        self._plain = plain
+        self._file: IO[bytes] | None = None
+        self._number = 0  # lines read so far
+
+    def lines(self, wanted: list[int]) -> dict[int, bytes]:
+        """The given 1-based lines (each above those asked before), without line ends."""
+        if self._file is None:
+            self._file = open(self._plain, "rb")  # noqa: SIM115 (closed by close())
+        found: dict[int, bytes] = {}
+        for target in sorted(wanted):
+            line = b""
+            while self._number < target:
+                line = self._file.readline()
+                self._number += 1
+            found[target] = line.removesuffix(b"\n").removesuffix(b"\r")
+        return found
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _refusals(reader: _LineReader, items: list[_Refused],
+              options: ReadOptions) -> list[Rejection]:
     """``Rejection``s whose raw text is each line's bytes read back from the file by number
     (DuckDB's own copy has bad bytes replaced and long lines cut)."""
-    raw_lines = _read_lines(plain, {item.line for item in items})
+    raw_lines = reader.lines([item.line for item in items])
     found = []
     for item in items:
-        raw_bytes = raw_lines.get(item.line, b"")
+        raw_bytes = raw_lines[item.line]
         if item.error_type == "INVALID ENCODING":
             reason = (f"not UTF-8 text (byte 0x{_first_bad_byte(raw_bytes):02x}); "
                       "re-save the file as UTF-8")
@@ -238,19 +275,6 @@ def _refusals(plain: Path, items: list[_Refused], options: ReadOptions) -> list[
             reason = f"unreadable line ({item.message})"
         raw = raw_bytes.decode("utf-8", errors="backslashreplace")
         found.append(Rejection(reason=reason, raw=raw, line=item.line))
-    return found
-
-
-def _read_lines(plain: Path, wanted: set[int]) -> dict[int, bytes]:
-    """The given 1-based lines of ``plain``, without their line ends."""
-    found: dict[int, bytes] = {}
-    last = max(wanted, default=0)
-    with open(plain, "rb") as stream:
-        for number, line in enumerate(stream, start=1):
-            if number in wanted:
-                found[number] = line.removesuffix(b"\n").removesuffix(b"\r")
-            if number >= last:
-                break
     return found
 
 
@@ -271,6 +295,7 @@ def _stream(con: duckdb.DuckDBPyConnection, path: Path, plain: Path, sql: str,
     # comes after every refused line whose threshold is below o
     thresholds = [item.line - j for j, item in enumerate(refused, start=1)]
     handed = 0  # refused lines already handed out
+    reader = _LineReader(plain)
     try:
         for record_batch in con.sql(sql).to_arrow_reader(options.batch_rows):
             last_line = _line_of(pc.max(record_batch.column("_ordinal")).as_py() or 0,
@@ -279,15 +304,17 @@ def _stream(con: duckdb.DuckDBPyConnection, path: Path, plain: Path, sql: str,
             while due < len(refused) and refused[due].line < last_line:
                 due += 1
             rejections = (_row_rejections(record_batch, thresholds)
-                          + _refusals(plain, refused[handed:due], options))
+                          + _refusals(reader, refused[handed:due], options))
             handed = due
             rejections.sort(key=lambda r: r.line or 0)
             yield Batch("events", _accepted(record_batch), rejections)
+        if handed < len(refused):
+            yield Batch("events", EVENT_SCHEMA.empty_table(),
+                        _refusals(reader, refused[handed:], options))
     except duckdb.Error as exc:
         raise InputError(path, f"cannot parse ({str(exc).splitlines()[0]})") from exc
-    if handed < len(refused):
-        yield Batch("events", EVENT_SCHEMA.empty_table(),
-                    _refusals(plain, refused[handed:], options))
+    finally:
+        reader.close()
 
 
 def _line_of(ordinal: int, thresholds: list[int]) -> int:

@@ -71,12 +71,13 @@ def scan_arguments(plain: Path, max_record_bytes: int) -> str:
             f"max_line_size={max_record_bytes}")
 
 
-def select_sql(scan: str, layout: Layout, *, escape_json: bool) -> str:
+def select_sql(scan: str, layout: Layout, *, escape_json: bool, skip_refused: bool) -> str:
     """The normalising SELECT over ``read_csv(scan)``.
 
     ``escape_json`` must be true when the file holds a byte JSON strings escape (``"``, ``\\``,
     control characters): values then go through ``to_json``, else they are quoted as they
-    stand, which is several times cheaper.
+    stand, which is several times cheaper. ``skip_refused`` lets DuckDB skip lines it cannot
+    read (the caller has counted them); otherwise such a line is an error, never a silent gap.
     """
     index = {name: i for i, name in enumerate(layout.columns, start=1)}
     named = ",\n    ".join(f"nullif(p[{index[name]}], '') AS \"{name}\""
@@ -84,7 +85,7 @@ def select_sql(scan: str, layout: Layout, *, escape_json: bool) -> str:
     return f"""
 WITH lines AS (
   SELECT ordinality AS _ordinal, line AS _line, string_split(line, '\t') AS p
-  FROM read_csv({scan}, ignore_errors=true) WITH ORDINALITY
+  FROM read_csv({scan}, ignore_errors={str(skip_refused).lower()}) WITH ORDINALITY
   WHERE line IS NOT NULL
 ), cols AS (
   SELECT _ordinal, _line, len(p) AS _n_fields, {extra_sql(layout, escape_json)} AS _extra,

@@ -157,7 +157,7 @@ class _PairsEngine:
             return np.stack([prec / self.n_prec[:, :, None], trig / trig_den])
 
 
-def all_pairs(matrix, names: Sequence[str], *, window_days: int, lags=(0,), null: str = "shift",
+def all_pairs(matrix, names: Sequence[str], *, window_days: int, lags=(0,), null: str = "block",
               n_surrogates: int = 1000, random_state: int | None = None, fdr: float = 0.05
               ) -> PairsResult:
     """Coincidence test of every ordered pair of the columns of ``matrix`` (T days × S series).

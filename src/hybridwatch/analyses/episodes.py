@@ -191,7 +191,7 @@ def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[st
     problem = _nothing_to_scan(counts.shape[0], scanned, min_domains, max_window_days,
                                min_series_events)
     if problem:
-        return EpisodesResult(params, (), (*warnings, problem), {}, provenance)
+        return EpisodesResult(params, (), (problem, *warnings), {}, provenance)
 
     expected = expected_counts(counts, dates, gap_days=max_window_days,
                                half_span_days=half_span_days)

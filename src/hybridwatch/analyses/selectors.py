@@ -6,7 +6,8 @@
     source_type=15*                              CAMEO 15x (exhibit force posture), by prefix
 
 Terms are separated by spaces and combine with AND; ``key=v1,v2`` means any of the values. A
-grid (``domain=cyber,military target=DEU,POL``) expands into one selector per combination.
+grid (``domain=cyber,military target=DEU,POL``) expands into one selector per combination, and
+``;`` joins grids (``domain=cyber actor=RUS target=DEU ; source=euvsdisinfo target=DEU``).
 """
 
 from __future__ import annotations
@@ -71,7 +72,17 @@ def parse_selector(text: str) -> Selector:
 
 
 def parse_grid(text: str) -> list[Selector]:
-    """Parse a grid: every ``key=v1,v2`` term with several values multiplies the selectors."""
+    """Parse a grid: every ``key=v1,v2`` term with several values multiplies the selectors;
+    ``;`` separates grids whose selectors are listed one after the other (duplicates once)."""
+    selectors: list[Selector] = []
+    for part in text.split(";"):
+        for selector in _parse_product(part):
+            if selector.label not in {s.label for s in selectors}:
+                selectors.append(selector)
+    return selectors
+
+
+def _parse_product(text: str) -> list[Selector]:
     terms = text.split()
     if not terms:
         raise SelectorError("empty selector: write terms like 'domain=cyber target=DEU'")

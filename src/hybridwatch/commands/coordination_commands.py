@@ -40,9 +40,11 @@ def _day(option: str, text: str | None):
 @click.option("--window", default="3d", show_default=True, help="Coincidence window ΔT.")
 @click.option("--lags", default="0,1,2,3", show_default=True, help="Lags τ in days.")
 @click.option("--null", type=click.Choice(["shift", "block", "strata", "shuffle", "poisson"]),
-              default="shift", show_default=True,
-              help="Null model: shift keeps burstiness and weekly cycle (default); shuffle and "
-                   "poisson assume independent days.")
+              default="block", show_default=True,
+              help="Null model. block (default): 28-day blocks moved by whole weeks; shift: the "
+                   "whole series moved by whole weeks (keeps more structure, but only ~T/7 "
+                   "surrogates exist); strata: shuffles within month×weekday; shuffle and "
+                   "poisson assume independent days and over-detect on bursty data.")
 @click.option("--surrogates", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.05,
               show_default=True, help="False discovery rate for --all-pairs.")

@@ -76,7 +76,7 @@ _PLACES = [
 _ACTOR_TYPES = [("", 30), ("GOV", 25), ("MIL", 8), ("COP", 6), ("BUS", 6), ("MED", 5), ("OPP", 3),
                 ("CVL", 5), ("JUD", 3), ("EDU", 3), ("LEG", 3), ("CRM", 3)]
 #: Three-digit CAMEO event codes with the Goldstein score GDELT publishes for them.
-_GOLDSTEIN = dict(pair.split(":") for pair in (
+_GOLDSTEIN_TEXT = (
     "010:0.0 011:-0.1 012:-0.4 013:0.4 014:0.0 015:0.0 016:-2.0 017:0.0 018:3.4 019:3.4 020:3.0 "
     "021:3.4 022:3.2 023:3.4 024:-0.3 025:-0.3 026:4.0 027:4.0 028:4.0 030:4.0 031:5.2 032:4.5 "
     "033:5.2 034:7.0 035:7.0 036:4.0 037:5.0 038:7.0 039:5.0 040:1.0 041:1.0 042:1.9 043:2.8 "
@@ -91,7 +91,8 @@ _GOLDSTEIN = dict(pair.split(":") for pair in (
     "161:-4.0 162:-5.6 163:-8.0 164:-7.0 165:-6.5 166:-7.0 170:-7.0 171:-9.2 172:-5.0 173:-5.0 "
     "174:-5.0 175:-9.0 180:-9.0 181:-9.0 182:-9.5 183:-10.0 184:-8.0 185:-8.0 186:-10.0 190:-10.0 "
     "191:-9.5 192:-9.5 193:-10.0 194:-10.0 195:-10.0 196:-9.5 200:-10.0 201:-9.5 202:-10.0 "
-    "203:-10.0 204:-10.0").split())
+    "203:-10.0 204:-10.0")
+_GOLDSTEIN = dict(pair.split(":") for pair in _GOLDSTEIN_TEXT.split())
 #: How often each CAMEO root appears (statements, consultations and appeals dominate real GDELT).
 _ROOT_WEIGHT = {"01": 12, "02": 6, "03": 5, "04": 14, "05": 6, "06": 2, "07": 2, "08": 2,
                 "09": 2, "10": 2, "11": 5, "12": 3, "13": 2, "14": 2, "15": 1, "16": 2, "17": 4,
@@ -237,7 +238,7 @@ def gdelt2_table(n_rows: int, *, random_state: int | np.random.Generator = 0,
 def write_gdelt2_export(path: str | Path, n_rows: int, *,
                         random_state: int | np.random.Generator = 0,
                         start_date: date = date(2024, 1, 1), days: int = 7,
-                        zip: bool = False, chunk_rows: int = 250_000) -> Path:  # noqa: A002
+                        zip: bool = False, chunk_rows: int = 250_000) -> Path:
     """Write ``n_rows`` synthetic events as a GDELT 2.0 export (TSV, no header) and return the path.
 
     With ``zip=True`` the TSV is stored as the single member of a zip archive at ``path``, as

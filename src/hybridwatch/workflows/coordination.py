@@ -81,7 +81,7 @@ class PairReport:
 
 
 def coincide(store: EventStore, a: str | Selector, b: str | Selector, *, window_days: int = 3,
-             lags: Sequence[int] = (0, 1, 2, 3), null: str = "shift", n_surrogates: int = 1000,
+             lags: Sequence[int] = (0, 1, 2, 3), null: str = "block", n_surrogates: int = 1000,
              random_state: int | None = None, since: date | None = None,
              until: date | None = None, evidence_limit: int = 25) -> PairReport:
     """Does series ``b`` precede series ``a`` more often than chance (b → a)?
@@ -130,7 +130,7 @@ class GridReport:
 
 
 def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
-                  lags: Sequence[int] = (0, 1, 2, 3), null: str = "shift",
+                  lags: Sequence[int] = (0, 1, 2, 3), null: str = "block",
                   n_surrogates: int = 1000, random_state: int | None = None, fdr: float = 0.05,
                   since: date | None = None, until: date | None = None) -> GridReport:
     """Test every ordered pair of the grid's series and control the false discovery rate."""
