@@ -44,6 +44,12 @@ def sample1(gdelt_dir: Path) -> Path:
     return gdelt_dir / "samples" / "gdelt1_events_20160728_sample.tsv"
 
 
+@pytest.fixture(scope="module")
+def read2(sample2: Path) -> tuple[pa.Table, list]:
+    """The 2.0 sample read once with default options."""
+    return _read(Gdelt2Adapter(), sample2)
+
+
 def _read(adapter, path: Path, **options) -> tuple[pa.Table, list]:
     batches = list(adapter.read(path, ReadOptions(**options)))
     for batch in batches:
@@ -64,9 +70,9 @@ def _by_id(table: pa.Table) -> dict[str, dict]:
 
 # -- real samples ---------------------------------------------------------------------------------
 
-def test_gdelt2_sample_reads_every_row(sample2: Path):
+def test_gdelt2_sample_reads_every_row(sample2: Path, read2):
     rows = _csv_rows(sample2)
-    table, rejections = _read(Gdelt2Adapter(), sample2)
+    table, rejections = read2
     assert len(rows) == 2111 and {len(r) for r in rows} == {61}
     assert table.num_rows == len(rows) and rejections == []
     assert table.column("source_record_id").to_pylist() == [r[0] for r in rows]  # file order
@@ -74,8 +80,8 @@ def test_gdelt2_sample_reads_every_row(sample2: Path):
     assert set(table.column("occurred_precision").to_pylist()) == {"day"}
 
 
-def test_gdelt2_sample_event_ids_match_python_md5(sample2: Path):
-    table, _ = _read(Gdelt2Adapter(), sample2)
+def test_gdelt2_sample_event_ids_match_python_md5(read2):
+    table, _ = read2
     for event_id, record_id in zip(table.column("event_id").to_pylist(),
                                    table.column("source_record_id").to_pylist()):
         assert event_id == record_id_hash("gdelt", record_id)
@@ -102,17 +108,17 @@ def test_gdelt2_sample_event_ids_match_python_md5(sample2: Path):
                    "location_iso3": "GBR", "domain": "diplomacy", "source_type": "036",
                    "intensity": 4.0}),
 ])
-def test_gdelt2_sample_rows_normalised(sample2: Path, event_id: str, expected: dict):
-    row = _by_id(_read(Gdelt2Adapter(), sample2)[0])[event_id]
+def test_gdelt2_sample_rows_normalised(read2, event_id: str, expected: dict):
+    row = _by_id(read2[0])[event_id]
     assert {key: row[key] for key in expected} == expected
     assert row["occurred_at"] == datetime(2019, 10, 24)
     assert row["intensity_kind"] == "goldstein" and row["title"] is None
     assert row["source_url"].startswith("http")
 
 
-def test_gdelt2_extra_holds_every_other_non_empty_column(sample2: Path):
+def test_gdelt2_extra_holds_every_other_non_empty_column(sample2: Path, read2):
     rows = {r[0]: r for r in _csv_rows(sample2)}
-    table, _ = _read(Gdelt2Adapter(), sample2)
+    table, _ = read2
     mapped = {"GLOBALEVENTID", "SQLDATE", "Actor1Code", "Actor1Name", "EventCode",
               "GoldsteinScale", "ActionGeo_FullName", "ActionGeo_Lat", "ActionGeo_Long",
               "SOURCEURL"}
@@ -184,9 +190,9 @@ def test_malformed_fixture_rejects_exactly_the_bad_lines():
         "0874", "diplomacy", 9.0)
 
 
-def test_escaped_and_plain_json_paths_agree(sample2: Path, tmp_path: Path):
+def test_escaped_and_plain_json_paths_agree(sample2: Path, read2, tmp_path: Path):
     """A '"' anywhere sends the whole file through to_json; both paths give the same objects."""
-    plain, _ = _read(Gdelt2Adapter(), sample2)
+    plain, _ = read2
     lines = sample2.read_bytes().rstrip(b"\n").split(b"\n")
     fields = lines[0].split(b"\t")
     fields[0], fields[16] = b"999999999", b'SAY "HELLO"\\ \x0b'
@@ -228,11 +234,11 @@ def test_small_batches_keep_file_order(sample2: Path):
 
 # -- whole-file problems and archives ---------------------------------------------------------------
 
-def test_zip_reads_like_plain_file(sample2: Path, tmp_path: Path):
+def test_zip_reads_like_plain_file(sample2: Path, read2, tmp_path: Path):
     archive = tmp_path / "20191024143000.export.CSV.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         zipped.write(sample2, arcname=sample2.name)
-    plain, _ = _read(Gdelt2Adapter(), sample2)
+    plain, _ = read2
     zipped_table, rejections = _read(Gdelt2Adapter(), archive)
     assert rejections == [] and zipped_table.equals(plain)
     assert detect_format(archive).name == "gdelt2"
@@ -348,3 +354,17 @@ def test_line_numbers_across_batches_with_refused_lines(tmp_path: Path):
                 if n not in damage]
     assert kept == expected and len(kept) == 20_000 - len(damage)
     assert sum(len(b.rejections) for b in batches[:-1]) > 0  # handed out along the way
+
+
+def test_gdelt1_malformed_fixture():
+    table, rejections = _read(Gdelt1Adapter(), FIXTURES / "gdelt1_malformed.tsv")
+    assert [(r.line, r.field, r.reason) for r in rejections] == [
+        (3, "SQLDATE", "not a date ('20120631')"),
+        (4, None, "expected 57 or 58 tab-separated fields, found 61"),
+        (5, "Actor2CountryCode", "unknown CAMEO country code ('QQQ')"),
+        (7, "EventCode", "not a CAMEO event code ('---')"),
+    ]
+    assert [(r["source_record_id"], r["source_url"] is None, r["domain"])
+            for r in table.to_pylist()] == [
+        ("230000001", False, "diplomacy"), ("230000002", True, "military"),
+        ("230000006", False, "diplomacy")]

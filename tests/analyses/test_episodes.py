@@ -86,13 +86,14 @@ def test_cells_carry_the_evidence(planted_runs) -> None:
 
 def test_null_data_family_wise_false_positives() -> None:
     """40 independent null datasets (1 year, 6 targets × 5 domains, same bursty background):
-    with α = 0.05 the expected number reporting any episode is 2; P(≥ 5 | p = 0.05) ≈ 0.05."""
+    with α = 0.05 the expected number reporting any episode is 2; P(≥ 5 | p = 0.05) ≈ 0.05.
+    49 surrogates keep it fast: the Monte-Carlo p-value is exact for any number of them."""
     reporting = 0
     for seed in range(40):
         rng = np.random.default_rng(5000 + seed)
         counts, dates, _ = background(rng, 365, 6, 5)
         result = find_episodes(counts, dates=dates, targets=TARGETS[:6], domains=DOMAINS[:5],
-                               n_surrogates=99, random_state=seed)
+                               n_surrogates=49, random_state=seed)
         reporting += bool(result.episodes)
     assert reporting <= 4
 

@@ -111,21 +111,25 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
               show_default=True)
 @click.option("--surrogates", type=click.IntRange(min=19), default=199, show_default=True)
 @click.option("--targets", help="Comma-separated ISO3 targets (default: the busiest ones).")
+@click.option("--target-group", "target_groups", multiple=True, metavar="ISO3,ISO3,...",
+              help="Targets whose domains may combine into one cross-target episode "
+                   "(repeatable; default: all scanned targets form one group).")
 @click.option("--where", metavar="SEL", help="Restrict events first, e.g. 'actor=RUS,CHN'.")
 @click.option("--seed", type=int, default=None)
 @click.option("--since", help="First day (UTC).")
 @click.option("--until", help="Day after the last (UTC).")
 @db_option
 @json_option
-def episodes(min_domains, max_window, alpha, surrogates, targets, where, seed, since, until,
-             db: Path, as_json: bool) -> None:
+def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups, where, seed,
+             since, until, db: Path, as_json: bool) -> None:
     """Multi-domain episodes: windows where several domains are jointly elevated beyond their
     own baselines, for one target or several at once, with Monte-Carlo p-values."""
     with EventStore(db, read_only=True) as store:
         report = detect_episodes(
             store, min_domains=min_domains, max_window_days=parse_days(max_window, "--max-window"),
             alpha=alpha, n_surrogates=surrogates, random_state=seed, where=where,
-            targets=[t.strip().upper() for t in targets.split(",")] if targets else None,
+            targets=_iso3_list(targets) if targets else None,
+            target_groups=[_iso3_list(g) for g in target_groups] or None,
             since=_day("--since", since), until=_day("--until", until)).to_dict()
     if as_json:
         emit_json(report)
@@ -138,6 +142,10 @@ def episodes(min_domains, max_window, alpha, surrogates, targets, where, seed, s
                    f"{episode['n_events']} events")
     for warning in report["warnings"]:
         say(f"warning: {warning}", fg="yellow")
+
+
+def _iso3_list(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
 
 
 def _num(value) -> str:

@@ -135,7 +135,8 @@ _HAMBURG = "Operation Harbour Fog: cyber attack on Hamburg port logistics"
 EPISODES = (
     EpisodeSpec("pl-infrastructure", "Pressure on Polish infrastructure", 0.08, 3, (
         Hit("stix-cyber-RUS-POL", 0, 2, 2, ("energy", "transportation")),
-        Hit("gdelt-soc-POL-POL", 1, 2, 12), Hit("disinfo-RUS-POL", 1, 2, 3))),
+        Hit("gdelt-soc-POL-POL", 1, 2, 25), Hit("disinfo-RUS-POL", 1, 2, 3),
+        Hit("gdelt-info-RUS-POL", 1, 2, 25))),
     EpisodeSpec("baltic-pressure", "Russian military and information pressure on Poland", 0.20, 4, (
         Hit("gdelt-mil-RUS-POL", 0, 3, 8), Hit("stix-cyber-RUS-POL", 1, 2, 2),
         Hit("disinfo-RUS-POL", 2, 2, 3),
@@ -146,14 +147,14 @@ EPISODES = (
         Hit("articles:taiwan-drills", 0, 3, 6))),
     EpisodeSpec("de-election", "Interference in a German election", 0.60, 5, (
         Hit("disinfo-RUS-DEU", 0, 4, 3), Hit("stix-cyber-RUS-DEU", 1, 2, 2),
-        Hit("gdelt-soc-DEU-DEU", 2, 3, 18), Hit("gdelt-info-RUS-DEU", 0, 4, 20),
+        Hit("gdelt-soc-DEU-DEU", 2, 3, 30), Hit("gdelt-info-RUS-DEU", 0, 4, 20),
         Hit("articles:germany-election", 0, 4, 5))),
     EpisodeSpec("hamburg-strait-poland", "Hamburg port cyber attack, Taiwan Strait exercise and "
                 "Russian disinformation in Poland", 0.79, 5, (
         Hit("stix-cyber-RUS-DEU", 0, 1, 1, ("transportation",), _HAMBURG),
         Hit("stix-cyber-RUS-DEU", 1, 2, 1, ("transportation",)),
         Hit("gdelt-mil-CHN-TWN", 1, 3, 15, ("150", "152", "154")), Hit("pla", 1, 3, 60),
-        Hit("disinfo-RUS-POL", 2, 3, 4), Hit("gdelt-info-RUS-POL", 2, 3, 20),
+        Hit("disinfo-RUS-POL", 2, 3, 4), Hit("gdelt-info-RUS-POL", 2, 3, 30),
         Hit("articles:poland-disinfo", 2, 3, 6))),
 )
 

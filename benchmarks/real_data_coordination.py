@@ -1,0 +1,398 @@
+"""Coordination detection on the real datasets: every number of the "Coordination (issue 3)"
+section of docs/findings-real-data.md comes from this script.
+
+    .venv/bin/python benchmarks/real_data_coordination.py [--data ../shared/data] [--seed 20261128]
+
+It ingests EuRepoC 1.1, EUvsDisinfo (cknabs scrape), the PLA sortie table and the Ukraine cyber-ops
+threat reports into a fresh temporary store, runs the coordination workflows, writes the results
+to benchmarks/out/real_data_coordination.json and prints the markdown block of the findings doc.
+Every test names its null model explicitly (the workflows' default may change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hybridwatch.adapters.base import ReadOptions
+from hybridwatch.analyses.coincidence import coincidence_test
+from hybridwatch.analyses.fdr import benjamini_hochberg
+from hybridwatch.analyses.selectors import parse_selector
+from hybridwatch.analyses.series import daily_series
+from hybridwatch.analyses.surrogates import admissible_shifts, min_shift_days
+from hybridwatch.store import EventStore
+from hybridwatch.store.ingest import ingest_file
+from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_episodes
+
+REPO = Path(__file__).resolve().parents[1]
+MAPPINGS = REPO / "src" / "hybridwatch" / "mappings"
+FILES = (  # (path under the data folder, mapping or None)
+    ("eurepoc_v1_1/EuRepoC_Global_Database_1.1.csv", None),
+    ("euvsdisinfo_cknabs/posts.csv", None),
+    ("pla_taiwan_activity/merged_comprehensive_data_M.csv", "pla_sorties.toml"),
+    ("ukraine_cyber_ops_curated_intel/threat_reports_2022_2023.csv", "cyber_ops_reports.toml"),
+)
+#: Countries often named as targets of Russian operations; kept if they have >= MIN_CYBER incidents.
+Q1_CANDIDATES = ("UKR", "USA", "GBR", "DEU", "POL", "EST", "LVA", "LTU", "FRA", "CZE", "ITA",
+                 "NLD", "NOR", "GEO", "MDA", "BGR", "MNE", "SWE", "FIN")
+MIN_CYBER = 3
+WINDOW_DAYS, LAGS, FDR = 3, (0, 1, 2, 3), 0.05
+NULLS = ("shift", "block", "shuffle")
+CYBER = "source=eurepoc actor=RUS target={t}"
+INFO = "source=euvsdisinfo target={t}"
+INFO_SURGE = "source=euvsdisinfo target={t} count>p90"
+
+
+def build_store(data: Path, db: Path) -> list[dict[str, Any]]:
+    """Ingest the four files; one summary row per file."""
+    rows = []
+    with EventStore(db) as store:
+        for relative, mapping in FILES:
+            options = ReadOptions(mapping_path=MAPPINGS / mapping) if mapping else ReadOptions()
+            report = ingest_file(store, data / relative, format="mapped" if mapping else None,
+                                 options=options).to_dict()
+            rows.append({key: report.get(key) for key in (
+                "path", "format", "read", "ingested", "duplicates", "quarantined", "skipped")})
+    return rows
+
+
+def scalar(store: EventStore, sql: str) -> Any:
+    return store.con.execute(sql).fetchall()[0][0]
+
+
+def profile(store: EventStore) -> dict[str, Any]:
+    """Facts the caveats rest on: date precision, collection trend, coverage."""
+    sql = store.con.execute
+    eurepoc = sql("""SELECT count(*), count(*) FILTER (day(occurred_at) = 1),
+                     count(*) FILTER (day(occurred_at) = 1 AND month(occurred_at) = 1),
+                     min(occurred_at)::DATE, max(occurred_at)::DATE
+                     FROM events WHERE source = 'eurepoc'""").fetchall()[0]
+    multi = sql("""SELECT count(*) FILTER (json_array_length(extra->'receiver_iso3') > 1), count(*)
+                   FROM events WHERE source = 'eurepoc' AND actor_iso3 = 'RUS'""").fetchall()[0]
+    yearly = sql("""SELECT year(occurred_at), count(*) FROM events WHERE source = 'euvsdisinfo'
+                    GROUP BY 1 ORDER BY 1""").fetchall()
+    pla = sql("""SELECT year(occurred_at), count(*) FROM events WHERE source = 'pla_sorties'
+                 GROUP BY 1 ORDER BY 1""").fetchall()
+    info = sql("""SELECT min(occurred_at)::DATE, max(occurred_at)::DATE FROM events
+                  WHERE source = 'euvsdisinfo'""").fetchall()[0]
+    return {"eurepoc_events": eurepoc[0], "eurepoc_first_of_month": eurepoc[1],
+            "eurepoc_jan_1": eurepoc[2], "eurepoc_span": [str(eurepoc[3]), str(eurepoc[4])],
+            "eurepoc_rus_multi_receiver": multi[0], "eurepoc_rus": multi[1],
+            "euvsdisinfo_span": [str(info[0]), str(info[1])],
+            "euvsdisinfo_per_year": {str(y): n for y, n in yearly},
+            "pla_days_per_year": {str(y): n for y, n in pla}}
+
+
+def pla_daily_start(store: EventStore) -> date:
+    """First day of the first month with >= 20 reported days (daily MND bulletins begin)."""
+    return scalar(store, """SELECT min(m) FROM (SELECT date_trunc('month', occurred_at)::DATE m
+                            FROM events WHERE source = 'pla_sorties' GROUP BY 1
+                            HAVING count(*) >= 20)""")
+
+
+def shift_floor(since: date, until: date) -> dict[str, Any]:
+    """Number of admissible shifts of the period and the smallest p-value they allow."""
+    n_days = (until - since).days + 1
+    n_shifts = int(admissible_shifts(n_days, min_shift_days(WINDOW_DAYS, max(LAGS))).size)
+    return {"n_days": n_days, "n_shifts": n_shifts, "p_floor": 1 / (1 + n_shifts)}
+
+
+def pair_row(report: dict[str, Any], question: str, target: str | None = None) -> dict[str, Any]:
+    keep = ("a", "b", "null", "n_surrogates", "n_a", "n_b", "best_lag_days", "precursor_rate",
+            "trigger_rate", "p_precursor", "p_trigger", "p_value", "n_evidence", "warnings")
+    return {"question": question, "target": target, **{k: report[k] for k in keep}}
+
+
+def add_q(rows: list[dict[str, Any]]) -> None:
+    """Benjamini–Hochberg q-values over one family of tests (in place)."""
+    p = np.array([np.nan if r["p_value"] is None else r["p_value"] for r in rows])
+    for row, q in zip(rows, benjamini_hochberg(p)):
+        row["q_value"] = None if np.isnan(q) else float(q)
+
+
+def q1_targets(store: EventStore, since: date, until: date) -> dict[str, int]:
+    counts = dict(store.con.execute(
+        """SELECT target_iso3, count(*) FROM events WHERE source = 'eurepoc' AND actor_iso3 = 'RUS'
+           AND occurred_at >= ? AND occurred_at < ? GROUP BY 1""",
+        [since, until + timedelta(days=1)]).fetchall())
+    return {t: counts.get(t, 0) for t in Q1_CANDIDATES}
+
+
+def question1(store: EventStore, since: date, until: date, n_surr: int, seed: int) -> dict:
+    """RUS-attributed cyber incidents vs EUvsDisinfo cases, same target, both directions."""
+    counts = q1_targets(store, since, until)
+    targets = [t for t, n in counts.items() if n >= MIN_CYBER]
+    families: dict[str, list[dict[str, Any]]] = {}
+    for null in (*NULLS, "shift/surge"):
+        info = INFO_SURGE if null == "shift/surge" else INFO
+        rows = []
+        for t in targets:
+            for a, b, direction in ((info, CYBER, "cyber→info"), (CYBER, info, "info→cyber")):
+                report = coincide(store, a.format(t=t), b.format(t=t), window_days=WINDOW_DAYS,
+                                  lags=LAGS, null=null.split("/")[0], n_surrogates=n_surr,
+                                  random_state=seed, since=since, until=until).to_dict()
+                rows.append({**pair_row(report, direction, t), "evidence": report["evidence"][:3]})
+        add_q(rows)
+        families[null] = rows
+    grids = {null: grid_run(store, targets, null, since, until, n_surr, seed)
+             for null in ("shift", "shuffle")}
+    return {"since": str(since), "until": str(until), "cyber_counts": counts,
+            "targets": targets, "families": families, "grids": grids,
+            "day_precise": day_precise(store, targets, since, until, n_surr, seed),
+            "shift_floor": shift_floor(since, until)}
+
+
+def grid_run(store: EventStore, targets: list[str], null: str, since: date, until: date,
+             n_surr: int, seed: int) -> dict[str, Any]:
+    """The CLI's way: every ordered pair of all cyber and info series, BH over all of them."""
+    grid = coincide_grid(store, f"{CYBER.format(t=','.join(targets))} ; "
+                                f"{INFO.format(t=','.join(targets))}",
+                         window_days=WINDOW_DAYS, lags=LAGS, null=null, n_surrogates=n_surr,
+                         random_state=seed, fdr=FDR, since=since, until=until).to_dict()
+    summary = {k: grid[k] for k in ("n_pairs", "n_significant", "n_surrogates", "warnings",
+                                    "n_events")}
+    summary["significant"] = [{k: p[k] for k in ("a", "b", "best_lag_days", "p_value",
+                                                 "q_value")}
+                              for p in grid["pairs"] if p["significant"]]
+    kinds = [("cyber" if "eurepoc" in p["a"] else "info") + "/"
+             + ("cyber" if "eurepoc" in p["b"] else "info") for p in summary["significant"]]
+    summary["significant_kinds"] = {k: kinds.count(k) for k in sorted(set(kinds))}
+    return summary
+
+
+def day_precise(store: EventStore, targets: list[str], since: date, until: date, n_surr: int,
+                seed: int) -> list[dict[str, Any]]:
+    """Sensitivity: drop EuRepoC incidents dated on the 1st of a month (mostly month- or
+    year-precision placeholders) and repeat the shift test."""
+    events = store.ibis_events()
+    events = events.filter((events.source != "eurepoc") | (events.occurred_at.day() != 1))
+    rows = []
+    for t in targets:
+        for a, b, direction in ((INFO, CYBER, "cyber→info"), (CYBER, INFO, "info→cyber")):
+            sels = [parse_selector(a.format(t=t)), parse_selector(b.format(t=t))]
+            matrix = daily_series(events, sels, start=since, end=until)
+            result = coincidence_test(matrix.events[:, 0], matrix.events[:, 1],
+                                      window_days=WINDOW_DAYS, lags=LAGS, null="shift",
+                                      n_surrogates=n_surr, random_state=seed)
+            n_cyber = int(matrix.events[:, 1 if direction == "cyber→info" else 0].sum())
+            rows.append({"target": t, "question": direction, "n_cyber_days": n_cyber,
+                         "p_value": None if np.isnan(result.p_value) else result.p_value,
+                         "best_lag_days": result.best_lag_days})
+    add_q(rows)
+    return rows
+
+
+def question2(store: EventStore, n_surr: int, seed: int) -> dict:
+    """PLA sortie surges vs Chinese-attributed cyber incidents and EUvsDisinfo surges."""
+    start = pla_daily_start(store)
+    eurepoc_end = scalar(store, "SELECT max(occurred_at)::DATE FROM events WHERE source='eurepoc'")
+    info_end = scalar(store, "SELECT max(occurred_at)::DATE FROM events "
+                             "WHERE source='euvsdisinfo'")
+    surge = "source=pla_sorties intensity>p90"
+    tests = [("CHN→TWN cyber", "source=eurepoc actor=CHN target=TWN", eurepoc_end),
+             ("CHN cyber, any target", "source=eurepoc actor=CHN", eurepoc_end),
+             ("EUvsDisinfo surge (count>p90)", "source=euvsdisinfo count>p90", info_end)]
+    rows = []
+    for label, other, end in tests:
+        for a, b, direction in ((other, surge, "PLA surge→other"), (surge, other, "other→PLA surge")):
+            report = coincide(store, a, b, window_days=WINDOW_DAYS, lags=LAGS, null="shift",
+                              n_surrogates=n_surr, random_state=seed, since=start,
+                              until=end).to_dict()
+            rows.append({**pair_row(report, direction, label), "since": str(start),
+                         "until": str(end)})
+    add_q(rows)
+    dates = store.con.execute(
+        """SELECT occurred_at::DATE FROM events WHERE source='eurepoc' AND actor_iso3='CHN'
+           AND target_iso3='TWN' AND occurred_at >= ? ORDER BY 1""", [start]).fetchall()
+    return {"pla_daily_start": str(start), "rows": rows,
+            "chn_twn_dates": [str(d[0]) for d in dates],
+            "floors": {"eurepoc": shift_floor(start, eurepoc_end),
+                       "euvsdisinfo": shift_floor(start, info_end)}}
+
+
+def question3(store: EventStore, seed: int) -> dict:
+    """Multi-domain episodes: default scan, a cross-target scan, and a two-domain scan."""
+    runs = {"min3_default": dict(min_domains=3),
+            "min3_UKR_TWN": dict(min_domains=3, targets=["UKR", "TWN"]),
+            "min3_UKR_TWN_overlap": dict(min_domains=3, targets=["UKR", "TWN"],
+                                         since=date(2020, 10, 1), until=date(2021, 2, 19)),
+            "min2_default_2015_2023": dict(min_domains=2, since=date(2015, 1, 1),
+                                           until=date(2023, 9, 1))}
+    out = {}
+    for name, params in runs.items():
+        report = detect_episodes(store, n_surrogates=199, random_state=seed, **params).to_dict()
+        out[name] = {"params": {k: str(v) for k, v in params.items()},
+                     "start": report["start"], "end": report["end"],
+                     "n_episodes": len(report["episodes"]), "warnings": report["warnings"],
+                     "targets_scanned": sorted({t for g in report["parameters"]["target_groups"]
+                                                for t in g}),
+                     "episodes": [{k: e[k] for k in ("start", "end", "targets", "domains",
+                                                     "p_value", "n_events", "signals")}
+                                  for e in report["episodes"]]}
+    domains = store.con.execute("""SELECT count(*) FROM (SELECT target_iso3 FROM events
+                                   WHERE target_iso3 IS NOT NULL GROUP BY 1
+                                   HAVING count(DISTINCT domain) >= 3)""").fetchall()[0][0]
+    out["targets_with_3_domains"] = domains
+    return out
+
+
+# --- markdown ---------------------------------------------------------------------------------
+
+def fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def q1_table(families: dict[str, list[dict]]) -> list[str]:
+    lines = ["| target | b → a | n_a days | n_b days | best lag | precursor | trigger | "
+             "p shift | q shift | p block | p shuffle | surge: n info days | surge: p shift | "
+             "surge: q shift |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for i, row in enumerate(families["shift"]):
+        block, shuffle, surge = (families[n][i] for n in ("block", "shuffle", "shift/surge"))
+        n_info = surge["n_a"] if row["question"] == "cyber→info" else surge["n_b"]
+        lines.append(f"| {row['target']} | {row['question']} | {row['n_a']} | {row['n_b']} | "
+                     f"{fmt(row['best_lag_days'])} | {fmt(row['precursor_rate'], 2)} | "
+                     f"{fmt(row['trigger_rate'], 2)} | {fmt(row['p_value'])} | "
+                     f"{fmt(row['q_value'])} | {fmt(block['p_value'])} | "
+                     f"{fmt(shuffle['p_value'])} | {n_info} | {fmt(surge['p_value'])} | "
+                     f"{fmt(surge['q_value'])} |")
+    return lines
+
+
+def grid_text(grids: dict[str, dict]) -> str:
+    parts = []
+    for null, g in grids.items():
+        kinds = ", ".join(f"{n} {k}" for k, n in g["significant_kinds"].items()) or "none"
+        parts.append(f"{null} null ({g['n_surrogates']} surrogates): {g['n_significant']} of "
+                     f"{g['n_pairs']} pairs at FDR 0.05 (by a/b kind: {kinds})")
+    return "; ".join(parts)
+
+
+def n_below(rows: list[dict], key: str, level: float) -> int:
+    return sum(1 for r in rows if r[key] is not None and r[key] <= level)
+
+
+def markdown(res: dict[str, Any]) -> str:
+    p, q1, q2, q3 = res["profile"], res["q1"], res["q2"], res["q3"]
+    fam = q1["families"]
+    targets_text = ", ".join(f"{t} {q1['cyber_counts'][t]}" for t in q1["targets"])
+    out = ["<!-- generated by benchmarks/real_data_coordination.py "
+           f"(seed {res['seed']}, {res['n_surrogates']} surrogates requested) -->", "",
+           "**Store.** " + "; ".join(f"{Path(f['path']).name}: {f['ingested']:,} events of "
+                                     f"{f['read']:,} rows ({f['quarantined']} quarantined)"
+                                     for f in res["ingest"]) + ".", "",
+           f"**Data facts behind the caveats.** {p['eurepoc_first_of_month']:,} of "
+           f"{p['eurepoc_events']:,} EuRepoC incidents ({p['eurepoc_first_of_month'] / p['eurepoc_events']:.0%}) "
+           f"are dated on the 1st of a month and {p['eurepoc_jan_1']:,} on 1 January: "
+           "placeholder dates for month or year precision, stored as day precision. "
+           f"{p['eurepoc_rus_multi_receiver']} of {p['eurepoc_rus']} RUS-initiated incidents name "
+           "several receiver countries; only the first is `target_iso3`. EUvsDisinfo cases per "
+           "year: " + ", ".join(f"{y}: {n:,}" for y, n in p["euvsdisinfo_per_year"].items())
+           + f" (to {p['euvsdisinfo_span'][1]}). PLA sortie days per year: "
+           + ", ".join(f"{y}: {n}" for y, n in p["pla_days_per_year"].items())
+           + " (daily bulletins only from " + q2["pla_daily_start"] + ").", "",
+           "### Q1 — Russian-attributed cyber incidents vs EUvsDisinfo cases, same target", "",
+           f"Period {q1['since']} … {q1['until']} ({q1['shift_floor']['n_days']:,} days, the "
+           f"EUvsDisinfo span inside EuRepoC's). Window ΔT = {WINDOW_DAYS} d, lags "
+           f"{','.join(map(str, LAGS))} d, pair p-value = max-statistic over lags and both rates. "
+           f"Targets: of {', '.join(Q1_CANDIDATES)}, those with ≥ {MIN_CYBER} RUS incidents in "
+           f"the period ({targets_text}). "
+           f"{len(fam['shift'])} tests per null (each target, both directions); q = "
+           "Benjamini–Hochberg over those tests, per null. Shift null: "
+           f"{q1['shift_floor']['n_shifts']} admissible shifts, all used, so p ≥ "
+           f"{q1['shift_floor']['p_floor']:.4f}. n_a/n_b are event *days*.", ""]
+    out += q1_table(fam)
+    names = (*NULLS, "shift/surge")
+    sig = {n: n_below(fam[n], "q_value", FDR) for n in names}
+    raw = {n: n_below(fam[n], "p_value", 0.05) for n in names}
+    dp, grids = q1["day_precise"], q1["grids"]
+    top = grids["shift"]["significant"][:3]
+    out += ["", "Tests with q ≤ 0.05: " + ", ".join(f"{n} {sig[n]}" for n in names)
+            + "; with raw p ≤ 0.05: " + ", ".join(f"{n} {raw[n]}" for n in names) + ".",
+            f"Full grid (`coincide --grid '<cyber series> ; <info series>' --all-pairs`, all "
+            f"ordered pairs of the {len(grids['shift']['n_events'])} series, BH over all): "
+            + grid_text(grids) + ". Strongest shift-null pairs: "
+            + "; ".join(f"{p['b']} → {p['a']} (lag {p['best_lag_days']} d, p {fmt(p['p_value'])}, "
+                        f"q {fmt(p['q_value'])})" for p in top) + ".",
+            f"Sensitivity (shift null, EuRepoC incidents dated on the 1st of a month removed): "
+            f"{n_below(dp, 'q_value', FDR)} of {len(dp)} tests with q ≤ 0.05, smallest p "
+            f"{fmt(min((r['p_value'] for r in dp if r['p_value'] is not None), default=None))}; "
+            "day-precise cyber days per target: "
+            + ", ".join(f"{r['target']} {r['n_cyber_days']}" for r in dp[::2]) + ".", "",
+            "### Q2 — PLA sortie surges vs cyber incidents and disinformation surges", "",
+            f"PLA surge days = `source=pla_sorties intensity>p90` (daily sorties above the "
+            f"trailing 90-day 90th percentile). Period from {q2['pla_daily_start']} (daily "
+            "bulletins) to the end of the other series. Shift null, "
+            f"ΔT = {WINDOW_DAYS} d, lags {','.join(map(str, LAGS))} d; q = BH over the "
+            f"{len(q2['rows'])} tests below.", "",
+            "| other series | direction | period | n PLA surge days | n other days | best lag | "
+            "p | q | shifts |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in q2["rows"]:
+        pla_is_b = row["question"].startswith("PLA")
+        floor = q2["floors"]["euvsdisinfo" if "EUvsDisinfo" in row["target"] else "eurepoc"]
+        out.append(f"| {row['target']} | {row['question']} | {row['since']} … {row['until']} | "
+                   f"{row['n_b'] if pla_is_b else row['n_a']} | "
+                   f"{row['n_a'] if pla_is_b else row['n_b']} | {fmt(row['best_lag_days'])} | "
+                   f"{fmt(row['p_value'])} | {fmt(row['q_value'])} | {floor['n_shifts']} |")
+    out += ["", f"EuRepoC CHN→TWN incidents in the PLA daily period: "
+            f"{len(q2['chn_twn_dates'])} ({', '.join(q2['chn_twn_dates'])}).", "",
+            "### Q3 — Multi-domain episodes on the combined store", "",
+            f"Targets with events in ≥ 3 domains: {q3['targets_with_3_domains']}.", ""]
+    for name, run in q3.items():
+        if name == "targets_with_3_domains":
+            continue
+        scanned = ",".join(run["targets_scanned"]) or "single target or none"
+        out.append(f"- `{name}` ({', '.join(f'{k}={v}' for k, v in run['params'].items())}; "
+                   f"{run['start']} … {run['end']}; targets {scanned}): "
+                   f"{run['n_episodes']} episode(s); "
+                   f"{len(run['warnings'])} warning(s)"
+                   + (f", first: “{run['warnings'][0]}”" if run["warnings"] else "") + ".")
+        for e in run["episodes"]:
+            out.append(f"  - {e['start']} … {e['end']} {','.join(e['targets'])} "
+                       f"{','.join(e['domains'])} p={fmt(e['p_value'])} "
+                       f"{e['n_events']} events")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=(REPO / ".." / "shared" / "data").resolve())
+    parser.add_argument("--surrogates", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out"
+                        / "real_data_coordination.json")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "real.duckdb"
+        ingest = build_store(args.data, db)
+        with EventStore(db, read_only=True) as store:
+            prof = profile(store)
+            since = date.fromisoformat(prof["euvsdisinfo_span"][0])
+            until = date.fromisoformat(prof["euvsdisinfo_span"][1])
+            results = {"seed": args.seed, "n_surrogates": args.surrogates, "ingest": ingest,
+                       "profile": prof,
+                       "q1": question1(store, since, until, args.surrogates, args.seed),
+                       "q2": question2(store, args.surrogates, args.seed),
+                       "q3": question3(store, args.seed)}
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print(markdown(results))
+    print(f"\n(wrote {args.out}, {results['seconds']} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
