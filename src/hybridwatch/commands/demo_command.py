@@ -11,7 +11,17 @@ import click
 from hybridwatch.adapters import ReadOptions
 from hybridwatch.cli import cli, emit_json, json_option, say
 from hybridwatch.commands.progress import record_progress
-from hybridwatch.store import EventFilter, EventStore, ingest_file
+from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
+
+#: The assessment's scenario spans these targets: a German port, the Taiwan Strait, Poland.
+ASSESSMENT_TARGETS = ["DEU", "POL", "TWN"]
+#: Series an analyst of the scenario would pair up: cyber and military pressure against each
+#: target, and the disinformation aimed at it (plus an unrelated target as a control).
+DEMO_GRID = ("domain=cyber actor=RUS target=DEU ; source=euvsdisinfo target=DEU ; "
+             "domain=military actor=RUS target=POL ; source=euvsdisinfo target=POL ; "
+             "domain=military actor=CHN target=TWN ; domain=cyber actor=CHN target=TWN ; "
+             "domain=cyber actor=CHN target=DEU ; source=euvsdisinfo target=LTU")
 
 
 @cli.command()
@@ -53,9 +63,16 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         stats = store.stats()
         truth = json.loads(files.ground_truth.read_text(encoding="utf-8"))
         planted = [_planted_episode(store, episode) for episode in truth["episodes"]]
+        say("detecting multi-domain episodes and coinciding series …", quiet=quiet)
+        episodes = detect_episodes(store, target_groups=[ASSESSMENT_TARGETS],
+                                   random_state=seed).to_dict()
+        pairs = coincide_grid(store, DEMO_GRID, random_state=seed).to_dict()
     summary = {
         "out": str(out_dir), "db": str(db), "seed": seed, "ground_truth": str(files.ground_truth),
         "files": [r.to_dict() for r in reports], "stats": stats, "planted_episodes": planted,
+        "episodes": episodes["episodes"],
+        "significant_pairs": [p for p in pairs["pairs"] if p["significant"]],
+        "coincidence": {k: v for k, v in pairs.items() if k != "pairs"},
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -66,14 +83,27 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
     click.echo("  by domain: " + ", ".join(f"{k} {v:,}" for k, v in stats["by_domain"].items()))
     click.echo("  by target: " + ", ".join(f"{k} {v:,}" for k, v in
                                            list(stats["by_target"].items())[:8]))
-    click.echo("\nplanted coordinated episodes (ground truth; detection arrives with "
-               "`hybridwatch episodes`):")
+    click.echo("\nplanted coordinated episodes (ground truth):")
     for episode in planted:
         click.echo(f"  {episode['start']} … {episode['end']}  {episode['id']:<24} "
                    f"targets {','.join(episode['targets'])}  domains "
                    f"{','.join(episode['domains'])}  {episode['events_in_store']} events in store")
-    click.echo(f"\nnext: hybridwatch events --db {db} --target DEU --since "
-               f"{planted[-1]['start'] if planted else ''}")
+    click.echo(f"\ndetected multi-domain episodes (alpha 0.05, family-wise over the scan; "
+               f"target group {','.join(ASSESSMENT_TARGETS)}):")
+    for episode in summary["episodes"]:
+        click.echo(f"  {episode['start']} … {episode['end']}  targets "
+                   f"{','.join(episode['targets'])}  domains {','.join(episode['domains'])}  "
+                   f"p={episode['p_value']:.3g}  {episode['n_events']} events")
+    coincidence = summary["coincidence"]
+    click.echo(f"\nsignificant coinciding series (B → A), {coincidence['n_pairs']} ordered pairs "
+               f"tested, null {coincidence['null']} ({coincidence['n_surrogates']} surrogates), "
+               f"FDR {coincidence['fdr']}:")
+    for pair in summary["significant_pairs"]:
+        click.echo(f"  {pair['b']}  →  {pair['a']}: lag {pair['best_lag_days']}d, "
+                   f"q={pair['q_value']:.3g}")
+    if not summary["significant_pairs"]:
+        click.echo("  none")
+    click.echo(f"\nnext: hybridwatch episodes --db {db} --target-group DEU,POL,TWN --json")
 
 
 def _planted_episode(store: EventStore, episode: dict) -> dict:
