@@ -195,17 +195,40 @@ def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[st
 
     expected = expected_counts(counts, dates, gap_days=max_window_days,
                                half_span_days=half_span_days)
-    scores = _scores(counts, expected, scanned, max_window_days)
-    observed = _statistics(scores, min_domains, groups)
-    if surrogate == "shift":
-        null = _shift_null(scores, min_domains, groups, n_surrogates, rng)
-    else:
-        null = _poisson_null(expected, scanned, max_window_days, min_domains, groups,
-                             n_surrogates, rng)
-    candidates = _candidates(observed, null, alpha)
-    episodes = _select(candidates, scores, counts, expected, dates, targets, domains, groups)
+    removed = np.zeros(counts.shape, dtype=bool)   # cells of accepted episodes (step-down)
+    accepted: list[tuple[int, int, set[int]]] = []
+    episodes: list[Episode] = []
+    first_null: dict[str, np.ndarray] = {}
+    while True:
+        scores = _scores(counts, expected, scanned, max_window_days, removed)
+        observed = _statistics(scores, min_domains, groups)
+        if surrogate == "shift":
+            null = _shift_null(scores, min_domains, groups, n_surrogates, rng)
+        else:
+            null = _poisson_null(expected, scanned, removed, max_window_days, min_domains,
+                                 groups, n_surrogates, rng)
+        first_null = first_null or null
+        candidates = _candidates(observed, null, alpha)
+        found = _select(candidates, scores, counts, expected, dates, targets, domains, groups,
+                        accepted)
+        if not found:
+            break
+        episodes += found
+        for episode in found:
+            _remove(removed, episode, dates, targets, domains)
+    episodes.sort(key=lambda e: (e.start, e.targets))
     return EpisodesResult(params, tuple(episodes), tuple(warnings),
-                          {k: tuple(float(x) for x in v) for k, v in null.items()}, provenance)
+                          {k: tuple(float(x) for x in v) for k, v in first_null.items()},
+                          provenance)
+
+
+def _remove(removed: np.ndarray, episode: Episode, dates: np.ndarray, targets: list[str],
+            domains: list[str]) -> None:
+    """Mark an accepted episode's elevated (day, target, domain) cells as removed."""
+    first = int((np.datetime64(episode.start, "D") - dates[0]).astype(int))
+    for signal in episode.signals:
+        removed[first:first + episode.window_days, targets.index(signal.target),
+                domains.index(signal.domain)] = True
 
 
 def _nothing_to_scan(n_days: int, scanned: np.ndarray, min_domains: int, max_window_days: int,
@@ -273,16 +296,22 @@ def _fingerprint(counts: np.ndarray, dates: np.ndarray, targets: list[str],
 
 # --- scores ------------------------------------------------------------------------------------
 
-def _nb_size(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+def _nb_size(observed: np.ndarray, expected: np.ndarray, removed: np.ndarray) -> np.ndarray:
     """Negative-binomial size ``r`` of every series' window sums (variance = E + E²/r).
 
-    Moment estimate over all T windows of one length; the top ``_TRIM_SHARE`` of squared
-    residuals are left out so an episode does not widen its own noise band. Estimating it per
-    window length captures bursts that last several days (autocorrelation), not just daily noise.
+    Moment estimate over the T windows of one length that touch no removed cell (an accepted
+    episode); of those, the top ``_TRIM_SHARE`` of squared residuals are left out too, so an
+    episode does not widen its own noise band. Estimating it per window length captures bursts
+    that last several days (autocorrelation), not just daily noise.
     """
     excess = (observed - expected) ** 2 - expected
-    keep = excess <= np.quantile(excess, 1 - _TRIM_SHARE, axis=0)
-    n_kept = keep.sum(axis=0)
+    n_usable = (~removed).sum(axis=0)
+    # Removed windows sort first (−inf), so the cut is the (1 − trim) quantile of the rest.
+    ranked = np.sort(np.where(removed, -np.inf, excess), axis=0)
+    position = removed.sum(axis=0) + np.ceil((1 - _TRIM_SHARE) * n_usable).astype(int) - 1
+    cut = np.take_along_axis(ranked, np.clip(position, 0, len(excess) - 1)[None], axis=0)[0]
+    keep = ~removed & (excess <= cut)
+    n_kept = np.maximum(keep.sum(axis=0), 1)
     mean_excess = (excess * keep).sum(axis=0) / n_kept
     mean_square = (expected ** 2 * keep).sum(axis=0) / n_kept
     inverse = np.maximum(mean_excess, 0.0) / np.maximum(mean_square, 1e-12)
@@ -299,21 +328,25 @@ def _nb_llr(observed: np.ndarray, expected: np.ndarray, size: np.ndarray) -> np.
 
 
 def _scores(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray,
-            max_window_days: int) -> np.ndarray:
+            max_window_days: int, removed: np.ndarray | None = None) -> np.ndarray:
     """NB LLR of circular windows, shape ``(W, D, T, G)`` float32: window of w+1 days from day t.
 
+    Windows touching a ``removed`` cell score 0 and are left out of the dispersion estimate.
     Domains come first because every statistic reduces over them (see ``_kth_largest``)."""
     n_days, n_targets, n_domains = counts.shape
+    removed = np.zeros(counts.shape, dtype=bool) if removed is None else removed
     scores = np.empty((max_window_days, n_domains, n_days, n_targets), dtype=np.float32)
     window_obs = np.zeros(counts.shape)
     window_exp = np.zeros(counts.shape)
+    window_removed = np.zeros(counts.shape, dtype=bool)
     for w in range(max_window_days):
         # Circular sums so every series has T windows of each length: a shifted surrogate then
         # reads the same windows in a different order and keeps its score distribution.
         window_obs += np.roll(counts, -w, axis=0)
         window_exp += np.roll(expected, -w, axis=0)
-        size = _nb_size(window_obs, window_exp)
-        llr = _nb_llr(window_obs, window_exp, size) * scanned
+        window_removed |= np.roll(removed, -w, axis=0)
+        size = _nb_size(window_obs, window_exp, window_removed)
+        llr = _nb_llr(window_obs, window_exp, size) * (scanned & ~window_removed)
         scores[w] = llr.transpose(2, 0, 1)
     return scores
 
@@ -385,15 +418,15 @@ def _shift_null(scores: np.ndarray, k: int, groups: list[np.ndarray], n_surrogat
     return _as_null(maxima, groups)
 
 
-def _poisson_null(expected: np.ndarray, scanned: np.ndarray, max_window_days: int, k: int,
-                  groups: list[np.ndarray], n_surrogates: int,
+def _poisson_null(expected: np.ndarray, scanned: np.ndarray, removed: np.ndarray,
+                  max_window_days: int, k: int, groups: list[np.ndarray], n_surrogates: int,
                   rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Null maxima from counts redrawn as Poisson(expected), baseline held fixed."""
     n_days = expected.shape[0]
     maxima = np.zeros((n_surrogates, 2))
     for b in range(n_surrogates):
         draw = rng.poisson(expected) * scanned
-        scores = _scores(draw, expected, scanned, max_window_days)
+        scores = _scores(draw, expected, scanned, max_window_days, removed)
         maxima[b] = _null_maxima(lambda w, starts, scores=scores: scores[w, :, :starts],
                                  max_window_days, n_days, k, groups)
     return _as_null(maxima, groups)
@@ -439,9 +472,11 @@ def _candidates(observed: dict[str, np.ndarray], null: dict[str, np.ndarray],
 
 def _select(candidates: list[tuple], scores: np.ndarray, counts: np.ndarray,
             expected: np.ndarray, dates: np.ndarray, targets: list[str], domains: list[str],
-            groups: list[np.ndarray]) -> list[Episode]:
-    """Greedy non-overlapping episodes from sorted candidates (g: target, or group for cross)."""
-    accepted: list[tuple[int, int, set[int]]] = []
+            groups: list[np.ndarray], accepted: list[tuple[int, int, set[int]]]) -> list[Episode]:
+    """Greedy non-overlapping episodes from sorted candidates (g: target, or group for cross).
+
+    ``accepted`` holds (start, end, zone) of episodes taken so far (earlier rounds included)
+    and is extended in place."""
     episodes = []
     for p_value, _, neg_stat, w, t, family, g in candidates:
         statistic = -neg_stat
@@ -462,7 +497,7 @@ def _select(candidates: list[tuple], scores: np.ndarray, counts: np.ndarray,
                   if window[z, d] >= _REPORT_SHARE * statistic and window[z, d] > 0]
         episodes.append(_episode(t, w + 1, series, family, statistic, p_value, scores, counts,
                                  expected, dates, targets, domains))
-    return sorted(episodes, key=lambda e: (e.start, e.targets))
+    return episodes
 
 
 def _episode(start: int, length: int, series: list[tuple[int, int]], family: str,

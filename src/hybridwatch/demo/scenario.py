@@ -134,27 +134,27 @@ class EpisodeSpec:
 _HAMBURG = "Operation Harbour Fog: cyber attack on Hamburg port logistics"
 EPISODES = (
     EpisodeSpec("pl-infrastructure", "Pressure on Polish infrastructure", 0.08, 3, (
-        Hit("stix-cyber-RUS-POL", 0, 2, 2, ("energy", "transportation")),
-        Hit("gdelt-soc-POL-POL", 1, 2, 25), Hit("disinfo-RUS-POL", 1, 2, 3),
-        Hit("gdelt-info-RUS-POL", 1, 2, 25))),
+        Hit("stix-cyber-RUS-POL", 0, 2, 4, ("energy", "transportation")),
+        Hit("gdelt-soc-POL-POL", 1, 2, 40), Hit("disinfo-RUS-POL", 1, 2, 4),
+        Hit("gdelt-info-RUS-POL", 1, 2, 50))),
     EpisodeSpec("baltic-pressure", "Russian military and information pressure on Poland", 0.20, 4, (
-        Hit("gdelt-mil-RUS-POL", 0, 3, 8), Hit("stix-cyber-RUS-POL", 1, 2, 2),
-        Hit("disinfo-RUS-POL", 2, 2, 3),
-        Hit("gdelt-dip-RUS-POL", 1, 3, 30, ("111", "112", "120")))),
+        Hit("gdelt-mil-RUS-POL", 0, 3, 8), Hit("stix-cyber-RUS-POL", 1, 2, 4),
+        Hit("disinfo-RUS-POL", 2, 2, 4),
+        Hit("gdelt-dip-RUS-POL", 1, 3, 50, ("111", "112", "120")))),
     EpisodeSpec("strait-surge", "PLA surge around Taiwan", 0.38, 4, (
         Hit("gdelt-mil-CHN-TWN", 0, 4, 14, ("150", "152", "154")), Hit("pla", 0, 4, 55),
-        Hit("stix-cyber-CHN-TWN", 1, 2, 2), Hit("gdelt-info-CHN-TWN", 1, 3, 15),
+        Hit("stix-cyber-CHN-TWN", 1, 2, 4), Hit("gdelt-info-CHN-TWN", 1, 3, 35),
         Hit("articles:taiwan-drills", 0, 3, 6))),
     EpisodeSpec("de-election", "Interference in a German election", 0.60, 5, (
-        Hit("disinfo-RUS-DEU", 0, 4, 3), Hit("stix-cyber-RUS-DEU", 1, 2, 2),
-        Hit("gdelt-soc-DEU-DEU", 2, 3, 30), Hit("gdelt-info-RUS-DEU", 0, 4, 20),
+        Hit("disinfo-RUS-DEU", 0, 4, 4), Hit("stix-cyber-RUS-DEU", 1, 2, 4),
+        Hit("gdelt-soc-DEU-DEU", 2, 3, 40), Hit("gdelt-info-RUS-DEU", 0, 4, 45),
         Hit("articles:germany-election", 0, 4, 5))),
     EpisodeSpec("hamburg-strait-poland", "Hamburg port cyber attack, Taiwan Strait exercise and "
                 "Russian disinformation in Poland", 0.79, 5, (
         Hit("stix-cyber-RUS-DEU", 0, 1, 1, ("transportation",), _HAMBURG),
-        Hit("stix-cyber-RUS-DEU", 1, 2, 1, ("transportation",)),
+        Hit("stix-cyber-RUS-DEU", 1, 2, 4, ("transportation",)),
         Hit("gdelt-mil-CHN-TWN", 1, 3, 15, ("150", "152", "154")), Hit("pla", 1, 3, 60),
-        Hit("disinfo-RUS-POL", 2, 3, 4), Hit("gdelt-info-RUS-POL", 2, 3, 30),
+        Hit("disinfo-RUS-POL", 2, 3, 5), Hit("gdelt-info-RUS-POL", 2, 3, 50),
         Hit("articles:poland-disinfo", 2, 3, 6))),
 )
 
