@@ -19,7 +19,7 @@ from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_e
 
 REPO = Path(__file__).resolve().parents[2]
 PLA_MAPPING = REPO / "src" / "hybridwatch" / "mappings" / "pla_sorties.toml"
-EURREPOC = "eurepoc_v1_1/EuRepoC_Global_Database_1.1.csv"
+EUREPOC = "eurepoc_v1_1/EuRepoC_Global_Database_1.1.csv"
 EUVSDISINFO = "euvsdisinfo_cknabs/posts.csv"
 PLA = "pla_taiwan_activity/merged_comprehensive_data_M.csv"
 SINCE, UNTIL = date(2020, 10, 1), date(2021, 2, 18)   # PLA daily bulletins ∩ EUvsDisinfo
@@ -29,7 +29,7 @@ SINCE, UNTIL = date(2020, 10, 1), date(2021, 2, 18)   # PLA daily bulletins ∩ 
 def store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
     with EventStore(path) as writable:
-        ingest_file(writable, shared_data / EURREPOC)
+        ingest_file(writable, shared_data / EUREPOC)
         ingest_file(writable, shared_data / EUVSDISINFO)
         ingest_file(writable, shared_data / PLA, format="mapped",
                     options=ReadOptions(mapping_path=PLA_MAPPING))

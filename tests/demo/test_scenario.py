@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from hybridwatch.adapters.base import ReadOptions
-from hybridwatch.demo.scenario import ScenarioFiles, generate_scenario
+from hybridwatch.demo.scenario import (
+    EPISODES,
+    SERIES,
+    ScenarioFiles,
+    background_counts,
+    generate_scenario,
+)
 from hybridwatch.demo.scenario_formats import GOLDSTEIN
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import cameo_domain
@@ -202,12 +208,31 @@ def test_planted_episodes_stand_out(truth, gdelt_rows, cases) -> None:
     for episode in truth["episodes"]:
         first, last = _day(episode["start"]), _day(episode["end"])
         planted = [gdelt_by_id[i] for i in episode["records"].get("gdelt", [])]
-        key = lambda r: (r[7], r[17], cameo_domain(r[26]))  # noqa: E731 - one planted series
+        key = lambda r: (r[7], r[17], cameo_domain(r[26]))
         for series_key in sorted({key(r) for r in planted}):
             series = _daily([_gdelt_day(r) for r in gdelt_rows if key(r) == series_key])
             inside = series[first:last + 1].sum()
             baseline = np.delete(series, np.r_[first:last + 1]).mean() * (last - first + 1)
             assert inside >= 3 * baseline + 5, (episode["id"], series_key)
+
+
+def test_planted_hits_follow_the_strength_rule() -> None:
+    """The generator's documented rule: every planted (episode, series) adds within three days at
+    least twice the 99th percentile of that series' background 3-day sums, the latter
+    taken from 40 simulated background years (independent of the planted constants)."""
+    rng = np.random.default_rng(0)
+    years = np.concatenate([background_counts(rng, SERIES, START, 365) for _ in range(40)], axis=1)
+    q99 = {spec.key: np.quantile(np.convolve(row, np.ones(3), "valid"), 0.99)
+           for spec, row in zip(SERIES, years)}
+    for episode in EPISODES:
+        planted: dict[str, np.ndarray] = {}   # series → planted events per day of the episode
+        for hit in episode.hits:
+            if hit.series in q99:
+                days = planted.setdefault(hit.series, np.zeros(episode.duration_days + 3))
+                days[hit.offset:hit.offset + hit.n_days] += 1 if hit.label else hit.per_day
+        for key, per_day in planted.items():
+            added = np.convolve(per_day, np.ones(3), "valid").max()
+            assert added >= 2 * q99[key], (episode.id, key, added, q99[key])
 
 
 def test_weekly_cycle(gdelt_rows: list, articles: list) -> None:

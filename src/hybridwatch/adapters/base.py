@@ -64,9 +64,9 @@ class ReadOptions:
     """Per-ingest settings an adapter may use."""
 
     mapping_path: Path | None = None      # TOML mapping for the ``mapped`` adapter
-    batch_rows: int = 200_000             # rows per yielded batch for columnar adapters
+    batch_rows: int = 100_000             # rows per yielded batch for columnar adapters
     max_record_bytes: int = 1 << 20       # longer records are rejected ("oversized line")
-    memory_limit: str = "1GB"             # DuckDB memory cap for SQL-based adapters
+    memory_limit: str = "400MB"           # DuckDB memory cap for SQL-based adapters
 
 
 class RecordError(ValueError):

@@ -35,9 +35,20 @@ column is a series. The method, step by step:
    This null is "series are independent given their baselines": a real common shock that lifts
    many domains at once (a war, a news surge) is — rightly — reported as an episode.
 5. **Episodes** are candidate windows with ``p ≤ alpha``, taken best first (lowest p, then
-   single-target before cross-target, then highest statistic); a candidate whose window overlaps
-   an accepted episode sharing a target is dropped. Each reports every domain (and, in a
+   single-target before cross-target, then highest statistic); a candidate sharing a target with
+   an accepted episode is dropped if the windows are less than ``max_window_days`` apart (the
+   same burst seen through a neighbouring window). Each reports every domain (and, in a
    cross-target zone, the target holding it) whose LLR is at least half the statistic.
+6. **Step-down rounds** (sequential removal of detected clusters, as in Zhang, Assunção &
+   Kulldorff 2010). The shift null moves every series' bursts around, planted or real episodes
+   included, so with several real episodes in the data the null maxima are inflated by shifted
+   copies of them and the dispersion estimate of their series is widened: the weaker episodes
+   drown. After each round the accepted episodes' elevated series are removed over the window
+   ± ``max_window_days − 1`` days (windows touching them score 0 and leave the dispersion
+   estimate), and scores, null and candidates are recomputed; rounds stop when one finds
+   nothing new. Round 1 is the plain family-wise test, so on data without any episode the
+   chance of reporting one is still ≤ α; a later round's p-value is the family-wise p-value of
+   the data with the earlier episodes removed. ``null_maxima`` holds round 1's null.
 """
 
 from __future__ import annotations
@@ -166,8 +177,9 @@ def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[st
                   random_state: int | np.random.Generator | None = None) -> EpisodesResult:
     """Scan ``counts`` (T days × G targets × D domains) for multi-domain episodes.
 
-    See the module docstring for the method. ``target_groups`` lists the sets of targets whose
-    domains may combine into a cross-target episode (default: one group of all targets);
+    See the module docstring for the method; each step-down round costs one more scan and null.
+    ``target_groups`` lists the sets of targets whose domains may combine into a cross-target
+    episode (default: one group of all targets);
     ``cross_target=False`` scans single targets only. ``random_state`` seeds the surrogates; with
     None a fresh seed is drawn and recorded in ``parameters.random_state``.
     """
@@ -195,39 +207,50 @@ def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[st
 
     expected = expected_counts(counts, dates, gap_days=max_window_days,
                                half_span_days=half_span_days)
-    removed = np.zeros(counts.shape, dtype=bool)   # cells of accepted episodes (step-down)
+    episodes, null = _step_down(counts, expected, scanned, dates, targets, domains, groups,
+                                params, rng)
+    return EpisodesResult(params, tuple(episodes), tuple(warnings),
+                          {k: tuple(float(x) for x in v) for k, v in null.items()}, provenance)
+
+
+def _step_down(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray, dates: np.ndarray,
+               targets: list[str], domains: list[str], groups: list[np.ndarray],
+               params: EpisodeParameters,
+               rng: np.random.Generator) -> tuple[list[Episode], dict[str, np.ndarray]]:
+    """Rounds of scan → null → episodes, removing each round's episodes (module docstring, 6).
+
+    Returns the episodes by start date and round 1's null maxima."""
+    k, n_windows = params.min_domains, params.max_window_days
+    removed = np.zeros(counts.shape, dtype=bool)   # series × days of accepted episodes
     accepted: list[tuple[int, int, set[int]]] = []
     episodes: list[Episode] = []
     first_null: dict[str, np.ndarray] = {}
     while True:
-        scores = _scores(counts, expected, scanned, max_window_days, removed)
-        observed = _statistics(scores, min_domains, groups)
-        if surrogate == "shift":
-            null = _shift_null(scores, min_domains, groups, n_surrogates, rng)
+        scores = _scores(counts, expected, scanned, n_windows, removed)
+        if params.surrogate == "shift":
+            null = _shift_null(scores, k, groups, params.n_surrogates, rng)
         else:
-            null = _poisson_null(expected, scanned, removed, max_window_days, min_domains,
-                                 groups, n_surrogates, rng)
+            null = _poisson_null(expected, scanned, removed, n_windows, k, groups,
+                                 params.n_surrogates, rng)
         first_null = first_null or null
-        candidates = _candidates(observed, null, alpha)
+        candidates = _candidates(_statistics(scores, k, groups), null, params.alpha)
         found = _select(candidates, scores, counts, expected, dates, targets, domains, groups,
                         accepted)
         if not found:
-            break
+            return sorted(episodes, key=lambda e: (e.start, e.targets)), first_null
         episodes += found
         for episode in found:
-            _remove(removed, episode, dates, targets, domains)
-    episodes.sort(key=lambda e: (e.start, e.targets))
-    return EpisodesResult(params, tuple(episodes), tuple(warnings),
-                          {k: tuple(float(x) for x in v) for k, v in first_null.items()},
-                          provenance)
+            _remove(removed, episode, dates, targets, domains, n_windows - 1)
 
 
 def _remove(removed: np.ndarray, episode: Episode, dates: np.ndarray, targets: list[str],
-            domains: list[str]) -> None:
-    """Mark an accepted episode's elevated (day, target, domain) cells as removed."""
-    first = int((np.datetime64(episode.start, "D") - dates[0]).astype(int))
+            domains: list[str], margin_days: int) -> None:
+    """Mark an accepted episode's elevated series as removed over its window ± ``margin_days``
+    (a burst often outlasts the window that scored best; its tail is the same episode)."""
+    first = int((np.datetime64(episode.start, "D") - dates[0]).astype(int)) - margin_days
+    last = first + margin_days + episode.window_days + margin_days
     for signal in episode.signals:
-        removed[first:first + episode.window_days, targets.index(signal.target),
+        removed[max(first, 0):last, targets.index(signal.target),
                 domains.index(signal.domain)] = True
 
 
@@ -473,10 +496,13 @@ def _candidates(observed: dict[str, np.ndarray], null: dict[str, np.ndarray],
 def _select(candidates: list[tuple], scores: np.ndarray, counts: np.ndarray,
             expected: np.ndarray, dates: np.ndarray, targets: list[str], domains: list[str],
             groups: list[np.ndarray], accepted: list[tuple[int, int, set[int]]]) -> list[Episode]:
-    """Greedy non-overlapping episodes from sorted candidates (g: target, or group for cross).
+    """Greedy episodes from sorted candidates (g: target, or group for cross).
 
+    A candidate sharing a target with an accepted episode is dropped if their windows are less
+    than a maximal window apart: it is the same burst seen through a neighbouring window.
     ``accepted`` holds (start, end, zone) of episodes taken so far (earlier rounds included)
     and is extended in place."""
+    gap = scores.shape[0] - 1
     episodes = []
     for p_value, _, neg_stat, w, t, family, g in candidates:
         statistic = -neg_stat
@@ -489,7 +515,7 @@ def _select(candidates: list[tuple], scores: np.ndarray, counts: np.ndarray,
             top = np.nonzero(window[members].max(axis=0) >= _REPORT_SHARE * statistic)[0]
             zone = {int(holders[d]) for d in top}
         end = t + w
-        if any(t <= other_end and other_start <= end and zone & other_zone
+        if any(t <= other_end + gap and other_start - gap <= end and zone & other_zone
                for other_start, other_end, other_zone in accepted):
             continue
         accepted.append((t, end, zone))

@@ -16,6 +16,14 @@ annual sinusoid + linear trend + AR(1) noise (bursts lasting days), counts gamma
 baseline, one of them the assessment's own Hamburg / Taiwan Strait / Poland scenario), couplings
 (series B follows series A within 1–3 days with probability p) and shared narratives (one group
 of outlets leads, the other follows after a known lag). Same seed, same bytes.
+
+How strong a planted episode is (the rule ``EPISODES`` follows): the background is bursty
+(AR(1) log-rate with stationary s.d. ≈ 0.47, gamma noise with CV ≈ 0.7), so a single busy series
+reaches 4–5× its median 3-day sum a few times a year on its own. A planted hit therefore adds,
+within three days, at least twice the 99th percentile of its series' background 3-day
+sums within a year (≈ 10–50× the median; for sparse series such as cyber, 8+ events where the
+background rarely has 2). Each domain of an episode is then unmistakable on its own target, and
+the episode is the conjunction of several such domains within a few days.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from hybridwatch.demo.scenario_formats import (
     write_stix,
 )
 
-__all__ = ["ScenarioFiles", "generate_scenario", "SERIES", "EPISODES", "COUPLINGS"]
+__all__ = ["COUPLINGS", "EPISODES", "SERIES", "ScenarioFiles", "generate_scenario"]
 
 
 @dataclass(frozen=True)
@@ -291,8 +299,8 @@ def _plant_coupling(rng: np.random.Generator, draws: _Draws, background_days: di
     b_spec = _BY_KEY[b_key]
     draws.add(b_spec, b_days, f"coupling:{cid}", _codes(rng, b_spec.codes, len(b_days)))
     return {"id": cid, "a": _BY_KEY[a_key].selector(), "b": b_spec.selector(),
-            "lag_days": [lag_min, lag_max], "probability": p, "n_a_background": int(len(a_days)),
-            "n_b_planted": int(len(b_days))}
+            "lag_days": [lag_min, lag_max], "probability": p, "n_a_background": len(a_days),
+            "n_b_planted": len(b_days)}
 
 
 def _pla_background(rng: np.random.Generator, n_days: int,

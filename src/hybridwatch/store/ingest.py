@@ -9,6 +9,7 @@ because DuckDB discards an uncommitted transaction.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from hybridwatch.adapters import ReadOptions, detect_format, get_adapter
 from hybridwatch.adapters.base import Batch, Rejection
@@ -83,25 +84,31 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
     con = store.con
     con.begin()
     try:
-        ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
-                                ).fetchall()[0][0]
-        totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0}
-        for batch in adapter.read(path, options):
-            if strict and batch.rejections:
-                first = batch.rejections[0]
-                raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
-                                      locator=first.locator(), field=first.field)
-            inserted = _insert_rows(con, batch, ingest_id)
-            totals["read"] += batch.read
-            totals["skipped"] += batch.skipped
-            totals["ingested"] += inserted
-            totals["duplicates"] += batch.table.num_rows - inserted
-            totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id,
-                                                        path, adapter.name)
-            if progress:
-                progress(totals["read"])
-        if totals["read"] == 0:
-            raise InputError(path, f"no records found (read as {adapter.name})")
+        with tempfile.TemporaryDirectory(prefix=".hybridwatch-ingest-",
+                                         dir=store.path.parent) as staging_dir:
+            ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
+                                    ).fetchall()[0][0]
+            totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0,
+                      "skipped": 0}
+            stage = _Stage(Path(staging_dir))
+            for batch in adapter.read(path, options):
+                if strict and batch.rejections:
+                    first = batch.rejections[0]
+                    raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
+                                          locator=first.locator(), field=first.field)
+                stage.add(batch)
+                totals["read"] += batch.read
+                totals["skipped"] += batch.skipped
+                totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id,
+                                                            path, adapter.name)
+                if progress:
+                    progress(totals["read"])
+            if totals["read"] == 0:
+                raise InputError(path, f"no records found (read as {adapter.name})")
+            for kind, staged, rows in stage.close():
+                inserted = _insert_staged(con, kind, staged, ingest_id)
+                totals["ingested"] += inserted
+                totals["duplicates"] += rows - inserted
         finished = datetime.now(timezone.utc).replace(tzinfo=None)
         con.execute("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [ingest_id, str(path), fingerprint, size, adapter.name, started, finished,
@@ -118,30 +125,62 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
                       seconds=round((finished - started).total_seconds(), 3), **totals)
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, batch: Batch, ingest_id: int) -> int:
-    """Insert the batch's rows whose ids are not stored yet; return how many were new."""
-    if batch.table.num_rows == 0:
-        return 0
-    table, key = ("events", "event_id") if batch.kind == "events" else ("articles", "article_id")
-    con.register("incoming_batch", _first_of_each_id(batch.table, key))
-    try:
-        return con.execute(
-            f"INSERT INTO {table} BY NAME "
-            f"SELECT *, {int(ingest_id)} AS ingest_id FROM incoming_batch AS n "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key})"
-        ).fetchall()[0][0]
-    finally:
-        con.unregister("incoming_batch")
+class _Stage:
+    """Accepted rows of one file, streamed to a Parquet file per table before one INSERT.
+
+    Why: DuckDB keeps the rows of an open transaction in memory when they arrive in many small
+    INSERTs, so memory grew with the file; a single INSERT … SELECT from Parquet writes row
+    groups straight to the store and keeps memory flat whatever the file size. ``_row`` keeps
+    file order, so the first of several records with one id wins.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._writers: dict[str, tuple[pq.ParquetWriter, Path]] = {}
+        self._rows: dict[str, int] = {}
+
+    def add(self, batch: Batch) -> None:
+        if batch.table.num_rows == 0:
+            return
+        if batch.kind not in self._writers:
+            target = self.directory / f"{batch.kind}.parquet"
+            schema = batch.table.schema.append(pa.field("_row", pa.int64()))
+            self._writers[batch.kind] = (pq.ParquetWriter(target, schema, compression="lz4"),
+                                         target)
+            self._rows[batch.kind] = 0
+        writer, _ = self._writers[batch.kind]
+        first = self._rows[batch.kind]
+        rows = pa.array(range(first, first + batch.table.num_rows), pa.int64())
+        writer.write_table(batch.table.append_column("_row", rows))
+        self._rows[batch.kind] += batch.table.num_rows
+
+    def close(self) -> list[tuple[str, Path, int]]:
+        """``(kind, parquet path, rows)`` for every table that got rows."""
+        staged = []
+        for kind, (writer, target) in self._writers.items():
+            writer.close()
+            staged.append((kind, target, self._rows[kind]))
+        return staged
 
 
-def _first_of_each_id(table: pa.Table, key: str) -> pa.Table:
-    """``table`` without repeated ids, keeping each id's first row in file order (deterministic,
-    unlike SQL's DISTINCT ON)."""
-    if pc.count_distinct(table[key]).as_py() == table.num_rows:
-        return table
-    indexed = table.select([key]).append_column("row", pa.array(range(table.num_rows)))
-    first_rows = indexed.group_by(key, use_threads=False).aggregate([("row", "min")])["row_min"]
-    return table.take(pc.take(first_rows, pc.sort_indices(first_rows)))
+def _insert_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: Path,
+                   ingest_id: int) -> int:
+    """Insert the staged rows whose ids are not stored yet (first in file order wins)."""
+    table, key = ("events", "event_id") if kind == "events" else ("articles", "article_id")
+    source = f"read_parquet('{_sql_text(staged)}')"
+    repeated = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {source}"
+                           ).fetchall()[0][0]
+    first_only = (f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row) = 1"
+                  if repeated else "")
+    return con.execute(
+        f"INSERT INTO {table} BY NAME "
+        f"SELECT * EXCLUDE (_row), {int(ingest_id)} AS ingest_id FROM {source} AS n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key}) {first_only}"
+    ).fetchall()[0][0]
+
+
+def _sql_text(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _insert_rejections(con: duckdb.DuckDBPyConnection, rejections: list[Rejection],

@@ -92,7 +92,7 @@ class EventStore:
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
-                 memory_limit: str = "700MB") -> None:
+                 memory_limit: str = "500MB") -> None:
         self.path = Path(path) if path is not None else default_db_path()
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here (run `hybridwatch ingest` or "
@@ -109,6 +109,7 @@ class EventStore:
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open store ({exc})") from None
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr
         self._prepare(read_only)
 
     def _prepare(self, read_only: bool) -> None:
