@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -297,7 +298,9 @@ def _pair_rates(a: np.ndarray, rows: np.ndarray, pos_b: np.ndarray, n_rows: int,
 
 def _standardise(obs: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """z-scores of observed and surrogate statistics against the surrogate mean/sd (NaN-aware)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # a rate that is NaN in every surrogate (too few events) stays NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(sims, axis=0)
         sd = np.maximum(np.nanstd(sims, axis=0), 1e-9)
     return (obs - mean) / sd, (sims - mean) / sd

@@ -2,7 +2,7 @@
 
     domain=cyber actor=RUS target=DEU            cyber events by Russian actors against Germany
     domain=military actor=CHN location=TWN       Chinese military activity located in Taiwan
-    source=mapped:pla_sorties intensity>p90      days with sorties above their rolling 90th pct.
+    source=pla_sorties intensity>p90             days with sorties above their rolling 90th pct.
     source_type=15*                              CAMEO 15x (exhibit force posture), by prefix
 
 Terms are separated by spaces and combine with AND; ``key=v1,v2`` means any of the values. A

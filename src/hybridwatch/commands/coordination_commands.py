@@ -46,7 +46,7 @@ def _day(option: str, text: str | None):
                    "surrogates exist); strata: shuffles within month×weekday; shuffle and "
                    "poisson assume independent days and over-detect on bursty data.")
 @click.option("--surrogates", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+@click.option("--fdr", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True, help="False discovery rate for --all-pairs.")
 @click.option("--seed", type=int, default=None, help="Random seed for the surrogates.")
 @click.option("--since", help="First day (UTC), default: the first day with events.")
@@ -98,8 +98,11 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
         click.echo(f"  lag {lag['lag_days']}d: precursor {_num(lag['precursor_rate'])} "
                    f"(p={_num(lag['p_precursor'])})  trigger {_num(lag['trigger_rate'])} "
                    f"(p={_num(lag['p_trigger'])})")
-    click.echo(f"best lag {report['best_lag_days']}d, p={_num(report['p_value'])} over all lags; "
-               f"{report['n_evidence']} coinciding day pairs (see --json for the events)")
+    if report["best_lag_days"] is None:
+        click.echo("no testable lag (see the warnings)")
+    else:
+        click.echo(f"best lag {report['best_lag_days']}d, p={_num(report['p_value'])} over all "
+                   f"lags; {report['n_evidence']} coinciding day pairs (--json lists the events)")
     for warning in report["warnings"]:
         say(f"warning: {warning}", fg="yellow")
 
@@ -107,7 +110,7 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
 @cli.command()
 @click.option("--min-domains", type=click.IntRange(min=2), default=3, show_default=True)
 @click.option("--max-window", default="7d", show_default=True, help="Longest window scanned.")
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True)
 @click.option("--surrogates", type=click.IntRange(min=19), default=199, show_default=True)
 @click.option("--targets", help="Comma-separated ISO3 targets (default: the busiest ones).")

@@ -22,8 +22,9 @@ from hybridwatch.store import EventFilter, EventStore, FileReport, ingest_file
                 type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--format", "format_name", metavar="F",
               help="Input format (default: detected). See `hybridwatch formats`.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML mapping from columns to event fields (implies --format mapped).")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML mapping from columns to event fields, or the name of a shipped one "
+                   "(pla_sorties, cyber_ops_reports); implies --format mapped.")
 @click.option("--strict", is_flag=True,
               help="Fail a file on its first bad record and write nothing from it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")

@@ -115,12 +115,14 @@ class GridReport:
 
     period: dict[str, str]
     result: PairsResult
-    n_events: dict[str, int]
+    n_events: dict[str, int]            # events per series
+    n_event_days: dict[str, int]        # days counted as events (after any threshold)
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
         pairs = [{key: _clean(value) for key, value in row.items()} for row in result.rows()]
         return {**self.period, "series": list(result.names), "n_events": self.n_events,
+                "n_event_days": self.n_event_days,
                 "window_days": result.window_days, "lags": list(result.lags),
                 "null": result.null, "n_surrogates": result.n_surrogates, "fdr": result.fdr,
                 "random_state": result.random_state, "combination": result.combination,
@@ -141,7 +143,8 @@ def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
     result = all_pairs(matrix.events, matrix.labels, window_days=window_days, lags=tuple(lags),
                        null=null, n_surrogates=n_surrogates, random_state=random_state, fdr=fdr)
     n_events = {label: int(n) for label, n in zip(matrix.labels, matrix.counts.sum(axis=0))}
-    return GridReport(_period(matrix), result, n_events)
+    n_event_days = {label: int(n) for label, n in zip(matrix.labels, matrix.events.sum(axis=0))}
+    return GridReport(_period(matrix), result, n_events, n_event_days)
 
 
 # -- multi-domain episodes ---------------------------------------------------------------------
@@ -176,8 +179,8 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
                     target_groups: Sequence[Sequence[str]] | None = None) -> EpisodesReport:
     """Scan the store for windows where ``min_domains``+ domains are jointly elevated.
 
-    Targets default to the ``max_targets`` targets with the most events in at least
-    ``min_domains`` domains; ``where`` (a selector) restricts the events first.
+    Targets default to the ``max_targets`` targets with the most events among those with at
+    least one series dense enough to scan; ``where`` (a selector) restricts the events first.
     ``target_groups`` names the sets of targets whose domains may combine into one cross-target
     episode (default: all scanned targets form one group — declaring the groups an analyst cares
     about, e.g. DEU,POL,TWN, makes the scan far more powerful for them).
@@ -201,7 +204,7 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
     domain_col = np.asarray(table["domain"].to_pylist())
     chosen = list(targets) if targets else _busiest_targets(target_col, domain_col,
                                                             table["n_events"].to_numpy(),
-                                                            min_domains, max_targets)
+                                                            max_targets)
     for group in target_groups or ():
         chosen += [t for t in group if t not in chosen]
     domains = [d for d in DOMAINS if d in set(domain_col)]
@@ -223,12 +226,17 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
     return EpisodesReport(result, {"start": str(dates[0]), "end": str(dates[-1])}, ids)
 
 
+MIN_SERIES_EVENTS = 10  # find_episodes' default: sparser series are not scanned
+
+
 def _busiest_targets(target_col: np.ndarray, domain_col: np.ndarray, n_events: np.ndarray,
-                     min_domains: int, max_targets: int) -> list[str]:
+                     max_targets: int) -> list[str]:
     totals: dict[str, dict[str, int]] = {}
     for target, domain, n in zip(target_col, domain_col, n_events):
         totals.setdefault(target, {}).setdefault(domain, 0)
         totals[target][domain] += int(n)
+    # a target with fewer domains than min_domains can still join a cross-target episode, so
+    # any target with one scannable series (MIN_SERIES_EVENTS) is a candidate
     eligible = [(sum(by_domain.values()), target) for target, by_domain in totals.items()
-                if len(by_domain) >= min_domains]
+                if max(by_domain.values()) >= MIN_SERIES_EVENTS]
     return [target for _, target in sorted(eligible, reverse=True)[:max_targets]]
