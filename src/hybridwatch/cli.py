@@ -8,11 +8,8 @@ selector or filter) · 3 input error (a file could not be ingested; other files 
 
 from __future__ import annotations
 
-import csv
-import functools
 import json
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow.compute as pc
 import pytest
 
 from hybridwatch.adapters import ReadOptions, adapters, detect_format

@@ -29,16 +29,14 @@ from typing import Any
 
 import pycountry
 
-from hybridwatch.adapters.base import (
-    Adapter, Batch, ReadOptions, RecordError, Rejection, RowBuilder,
-)
+from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, RecordError
+from hybridwatch.adapters.csv_rows import csv_batches
 from hybridwatch.adapters.textio import decode_head, iter_csv_records, read_csv_header
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.times import parse_time
 
 SOURCE = "acled"
-FLUSH_ROWS = 50_000
 TITLE_CHARS = 200
 REQUIRED_COLUMNS = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "country")
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y")
@@ -161,27 +159,8 @@ class AcledAdapter(Adapter):
         if missing:  # checked after lower-casing: some exports write EVENT_ID_CNTY
             raise FormatError(path, f"missing column(s) {', '.join(missing)} (not an ACLED "
                                     "export?)", locator="line 1")
-        builder = RowBuilder("events", SOURCE)
-        rejections: list[Rejection] = []
-        for record in records:
-            if record.fields is None:
-                rejections.append(Rejection(record.problem or "unreadable", record.raw,
-                                            line=record.line))
-            elif len(record.fields) != len(header):
-                rejections.append(Rejection(
-                    f"ragged row: {len(record.fields)} fields, header has {len(header)}",
-                    record.raw, line=record.line))
-            else:
-                try:
-                    builder.append(acled_event(dict(zip(header, record.fields))))
-                except RecordError as exc:
-                    rejections.append(Rejection(exc.reason, record.raw, line=record.line,
-                                                field=exc.field))
-            if len(builder) + len(rejections) >= FLUSH_ROWS:
-                yield Batch("events", builder.flush(), rejections)
-                rejections = []
-        if len(builder) or rejections:
-            yield Batch("events", builder.flush(), rejections)
+        yield from csv_batches(records, header, kind="events", source=SOURCE,
+                               convert=acled_event)
 
 
 ADAPTERS = (AcledAdapter(),)

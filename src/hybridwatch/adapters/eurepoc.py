@@ -40,15 +40,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hybridwatch.adapters.base import (
-    Adapter, Batch, ReadOptions, RecordError, Rejection, RowBuilder,
-)
+from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, RecordError
+from hybridwatch.adapters.csv_rows import csv_batches
 from hybridwatch.adapters.textio import decode_head, iter_csv_records, read_csv_header
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.times import parse_time
 
 SOURCE = "eurepoc"
-FLUSH_ROWS = 50_000
 REQUIRED_COLUMNS = ("ID", "name", "start_date", "end_date", "incident_type", "receiver_country",
                     "initiator_country")
 SNIFF_COLUMNS = ("ID", "name", "description", "start_date", "receiver_country")
@@ -185,27 +183,8 @@ class EurepocAdapter(Adapter):
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
         records = iter_csv_records(path, max_record_bytes=options.max_record_bytes)
         header = read_csv_header(records, path, REQUIRED_COLUMNS)
-        builder = RowBuilder("events", SOURCE)
-        rejections: list[Rejection] = []
-        for record in records:
-            if record.fields is None:
-                rejections.append(Rejection(record.problem or "unreadable", record.raw,
-                                            line=record.line))
-            elif len(record.fields) != len(header):
-                rejections.append(Rejection(
-                    f"ragged row: {len(record.fields)} fields, header has {len(header)}",
-                    record.raw, line=record.line))
-            else:
-                try:
-                    builder.append(incident_event(dict(zip(header, record.fields))))
-                except RecordError as exc:
-                    rejections.append(Rejection(exc.reason, record.raw, line=record.line,
-                                                field=exc.field))
-            if len(builder) + len(rejections) >= FLUSH_ROWS:
-                yield Batch("events", builder.flush(), rejections)
-                rejections = []
-        if len(builder) or rejections:
-            yield Batch("events", builder.flush(), rejections)
+        yield from csv_batches(records, header, kind="events", source=SOURCE,
+                               convert=incident_event)
 
 
 ADAPTERS = (EurepocAdapter(),)

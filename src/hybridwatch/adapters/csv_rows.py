@@ -1,0 +1,39 @@
+"""The loop every header-row CSV adapter shares: records → converted rows → batches + rejections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from hybridwatch.adapters.base import Batch, RecordError, RecordKind, Rejection, RowBuilder
+from hybridwatch.adapters.textio import CsvRecord
+
+FLUSH_ROWS = 50_000
+
+
+def csv_batches(records: Iterator[CsvRecord], header: list[str], *, kind: RecordKind,
+                source: str, convert: Callable[[dict[str, str]], Mapping[str, Any]],
+                flush_rows: int = FLUSH_ROWS) -> Iterator[Batch]:
+    """Turn each record into a row with ``convert`` (which raises ``RecordError`` for a bad one);
+    unreadable, ragged and bad records become rejections that keep the raw text."""
+    builder = RowBuilder(kind, source)
+    rejections: list[Rejection] = []
+    for record in records:
+        if record.fields is None:
+            rejections.append(Rejection(record.problem or "unreadable", record.raw,
+                                        line=record.line))
+        elif len(record.fields) != len(header):
+            rejections.append(Rejection(
+                f"ragged row: {len(record.fields)} fields, header has {len(header)}",
+                record.raw, line=record.line))
+        else:
+            try:
+                builder.append(convert(dict(zip(header, record.fields))))
+            except RecordError as exc:
+                rejections.append(Rejection(exc.reason, record.raw, line=record.line,
+                                            field=exc.field))
+        if len(builder) + len(rejections) >= flush_rows:
+            yield Batch(kind, builder.flush(), rejections)
+            rejections = []
+    if len(builder) or rejections:
+        yield Batch(kind, builder.flush(), rejections)

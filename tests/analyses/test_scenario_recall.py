@@ -1,0 +1,128 @@
+"""Acceptance (issue 3) on the project's own demo scenario: planted episodes and couplings are
+recalled, planted-independent series and calm stretches stay quiet.
+
+Two seeds of the demo generator (``hybridwatch.demo.scenario``), two years each, written in the
+real formats and ingested into a store exactly as ``hybridwatch demo`` does; then the workflows
+an analyst runs (``detect_episodes``, ``coincide_grid``) with their default statistics.
+
+Matching rules, fixed before looking at results:
+
+* **Episode found**: some reported episode's window overlaps the planted window widened by one
+  day on each side, names at least one of its targets and at least two of its domains. The
+  cross-target Hamburg / Taiwan Strait / Poland episode must moreover be found as one
+  cross-target episode (two or more of its targets) of the declared group DEU, POL, TWN.
+* **False episode**: a reported episode whose window overlaps no widened planted window.
+* **Coupling found**: in the grid of every coupling and independent-pair series, the ordered
+  pair (a = the coupling's follower, b = its leader — "b precedes a") is significant at
+  FDR 0.05. Ground truth names the leader ``a`` and the follower ``b``.
+* **Independent pair**: neither ordered pair of its two series is significant.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybridwatch.adapters import ReadOptions
+from hybridwatch.analyses.selectors import parse_selector
+from hybridwatch.demo.scenario import generate_scenario
+from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
+
+SEEDS = (7, 11)
+DAYS = 730
+GROUP = ["DEU", "POL", "TWN"]
+ALPHA = FDR = 0.05
+_KEYS = {"actor_iso3": "actor", "target_iso3": "target"}
+
+
+def _selector(fields: dict[str, str]) -> str:
+    return " ".join(f"{_KEYS.get(k, k)}={v}" for k, v in sorted(fields.items()))
+
+
+def _label(fields: dict[str, str]) -> str:
+    return parse_selector(_selector(fields)).label
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """Per seed: ground truth, reported episodes and the coincidence grid's pairs."""
+    results = []
+    for seed in SEEDS:
+        root: Path = tmp_path_factory.mktemp(f"scenario{seed}")
+        files = generate_scenario(root, random_state=seed, days=DAYS)
+        truth = json.loads(files.ground_truth.read_text(encoding="utf-8"))
+        series = [s for c in truth["couplings"] for s in (c["a"], c["b"])]
+        series += [s for pair in truth["independent_pairs"] for s in pair]
+        grid = " ; ".join(dict.fromkeys(_selector(s) for s in series))
+        with EventStore(root / "hybridwatch.duckdb") as store:
+            for path, format_name, mapping in files.inputs():
+                ingest_file(store, path, format=format_name,
+                            options=ReadOptions(mapping_path=mapping))
+            episodes = detect_episodes(store, alpha=ALPHA, target_groups=[GROUP],
+                                       random_state=seed).to_dict()["episodes"]
+            pairs = coincide_grid(store, grid, fdr=FDR, random_state=seed).to_dict()["pairs"]
+        results.append({"truth": truth, "episodes": episodes, "pairs": pairs})
+    return results
+
+
+def _overlaps(episode: dict, planted: dict) -> bool:
+    first = date.fromisoformat(planted["start"]) - timedelta(days=1)
+    last = date.fromisoformat(planted["end"]) + timedelta(days=1)
+    return date.fromisoformat(episode["start"]) <= last and first <= date.fromisoformat(
+        episode["end"])
+
+
+def _matches(episode: dict, planted: dict) -> bool:
+    return (_overlaps(episode, planted)
+            and bool(set(episode["targets"]) & set(planted["targets_iso3"]))
+            and len(set(episode["domains"]) & set(planted["domains"])) >= 2)
+
+
+def test_planted_episodes_are_recalled(runs) -> None:
+    planted = [(p, run["episodes"]) for run in runs for p in run["truth"]["episodes"]]
+    found = [any(_matches(e, p) for e in episodes) for p, episodes in planted]
+    missed = [p["id"] for (p, _), hit in zip(planted, found) if not hit]
+    assert len(planted) == 5 * len(SEEDS)
+    assert sum(found) / len(planted) >= 0.9, f"missed: {missed}"
+    for run in runs:
+        assert all(e["p_value"] <= ALPHA for e in run["episodes"])
+
+
+def test_cross_target_episode_is_one_episode_of_the_group(runs) -> None:
+    for run in runs:
+        hamburg = next(p for p in run["truth"]["episodes"] if p["id"] == "hamburg-strait-poland")
+        assert set(hamburg["targets_iso3"]) == set(GROUP)
+        assert any(_matches(e, hamburg) and e["zone"] == "cross"
+                   and len(set(e["targets"]) & set(GROUP)) >= 2 for e in run["episodes"]), \
+            [(e["start"], e["targets"], e["domains"]) for e in run["episodes"]]
+
+
+def test_at_most_one_false_episode(runs) -> None:
+    false = [(e["start"], e["targets"], e["domains"]) for run in runs for e in run["episodes"]
+             if not any(_overlaps(e, p) for p in run["truth"]["episodes"])]
+    assert len(false) <= 1, false
+
+
+def test_planted_couplings_are_recalled_at_fdr(runs) -> None:
+    found = []
+    for run in runs:
+        significant = {(p["a"], p["b"]) for p in run["pairs"] if p["significant"]}
+        for coupling in run["truth"]["couplings"]:
+            # The follower's events are preceded by the leader's: pair (a=follower, b=leader).
+            found.append((_label(coupling["b"]), _label(coupling["a"])) in significant)
+    assert len(found) == 3 * len(SEEDS)
+    assert sum(found) / len(found) >= 0.9, found
+
+
+def test_independent_pairs_are_not_coupled(runs) -> None:
+    for run in runs:
+        assert len(run["pairs"]) == 10 * 9  # 10 series, every ordered pair tested
+        significant = {(p["a"], p["b"]) for p in run["pairs"] if p["significant"]}
+        for first, second in run["truth"]["independent_pairs"]:
+            one, two = _label(first), _label(second)
+            assert (one, two) not in significant and (two, one) not in significant
