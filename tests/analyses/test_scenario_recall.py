@@ -1,9 +1,13 @@
 """Acceptance (issue 3) on the project's own demo scenario: planted episodes and couplings are
 recalled, planted-independent series and calm stretches stay quiet.
 
-Two seeds of the demo generator (``hybridwatch.demo.scenario``), two years each, written in the
-real formats and ingested into a store exactly as ``hybridwatch demo`` does; then the workflows
-an analyst runs (``detect_episodes``, ``coincide_grid``) with their default statistics.
+Scenarios of the demo generator (``hybridwatch.demo.scenario``): seeds 7 and 11 over two years,
+and seed 7 over the demo's default single year; each is written in the real formats and ingested
+into a store exactly as ``hybridwatch demo`` does, then scanned with the workflows an analyst
+runs (``detect_episodes``, ``coincide_grid``) with their default statistics. Couplings are
+judged on the two-year scenarios only: in one year a leader has 35–100 events, and with 90
+ordered pairs Benjamini–Hochberg needs p-values at the Monte-Carlo floor (1/1001), which one
+year does not reliably give (about half the couplings reach it).
 
 Matching rules, fixed before looking at results:
 
@@ -33,8 +37,7 @@ from hybridwatch.demo.scenario import generate_scenario
 from hybridwatch.store import EventStore, ingest_file
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
 
-SEEDS = (7, 11)
-DAYS = 730
+SCENARIOS = ((7, 730), (11, 730), (7, 365))  # (seed, days)
 GROUP = ["DEU", "POL", "TWN"]
 ALPHA = FDR = 0.05
 _KEYS = {"actor_iso3": "actor", "target_iso3": "target"}
@@ -50,11 +53,11 @@ def _label(fields: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    """Per seed: ground truth, reported episodes and the coincidence grid's pairs."""
+    """Per scenario: ground truth, reported episodes and (two years only) the grid's pairs."""
     results = []
-    for seed in SEEDS:
-        root: Path = tmp_path_factory.mktemp(f"scenario{seed}")
-        files = generate_scenario(root, random_state=seed, days=DAYS)
+    for seed, days in SCENARIOS:
+        root: Path = tmp_path_factory.mktemp(f"scenario{seed}_{days}")
+        files = generate_scenario(root, random_state=seed, days=days)
         truth = json.loads(files.ground_truth.read_text(encoding="utf-8"))
         series = [s for c in truth["couplings"] for s in (c["a"], c["b"])]
         series += [s for pair in truth["independent_pairs"] for s in pair]
@@ -65,7 +68,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
                             options=ReadOptions(mapping_path=mapping))
             episodes = detect_episodes(store, alpha=ALPHA, target_groups=[GROUP],
                                        random_state=seed).to_dict()["episodes"]
-            pairs = coincide_grid(store, grid, fdr=FDR, random_state=seed).to_dict()["pairs"]
+            pairs = (coincide_grid(store, grid, fdr=FDR, random_state=seed).to_dict()["pairs"]
+                     if days >= 730 else None)
         results.append({"truth": truth, "episodes": episodes, "pairs": pairs})
     return results
 
@@ -87,7 +91,7 @@ def test_planted_episodes_are_recalled(runs) -> None:
     planted = [(p, run["episodes"]) for run in runs for p in run["truth"]["episodes"]]
     found = [any(_matches(e, p) for e in episodes) for p, episodes in planted]
     missed = [p["id"] for (p, _), hit in zip(planted, found) if not hit]
-    assert len(planted) == 5 * len(SEEDS)
+    assert len(planted) == 5 * len(SCENARIOS)
     assert sum(found) / len(planted) >= 0.9, f"missed: {missed}"
     for run in runs:
         assert all(e["p_value"] <= ALPHA for e in run["episodes"])
@@ -110,17 +114,17 @@ def test_at_most_one_false_episode(runs) -> None:
 
 def test_planted_couplings_are_recalled_at_fdr(runs) -> None:
     found = []
-    for run in runs:
+    for run in (r for r in runs if r["pairs"] is not None):
         significant = {(p["a"], p["b"]) for p in run["pairs"] if p["significant"]}
         for coupling in run["truth"]["couplings"]:
             # The follower's events are preceded by the leader's: pair (a=follower, b=leader).
             found.append((_label(coupling["b"]), _label(coupling["a"])) in significant)
-    assert len(found) == 3 * len(SEEDS)
+    assert len(found) == 3 * 2
     assert sum(found) / len(found) >= 0.9, found
 
 
 def test_independent_pairs_are_not_coupled(runs) -> None:
-    for run in runs:
+    for run in (r for r in runs if r["pairs"] is not None):
         assert len(run["pairs"]) == 10 * 9  # 10 series, every ordered pair tested
         significant = {(p["a"], p["b"]) for p in run["pairs"] if p["significant"]}
         for first, second in run["truth"]["independent_pairs"]:

@@ -247,11 +247,10 @@ def _remove(removed: np.ndarray, episode: Episode, dates: np.ndarray, targets: l
             domains: list[str], margin_days: int) -> None:
     """Mark an accepted episode's elevated series as removed over its window ± ``margin_days``
     (a burst often outlasts the window that scored best; its tail is the same episode)."""
-    first = int((np.datetime64(episode.start, "D") - dates[0]).astype(int)) - margin_days
-    last = first + margin_days + episode.window_days + margin_days
+    start = int((np.datetime64(episode.start, "D") - dates[0]).astype(int))
+    days = slice(max(start - margin_days, 0), start + episode.window_days + margin_days)
     for signal in episode.signals:
-        removed[max(first, 0):last, targets.index(signal.target),
-                domains.index(signal.domain)] = True
+        removed[days, targets.index(signal.target), domains.index(signal.domain)] = True
 
 
 def _nothing_to_scan(n_days: int, scanned: np.ndarray, min_domains: int, max_window_days: int,
