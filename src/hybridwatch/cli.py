@@ -90,5 +90,5 @@ def main() -> None:
 
 # registers the commands on ``cli``; the modules import ``cli`` from here
 from hybridwatch.commands import (  # noqa: E402,F401
-    coordination_commands, data_commands, demo_command,
+    coordination_commands, data_commands, demo_command, narrative_commands,
 )

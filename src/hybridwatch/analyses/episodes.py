@@ -48,7 +48,8 @@ column is a series. The method, step by step:
    estimate), and scores, null and candidates are recomputed; rounds stop when one finds
    nothing new. Round 1 is the plain family-wise test, so on data without any episode the
    chance of reporting one is still ≤ α; a later round's p-value is the family-wise p-value of
-   the data with the earlier episodes removed. ``null_maxima`` holds round 1's null.
+   the data with the earlier episodes removed. ``null_maxima`` holds round 1's null;
+   ``step_down=False`` stops after round 1.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class EpisodeParameters:
     min_series_events: int
     half_span_days: int
     random_state: int | None
+    step_down: bool = True
 
 
 @dataclass(frozen=True)
@@ -174,14 +176,16 @@ def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[st
                   cross_target: bool = True,
                   target_groups: Sequence[Sequence[str]] | None = None,
                   min_series_events: int = 10, half_span_days: int = 28,
-                  random_state: int | np.random.Generator | None = None) -> EpisodesResult:
+                  random_state: int | np.random.Generator | None = None,
+                  step_down: bool = True) -> EpisodesResult:
     """Scan ``counts`` (T days × G targets × D domains) for multi-domain episodes.
 
-    See the module docstring for the method; each step-down round costs one more scan and null.
-    ``target_groups`` lists the sets of targets whose domains may combine into a cross-target
-    episode (default: one group of all targets);
+    See the module docstring for the method. ``target_groups`` lists the sets of targets whose
+    domains may combine into a cross-target episode (default: one group of all targets);
     ``cross_target=False`` scans single targets only. ``random_state`` seeds the surrogates; with
-    None a fresh seed is drawn and recorded in ``parameters.random_state``.
+    None a fresh seed is drawn and recorded in ``parameters.random_state``. ``step_down=False``
+    stops after round 1 (each further round costs one more scan and null); round 1 uses the
+    same draws either way, so on data without episodes both report the same.
     """
     counts = np.asarray(counts)
     dates = np.asarray(dates, dtype="datetime64[D]")
@@ -192,7 +196,7 @@ def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[st
     seed, rng = _rng(random_state)
     params = EpisodeParameters(min_domains, max_window_days, alpha, n_surrogates, surrogate,
                                tuple(tuple(targets[g] for g in group) for group in groups),
-                               min_series_events, half_span_days, seed)
+                               min_series_events, half_span_days, seed, step_down)
     provenance = {"input_sha256": _fingerprint(counts, dates, targets, domains),
                   "version": __version__}
     totals = counts.sum(axis=0)
@@ -236,9 +240,9 @@ def _step_down(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray, da
         candidates = _candidates(_statistics(scores, k, groups), null, params.alpha)
         found = _select(candidates, scores, counts, expected, dates, targets, domains, groups,
                         accepted)
-        if not found:
-            return sorted(episodes, key=lambda e: (e.start, e.targets)), first_null
         episodes += found
+        if not found or not params.step_down:
+            return sorted(episodes, key=lambda e: (e.start, e.targets)), first_null
         for episode in found:
             _remove(removed, episode, dates, targets, domains, n_windows - 1)
 

@@ -1,0 +1,241 @@
+"""Narrative discovery: cluster headlines into narratives with stable identity and labels.
+
+Clustering is two-stage so it scales and needs no preset number of narratives: spherical
+mini-batch k-means over-clusters the unit vectors (about ``docs_per_fine_cluster`` articles per
+fine cluster), then average-linkage agglomeration merges fine centroids whose cosine similarity
+is at least ``merge_similarity``. Clusters smaller than ``min_size`` stay unassigned (noise) and
+are retried on the next build.
+
+Identity is stable: a fitted :class:`NarrativeModel` keeps each narrative's centroid and
+assignment threshold; new articles join the nearest narrative when similar enough, only the rest
+are clustered into new narratives, which get the next unused id. Ids are never renumbered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hybridwatch.analyses.text_repr import TextRepresentation, fit_representation
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Clustering parameters; the defaults were chosen on the demo scenario (see the docs)."""
+
+    merge_similarity: float = 0.15    # cosine at which fine clusters merge into one narrative
+    assign_floor: float = 0.3         # never assign a new article below this cosine
+    assign_quantile: float = 0.05     # per narrative threshold: this quantile of its members'
+    assign_slack: float = 0.8         # similarity to the centroid, times this slack
+    docs_per_fine_cluster: int = 50
+    max_fine_clusters: int = 800
+    min_size: int = 5
+    n_dims: int = 150
+    random_state: int = 0
+
+
+@dataclass
+class NarrativeModel:
+    """A fitted representation and the narratives' centroids, thresholds and ids."""
+
+    representation: TextRepresentation
+    narrative_ids: list[str] = field(default_factory=list)
+    centroids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    next_number: int = 1
+
+    def new_id(self) -> str:
+        narrative_id = f"n{self.next_number:04d}"
+        self.next_number += 1
+        return narrative_id
+
+
+@dataclass(frozen=True)
+class NarrativeUpdate:
+    """The outcome of fitting or updating: per input article its narrative id (or None) and
+    cosine similarity to that narrative's centroid, plus the narratives opened."""
+
+    narrative_ids: list[str | None]
+    similarities: np.ndarray
+    new_narratives: list[str]
+
+
+def fit_narratives(texts: list[str], params: ClusterParams = ClusterParams(), *,
+                   model: str = "tfidf") -> tuple[NarrativeModel, NarrativeUpdate]:
+    """Fit a representation on ``texts`` and cluster them into narratives from scratch."""
+    with _one_thread_blas():
+        representation, vectors = fit_representation(texts, model=model, n_dims=params.n_dims,
+                                                      random_state=params.random_state)
+        fitted = NarrativeModel(representation,
+                                centroids=np.zeros((0, vectors.shape[1]), np.float32))
+        return fitted, _open_narratives(fitted, vectors, params)
+
+
+def update_narratives(fitted: NarrativeModel, texts: list[str],
+                      params: ClusterParams = ClusterParams()) -> NarrativeUpdate:
+    """Assign ``texts`` to existing narratives where similar enough; cluster the rest into new
+    narratives. ``fitted`` is extended in place; existing centroids do not move."""
+    with _one_thread_blas():
+        return _update(fitted, texts, params)
+
+
+def _one_thread_blas():
+    """BLAS on one thread: OpenBLAS and OpenMP threads oversubscribe 2 cores and run ~5× slower."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _update(fitted: NarrativeModel, texts: list[str], params: ClusterParams) -> NarrativeUpdate:
+    vectors = fitted.representation.transform(texts)
+    best, similarity = nearest(fitted, vectors)
+    assigned = np.zeros(len(texts), dtype=bool)
+    if len(fitted.narrative_ids):
+        floor = np.maximum(fitted.thresholds[best], params.assign_floor)
+        assigned = similarity >= floor
+    ids: list[str | None] = [fitted.narrative_ids[b] if ok else None
+                             for b, ok in zip(best, assigned)]
+    rest = np.flatnonzero(~assigned)
+    opened = _open_narratives(fitted, vectors[rest], params)
+    for position, narrative_id, sim in zip(rest, opened.narrative_ids, opened.similarities):
+        ids[position] = narrative_id
+        similarity[position] = sim
+    return NarrativeUpdate(ids, similarity, opened.new_narratives)
+
+
+def nearest(fitted: NarrativeModel, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each vector's most similar narrative centroid and that cosine similarity."""
+    if not len(fitted.narrative_ids) or not len(vectors):
+        return np.zeros(len(vectors), dtype=np.int64), np.zeros(len(vectors), dtype=np.float64)
+    scores = vectors @ fitted.centroids.T
+    best = scores.argmax(axis=1)
+    return best, scores[np.arange(len(vectors)), best].astype(np.float64)
+
+
+def _open_narratives(fitted: NarrativeModel, vectors: np.ndarray,
+                     params: ClusterParams) -> NarrativeUpdate:
+    """Cluster ``vectors`` into new narratives of at least ``min_size`` and add them to ``fitted``."""
+    labels = cluster_vectors(vectors, params)
+    ids: list[str | None] = [None] * len(vectors)
+    similarity = np.zeros(len(vectors), dtype=np.float64)
+    opened, centroids, thresholds = [], [], []
+    sizes = np.bincount(labels[labels >= 0]) if len(labels) else np.zeros(0, int)
+    # biggest first, so ids read in order of importance within one build
+    for label in sorted(np.flatnonzero(sizes >= params.min_size), key=lambda c: (-sizes[c], c)):
+        members = np.flatnonzero(labels == label)
+        centroid = _unit(vectors[members].mean(axis=0))
+        sims = vectors[members] @ centroid
+        narrative_id = fitted.new_id()
+        opened.append(narrative_id)
+        centroids.append(centroid)
+        thresholds.append(params.assign_slack * float(np.quantile(sims, params.assign_quantile)))
+        for m, s in zip(members, sims):
+            ids[m], similarity[m] = narrative_id, float(s)
+    if opened:
+        fitted.narrative_ids += opened
+        fitted.centroids = np.vstack([fitted.centroids.reshape(-1, vectors.shape[1]),
+                                      np.array(centroids, dtype=np.float32)])
+        fitted.thresholds = np.concatenate([fitted.thresholds,
+                                            np.array(thresholds, dtype=np.float32)])
+    return NarrativeUpdate(ids, similarity, opened)
+
+
+def cluster_vectors(vectors: np.ndarray, params: ClusterParams = ClusterParams()) -> np.ndarray:
+    """Cluster label per unit vector (-1 for zero vectors): over-cluster, then merge."""
+    labels = np.full(len(vectors), -1, dtype=np.int64)
+    usable = np.flatnonzero(np.linalg.norm(vectors, axis=1) > 0)
+    if len(usable) < params.min_size:
+        return labels
+    points = vectors[usable]
+    k = int(np.clip(len(points) // params.docs_per_fine_cluster, 1, params.max_fine_clusters))
+    fine = _kmeans(points, k, params.random_state)
+    centroids = np.vstack([_unit(points[fine == c].mean(axis=0)) for c in range(k)])
+    merged = _merge(centroids, params.merge_similarity)
+    labels[usable] = merged[fine]
+    return labels
+
+
+def _kmeans(points: np.ndarray, k: int, random_state: int) -> np.ndarray:
+    """Spherical k-means labels: k-means on unit vectors, every label 0..k-1 used."""
+    if k == 1:
+        return np.zeros(len(points), dtype=np.int64)
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    if len(points) <= 20_000:
+        algorithm = KMeans(n_clusters=k, n_init=1, random_state=random_state, max_iter=30)
+    else:
+        algorithm = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=random_state,
+                                    batch_size=8192, max_iter=50, reassignment_ratio=0.001)
+    raw = algorithm.fit_predict(points)
+    _, dense = np.unique(raw, return_inverse=True)  # drop empty clusters
+    return dense.astype(np.int64)
+
+
+def _merge(centroids: np.ndarray, merge_similarity: float) -> np.ndarray:
+    """Average-linkage merge of unit centroids at cosine ≥ ``merge_similarity``."""
+    if len(centroids) == 1:
+        return np.zeros(1, dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    distances = np.clip(pdist(centroids, metric="cosine"), 0.0, 2.0)
+    tree = linkage(distances, method="average")
+    return fcluster(tree, t=1.0 - merge_similarity, criterion="distance").astype(np.int64) - 1
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm > 0 else vector).astype(np.float32)
+
+
+# -- labels ------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]{3,}|[\u4e00-\u9fff]{2,}", re.UNICODE)
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def label_terms(texts: list[str], narrative_ids: list[str | None], *,
+                n_terms: int = 8) -> dict[str, list[str]]:
+    """Distinctive words per narrative, c-TF-IDF style: a word's share of the narrative's words
+    times log(1 + average words per narrative / the word's count over all narratives)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    counts: dict[str, dict[str, int]] = {}
+    totals: dict[str, int] = {}
+    for text, narrative_id in zip(texts, narrative_ids):
+        if narrative_id is None:
+            continue
+        bucket = counts.setdefault(narrative_id, {})
+        for word in _words(text):
+            if word not in ENGLISH_STOP_WORDS:
+                bucket[word] = bucket.get(word, 0) + 1
+                totals[word] = totals.get(word, 0) + 1
+    if not counts:
+        return {}
+    average = sum(totals.values()) / len(counts)
+    terms = {}
+    for narrative_id, bucket in counts.items():
+        size = sum(bucket.values()) or 1
+        scored = sorted(bucket, key=lambda w: (-(bucket[w] / size)
+                                               * np.log1p(average / totals[w]), w))
+        terms[narrative_id] = scored[:n_terms]
+    return terms
+
+
+def _words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).lower()
+    words = []
+    for token in _WORD.findall(text):
+        if _CJK.fullmatch(token):  # Chinese: character bigrams stand in for words
+            words += [token[i:i + 2] for i in range(len(token) - 1)]
+        else:
+            words.append(token)
+    return words
+
+
+def make_label(terms: list[str], n: int = 3) -> str:
+    """A short human label from the top terms."""
+    return " / ".join(terms[:n]) if terms else "(no terms)"

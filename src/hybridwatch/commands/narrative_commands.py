@@ -1,0 +1,95 @@
+"""``hybridwatch narratives build | list | sync``: narratives across outlets and their synchrony."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.model.outlet_groups import load_outlet_groups
+from hybridwatch.store import EventStore
+from hybridwatch.store.narratives_store import build_narratives, list_narratives
+from hybridwatch.workflows.narratives import narrative_sync
+
+_GROUPS_OPTION = click.option(
+    "--outlet-groups", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file mapping outlets to actor groups (extends the shipped one).")
+
+
+@cli.group()
+def narratives() -> None:
+    """Narratives: cluster articles across outlets, list them, measure their synchronisation."""
+
+
+@narratives.command()
+@click.option("--model", type=click.Choice(["tfidf"]), default="tfidf", show_default=True,
+              help="Text representation (see docs/narratives.md for why TF-IDF is the default).")
+@click.option("--rebuild", is_flag=True, help="Forget the stored narratives and start over.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@db_option
+@json_option
+def build(model: str, rebuild: bool, seed: int, db: Path, as_json: bool) -> None:
+    """Assign articles without a narrative: to existing narratives when similar enough, to new
+    ones otherwise (narrative ids never change)."""
+    with EventStore(db) as store:
+        report = build_narratives(store, model=model, random_state=seed, rebuild=rebuild)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    say(f"{report.articles_considered:,} articles: {report.assigned_existing:,} to existing "
+        f"narratives, {report.assigned_new:,} to {len(report.new_narratives)} new ones, "
+        f"{report.unassigned:,} unassigned; {report.narratives_total} narratives in all "
+        f"({report.seconds:.1f}s)", err=False)
+
+
+@narratives.command(name="list")
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@_GROUPS_OPTION
+@db_option
+@json_option
+def list_(limit: int | None, outlet_groups: Path | None, db: Path, as_json: bool) -> None:
+    """Narratives, largest first, with their terms, size per actor group and examples."""
+    with EventStore(db, read_only=True) as store:
+        found = list_narratives(store, outlet_groups=load_outlet_groups(outlet_groups),
+                                limit=limit)
+    if as_json:
+        emit_json({"narratives": found, "count": len(found)})
+        return
+    for narrative in found:
+        actors = ", ".join(f"{k} {v}" for k, v in narrative["by_actor"].items())
+        click.echo(f"{narrative['id']}  {narrative['size']:>6}  {narrative['label']}  ({actors})")
+
+
+@narratives.command()
+@click.option("--a", "group_a", default="ru_state", show_default=True)
+@click.option("--b", "group_b", default="cn_state", show_default=True)
+@click.option("--control", default="control", show_default=True,
+              help="Group whose coverage counts as ordinary news ('' for none).")
+@click.option("--fdr", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+              show_default=True)
+@click.option("--surrogates", type=click.IntRange(min=19), default=1000, show_default=True)
+@click.option("--period", type=click.Choice(["W", "M"]), default="M", show_default=True,
+              help="Convergence per week or month.")
+@click.option("--seed", type=int, default=None)
+@_GROUPS_OPTION
+@db_option
+@json_option
+def sync(group_a, group_b, control, fdr, surrogates, period, seed, outlet_groups, db,
+         as_json) -> None:
+    """Which shared narratives A and B push in step, who leads, and beyond the control?"""
+    with EventStore(db, read_only=True) as store:
+        report = narrative_sync(store, a=group_a, b=group_b, control=control or None, fdr=fdr,
+                                n_surrogates=surrogates, period=period,
+                                outlet_groups_path=outlet_groups, random_state=seed)
+    if as_json:
+        emit_json(report)
+        return
+    for row in report["narratives"]:
+        mark = "*" if row["significant"] else " "
+        lead = (f"{row['lead_actor']} leads by {row['lag_days']} day(s)" if row["lead_actor"]
+                else "no leader")
+        beyond = ", beyond the control" if row.get("beyond_control") else ""
+        click.echo(f" {mark} {row['narrative']}: {lead}, q={row['q_value']:.3g}{beyond}")
+    say(f"{len(report['narratives'])} shared narratives tested, "
+        f"{len(report['too_little_data'])} with too little data")
