@@ -104,13 +104,13 @@ def main() -> None:
         sys.exit(f"real headlines not found at {HEADLINES}")
     result = run(args.n, args.update)
     table = "\n".join([
-        "| headlines | ingest s | build s | narratives | unassigned | peak RSS MB | "
-        "update | update s | joined existing | new narratives |",
+        ("| headlines | ingest s | build s | narratives | unassigned | peak RSS MB | "
+         "update | update s | joined existing | new narratives |"),
         "|---|---|---|---|---|---|---|---|---|---|",
-        f"| {result['n_headlines']:,} | {result['ingest_s']} | {result['build_s']} | "
-        f"{result['narratives']} | {result['unassigned']} | {result['peak_rss_mb']} | "
-        f"{result['n_update']:,} | {result['update_s']} | {result['update_assigned_existing']} | "
-        f"{result['update_new_narratives']} |"])
+        (f"| {result['n_headlines']:,} | {result['ingest_s']} | {result['build_s']} | "
+         f"{result['narratives']} | {result['unassigned']} | {result['peak_rss_mb']} | "
+         f"{result['n_update']:,} | {result['update_s']} | "
+         f"{result['update_assigned_existing']} | {result['update_new_narratives']} |")])
     machine = f"{platform.machine()}, {platform.python_version()}, 2 cores"
     print(table)
     print(json.dumps(result))

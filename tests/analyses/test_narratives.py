@@ -13,7 +13,11 @@ from hybridwatch.analyses.narratives import (
     label_terms,
     update_narratives,
 )
-from hybridwatch.analyses.text_repr import TextRepresentation, fit_representation, normalise_text
+from hybridwatch.analyses.text_repr import (
+    TextRepresentation,
+    fit_representation,
+    normalise_text,
+)
 from hybridwatch.errors import InputError
 from hybridwatch.model.outlet_groups import load_outlet_groups, outlet_group
 
@@ -24,6 +28,12 @@ STORIES = {
              "{c} chip makers struggle under semiconductor export curbs"],
     "flood": ["Floods displace thousands in {c} after monsoon rains",
               "Monsoon floods in {c} leave thousands homeless"],
+    "vote": ["{c} opposition wins snap parliamentary election",
+             "Snap election hands {c} opposition a parliamentary majority"],
+    "rail": ["High-speed railway opens between {c} capital and coast",
+             "{c} inaugurates coastal high-speed railway line"],
+    "debt": ["IMF agrees debt restructuring deal with {c}",
+             "{c} reaches IMF deal to restructure sovereign debt"],
 }
 COUNTRIES = ["Kenya", "Peru", "Chile", "Nepal", "Ghana", "Laos", "Oman", "Fiji", "Mali", "Togo"]
 
@@ -31,7 +41,7 @@ COUNTRIES = ["Kenya", "Peru", "Chile", "Nepal", "Ghana", "Laos", "Oman", "Fiji",
 def _corpus(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
     texts, truth = [], []
     for _ in range(n):
-        story = list(STORIES)[rng.integers(0, 3)]
+        story = list(STORIES)[rng.integers(0, len(STORIES))]
         template = STORIES[story][rng.integers(0, 2)]
         texts.append(template.format(c=COUNTRIES[rng.integers(0, len(COUNTRIES))]))
         truth.append(story)
@@ -71,7 +81,7 @@ def test_clusters_match_stories_and_update_keeps_ids():
         members = [t for n, t in zip(first.narrative_ids, truth) if n == top]
         assert members.count(story) / len(members) >= 0.95
     known = list(fitted.narrative_ids)
-    more, more_truth = _corpus(rng, 100)
+    more, _ = _corpus(rng, 100)
     novel = [f"Volcano erupts near {c}, ash cloud grounds flights" for c in COUNTRIES] * 2
     update = update_narratives(fitted, more + novel, params)
     assert fitted.narrative_ids[:len(known)] == known
@@ -109,3 +119,39 @@ def test_outlet_groups_shipped_and_overridden(tmp_path: Path):
     bad.write_text('[control]\noutlets = "BBC"\n', encoding="utf-8")
     with pytest.raises(InputError, match="list of strings"):
         load_outlet_groups(bad)
+
+
+def test_euvsdisinfo_titles_cluster_by_keyword_better_than_chance(shared_data: Path):
+    """Weak labels: each case's keywords. Measured: NMI vs first keyword 0.32 (0.17 for the same
+    clusters shuffled); 38% of cases carry their narrative's most common keyword (14% shuffled)."""
+    import csv
+
+    from sklearn.metrics import normalized_mutual_info_score
+
+    path = shared_data / "euvsdisinfo_cknabs" / "posts.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["title"]]
+    keywords = [{k.strip() for k in r["keywords"].split("+") if k.strip()} for r in rows]
+    first = [r["keywords"].split("+")[0].strip() for r in rows]
+    _, result = fit_narratives([r["title"] for r in rows])
+    ids = [n or "-" for n in result.narrative_ids]
+    shuffled = list(np.random.default_rng(0).permutation(ids))
+
+    def carrying_top_keyword(labels: list[str]) -> float:
+        members: dict[str, list[int]] = {}
+        for i, n in enumerate(labels):
+            members.setdefault(n, []).append(i)
+        hits = 0
+        for group in members.values():
+            counts: dict[str, int] = {}
+            for i in group:
+                for k in keywords[i]:
+                    counts[k] = counts.get(k, 0) + 1
+            top = max(counts, key=lambda k: (counts[k], k)) if counts else None
+            hits += sum(top in keywords[i] for i in group)
+        return hits / len(labels)
+
+    assert len(set(ids)) >= 20
+    assert normalized_mutual_info_score(first, ids) > 1.5 * normalized_mutual_info_score(
+        first, shuffled)
+    assert carrying_top_keyword(ids) > 2 * carrying_top_keyword(shuffled)

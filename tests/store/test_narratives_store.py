@@ -101,6 +101,8 @@ def test_listing_shape_and_counts(scenario, incremental):
         assert set(narrative["by_actor"]) <= {"ru_state", "cn_state", "control"}
         assert narrative["label"] and narrative["terms"]
         assert 1 <= len(narrative["examples"]) <= 3
+        titles = [e["title"] for e in narrative["examples"]]
+        assert len(set(titles)) == len(titles)  # distinct headlines
         assert {"title", "outlet", "published_at", "article_id"} <= set(narrative["examples"][0])
     biolab = [n for n in listing if "biolab" in n["terms"]]
     assert len(biolab) == 1 and set(biolab[0]["by_actor"]) == {"ru_state", "cn_state"}
@@ -111,9 +113,18 @@ def test_build_with_nothing_new_is_a_no_op(tmp_path: Path):
         result = build_narratives(store)
         assert result.articles_considered == 0 and result.narratives_total == 0
         assert list_narratives(store, outlet_groups={}) == []
+        _ingest_two(store, tmp_path)
         with pytest.raises(ValueError, match="unknown text model"):
-            _ingest_two(store, tmp_path)
             build_narratives(store, model="word2vec")
+
+
+def test_read_only_store_without_narratives_lists_nothing(tmp_path: Path):
+    path = tmp_path / "ro.duckdb"
+    with EventStore(path) as store:
+        _ingest_two(store, tmp_path)
+    with EventStore(path, read_only=True) as store:
+        assert list_narratives(store, outlet_groups={}) == []
+        assert load_model(store) is None
 
 
 def _ingest_two(store: EventStore, tmp_path: Path) -> None:

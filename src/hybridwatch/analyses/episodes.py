@@ -46,10 +46,10 @@ column is a series. The method, step by step:
    drown. After each round the accepted episodes' elevated series are removed over the window
    ± ``max_window_days − 1`` days (windows touching them score 0 and leave the dispersion
    estimate), and scores, null and candidates are recomputed; rounds stop when one finds
-   nothing new. Round 1 is the plain family-wise test, so on data without any episode the
-   chance of reporting one is still ≤ α; a later round's p-value is the family-wise p-value of
-   the data with the earlier episodes removed. ``null_maxima`` holds round 1's null;
-   ``step_down=False`` stops after round 1.
+   nothing new (at most ``_MAX_ROUNDS``). Round 1 is the plain family-wise test, so on data
+   without any episode the chance of reporting one is still ≤ α; a later round's p-value is the
+   family-wise p-value of the data with the earlier episodes removed. ``null_maxima`` holds
+   round 1's null; ``step_down=False`` stops after round 1.
 """
 
 from __future__ import annotations
@@ -71,6 +71,9 @@ _MIN_COUNT = 2  # a window needs at least this many events in a domain to count 
 #: k strongest domains define the episode, weaker companions in the same window are still shown.
 _REPORT_SHARE = 0.5
 _TRIM_SHARE = 0.01  # share of windows left out when estimating a series' dispersion
+#: Step-down rounds at most: each costs a scan and a null, and at a large alpha (used to list
+#: candidates rather than to test) rounds would otherwise go on carving up the data.
+_MAX_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,7 @@ def _step_down(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray, da
     accepted: list[tuple[int, int, set[int]]] = []
     episodes: list[Episode] = []
     first_null: dict[str, np.ndarray] = {}
-    while True:
+    for round_number in range(1, _MAX_ROUNDS + 1):
         scores = _scores(counts, expected, scanned, n_windows, removed)
         if params.surrogate == "shift":
             null = _shift_null(scores, k, groups, params.n_surrogates, rng)
@@ -241,10 +244,11 @@ def _step_down(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray, da
         found = _select(candidates, scores, counts, expected, dates, targets, domains, groups,
                         accepted)
         episodes += found
-        if not found or not params.step_down:
-            return sorted(episodes, key=lambda e: (e.start, e.targets)), first_null
+        if not found or not params.step_down or round_number == _MAX_ROUNDS:
+            break
         for episode in found:
             _remove(removed, episode, dates, targets, domains, n_windows - 1)
+    return sorted(episodes, key=lambda e: (e.start, e.targets)), first_null
 
 
 def _remove(removed: np.ndarray, episode: Episode, dates: np.ndarray, targets: list[str],

@@ -33,7 +33,7 @@ class ClusterParams:
     docs_per_fine_cluster: int = 50
     max_fine_clusters: int = 800
     min_size: int = 5
-    n_dims: int = 150
+    n_dims: int = 100
     random_state: int = 0
 
 

@@ -53,6 +53,7 @@ class TextRepresentation:
     idf: np.ndarray                # float32, one per feature
     components: np.ndarray | None  # float32, (n_dims, n_features); None when not reduced
     model: str = "tfidf"
+    center: np.ndarray | None = None  # mean unit vector of the fit corpus, removed before use
 
     @property
     def n_dims(self) -> int:
@@ -68,7 +69,7 @@ class TextRepresentation:
         """Unit-length dense vectors (float32), one row per text; empty texts give zero rows."""
         rows = self.tfidf(texts)
         dense = rows.toarray() if self.components is None else rows @ self.components.T
-        return _unit_rows(np.asarray(dense, dtype=np.float32))
+        return _centred(_unit_rows(np.asarray(dense, dtype=np.float32)), self.center)
 
     def to_bytes(self) -> bytes:
         """The fitted parameters as an ``.npz`` blob (no pickle), for the store."""
@@ -77,18 +78,20 @@ class TextRepresentation:
                   "idf": self.idf, "model": np.array(self.model)}
         if self.components is not None:
             arrays["components"] = self.components
+            arrays["center"] = self.center
         np.savez_compressed(buffer, **arrays)
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> TextRepresentation:
         with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-            components = data["components"] if "components" in data.files else None
+            reduced = "components" in data.files
             return cls(vocabulary=data["vocabulary"].tolist(), idf=data["idf"],
-                       components=components, model=str(data["model"]))
+                       components=data["components"] if reduced else None,
+                       model=str(data["model"]), center=data["center"] if reduced else None)
 
 
-def fit_representation(texts: list[str], *, model: str = "tfidf", n_dims: int = 150,
+def fit_representation(texts: list[str], *, model: str = "tfidf", n_dims: int = 100,
                        max_features: int = 100_000, min_df: int = 2,
                        random_state: int = 0) -> tuple[TextRepresentation, np.ndarray]:
     """Fit the representation on ``texts``; returns it and the texts' unit vectors.
@@ -114,11 +117,14 @@ def fit_representation(texts: list[str], *, model: str = "tfidf", n_dims: int = 
     if dims < 2:
         rep = TextRepresentation(vocabulary, idf, None, model)
         return rep, _unit_rows(rows.toarray().astype(np.float32))
-    svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=4,
+    svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=3,
                        random_state=random_state)
-    dense = svd.fit_transform(rows).astype(np.float32)
-    rep = TextRepresentation(vocabulary, idf, svd.components_.astype(np.float32), model)
-    return rep, _unit_rows(dense)
+    unit = _unit_rows(svd.fit_transform(rows).astype(np.float32))
+    # Centre: short headlines share a common direction (frequent n-grams); without removing it,
+    # centroids of broad clusters all look alike and merge into one giant "narrative".
+    center = unit.mean(axis=0)
+    rep = TextRepresentation(vocabulary, idf, svd.components_.astype(np.float32), model, center)
+    return rep, _centred(unit, center)
 
 
 _TOKEN = re.compile(r"\w\w+")
@@ -151,6 +157,16 @@ def _weight(counts, idf: np.ndarray):
     counts = counts.tocsr().astype(np.float32)
     counts.data = 1.0 + np.log(counts.data)
     return normalize(counts.multiply(idf).tocsr(), norm="l2", copy=False)
+
+
+def _centred(unit: np.ndarray, center: np.ndarray | None) -> np.ndarray:
+    """Unit rows minus ``center``, re-normalised; rows that were zero stay zero."""
+    if center is None:
+        return unit
+    empty = ~unit.any(axis=1)
+    out = _unit_rows(unit - center)
+    out[empty] = 0.0
+    return out
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:

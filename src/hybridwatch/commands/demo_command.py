@@ -11,8 +11,11 @@ import click
 from hybridwatch.adapters import ReadOptions
 from hybridwatch.cli import cli, emit_json, json_option, say
 from hybridwatch.commands.progress import record_progress
+from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store.narratives_store import build_narratives, list_narratives
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
+from hybridwatch.workflows.narratives import narrative_sync
 
 #: The assessment's scenario spans these targets: a German port, the Taiwan Strait, Poland.
 ASSESSMENT_TARGETS = ["DEU", "POL", "TWN"]
@@ -67,12 +70,23 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         episodes = detect_episodes(store, target_groups=[ASSESSMENT_TARGETS],
                                    random_state=seed).to_dict()
         pairs = coincide_grid(store, DEMO_GRID, random_state=seed).to_dict()
+        say("clustering articles into narratives and measuring their synchronisation …",
+            quiet=quiet)
+        build_narratives(store, random_state=seed)
+        narratives = {n["id"]: n for n in list_narratives(store,
+                                                          outlet_groups=load_outlet_groups())}
+        sync = narrative_sync(store, random_state=seed)
     summary = {
         "out": str(out_dir), "db": str(db), "seed": seed, "ground_truth": str(files.ground_truth),
         "files": [r.to_dict() for r in reports], "stats": stats, "planted_episodes": planted,
         "episodes": episodes["episodes"],
         "significant_pairs": [p for p in pairs["pairs"] if p["significant"]],
         "coincidence": {k: v for k, v in pairs.items() if k != "pairs"},
+        "narratives": list(narratives.values()),
+        "synchronised_narratives": [{**row, "label": narratives[row["narrative"]]["label"]}
+                                    for row in sync["narratives"] if row["significant"]],
+        "planted_narratives": [{k: n[k] for k in ("id", "leader", "follower", "lag_days")}
+                               for n in truth["narratives"]],
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -103,6 +117,15 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
                    f"q={pair['q_value']:.3g}")
     if not summary["significant_pairs"]:
         click.echo("  none")
+    click.echo(f"\n{len(narratives)} narratives across outlets; synchronised between ru_state "
+               f"and cn_state (FDR 0.05, beyond the control group where marked):")
+    for row in summary["synchronised_narratives"]:
+        lead = (f"{row['lead_actor']} leads by {row['lag_days']} day(s)" if row["lead_actor"]
+                else "no clear leader")
+        beyond = ", beyond the control" if row["beyond_control"] else ""
+        click.echo(f"  {row['narrative']} [{row['label']}]: {lead}, q={row['q_value']:.3g}{beyond}")
+    click.echo("  planted: " + "; ".join(f"{n['id']} ({n['leader']} leads by {n['lag_days']}d)"
+                                         for n in summary["planted_narratives"]))
     click.echo(f"\nnext: hybridwatch episodes --db {db} --target-group DEU,POL,TWN --json")
 
 

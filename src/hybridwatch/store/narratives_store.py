@@ -17,9 +17,10 @@ import io
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -68,8 +69,19 @@ class NarrativeBuild:
         return asdict(self)
 
 
-def ensure_tables(store: EventStore) -> None:
-    store.con.execute(DDL)
+def ensure_tables(store: EventStore) -> bool:
+    """Create the narrative tables if missing; False when they are missing and the store is
+    read-only (nothing built yet)."""
+    present = {r[0] for r in store.con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_name IN "
+        "('narratives', 'article_narratives', 'narrative_model')").fetchall()}
+    if len(present) == 3:
+        return True
+    try:
+        store.con.execute(DDL)
+    except duckdb.Error:  # read-only store without narratives
+        return False
+    return True
 
 
 def build_narratives(store: EventStore, *, model: str = "tfidf", random_state: int = 0,
@@ -99,8 +111,8 @@ def build_narratives(store: EventStore, *, model: str = "tfidf", random_state: i
     else:
         update = update_narratives(fitted, texts, params)
     if update is None:
-        return NarrativeBuild(model, False, 0, 0, 0, 0, [], _count(store), 
-                              time.perf_counter() - started, asdict(params))
+        return NarrativeBuild(model, False, 0, 0, 0, 0, [], _count(store),
+                              round(time.perf_counter() - started, 3), asdict(params))
     new = set(update.new_narratives)
     assigned_new = sum(1 for n in update.narrative_ids if n in new)
     unassigned = sum(1 for n in update.narrative_ids if n is None)
@@ -120,7 +132,7 @@ def _pending_articles(store: EventStore) -> tuple[list[str], list[str]]:
 
 def _write(store: EventStore, fitted: NarrativeModel, params: ClusterParams, ids: list[str],
            texts: list[str], update, model: str) -> None:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     keep = [i for i, n in enumerate(update.narrative_ids) if n is not None]
     assignments = pa.table({
         "article_id": pa.array([ids[i] for i in keep], pa.string()),
@@ -170,7 +182,8 @@ def _save_model(store: EventStore, fitted: NarrativeModel, params: ClusterParams
 
 def load_model(store: EventStore) -> NarrativeModel | None:
     """The stored narrative model, or None when narratives were never built."""
-    ensure_tables(store)
+    if not ensure_tables(store):
+        return None
     row = store.con.execute(
         "SELECT representation, narratives FROM narrative_model").fetchall()
     if not row:
@@ -190,8 +203,9 @@ def list_narratives(store: EventStore, *, outlet_groups: dict[str, str],
                     limit: int | None = None, n_examples: int = 3) -> list[dict[str, Any]]:
     """Narratives, largest first, each with ``id``, ``label``, ``terms``, ``size``, ``by_actor``
     (group → article count; outlets outside every group count as ``other``) and ``examples``
-    (the headlines closest to the narrative's centre, with outlet and date)."""
-    ensure_tables(store)
+    (distinct headlines closest to the narrative's centre, with outlet and date)."""
+    if not ensure_tables(store):
+        return []
     sql = ("SELECT narrative_id, label, terms, size, created_at, model FROM narratives "
            "ORDER BY size DESC, narrative_id")
     if limit is not None:
@@ -215,11 +229,14 @@ def list_narratives(store: EventStore, *, outlet_groups: dict[str, str],
 
 def _examples(store: EventStore, n_examples: int) -> dict[str, list[dict[str, Any]]]:
     rows = store.con.execute(
-        f"SELECT narrative_id, article_id, title, outlet, published_at FROM ("
-        f"  SELECT n.narrative_id, a.article_id, {_TEXT_SQL} AS title, a.outlet, a.published_at,"
-        "   row_number() OVER (PARTITION BY n.narrative_id ORDER BY n.similarity DESC,"
-        "                      a.published_at, a.article_id) AS rank"
-        "  FROM article_narratives n JOIN articles a USING (article_id)) "
+        "SELECT narrative_id, article_id, title, outlet, published_at FROM ("
+        "  SELECT *, row_number() OVER (PARTITION BY narrative_id ORDER BY similarity DESC,"
+        "                               published_at, article_id) AS rank FROM ("
+        f"   SELECT n.narrative_id, n.similarity, a.article_id, {_TEXT_SQL} AS title, a.outlet,"
+        "           a.published_at"
+        "    FROM article_narratives n JOIN articles a USING (article_id)"
+        "    QUALIFY row_number() OVER (PARTITION BY n.narrative_id, title"  # one per headline
+        "                               ORDER BY n.similarity DESC, a.article_id) = 1)) "
         "WHERE rank <= ? ORDER BY narrative_id, rank", [n_examples]).fetchall()
     out: dict[str, list[dict[str, Any]]] = {}
     for narrative_id, article_id, title, outlet, published_at in rows:
@@ -231,6 +248,7 @@ def _examples(store: EventStore, n_examples: int) -> dict[str, list[dict[str, An
 
 def article_assignments(store: EventStore) -> dict[str, str]:
     """article_id → narrative_id for every assigned article."""
-    ensure_tables(store)
+    if not ensure_tables(store):
+        return {}
     return dict(store.con.execute(
         "SELECT article_id, narrative_id FROM article_narratives").fetchall())
