@@ -152,7 +152,9 @@ def cluster_vectors(vectors: np.ndarray, params: ClusterParams = ClusterParams()
     points = vectors[usable]
     k = int(np.clip(len(points) // params.docs_per_fine_cluster, 1, params.max_fine_clusters))
     fine = _kmeans(points, k, params.random_state)
-    centroids = np.vstack([_unit(points[fine == c].mean(axis=0)) for c in range(k)])
+    # k-means may leave clusters empty (dropped by _kmeans): count the ones actually used
+    centroids = np.vstack([_unit(points[fine == c].mean(axis=0))
+                           for c in range(int(fine.max()) + 1)])
     merged = _merge(centroids, params.merge_similarity)
     labels[usable] = merged[fine]
     return labels
@@ -181,7 +183,8 @@ def _merge(centroids: np.ndarray, merge_similarity: float) -> np.ndarray:
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
 
-    distances = np.clip(pdist(centroids, metric="cosine"), 0.0, 2.0)
+    # a zero centroid (members cancelling out) has no direction: treat it as unrelated
+    distances = np.clip(np.nan_to_num(pdist(centroids, metric="cosine"), nan=1.0), 0.0, 2.0)
     tree = linkage(distances, method="average")
     return fcluster(tree, t=1.0 - merge_similarity, criterion="distance").astype(np.int64) - 1
 

@@ -34,7 +34,8 @@ DEMO_GRID = ("domain=cyber actor=RUS target=DEU ; source=euvsdisinfo target=DEU 
 @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Store file [default: OUT/hybridwatch.duckdb].")
 @click.option("--seed", type=int, default=7, show_default=True, help="Scenario random seed.")
-@click.option("--days", type=click.IntRange(min=60), default=365, show_default=True)
+@click.option("--days", type=click.IntRange(min=60), default=730, show_default=True,
+              help="Length of the scenario; two years give the coincidence tests enough data.")
 @click.option("--quiet", "-q", is_flag=True)
 @json_option
 def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,

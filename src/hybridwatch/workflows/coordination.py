@@ -200,8 +200,8 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
     periods = table["period"].to_numpy().astype("datetime64[D]")
     dates = np.arange(np.datetime64(since, "D") if since else periods.min(),
                       (np.datetime64(until, "D") if until else periods.max() + 1))
-    target_col = np.asarray(table["target_iso3"].to_pylist())
-    domain_col = np.asarray(table["domain"].to_pylist())
+    target_col = np.asarray(table["target_iso3"].to_pylist(), dtype=object)
+    domain_col = np.asarray(table["domain"].to_pylist(), dtype=object)
     chosen = list(targets) if targets else _busiest_targets(target_col, domain_col,
                                                             table["n_events"].to_numpy(),
                                                             max_targets)
