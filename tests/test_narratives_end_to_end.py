@@ -20,7 +20,8 @@ from hybridwatch.store import EventStore, ingest_file
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("narratives")
-    files = generate_scenario(root / "scenario", random_state=7)
+    # two years: the length `hybridwatch demo` uses (k-means once left a cluster empty there)
+    files = generate_scenario(root / "scenario", random_state=7, days=730)
     db = root / "store.duckdb"
     with EventStore(db) as store:
         ingest_file(store, files.articles, format="articles-jsonl")
