@@ -47,10 +47,20 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.adapters.base import (
-    Adapter, Batch, ReadOptions, RecordError, Rejection, RowBuilder,
+    Adapter,
+    Batch,
+    ReadOptions,
+    RecordError,
+    Rejection,
+    RowBuilder,
 )
-from hybridwatch.adapters.textio import decode_head, iter_csv_records, open_bytes, read_csv_header
-from hybridwatch.errors import FormatError, InputError
+from hybridwatch.adapters.textio import (
+    decode_head,
+    iter_csv_records,
+    read_csv_header,
+    read_json,
+)
+from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.schema import TLP_LEVELS
@@ -145,16 +155,7 @@ ADAPTERS = (MispJsonAdapter(), MispCsvAdapter())
 
 def _json_events(path: Path) -> list[Any]:
     """The list of event entries of a MISP JSON file, whichever of the three shapes it has."""
-    with open_bytes(path) as stream:
-        data = stream.read()
-    if not data.strip():
-        raise InputError(path, "file is empty")
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON ({exc.msg})", locator=f"line {exc.lineno}") from exc
+    document = read_json(path)
     if isinstance(document, dict) and "Event" in document:
         return [document]
     if isinstance(document, dict) and isinstance(document.get("response"), list):

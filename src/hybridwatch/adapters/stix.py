@@ -60,10 +60,15 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.adapters.base import (
-    Adapter, Batch, ReadOptions, RecordError, Rejection, RowBuilder,
+    Adapter,
+    Batch,
+    ReadOptions,
+    RecordError,
+    Rejection,
+    RowBuilder,
 )
-from hybridwatch.adapters.textio import decode_head, open_bytes
-from hybridwatch.errors import FormatError, InputError
+from hybridwatch.adapters.textio import decode_head, read_json
+from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.schema import TLP_LEVELS
@@ -131,16 +136,7 @@ ADAPTERS = (StixAdapter(),)
 
 def _load_bundle(path: Path) -> Obj:
     """The bundle as a dict: ``InputError`` if unreadable JSON, ``FormatError`` if no bundle."""
-    with open_bytes(path) as stream:
-        data = stream.read()
-    if not data.strip():
-        raise InputError(path, "file is empty")
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON ({exc.msg})", locator=f"line {exc.lineno}") from exc
+    document = read_json(path)
     if not isinstance(document, dict) or document.get("type") != "bundle":
         hint = (" (a single STIX object: wrap it in a bundle)"
                 if isinstance(document, dict) and "--" in str(document.get("id", "")) else "")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import re
 import sys
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from hybridwatch.errors import FormatError, InputError
 
@@ -61,6 +62,21 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     if not head.strip():
         raise InputError(path, "file is empty")
     return head
+
+
+def read_json(path: Path) -> Any:
+    """The whole (decompressed) file parsed as JSON; ``InputError`` naming the file and reason
+    if it is empty, not UTF-8 or not valid JSON."""
+    with open_bytes(path) as stream:
+        data = stream.read()
+    if not data.strip():
+        raise InputError(path, "file is empty")
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON ({exc.msg})", locator=f"line {exc.lineno}") from exc
 
 
 def decode_head(head: bytes) -> str:
