@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hybridwatch.adapters import get_adapter
 from hybridwatch.adapters.base import ReadOptions
 from hybridwatch.demo.scenario import (
     EPISODES,
@@ -311,12 +311,7 @@ def test_too_short_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("field", ["gdelt", "stix", "euvsdisinfo", "articles", "pla_csv"])
 def test_each_file_reads_with_zero_rejections(scenario: ScenarioFiles, field: str) -> None:
     path, name, mapping = next(i for i in scenario.inputs() if i[0] == getattr(scenario, field))
-    module = {"articles-jsonl": "articles", "gdelt2": "gdelt"}.get(name, name)
-    try:
-        adapters = importlib.import_module(f"hybridwatch.adapters.{module}").ADAPTERS
-    except ModuleNotFoundError:
-        pytest.skip(f"adapter module {module} not written yet")
-    adapter = next(a for a in adapters if a.name == name)
+    adapter = get_adapter(name)
     rows = rejections = 0
     for batch in adapter.read(path, ReadOptions(mapping_path=mapping)):
         rows += batch.table.num_rows

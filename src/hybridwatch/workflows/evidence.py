@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 import ibis
-import numpy as np
 import pyarrow as pa
 
 from hybridwatch.analyses.selectors import Selector
@@ -54,7 +53,3 @@ def event_ids_in_cells(store: EventStore, cells: Sequence[tuple[date, str, str]]
                                   events.domain == wanted.cell_domain])
     table = joined.order_by(["occurred_at", "event_id"]).select("event_id").to_pyarrow()
     return table["event_id"].to_pylist()
-
-
-def day_index_to_dates(dates: np.ndarray, indices: Iterable[int]) -> list[date]:
-    return [dates[int(i)].astype(object) for i in indices]
