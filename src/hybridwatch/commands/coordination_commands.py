@@ -9,6 +9,7 @@ import click
 from hybridwatch.cli import cli, db_option, emit_json, json_option, say
 from hybridwatch.store import EventStore
 from hybridwatch.store.store import _parse_bound
+from hybridwatch.workflows.findings import record_coincidences, record_episodes
 from hybridwatch.workflows.coordination import (
     coincide as coincide_pair, coincide_grid, detect_episodes, parse_days,
 )
@@ -69,8 +70,9 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
             raise click.UsageError("--grid and --all-pairs go together")
         if sel_a or sel_b:
             raise click.UsageError("give either --a/--b or --grid --all-pairs")
-        with EventStore(db, read_only=True) as store:
+        with EventStore(db) as store:
             report = coincide_grid(store, grid, fdr=fdr, **common).to_dict()
+            record_coincidences(store, report)  # the latest grid is what briefings render
         if as_json:
             emit_json(report)
             return
@@ -127,13 +129,14 @@ def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups,
              since, until, db: Path, as_json: bool) -> None:
     """Multi-domain episodes: windows where several domains are jointly elevated beyond their
     own baselines, for one target or several at once, with Monte-Carlo p-values."""
-    with EventStore(db, read_only=True) as store:
+    with EventStore(db) as store:
         report = detect_episodes(
             store, min_domains=min_domains, max_window_days=parse_days(max_window, "--max-window"),
             alpha=alpha, n_surrogates=surrogates, random_state=seed, where=where,
             targets=_iso3_list(targets) if targets else None,
             target_groups=[_iso3_list(g) for g in target_groups] or None,
             since=_day("--since", since), until=_day("--until", until)).to_dict()
+        record_episodes(store, report)
     if as_json:
         emit_json(report)
         return

@@ -15,6 +15,9 @@ from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore, ingest_file
 from hybridwatch.store.narratives_store import build_narratives, list_narratives
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
+from hybridwatch.workflows.findings import (
+    record_coincidences, record_episodes, record_narrative_sync,
+)
 from hybridwatch.workflows.narratives import narrative_sync
 
 #: The assessment's scenario spans these targets: a German port, the Taiwan Strait, Poland.
@@ -77,6 +80,9 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         narratives = {n["id"]: n for n in list_narratives(store,
                                                           outlet_groups=load_outlet_groups())}
         sync = narrative_sync(store, random_state=seed)
+        record_episodes(store, episodes)
+        record_coincidences(store, pairs)
+        record_narrative_sync(store, sync)
     summary = {
         "out": str(out_dir), "db": str(db), "seed": seed, "ground_truth": str(files.ground_truth),
         "files": [r.to_dict() for r in reports], "stats": stats, "planted_episodes": planted,

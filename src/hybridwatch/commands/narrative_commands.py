@@ -10,6 +10,7 @@ from hybridwatch.cli import cli, db_option, emit_json, json_option, say
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore
 from hybridwatch.store.narratives_store import build_narratives, list_narratives
+from hybridwatch.workflows.findings import record_narrative_sync
 from hybridwatch.workflows.narratives import narrative_sync
 
 _GROUPS_OPTION = click.option(
@@ -78,10 +79,11 @@ def list_(limit: int | None, outlet_groups: Path | None, db: Path, as_json: bool
 def sync(group_a, group_b, control, fdr, surrogates, period, seed, outlet_groups, db,
          as_json) -> None:
     """Which shared narratives A and B push in step, who leads, and beyond the control?"""
-    with EventStore(db, read_only=True) as store:
+    with EventStore(db) as store:
         report = narrative_sync(store, a=group_a, b=group_b, control=control or None, fdr=fdr,
                                 n_surrogates=surrogates, period=period,
                                 outlet_groups_path=outlet_groups, random_state=seed)
+        record_narrative_sync(store, report)
     if as_json:
         emit_json(report)
         return
