@@ -36,6 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from hybridwatch.adapters.mapped import SHIPPED_DIR
+from hybridwatch.demo import scenario_convergence as conv
+
 from hybridwatch.demo import scenario_articles as arts
 from hybridwatch.demo.scenario_formats import (
     PLACES,
@@ -106,6 +109,7 @@ SERIES: tuple[SeriesSpec, ...] = (
     SeriesSpec("disinfo-RUS-LTU", "euvsdisinfo", "information", "RUS", "LTU", 0.08, (), 0.4),
 )
 _BY_KEY = {s.key: s for s in SERIES}
+COMTRADE_MAPPING = SHIPPED_DIR / "comtrade_trade.toml"
 
 #: (id, A series, B series, lag range in days (inclusive), probability that an A event is followed)
 COUPLINGS = (
@@ -179,12 +183,14 @@ class ScenarioFiles:
     pla_csv: Path
     pla_mapping: Path
     ground_truth: Path
+    trade_csv: Path | None = None
 
     def inputs(self) -> tuple[tuple[Path, str, Path | None], ...]:
         """``(file, format name, mapping)`` for each input, in ingest order."""
         return ((self.gdelt, "gdelt2", None), (self.stix, "stix", None),
                 (self.euvsdisinfo, "euvsdisinfo", None), (self.articles, "articles-jsonl", None),
-                (self.pla_csv, "mapped", self.pla_mapping))
+                (self.pla_csv, "mapped", self.pla_mapping)) + (
+            ((self.trade_csv, "mapped", COMTRADE_MAPPING),) if self.trade_csv else ())
 
 
 AR_PHI, AR_SIGMA, GAMMA_SHAPE = 0.85, 0.25, 2.0  # bursts last ~1/(1-φ) ≈ 7 days
@@ -250,7 +256,7 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
     files = ScenarioFiles(out, out / "gdelt" / "scenario.export.CSV", out / "stix" / "bundle.json",
                           out / "euvsdisinfo" / "cases.csv", out / "articles" / "articles.jsonl",
                           out / "mapped" / "pla_sorties.csv", out / "mapped" / "pla_sorties.toml",
-                          out / "ground_truth.json")
+                          out / "ground_truth.json", out / "mapped" / "comtrade_exports.csv")
     for path in (files.gdelt, files.stix, files.euvsdisinfo, files.articles, files.pla_csv):
         path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -271,6 +277,16 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
 
     sorties, ships = _pla_background(rng, days, weekday)
     episode_truth = [_plant_episode(rng, draws, plan, sorties, ships, e, days) for e in EPISODES]
+
+    # the convergence has its own random stream: the other planted effects stay as they were
+    rng_convergence = np.random.default_rng([random_state, 2])
+    for actor, target in (("RUS", "CHN"), ("CHN", "RUS")):
+        spec = SeriesSpec(f"gdelt-coop-{actor}-{target}", "gdelt", "diplomacy", actor, target,
+                          1.0, conv.COOPERATIVE_CODES)
+        coop_days = conv.cooperation_days(rng_convergence, days)
+        draws.add(spec, coop_days, "convergence",
+                  rng_convergence.choice(conv.COOPERATIVE_CODES, coop_days.size))
+    conv.write_trade(files.trade_csv, start, days, rng_convergence)
 
     record_ids = {}
     for source, writer, path in (("gdelt", write_gdelt, files.gdelt),

@@ -15,7 +15,7 @@ PRECISIONS = ("second", "minute", "hour", "day", "week", "month", "year")
 
 #: What the ``intensity`` number measures, so series never add Goldstein scores to fatalities.
 INTENSITY_KINDS = ("goldstein", "fatalities", "mentions", "sorties", "cyber_intensity",
-                   "threat_level", "count", "other")
+                   "threat_level", "count", "trade_value_usd", "other")
 
 #: Traffic Light Protocol 2.0 levels, least to most restricted.
 TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")

@@ -1,0 +1,297 @@
+"""Risk per target, and the rolling-origin backtest that says how far to trust it.
+
+Two outcomes in the next ``H`` days (default 30), for each target:
+
+* **episode** — at least one significant hostile multi-domain episode starts (the episodes the
+  coordination scan found and stored);
+* **elevated** (per domain) — more hostile events than in 90% of the ``H``-day windows of the
+  past year.
+
+**Model, and why.** Pooled L2-regularised logistic regressions on a handful of lagged features:
+recent activity against the target's own baseline (overall and per domain), the breadth of
+elevated domains, recent episodes, and the actor-convergence index. Hybrid-threat data are
+short, sparse and bursty; a model with five interpretable coefficients fitted across all targets
+can be estimated from a few years of data, gives each forecast a decomposition into drivers
+(coefficient × standardised feature, on the logit scale), and its uncertainty follows from the
+Laplace approximation of the regularised fit (the L2 penalty is a N(0, C) prior on standardised
+coefficients). Hidden regimes bend the true probability curve away from the logistic link, so
+once enough out-of-sample forecasts exist the probabilities pass through an isotonic
+recalibration fitted on them (and only on forecasts whose outcome was already known). A multivariate Hawkes process would model cross-excitation directly but needs far
+more events per series than most targets have. The model's worth is not assumed: the
+rolling-origin backtest refits it on the past only and scores every forecast it would have made.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hybridwatch.analyses.forecast_scores import ForecastScores, score_forecasts
+from hybridwatch.analyses.risk_features import (
+    ELEVATED_FEATURES, EPISODE_FEATURES, OriginFeatures, origin_features,
+)
+
+
+@dataclass(frozen=True)
+class RiskParameters:
+    horizon_days: int = 30
+    recent_days: int = 30
+    baseline_days: int = 365
+    step_days: int = 7              # days between backtest origins
+    refit_days: int = 28            # the backtest refits the model this often
+    elevated_quantile: float = 0.9
+    min_baseline_events: int = 10   # sparser target×domain series get no elevated-count forecast
+    min_train_forecasts: int = 200
+    min_train_positives: int = 5
+    l2_c: float = 1.0               # prior variance of the standardised coefficients
+    interval: float = 0.9           # width of the probability interval
+
+
+@dataclass(frozen=True)
+class LogitModel:
+    """A fitted pooled logistic regression on standardised features."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray                # intercept first
+    covariance: np.ndarray          # Laplace approximation, intercept first
+    n_train: int
+    n_positive: int
+
+    def linear(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(η, standard error of η, per-feature contributions) for rows ``x``."""
+        z = (x - self.mean) / self.scale
+        design = np.concatenate([np.ones(z.shape[:-1] + (1,)), z], axis=-1)
+        eta = design @ self.coef
+        se = np.sqrt(np.einsum("...i,ij,...j->...", design, self.covariance, design))
+        return eta, se, z * self.coef[1:]
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def fit_logit(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], *, l2_c: float
+              ) -> LogitModel:
+    """L2 logistic regression (sklearn, lbfgs) with a Laplace covariance."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)        # a constant feature keeps coefficient ~0
+    z = (x - mean) / scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(C=l2_c, max_iter=500).fit(z, y.astype(int))
+    coef = np.concatenate([model.intercept_, model.coef_[0]])
+    design = np.concatenate([np.ones((z.shape[0], 1)), z], axis=1)
+    p = _expit(design @ coef)
+    precision = (design * (p * (1 - p))[:, None]).T @ design
+    precision[1:, 1:] += np.eye(len(features)) / l2_c
+    return LogitModel(features, mean, scale, coef, np.linalg.pinv(precision),
+                      n_train=int(y.size), n_positive=int(y.sum()))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One probability with its interval and drivers (logit-scale contributions)."""
+
+    probability: float
+    low: float
+    high: float
+    drivers: tuple[dict[str, Any], ...]    # {name, value, contribution}, largest |contribution| first
+    fitted: bool                           # False: too little history, the base rate is given
+
+
+@dataclass(frozen=True)
+class TargetRisk:
+    target: str
+    episode: Forecast
+    elevated: dict[str, Forecast]           # domain → forecast, only domains with enough data
+    recent_counts: dict[str, int]           # hostile events per domain in the recent window
+    history_days: int                       # days from the target's first event to the origin
+    active_domains: int                     # domains with a forecastable series
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    parameters: RiskParameters
+    as_of: str                               # the origin day of the forecasts (ISO date)
+    targets: tuple[TargetRisk, ...]
+    backtest: dict[str, ForecastScores]      # "episode", "elevated", "pooled"
+    models: dict[str, dict[str, Any]]        # the final fits: coefficients per feature
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parameters": asdict(self.parameters), "as_of": self.as_of,
+                "targets": [asdict(t) for t in self.targets],
+                "backtest": {k: v.to_dict() for k, v in self.backtest.items()},
+                "models": self.models, "warnings": list(self.warnings)}
+
+
+def _rows(features: OriginFeatures, kind: str) -> tuple[np.ndarray, ...]:
+    """Flatten one outcome's forecasts: (x, y, persistence, origin index, series id, mask)."""
+    if kind == "episode":
+        x, y, pers = features.episode_x, features.episode_y, features.episode_persistence
+        mask = features.eligible.any(-1)
+    else:
+        x, y, pers = features.elevated_x, features.elevated_y, features.elevated_persistence
+        mask = features.eligible
+    origin = np.broadcast_to(np.arange(x.shape[0]).reshape((-1,) + (1,) * (mask.ndim - 1)),
+                             mask.shape)
+    series = np.broadcast_to(np.arange(int(np.prod(mask.shape[1:]))).reshape(mask.shape[1:]),
+                             mask.shape)
+    keep = mask.reshape(-1)
+    return (x.reshape(-1, x.shape[-1])[keep], y.reshape(-1)[keep], pers.reshape(-1)[keep],
+            origin.reshape(-1)[keep], series.reshape(-1)[keep])
+
+
+def _climatology(features: OriginFeatures, kind: str, y: np.ndarray, train: np.ndarray,
+                 rows: np.ndarray) -> np.ndarray:
+    """The reference forecast. Episodes: the base rate of the forecasts known at the refit
+    (pooled over targets: per-target rates of rare events are too noisy to be a fair
+    reference). Elevated counts: each series' own share of past-year windows above its
+    threshold — what the outcome's definition implies if days were independent draws."""
+    if kind == "episode":
+        return np.full(int(rows.sum()), y[train].mean())
+    return features.elevated_climatology[features.eligible][rows]
+
+
+def _backtest_forecasts(features: OriginFeatures, kind: str, names: tuple[str, ...],
+                        params: RiskParameters) -> tuple[np.ndarray, ...]:
+    """Refit every ``refit_days`` on forecasts whose outcome was known, forecast the next
+    origins: (probability, outcome, climatology, persistence, origin day) of what would have
+    been said."""
+    x, y, pers, origin, series = _rows(features, kind)
+    days = features.origins
+    step = max(1, params.refit_days // params.step_days)
+    out_p, out_y, out_c, out_pers, out_o, out_p_raw = [], [], [], [], [], []
+    for first in range(0, days.size, step):
+        block = np.arange(first, min(first + step, days.size))
+        # a forecast is known once its horizon has passed at the refit origin
+        known = days[origin] + params.horizon_days <= days[first]
+        train = known & ~np.isnan(y)
+        if train.sum() < params.min_train_forecasts or \
+                y[train].sum() < params.min_train_positives:
+            continue
+        model = fit_logit(x[train], y[train], names, l2_c=params.l2_c)
+        rows = np.isin(origin, block) & ~np.isnan(y)
+        if not rows.any():
+            continue
+        eta, _, _ = model.linear(x[rows])
+        past_p, past_y, past_o = (np.concatenate(v) if v else np.zeros(0)
+                                  for v in (out_p_raw, out_y, out_o))
+        seen = past_o + params.horizon_days <= days[first]
+        recalibrate = _recalibrator(past_p[seen], past_y[seen])
+        out_p_raw.append(_expit(eta))
+        out_p.append(recalibrate(out_p_raw[-1]))
+        out_y.append(y[rows])
+        out_c.append(_climatology(features, kind, y, train, rows))
+        out_pers.append(pers[rows])
+        out_o.append(days[origin[rows]])
+    join = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+    return tuple(join(parts) for parts in (out_p, out_y, out_c, out_pers, out_o, out_p_raw))
+
+
+MIN_RECALIBRATION = (500, 25)   # past out-of-sample forecasts and positives before recalibrating
+
+
+def _recalibrator(p: np.ndarray, y: np.ndarray):
+    """A monotone map from the logistic model's probabilities to observed frequencies, fitted by
+    isotonic regression on its earlier out-of-sample forecasts (identity while too few): the
+    logistic link is an assumption, and hidden regimes bend the true curve away from it."""
+    if p.size < MIN_RECALIBRATION[0] or y.sum() < MIN_RECALIBRATION[1]:
+        return lambda q: q
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(y_min=0.001, y_max=0.999, out_of_bounds="clip").fit(p, y)
+    return iso.predict
+
+
+def _forecast(model: LogitModel | None, recalibrate, x: np.ndarray, base_rate: float,
+              z_interval: float) -> Forecast:
+    if model is None:
+        rate = float(base_rate)
+        return Forecast(rate, rate, rate, (), fitted=False)
+    eta, se, contrib = model.linear(x[None, :])
+    drivers = sorted(({"name": name, "value": float(value), "contribution": float(c)}
+                      for name, value, c in zip(model.features, x, contrib[0])),
+                     key=lambda d: -abs(d["contribution"]))
+    # the interval keeps the fit's logit-scale width around the recalibrated probability (an
+    # isotonic map is a step function and would squash it to nothing)
+    p = float(np.clip(recalibrate(_expit(eta))[0], 1e-4, 1 - 1e-4))
+    centre = np.log(p / (1 - p))
+    return Forecast(p, float(_expit(centre - z_interval * se[0])),
+                    float(_expit(centre + z_interval * se[0])), tuple(drivers), fitted=True)
+
+
+def assess_risk(counts: np.ndarray, episode_starts: np.ndarray, *, dates: np.ndarray,
+                targets: list[str], domains: list[str], convergence: np.ndarray | None = None,
+                parameters: RiskParameters = RiskParameters(),
+                random_state: int | None = 0) -> RiskResult:
+    """Forecasts at the last day of ``counts`` (T days × targets × domains of hostile events)
+    and the backtest over all earlier origins."""
+    from scipy.stats import norm
+
+    params = parameters
+    n_days = counts.shape[0]
+    conv = np.full(n_days, np.nan) if convergence is None else np.asarray(convergence, float)
+    notes: list[str] = []
+    if n_days < params.baseline_days + params.horizon_days:
+        notes.append(f"only {n_days} days of data: a backtest needs at least "
+                     f"{params.baseline_days + params.horizon_days} (a baseline year and one "
+                     "horizon); forecasts fall back to base rates")
+    last = n_days - 1
+    first = min(params.baseline_days - 1, last)
+    origins = np.unique(np.append(np.arange(last, first - 1, -params.step_days)[::-1], last))
+    features = origin_features(
+        counts.astype(float), episode_starts.astype(float), conv, origins,
+        horizon_days=params.horizon_days, recent_days=params.recent_days,
+        baseline_days=params.baseline_days, elevated_quantile=params.elevated_quantile,
+        min_baseline_events=params.min_baseline_events)
+    past = {kind: _backtest_forecasts(features, kind, names, params)
+            for kind, names in (("episode", EPISODE_FEATURES), ("elevated", ELEVATED_FEATURES))}
+    # bootstrap blocks span two horizons of origins: forecasts whose windows overlap move together
+    block = max(1, 2 * -(-params.horizon_days // params.step_days))
+    backtest = {kind: score_forecasts(*rows[:5], block_origins=block, random_state=random_state)
+                for kind, rows in past.items()}
+    backtest["pooled"] = score_forecasts(
+        *(np.concatenate([rows[i] for rows in past.values()]) for i in range(5)),
+        block_origins=block, random_state=random_state)
+    models, final = {}, {}
+    for kind, names in (("episode", EPISODE_FEATURES), ("elevated", ELEVATED_FEATURES)):
+        x, y, _, origin, _ = _rows(features, kind)
+        train = ~np.isnan(y)
+        base_rate = float(y[train].mean()) if train.any() else float("nan")
+        enough = train.sum() >= params.min_train_forecasts and \
+            y[train].sum() >= params.min_train_positives
+        model = fit_logit(x[train], y[train], names, l2_c=params.l2_c) if enough else None
+        if model is None:
+            notes.append(f"{kind}: too few past outcomes to fit a model ({int(train.sum())} "
+                         f"forecasts, {int(np.nansum(y))} positive); the base rate is given")
+        raw, outcome = past[kind][5], past[kind][1]
+        final[kind] = (model, _recalibrator(raw, outcome), base_rate)
+        models[kind] = ({"coefficients": dict(zip(("intercept",) + names, model.coef.tolist())),
+                         "n_train": model.n_train, "n_positive": model.n_positive,
+                         "base_rate": base_rate} if model else {"base_rate": base_rate})
+    z = float(norm.ppf(0.5 + params.interval / 2))
+    results = []
+    for k, target in enumerate(targets):
+        eligible = features.eligible[-1, k]
+        first_day = np.argmax(counts[:, k].sum(-1) > 0) if counts[:, k].any() else last
+        results.append(TargetRisk(
+            target=target,
+            episode=_forecast(*final["episode"][:2], features.episode_x[-1, k],
+                              final["episode"][2], z),
+            elevated={domains[d]: _forecast(*final["elevated"][:2],
+                                            features.elevated_x[-1, k, d],
+                                            final["elevated"][2], z)
+                      for d in np.flatnonzero(eligible)},
+            recent_counts={domains[d]: int(features.recent_counts[-1, k, d])
+                           for d in range(len(domains)) if features.recent_counts[-1, k, d] > 0},
+            history_days=int(last - first_day + 1), active_domains=int(eligible.sum())))
+    return RiskResult(params, str(np.datetime64(dates[last], "D")), tuple(results), backtest,
+                      models, tuple(notes))
