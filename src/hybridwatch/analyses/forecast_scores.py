@@ -90,7 +90,7 @@ class ForecastScores:
                     f"against climatology is {self.skill:+.2f} (90% interval "
                     f"{self.skill_low:+.2f} to {self.skill_high:+.2f}) over "
                     f"{self.n_forecasts:,} past forecasts. Treat its probabilities as the "
-                    f"base rate ({self.base_rate:.0%}), not as a warning.")
+                    f"base rate ({self.base_rate:.1%}), not as a warning.")
         return (f"The model beat the base rate in the backtest: Brier skill {self.skill:+.2f} "
                 f"(90% interval {self.skill_low:+.2f} to {self.skill_high:+.2f}) against "
                 f"climatology and {self.skill_persistence:+.2f} against persistence, over "

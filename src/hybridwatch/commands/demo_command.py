@@ -15,6 +15,8 @@ from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore, ingest_file
 from hybridwatch.store.narratives_store import build_narratives, list_narratives
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
+from hybridwatch.workflows.assessment import run_assessment
+from hybridwatch.workflows.convergence import measure_convergence, record_convergence
 from hybridwatch.workflows.findings import (
     record_coincidences, record_episodes, record_narrative_sync,
 )
@@ -83,6 +85,10 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         record_episodes(store, episodes)
         record_coincidences(store, pairs)
         record_narrative_sync(store, sync)
+        say("measuring RUS–CHN convergence and assessing risk per target …", quiet=quiet)
+        index, tlps = measure_convergence(store, random_state=seed)
+        convergence = record_convergence(store, index, tlps, a="RUS", b="CHN")
+        assessment = run_assessment(store, targets=ASSESSMENT_TARGETS, random_state=seed)
     summary = {
         "out": str(out_dir), "db": str(db), "seed": seed, "ground_truth": str(files.ground_truth),
         "files": [r.to_dict() for r in reports], "stats": stats, "planted_episodes": planted,
@@ -94,6 +100,8 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
                                     for row in sync["narratives"] if row["significant"]],
         "planted_narratives": [{k: n[k] for k in ("id", "leader", "follower", "lag_days")}
                                for n in truth["narratives"]],
+        "convergence": convergence["periods"][-6:],
+        "assessment": assessment,
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -133,6 +141,19 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         click.echo(f"  {row['narrative']} [{row['label']}]: {lead}, q={row['q_value']:.3g}{beyond}")
     click.echo("  planted: " + "; ".join(f"{n['id']} ({n['leader']} leads by {n['lag_days']}d)"
                                          for n in summary["planted_narratives"]))
+    click.echo("\nRUS–CHN convergence index, last six months (−1 … +1 against a rolling "
+               "baseline; band 5–95%):")
+    for period in summary["convergence"]:
+        index = "n/a" if period["index"] is None else f"{period['index']:+.2f} " \
+            f"[{period['low']:+.2f}, {period['high']:+.2f}]"
+        click.echo(f"  {period['period']}  {index}  components with data: "
+                   f"{', '.join(period['coverage']) or 'none'} ({period['confidence']} confidence)")
+    click.echo(f"\nassessment as of {assessment['as_of']} (horizon "
+               f"{assessment['horizon_days']} days):")
+    for item in assessment["targets"]:
+        click.echo(f"  {item['statement']}")
+    click.echo(f"  backtest: {assessment['backtest']['verdict']}")
+    click.echo(f"  caution: {assessment['caution']}")
     click.echo(f"\nnext: hybridwatch episodes --db {db} --target-group DEU,POL,TWN --json")
 
 

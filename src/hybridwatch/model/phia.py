@@ -42,9 +42,14 @@ class PhiaJudgement:
     term: str
     band_percent: tuple[float, float]     # the term's band on the yardstick
     in_gap: bool                          # the value lies between two bands
+    gap_percent: tuple[float, float] | None = None
 
     def phrase(self) -> str:
-        """'likely (55–75%)' — the wording a briefing uses."""
+        """'likely (55–75%)', or for a value in a gap 'remote chance (7%, in the 5–10% gap)' —
+        the wording a briefing uses."""
+        if self.in_gap and self.gap_percent:
+            return (f"{self.term} ({self.probability:.0%}, in the yardstick's "
+                    f"{self.gap_percent[0]:g}–{self.gap_percent[1]:g}% gap)")
         low, high = self.band_percent
         band = f"≤{high:g}%" if low == 0 else f"≥{low:g}%" if high == 100 else f"{low:g}–{high:g}%"
         return f"{self.term} ({band})"
@@ -66,5 +71,6 @@ def phia_term(probability: float) -> PhiaJudgement:
             else:
                 chosen = index if to_lower < to_upper else index + 1
             term, band_low, band_high = PHIA_BANDS[chosen]
-            return PhiaJudgement(probability, term, (band_low, band_high), in_gap=True)
+            return PhiaJudgement(probability, term, (band_low, band_high), in_gap=True,
+                                 gap_percent=(high, next_low))
     raise AssertionError("unreachable: the bands and gaps cover [0, 1]")

@@ -1,0 +1,176 @@
+"""The actor-convergence index on a store: its components from the events and from the stored
+results of the coordination and narrative analyses (never recomputed here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hybridwatch.analyses.convergence import ComponentSeries, ConvergenceResult, convergence_index
+from hybridwatch.errors import SelectorError
+from hybridwatch.model.countries import to_iso3
+from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
+from hybridwatch.store import EventStore
+from hybridwatch.store.findings_store import FindingItem, latest_run, max_tlp, save_run
+
+N_BOOTSTRAP = 200
+
+
+def _months(store: EventStore) -> np.ndarray:
+    first, last = store.con.execute(
+        "SELECT min(occurred_at), max(occurred_at) FROM events").fetchall()[0]
+    if first is None:
+        raise SelectorError("the store holds no events: nothing to measure convergence on")
+    return np.arange(np.datetime64(first, "M"), np.datetime64(last, "M") + 1)
+
+
+def _cooperation(store: EventStore, a: str, b: str, months: np.ndarray,
+                 rng: np.random.Generator) -> ComponentSeries:
+    """Goldstein-weighted cooperative (CAMEO 01–08) events between a and b per 1,000 coded
+    events of the same sources that day — coverage-normalised, so a month when the media
+    simply write more does not look like convergence. Bootstrap: days resampled in the month."""
+    rows = store.con.execute(f"""
+        SELECT CAST(occurred_at AS DATE) AS day,
+               sum(CASE WHEN {COOPERATIVE_SQL} AND ((actor_iso3 = ? AND target_iso3 = ?)
+                         OR (actor_iso3 = ? AND target_iso3 = ?))
+                        THEN greatest(coalesce(intensity, 0), 0) ELSE 0 END),
+               count(*)
+        FROM events WHERE source = 'gdelt' GROUP BY day ORDER BY day""", [a, b, b, a]).fetchall()
+    values = np.full(months.size, np.nan)
+    draws = np.full((N_BOOTSTRAP, months.size), np.nan)
+    if rows and any(r[1] for r in rows):
+        days = np.array([r[0] for r in rows], dtype="datetime64[D]")
+        coop, total = np.array([r[1] for r in rows], float), np.array([r[2] for r in rows], float)
+        month_of = days.astype("datetime64[M]")
+        for m, month in enumerate(months):
+            idx = np.flatnonzero(month_of == month)
+            if idx.size < 7:       # a few days of coverage say nothing about a month
+                continue
+            values[m] = 1000 * coop[idx].sum() / total[idx].sum()
+            pick = idx[rng.integers(0, idx.size, (N_BOOTSTRAP, idx.size))]
+            draws[:, m] = 1000 * coop[pick].sum(1) / total[pick].sum(1)
+    return ComponentSeries("cooperative_interaction", values, draws,
+                           f"Goldstein-weighted cooperative GDELT events between {a} and {b} "
+                           "per 1,000 GDELT events")
+
+
+def _state_group(iso3: str) -> str:
+    """The outlet group of an actor's state media, by the shipped naming (RUS → ru_state)."""
+    import pycountry
+
+    return f"{pycountry.countries.get(alpha_3=iso3).alpha_2.lower()}_state"
+
+
+def _narratives(store: EventStore, a: str, b: str, months: np.ndarray,
+                rng: np.random.Generator, notes: list[str]) -> ComponentSeries:
+    """Overlap of the two actors' state-media narrative mixes per month (narrative sync's
+    convergence), with draws from its own bootstrap band."""
+    values = np.full(months.size, np.nan)
+    draws = np.full((N_BOOTSTRAP, months.size), np.nan)
+    run = latest_run(store, "narrative_sync")
+    groups = {_state_group(a), _state_group(b)}
+    if run is None:
+        notes.append("narrative_alignment: no narrative synchronisation stored (run "
+                     "`hybridwatch narratives build` then `hybridwatch narratives sync`)")
+    elif {run.summary.get("a"), run.summary.get("b")} != groups:
+        notes.append(f"narrative_alignment: the stored narrative synchronisation compares "
+                     f"{run.summary.get('a')} and {run.summary.get('b')}, not "
+                     f"{' and '.join(sorted(groups))}")
+    else:
+        index = {str(m): i for i, m in enumerate(months)}
+        for row in run.summary.get("convergence", []):
+            m = index.get(row["period"])
+            if m is None or row.get("value") is None:
+                continue
+            values[m] = row["value"]
+            sd = ((row.get("high") or row["value"]) - (row.get("low") or row["value"])) / 3.92
+            draws[:, m] = row["value"] + sd * rng.standard_normal(N_BOOTSTRAP)
+    return ComponentSeries("narrative_alignment", values, draws,
+                           "overlap of the two actors' state-media narrative mixes")
+
+
+def _operations(store: EventStore, a: str, b: str, months: np.ndarray, notes: list[str]
+                ) -> tuple[ComponentSeries, list[str]]:
+    """Days per month inside stored multi-domain episodes whose hostile events include both
+    actors; months outside the scanned period have no data. Returns the series and, per month,
+    the TLP of the episodes it counts."""
+    values = np.full(months.size, np.nan)
+    tlps = ["clear"] * months.size
+    run = latest_run(store, "episodes")
+    if run is None:
+        notes.append("operational_cooccurrence: no episodes stored (run `hybridwatch episodes`)")
+        return ComponentSeries("operational_cooccurrence", values), tlps
+    scanned = (months >= np.datetime64(run.summary["start"], "M")) & \
+        (months <= np.datetime64(run.summary["end"], "M"))
+    values[scanned] = 0.0
+    for episode in run.items:
+        actors = {row[0] for row in store.con.execute(
+            f"SELECT DISTINCT actor_iso3 FROM events WHERE event_id IN (SELECT unnest(?)) "
+            f"AND {HOSTILE_SQL}", [episode["event_ids"]]).fetchall()}
+        if not {a, b} <= actors:
+            continue
+        days = np.arange(np.datetime64(episode["start"]), np.datetime64(episode["end"]) + 1)
+        for month, n in zip(*np.unique(days.astype("datetime64[M]"), return_counts=True)):
+            m = np.flatnonzero(months == month)
+            if m.size and scanned[m[0]]:
+                values[m[0]] += n
+                tlps[m[0]] = max_tlp([tlps[m[0]], episode["tlp"]])
+    return ComponentSeries("operational_cooccurrence", values,
+                           description=f"days in multi-domain episodes with hostile events by "
+                                       f"both {a} and {b}"), tlps
+
+
+def _technology(store: EventStore, a: str, b: str, months: np.ndarray) -> ComponentSeries:
+    """Trade value of mapped HS-coded rows between the two (either direction) per month; months
+    without any trade row have no data (a missing report is not zero trade)."""
+    rows = store.con.execute("""
+        SELECT date_trunc('month', occurred_at), sum(intensity) FROM events
+        WHERE intensity_kind = 'trade_value_usd' AND ((actor_iso3 = ? AND target_iso3 = ?)
+              OR (actor_iso3 = ? AND target_iso3 = ?)) GROUP BY 1""", [a, b, b, a]).fetchall()
+    values = np.full(months.size, np.nan)
+    index = {m: i for i, m in enumerate(months)}
+    for month, total in rows:
+        i = index.get(np.datetime64(month, "M"))
+        if i is not None:
+            values[i] = total
+    return ComponentSeries("technology_transfer", values,
+                           description=f"declared trade value of mapped dual-use HS codes "
+                                       f"between {a} and {b} (USD)")
+
+
+def measure_convergence(store: EventStore, *, a: str = "RUS", b: str = "CHN",
+                        baseline_months: int = 24, random_state: int | None = 0
+                        ) -> tuple[ConvergenceResult, list[str]]:
+    """The index for actors ``a`` and ``b`` and, per month, the TLP of what it counts."""
+    a, b = to_iso3(a, "iso3"), to_iso3(b, "iso3")
+    rng = np.random.default_rng(random_state)
+    months = _months(store)
+    notes: list[str] = []
+    operations, tlps = _operations(store, a, b, months, notes)
+    components = [_cooperation(store, a, b, months, rng), _narratives(store, a, b, months, rng,
+                                                                      notes),
+                  operations, _technology(store, a, b, months)]
+    # months before any component has data (e.g. one old incident report) are not reported
+    has_data = np.any([~np.isnan(c.values) for c in components], axis=0)
+    first = int(np.argmax(has_data)) if has_data.any() else months.size
+    components = [ComponentSeries(c.name, c.values[first:],
+                                  None if c.draws is None else c.draws[:, first:], c.description)
+                  for c in components]
+    months, tlps = months[first:], tlps[first:]
+    result = convergence_index([str(m) for m in months], components,
+                               baseline_months=baseline_months)
+    return (ConvergenceResult(**{**result.__dict__,
+                                 "warnings": tuple(notes) + result.warnings}), tlps)
+
+
+def record_convergence(store: EventStore, result: ConvergenceResult, tlps: list[str], *,
+                       a: str, b: str) -> dict[str, Any]:
+    """Store the index as findings (one per month) and return the JSON contract."""
+    periods = result.periods()
+    summary = {"a": a, "b": b, "freq": "month", "weights": result.weights,
+               "components": list(result.weights), "descriptions": result.descriptions,
+               "parameters": result.parameters, "warnings": list(result.warnings)}
+    save_run(store, "convergence", summary,
+             [FindingItem(p["period"], p, tlp) for p, tlp in zip(periods, tlps)])
+    return {**summary, "periods": periods}

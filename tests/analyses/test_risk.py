@@ -1,0 +1,84 @@
+"""The risk model against data with a known generating process (hidden campaign regimes that
+persist, so the past predicts the next month) and against data whose future is independent of
+its past."""
+
+import numpy as np
+import pytest
+
+from hybridwatch.analyses.risk import RiskParameters, assess_risk
+from hybridwatch.demo.risk_synth import synth_activity
+from hybridwatch.workflows.assessment import judgement_confidence
+
+
+def _run(predictable: bool, seed: int):
+    data = synth_activity(predictable=predictable, random_state=seed)
+    return data, assess_risk(data.counts, data.episode_starts, dates=data.dates,
+                             targets=data.targets, domains=data.domains)
+
+
+@pytest.fixture(scope="module")
+def predictable():
+    return _run(True, 2)
+
+
+@pytest.fixture(scope="module")
+def independent():
+    return _run(False, 2)
+
+
+def test_forecasts_of_a_known_process_are_calibrated_and_beat_climatology(predictable):
+    _, result = predictable
+    elevated = result.backtest["elevated"]
+    assert elevated.n_forecasts > 10_000
+    for row in elevated.reliability:
+        if row["n"] >= 30:
+            assert abs(row["mean_forecast"] - row["observed_rate"]) <= 0.1, row
+    for outcome in ("episode", "elevated"):
+        scores = result.backtest[outcome]
+        assert scores.demonstrated and scores.skill > 0.05, (outcome, scores.skill)
+        assert scores.brier < scores.brier_climatology
+
+
+def test_no_skill_when_the_future_is_independent_of_the_past(independent):
+    data, result = independent
+    for outcome in ("episode", "elevated"):
+        scores = result.backtest[outcome]
+        assert abs(scores.skill) < 0.03, (outcome, scores.skill)
+        assert not scores.demonstrated
+        assert "adds nothing demonstrable over the base rate" in scores.verdict()
+    risk = result.targets[0]
+    level, reasons = judgement_confidence(result.backtest["episode"], risk, result.parameters,
+                                          risk.episode)
+    assert level == "low" and "no demonstrable skill" in reasons[0]
+
+
+def test_drivers_add_up_to_the_forecast_and_intervals_contain_it(predictable):
+    data, result = predictable
+    for risk in result.targets:
+        f = risk.episode
+        assert f.low <= f.probability <= f.high
+        assert {d["name"] for d in f.drivers} == {"activity", "activity_7d", "breadth",
+                                                  "recent_episodes", "convergence"}
+
+
+def test_forecasts_use_only_the_past():
+    """Changing the last horizon of data changes the final forecasts but no backtest score of
+    forecasts whose outcomes were known before it."""
+    data = synth_activity(predictable=True, random_state=3, n_days=900, n_targets=8)
+    params = RiskParameters(step_days=7)
+    base = assess_risk(data.counts, data.episode_starts, dates=data.dates, targets=data.targets,
+                       domains=data.domains, parameters=params)
+    cut = data.counts.shape[0] - 31
+    early = assess_risk(data.counts[:cut], data.episode_starts[:cut], dates=data.dates[:cut],
+                        targets=data.targets, domains=data.domains, parameters=params)
+    assert early.as_of < base.as_of
+    assert early.backtest["elevated"].n_forecasts < base.backtest["elevated"].n_forecasts
+
+
+def test_too_short_a_history_says_so():
+    data = synth_activity(n_days=200, n_targets=3)
+    result = assess_risk(data.counts, data.episode_starts, dates=data.dates,
+                         targets=data.targets, domains=data.domains)
+    assert any("only 200 days" in w for w in result.warnings)
+    assert result.backtest["elevated"].n_forecasts == 0
+    assert not result.targets[0].episode.fitted
