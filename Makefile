@@ -5,7 +5,20 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench clean
+.PHONY: install system-deps demo test bench clean
+
+# Debian packages the briefing (fonts, PDF → PNG) and the dashboard tests (Chromium) need;
+# installed only when missing, and only where apt-get can run (root).
+SYSTEM_BINARIES := /usr/bin/chromium /usr/bin/pdftoppm /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+system-deps:
+	@missing=0; for f in $(SYSTEM_BINARIES); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium poppler-utils fonts-noto-cjk fonts-dejavu-core libpango-1.0-0 \
+	      libpangoft2-1.0-0 >/dev/null; \
+	  else echo "install as root: apt-get install chromium poppler-utils fonts-noto-cjk" >&2; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +28,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	$(VENV)/bin/hybridwatch demo --out demo-output --db demo-output/hybridwatch.duckdb
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -84,7 +84,8 @@ class ForecastScores:
     def verdict(self) -> str:
         """The backtest in plain words, as the assessment reports it beside every judgement."""
         if self.n_forecasts == 0:
-            return "No forecast could be checked: the history is too short for a backtest."
+            return ("No forecast could be checked: the history is too short, or too few past "
+                    "outcomes were positive to fit a model; the number given is the base rate.")
         if not self.demonstrated:
             return (f"The model adds nothing demonstrable over the base rate: its Brier skill "
                     f"against climatology is {self.skill:+.2f} (90% interval "
