@@ -63,6 +63,10 @@ def test_assess_contract_phia_and_evidence(demo_db):
         assert item["phia_term"] == phia_term(item["probability"]).term
         assert item["confidence"] in ("low", "moderate", "high")
         assert any(e["kind"] == "event" for e in item["evidence"])
+    # the demo's STIX incidents name targeted sectors: Germany's get their own forecasts
+    german = next(t for t in report["targets"] if t["target"] == "DEU")
+    assert german["sectors"] and all(s["phia_term"] == phia_term(s["probability"]).term
+                                      for s in german["sectors"].values())
     backtest = report["backtest"]
     assert set(backtest) >= {"brier", "brier_climatology", "skill", "n_forecasts"}
     assert report["caution"]
@@ -81,7 +85,7 @@ def test_assess_contract_phia_and_evidence(demo_db):
 
 def test_backtest_command_reports_scores(demo_db):
     report = _json(["backtest"], demo_db)
-    assert set(report["by_outcome"]) == {"episode", "elevated", "pooled"}
+    assert set(report["by_outcome"]) == {"episode", "elevated", "pooled", "elevated_sector"}
     for scores in report["by_outcome"].values():
         assert "verdict" in scores and "reliability" in scores
 

@@ -33,34 +33,43 @@ CAUTION = (
 )
 
 
-def _hostile_counts(store: EventStore, targets: list[str] | None
+def _hostile_counts(store: EventStore, targets: list[str] | None, *, by: str = "domain",
+                    modelled: list[str] | None = None, dates: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """Hostile events per day × target × ``by`` (domain or target_sector). The modelled targets
+    are the busiest ``MAX_MODEL_TARGETS`` plus the requested ones, unless given."""
     rows = store.con.execute(f"""
-        SELECT CAST(occurred_at AS DATE), target_iso3, domain, count(*) FROM events
-        WHERE target_iso3 IS NOT NULL AND {HOSTILE_SQL} GROUP BY ALL""").fetchall()
+        SELECT CAST(occurred_at AS DATE), target_iso3, {by}, count(*) FROM events
+        WHERE target_iso3 IS NOT NULL AND {by} IS NOT NULL AND {HOSTILE_SQL}
+        GROUP BY ALL""").fetchall()
     if not rows:
+        if by != "domain":
+            return np.zeros((0, 0, 0), np.int64), np.zeros(0, "datetime64[D]"), [], []
         raise SelectorError("no hostile events with a target in the store: nothing to assess")
     day = np.array([r[0] for r in rows], dtype="datetime64[D]")
     target = np.array([r[1] for r in rows], dtype=object)
-    domain = np.array([r[2] for r in rows], dtype=object)
+    kind = np.array([r[2] for r in rows], dtype=object)
     n = np.array([r[3] for r in rows])
-    totals: dict[str, int] = {}
-    for t, k in zip(target, n):
-        totals[t] = totals.get(t, 0) + int(k)
-    chosen = sorted(totals, key=lambda t: -totals[t])[:MAX_MODEL_TARGETS]
-    for t in targets or ():
-        if t not in totals:
-            raise SelectorError(f"--targets: no hostile events against {t} in the store")
-        if t not in chosen:
-            chosen.append(t)
-    domains = [d for d in DOMAINS if d in set(domain)]
-    dates = np.arange(day.min(), day.max() + 1)
-    counts = np.zeros((dates.size, len(chosen), len(domains)), np.int64)
-    t_index, d_index = {t: i for i, t in enumerate(chosen)}, {d: i for i, d in enumerate(domains)}
-    keep = np.array([t in t_index for t in target])
+    if modelled is None:
+        totals: dict[str, int] = {}
+        for t, k in zip(target, n):
+            totals[t] = totals.get(t, 0) + int(k)
+        modelled = sorted(totals, key=lambda t: -totals[t])[:MAX_MODEL_TARGETS]
+        for t in targets or ():
+            if t not in totals:
+                raise SelectorError(f"--targets: no hostile events against {t} in the store")
+            if t not in modelled:
+                modelled.append(t)
+    kinds = ([d for d in DOMAINS if d in set(kind)] if by == "domain"
+             else sorted(set(kind)))
+    if dates is None:
+        dates = np.arange(day.min(), day.max() + 1)
+    counts = np.zeros((dates.size, len(modelled), len(kinds)), np.int64)
+    t_index, k_index = {t: i for i, t in enumerate(modelled)}, {d: i for i, d in enumerate(kinds)}
+    keep = np.array([t in t_index for t in target]) & (day >= dates[0]) & (day <= dates[-1])
     np.add.at(counts, ((day[keep] - dates[0]).astype(int), [t_index[t] for t in target[keep]],
-                       [d_index[d] for d in domain[keep]]), n[keep])
-    return counts, dates, chosen, domains
+                       [k_index[d] for d in kind[keep]]), n[keep])
+    return counts, dates, modelled, kinds
 
 
 def _episode_starts(episodes, dates: np.ndarray, targets: list[str]) -> np.ndarray:
@@ -171,6 +180,29 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
     return item, tlp
 
 
+def _sector_risk(store: EventStore, modelled: list[str], dates: np.ndarray,
+                 params: RiskParameters, random_state: int | None) -> RiskResult | None:
+    """Elevated-count forecasts per targeted sector where the data name sectors (its own pooled
+    model and backtest: sector series are sparser than domains)."""
+    counts, _, _, sectors = _hostile_counts(store, None, by="target_sector", modelled=modelled,
+                                            dates=dates)
+    if not sectors:
+        return None
+    return assess_risk(counts, np.zeros(counts.shape[:2], bool), dates=dates, targets=modelled,
+                       domains=sectors, parameters=params, random_state=random_state)
+
+
+def _sector_forecasts(sectors: RiskResult, k: int, risk: TargetRisk) -> dict[str, Any]:
+    scores = sectors.backtest["elevated"]
+    out = {}
+    for sector, f in sectors.targets[k].elevated.items():
+        confidence, _ = judgement_confidence(scores, sectors.targets[k], sectors.parameters, f)
+        out[sector] = {"probability": f.probability, "low": f.low, "high": f.high,
+                       **_phia(f.probability), "confidence": confidence,
+                       "recent_count": sectors.targets[k].recent_counts.get(sector, 0)}
+    return out
+
+
 def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                    horizon_days: int = 30, step_days: int = 7, random_state: int | None = 0,
                    record: bool = True) -> dict[str, Any]:
@@ -196,16 +228,22 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                          convergence=_daily_convergence(convergence, dates), parameters=params,
                          random_state=random_state)
     result = replace(result, warnings=tuple(notes) + result.warnings)
+    sectors = _sector_risk(store, modelled, dates, params, random_state)
     wanted = targets or modelled
     items = []
-    for risk in result.targets:
+    for k, risk in enumerate(result.targets):
         if risk.target in wanted:
-            items.append(_target_item(store, risk, result, episodes, coincidences))
+            item, tlp = _target_item(store, risk, result, episodes, coincidences)
+            if sectors is not None:
+                item["sectors"] = _sector_forecasts(sectors, k, risk)
+            items.append((item, tlp))
     items.sort(key=lambda pair: -pair[0]["probability"])
     episode_scores = result.backtest["episode"].to_dict()
     summary = {"horizon_days": horizon_days, "as_of": result.as_of,
                "backtest": {**episode_scores, "outcome": "episode",
-                            "by_outcome": {k: v.to_dict() for k, v in result.backtest.items()}},
+                            "by_outcome": {k: v.to_dict() for k, v in result.backtest.items()}
+                              | ({"elevated_sector": sectors.backtest["elevated"].to_dict()}
+                                 if sectors is not None else {})},
                "caution": CAUTION, "models": result.models, "modelled_targets": modelled,
                "parameters": {**result.to_dict()["parameters"], "random_state": random_state},
                "warnings": list(result.warnings)}
