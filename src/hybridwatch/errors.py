@@ -3,7 +3,8 @@
     HybridwatchError            base of everything hybridwatch raises on purpose
     ├── InputError              a file or record cannot be read (names file, line/record, field, reason)
     │   ├── FormatError         the file is not in the format asked for, or no format matches
-    │   └── StrictModeError     --strict: the first rejected record fails the whole file
+    │   ├── StrictModeError     --strict: the first rejected record fails the whole file
+    │   └── VerificationError   a signature or sealed file does not verify (``code`` says why)
     ├── MappingError            a TOML mapping file is invalid
     ├── StoreError              the DuckDB store cannot be opened or is not a hybridwatch store
     ├── SelectorError           a series selector or query filter is malformed
@@ -33,6 +34,15 @@ class InputError(HybridwatchError):
         where = self.path + (f" {locator}" if locator else "")
         what = f"{field}: {reason}" if field else reason
         super().__init__(f"{where}: {what}")
+
+
+class VerificationError(InputError):
+    """A signature does not verify; ``code`` (e.g. ``wrong-key``, ``algorithm-downgrade``) heads
+    the message, so scripts can tell the reasons apart."""
+
+    def __init__(self, path: object, code: str, reason: str) -> None:
+        self.code = code
+        super().__init__(path, f"{code}: {reason}")
 
 
 class FormatError(InputError):

@@ -70,7 +70,7 @@ def test_sign_verify_and_each_failure_reason(world, tmp_path):
 
     def reason() -> str:
         code, out, err = run("verify", bundle, "--trust", world["trust"], "--json")
-        assert code == 3 and not out["valid"]
+        assert code == 5 and not out["valid"]
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
         return out["reason"]
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybridwatch.errors import InputError
+from hybridwatch.errors import InputError, VerificationError
 from hybridwatch.outputs.canonical import (
     CANONICALIZATIONS, canonical_bytes, canonical_json, choose_canonicalization,
 )
@@ -51,14 +51,6 @@ UNKNOWN_SIGNER, WRONG_KEY = "unknown-signer", "wrong-key"
 BAD_SIGNATURE, CONTENT_MISMATCH = "bad-signature", "content-mismatch"
 REASONS = (MISSING, MALFORMED, DOWNGRADE, UNKNOWN_SIGNER, WRONG_KEY, BAD_SIGNATURE,
            CONTENT_MISMATCH)
-
-
-class VerificationError(InputError):
-    """A signature does not verify; ``code`` is one of ``REASONS`` and heads the message."""
-
-    def __init__(self, path: object, code: str, reason: str) -> None:
-        self.code = code
-        super().__init__(path, f"{code}: {reason}")
 
 
 def utc_now_text() -> str:
