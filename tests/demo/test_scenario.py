@@ -62,11 +62,12 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_same_seed_same_bytes_other_seed_differs(scenario: ScenarioFiles, tmp_path: Path) -> None:
     again = generate_scenario(tmp_path / "again", random_state=7)
     first, second = _files(scenario.root), _files(again.root)
-    assert sorted(first) == sorted(second) and len(first) == 7
+    assert sorted(first) == sorted(second) and len(first) == 9
     assert first == second
     other = _files(generate_scenario(tmp_path / "other", random_state=8).root)
     for name in ("gdelt/scenario.export.CSV", "stix/bundle.json", "euvsdisinfo/cases.csv",
-                 "articles/articles.jsonl", "mapped/pla_sorties.csv", "ground_truth.json"):
+                 "articles/articles.jsonl", "mapped/pla_sorties.csv", "ground_truth.json",
+                 "gdelt/convergence.export.CSV", "mapped/comtrade_exports.csv"):
         assert other[name] != first[name], name
     assert other["mapped/pla_sorties.toml"] == first["mapped/pla_sorties.toml"]
 

@@ -184,13 +184,15 @@ class ScenarioFiles:
     pla_mapping: Path
     ground_truth: Path
     trade_csv: Path | None = None
+    gdelt_convergence: Path | None = None
 
     def inputs(self) -> tuple[tuple[Path, str, Path | None], ...]:
         """``(file, format name, mapping)`` for each input, in ingest order."""
         return ((self.gdelt, "gdelt2", None), (self.stix, "stix", None),
                 (self.euvsdisinfo, "euvsdisinfo", None), (self.articles, "articles-jsonl", None),
                 (self.pla_csv, "mapped", self.pla_mapping)) + (
-            ((self.trade_csv, "mapped", COMTRADE_MAPPING),) if self.trade_csv else ())
+            ((self.trade_csv, "mapped", COMTRADE_MAPPING),) if self.trade_csv else ()) + (
+            ((self.gdelt_convergence, "gdelt2", None),) if self.gdelt_convergence else ())
 
 
 AR_PHI, AR_SIGMA, GAMMA_SHAPE = 0.85, 0.25, 2.0  # bursts last ~1/(1-φ) ≈ 7 days
@@ -256,7 +258,8 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
     files = ScenarioFiles(out, out / "gdelt" / "scenario.export.CSV", out / "stix" / "bundle.json",
                           out / "euvsdisinfo" / "cases.csv", out / "articles" / "articles.jsonl",
                           out / "mapped" / "pla_sorties.csv", out / "mapped" / "pla_sorties.toml",
-                          out / "ground_truth.json", out / "mapped" / "comtrade_exports.csv")
+                          out / "ground_truth.json", out / "mapped" / "comtrade_exports.csv",
+                          out / "gdelt" / "convergence.export.CSV")
     for path in (files.gdelt, files.stix, files.euvsdisinfo, files.articles, files.pla_csv):
         path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -278,16 +281,6 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
     sorties, ships = _pla_background(rng, days, weekday)
     episode_truth = [_plant_episode(rng, draws, plan, sorties, ships, e, days) for e in EPISODES]
 
-    # the convergence has its own random stream: the other planted effects stay as they were
-    rng_convergence = np.random.default_rng([random_state, 2])
-    for actor, target in (("RUS", "CHN"), ("CHN", "RUS")):
-        spec = SeriesSpec(f"gdelt-coop-{actor}-{target}", "gdelt", "diplomacy", actor, target,
-                          1.0, conv.COOPERATIVE_CODES)
-        coop_days = conv.cooperation_days(rng_convergence, days)
-        draws.add(spec, coop_days, "convergence",
-                  rng_convergence.choice(conv.COOPERATIVE_CODES, coop_days.size))
-    conv.write_trade(files.trade_csv, start, days, rng_convergence)
-
     record_ids = {}
     for source, writer, path in (("gdelt", write_gdelt, files.gdelt),
                                  ("stix", write_stix, files.stix),
@@ -295,6 +288,7 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
         source_draws, origins = draws.arrays(source)
         record_ids[source] = (writer(path, source_draws, start, rng), origins)
     article_ids = arts.write_articles(files.articles, plan, start, rng)
+    _write_convergence(files, start, days, random_state)
     pla_dates = write_pla(files.pla_csv, files.pla_mapping, start, sorties.tolist(), ships.tolist())
 
     truth = _ground_truth(record_ids, article_ids, plan, pla_dates, episode_truth,
@@ -302,6 +296,22 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
     files.ground_truth.write_text(json.dumps(truth, indent=1, sort_keys=True, ensure_ascii=False)
                                   + "\n", encoding="utf-8")
     return files
+
+
+def _write_convergence(files: ScenarioFiles, start: date, days: int, random_state: int) -> None:
+    """RUS↔CHN cooperation (its own GDELT file) and trade, from their own random stream, so every
+    other planted effect — and every other file — is exactly what it would be without them."""
+    rng = np.random.default_rng([random_state, 2])
+    draws = _Draws()
+    for actor, target in (("RUS", "CHN"), ("CHN", "RUS")):
+        spec = SeriesSpec(f"gdelt-coop-{actor}-{target}", "gdelt", "diplomacy", actor, target,
+                          1.0, conv.COOPERATIVE_CODES)
+        coop_days = conv.cooperation_days(rng, days)
+        draws.add(spec, coop_days, "convergence", rng.choice(conv.COOPERATIVE_CODES,
+                                                             coop_days.size))
+    write_gdelt(files.gdelt_convergence, draws.arrays("gdelt")[0], start, rng,
+                first_id=1_190_000_000)
+    conv.write_trade(files.trade_csv, start, days, rng)
 
 
 def _plant_coupling(rng: np.random.Generator, draws: _Draws, background_days: dict[str, np.ndarray],
