@@ -53,6 +53,9 @@ class Batch:
     table: pa.Table
     rejections: list[Rejection] = field(default_factory=list)
     skipped: int = 0        # records a filter left out on purpose (e.g. a mapping's skip_if_empty)
+    #: finding runs the file carries (a hybridwatch STIX export); ingest restores them into the
+    #: findings store. Each: kind, run_id, created_at, summary, items (see adapters.stix_findings)
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def read(self) -> int:

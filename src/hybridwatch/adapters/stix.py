@@ -44,6 +44,11 @@ extra              every other property verbatim (markings, ``created_by_ref``, 
 =================  ==========================================================================
 
 An id that occurs several times (versions) gives one event, from the latest ``modified``.
+A bundle exported by hybridwatch carries findings besides evidence (``adapters.stix_findings``):
+the objects it derived (an episode's campaign, the export's report) are not events, and the
+finding runs its notes hold travel with the last batch (``Batch.findings``) for ingest to
+restore into the findings store. A threat actor's country is also read from its ``located-at``
+location (how STIX 2.1 places a threat actor).
 Rejected one by one: entries with no ``id`` or ``type``, relationships with no ends, and events
 with no usable time (locator ``object <index> (<id>)``, raw = the object as JSON). References to
 ids not in the bundle are kept as ``extra.notes``. Not a bundle → ``FormatError``.
@@ -67,6 +72,7 @@ from hybridwatch.adapters.base import (
     Rejection,
     RowBuilder,
 )
+from hybridwatch.adapters.stix_findings import derived_id, finding_runs
 from hybridwatch.adapters.textio import decode_head, read_json
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
@@ -115,20 +121,27 @@ class StixAdapter(Adapter):
         index = _Index(objects, str(bundle.get("spec_version") or ""))
         builder = RowBuilder("events", SOURCE)
         rejections: list[Rejection] = []
+        derived = 0
         for position, obj in enumerate(objects):
             problem = _malformed(obj)
             if problem:
                 rejections.append(_reject(position, obj, None, problem))
-            # an id recurring with a later ``modified`` is a newer version: only that one counts
+            # an id recurring with a later ``modified`` is a newer version: only that one counts;
+            # what hybridwatch derived (findings, its report) is not an observation
             elif obj["type"] in EVENT_TYPES and index.by_id[obj["id"]] is obj:
-                try:
-                    builder.append(_event_row(obj, index))
-                except RecordError as exc:
-                    rejections.append(_reject(position, obj, exc.field, exc.reason))
+                if derived_id(obj):
+                    derived += 1
+                else:
+                    try:
+                        builder.append(_event_row(obj, index))
+                    except RecordError as exc:
+                        rejections.append(_reject(position, obj, exc.field, exc.reason))
             if len(builder) >= FLUSH_ROWS:
                 yield Batch("events", builder.flush(), rejections)
                 rejections = []
-        yield Batch("events", builder.flush(), rejections)
+        runs = finding_runs(objects, lambda o: _tlp(o, index),
+                            lambda o: _creator(o, index))
+        yield Batch("events", builder.flush(), rejections, skipped=derived, findings=runs)
 
 
 ADAPTERS = (StixAdapter(),)
@@ -312,7 +325,10 @@ def _attributed_actors(obj: Obj, index: _Index, notes: list[str]) -> list[Obj]:
 def _actor_country(actor: Obj, index: _Index, notes: list[str]) -> str | None:
     """Where the bundle says the actor comes from: its own or its sponsor's origin location."""
     for candidate in (actor, *index.related(actor["id"], "attributed-to", notes)):
-        for place in index.related(candidate["id"], "originates-from", notes):
+        places = index.related(candidate["id"], "originates-from", notes)
+        if candidate["type"] == "threat-actor":  # STIX 2.1 places threat actors with located-at
+            places += index.related(candidate["id"], "located-at", notes)
+        for place in places:
             if iso3 := _country_of(place, index, notes):
                 return iso3
         if candidate["type"] == "identity":
@@ -401,6 +417,14 @@ def _creator_name(obj: Obj, index: _Index, notes: list[str]) -> str | None:
         return None
     creator = index.resolve([ref], notes, via="created_by_ref")
     return creator[0].get("name") if creator else None
+
+
+def _creator(obj: Obj, index: _Index) -> dict[str, str] | None:
+    """The producer identity of ``obj`` as ``{"id", "name"}``, if the bundle names it."""
+    creator = index.by_id.get(obj.get("created_by_ref") or "")
+    if creator and creator.get("name"):
+        return {"id": creator["id"], "name": str(creator["name"])}
+    return None
 
 
 def _tlp(obj: Obj, index: _Index) -> str | None:

@@ -157,11 +157,11 @@ def quarantine(limit: int | None, db: Path, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def export(ctx: click.Context, parquet_dir: Path | None, db: Path, as_json: bool) -> None:
-    """Export the store (--parquet DIR)."""
+    """Export the store (--parquet DIR) or its findings as STIX 2.1 (`export stix`)."""
     if ctx.invoked_subcommand is not None:
         return
     if parquet_dir is None:
-        raise click.UsageError("say what to export: --parquet DIR")
+        raise click.UsageError("say what to export: --parquet DIR, or `hybridwatch export stix`")
     with EventStore(db, read_only=True) as store:
         written = store.export_parquet(parquet_dir)
     if as_json:

@@ -9,6 +9,7 @@ because DuckDB discards an uncommitted transaction.
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -42,6 +43,7 @@ class FileReport:
     duplicates: int = 0
     quarantined: int = 0
     skipped: int = 0            # left out on purpose by the adapter's filter (not errors)
+    findings: int = 0           # finding runs restored (from a hybridwatch STIX export)
     ingest_id: int | None = None
     fingerprint: str | None = None
     seconds: float = 0.0
@@ -91,24 +93,28 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
             totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0,
                       "skipped": 0}
             stage = _Stage(Path(staging_dir))
+            runs: list[dict[str, Any]] = []
             for batch in adapter.read(path, options):
                 if strict and batch.rejections:
                     first = batch.rejections[0]
                     raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
                                           locator=first.locator(), field=first.field)
                 stage.add(batch)
+                runs.extend(batch.findings)
                 totals["read"] += batch.read
                 totals["skipped"] += batch.skipped
                 totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id,
                                                             path, adapter.name)
                 if progress:
                     progress(totals["read"])
-            if totals["read"] == 0:
+            if totals["read"] == 0 and not runs:
                 raise InputError(path, f"no records found (read as {adapter.name})")
             for kind, staged, rows in stage.close():
                 inserted = _insert_staged(con, kind, staged, ingest_id)
                 totals["ingested"] += inserted
                 totals["duplicates"] += rows - inserted
+            restored, refused = _restore_findings(con, runs, ingest_id, path, adapter.name)
+            totals["quarantined"] += refused
         finished = datetime.now(timezone.utc).replace(tzinfo=None)
         con.execute("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [ingest_id, str(path), fingerprint, size, adapter.name, started, finished,
@@ -121,7 +127,7 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
             raise StoreError(f"{path}: store write failed, nothing written ({exc})") from exc
         raise
     return FileReport(str(path), adapter.name, "ingested", ingest_id=ingest_id,
-                      fingerprint=fingerprint,
+                      fingerprint=fingerprint, findings=restored,
                       seconds=round((finished - started).total_seconds(), 3), **totals)
 
 
@@ -211,3 +217,49 @@ def _insert_rejections(con: duckdb.DuckDBPyConnection, rejections: list[Rejectio
         con.unregister("incoming_rejections")
     # every rejection counts for this file, even one already quarantined by an earlier ingest
     return len(rejections)
+
+
+def _restore_findings(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]],
+                      ingest_id: int, path: Path, format_name: str) -> tuple[int, int]:
+    """Restore finding runs carried by the file (ids, times and items as exported).
+
+    A store keeps one run per analysis: a run replaces the stored one only if that came from
+    the same producer (an earlier import of theirs); the store's own run, or another
+    producer's, is kept and the incoming run is quarantined with the reason. Returns
+    (runs restored, runs quarantined).
+    """
+    if not runs:
+        return 0, 0
+    from hybridwatch.store.findings_store import FINDING_KINDS, FINDINGS_DDL
+
+    con.execute(FINDINGS_DDL)
+    restored, refused = 0, []
+    for run in runs:
+        kind = run["kind"]
+        producer = (run["summary"].get("producer") or {}).get("id")
+        existing = con.execute("SELECT summary FROM finding_runs WHERE kind = ?",
+                               [kind]).fetchall()
+        holder = (json.loads(existing[0][0]).get("producer") or {}).get("id") \
+            if existing else None
+        problem = None
+        if kind not in FINDING_KINDS:
+            problem = f"unknown finding kind {kind!r}"
+        elif existing and (holder is None or holder != producer):
+            whose = "its own" if holder is None else "another producer's"
+            problem = (f"{kind} findings not restored: the store holds {whose} {kind} run and "
+                       "keeps one per analysis (ingest into a separate store to keep both)")
+        if problem:
+            refused.append(Rejection(reason=problem, raw=json.dumps(run, sort_keys=True),
+                                     record=f"findings run {kind} ({run['run_id']})"))
+            continue
+        con.execute("DELETE FROM findings WHERE kind = ?", [kind])
+        con.execute("DELETE FROM finding_runs WHERE kind = ?", [kind])
+        con.execute("INSERT INTO finding_runs VALUES (?, ?, ?, ?)",
+                    [run["run_id"], kind, datetime.fromisoformat(run["created_at"]),
+                     json.dumps(run["summary"], sort_keys=True)])
+        rows = [(i["finding_id"], run["run_id"], kind, i["position"], i["tlp"],
+                 json.dumps(i["item"], sort_keys=True)) for i in run["items"]]
+        if rows:
+            con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", rows)
+        restored += 1
+    return restored, _insert_rejections(con, refused, ingest_id, path, format_name)

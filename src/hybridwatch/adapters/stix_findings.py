@@ -1,0 +1,150 @@
+"""hybridwatch's own findings inside a STIX 2.1 bundle: the format both sides agree on.
+
+``hybridwatch export stix`` writes each finding (an episode, a coinciding pair, a target's
+assessment …) as standard STIX objects plus a ``note`` whose ``content`` ends in a fenced JSON
+block holding the finding exactly as the findings store keeps it; each run of an analysis gets
+one such note too. Every object hybridwatch derives (not observes) carries the external
+reference ``{"source_name": "hybridwatch", "external_id": "finding/<kind>/<id>" | "run/<kind>"
+| "export"}``. Reading a bundle back:
+
+* those derived objects are not events (an episode's campaign is a finding, not an observation);
+* the notes give the runs back (``FindingRuns``), restored into the findings store by ingest;
+* event references inside the findings are STIX ids of the evidence objects; they become the
+  event ids those objects get in the importing store (``record_id_hash("stix", id)``).
+
+Pure: no I/O. Shared by ``outputs.stix_export`` (writing) and ``adapters.stix`` (reading).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from hybridwatch.model.schema import TLP_LEVELS, record_id_hash
+
+#: The ``source_name`` of external references that mark hybridwatch-derived objects.
+HYBRIDWATCH_SOURCE = "hybridwatch"
+#: Where the finding's JSON starts inside a note's content (a fenced Markdown block).
+JSON_FENCE = "```json\n"
+_JSON_BLOCK = re.compile(r"```json\n(.*)\n```\s*\Z", re.DOTALL)
+STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-fA-F-]{36}$")
+
+#: TLP 2.0 marking definitions (FIRST / OASIS cti-stix-common-objects), level → id.
+TLP2_MARKING_IDS = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP2_CREATED = "2022-10-01T00:00:00.000Z"
+
+
+def tlp2_marking(level: str) -> dict[str, Any]:
+    """The published TLP 2.0 marking-definition object of ``level``."""
+    return {"type": "marking-definition", "spec_version": "2.1", "id": TLP2_MARKING_IDS[level],
+            "created": TLP2_CREATED, "name": f"TLP:{level.upper()}",
+            "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension",
+                                               "tlp_2_0": level}}}
+
+
+def stix_uuid(*parts: str) -> str:
+    """Deterministic uuid5 (URL namespace) of ``hybridwatch:<parts joined by ':'>``."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "hybridwatch:" + ":".join(parts)))
+
+
+def derived_reference(external_id: str) -> dict[str, str]:
+    """The external reference that marks an object as derived by hybridwatch."""
+    return {"source_name": HYBRIDWATCH_SOURCE, "external_id": external_id}
+
+
+def derived_id(obj: dict[str, Any]) -> str | None:
+    """The hybridwatch external id of a derived object, None for anything else."""
+    for ref in obj.get("external_references") or []:
+        if isinstance(ref, dict) and ref.get("source_name") == HYBRIDWATCH_SOURCE:
+            external_id = ref.get("external_id")
+            if isinstance(external_id, str) and external_id.split("/")[0] in (
+                    "finding", "run", "export"):
+                return external_id
+    return None
+
+
+def note_content(text: str, record: dict[str, Any]) -> str:
+    """A note's content: the human text, then the machine record as a fenced JSON block."""
+    body = json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, indent=1)
+    return f"{text.rstrip()}\n\n{JSON_FENCE}{body}\n```"
+
+
+def note_record(content: Any) -> dict[str, Any] | None:
+    """The JSON record at the end of a hybridwatch note's content, None if there is none."""
+    if not isinstance(content, str):
+        return None
+    found = _JSON_BLOCK.search(content)
+    if not found:
+        return None
+    try:
+        record = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and "hybridwatch" in record else None
+
+
+def map_event_refs(value: Any, mapping) -> Any:
+    """``value`` with every ``event_id`` / ``event_ids`` entry passed through ``mapping``
+    (a callable); used both ways: event ids → STIX ids on export, and back on import."""
+    if isinstance(value, dict):
+        out = {}
+        for key, inner in value.items():
+            if key == "event_id" and isinstance(inner, str):
+                out[key] = mapping(inner)
+            elif key == "event_ids" and isinstance(inner, list):
+                out[key] = [mapping(v) if isinstance(v, str) else v for v in inner]
+            else:
+                out[key] = map_event_refs(inner, mapping)
+        return out
+    if isinstance(value, list):
+        return [map_event_refs(v, mapping) for v in value]
+    return value
+
+
+def imported_event_id(reference: str) -> str:
+    """The event id a STIX evidence object gets when ingested; other references unchanged."""
+    return record_id_hash("stix", reference) if STIX_ID.match(reference) else reference
+
+
+def finding_runs(objects: list[Any], tlp_of: Any, creator_of: Any) -> list[dict[str, Any]]:
+    """The finding runs held by hybridwatch notes among ``objects``.
+
+    ``tlp_of(obj)`` gives an object's TLP level (None = clear), ``creator_of(obj)`` its
+    producer as ``{"id", "name"}`` or None. Each run: ``kind, run_id, created_at, summary``
+    (with ``producer`` added) and ``items`` (``finding_id, position, tlp, item``), items in
+    position order. Notes that do not parse are ignored (the caller quarantines nothing: the
+    objects are still valid STIX).
+    """
+    runs: dict[str, dict[str, Any]] = {}
+    items: dict[str, list[dict[str, Any]]] = {}
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("type") != "note" or not derived_id(obj):
+            continue
+        record = note_record(obj.get("content"))
+        if record is None:
+            continue
+        if record.get("hybridwatch") == "run":
+            producer = creator_of(obj)
+            summary = dict(record.get("summary") or {})
+            if producer:
+                summary["producer"] = producer
+            runs[record["kind"]] = {"kind": record["kind"], "run_id": record["run_id"],
+                                    "created_at": record["created_at"], "summary": summary}
+        elif record.get("hybridwatch") == "finding":
+            level = tlp_of(obj) or "clear"
+            items.setdefault(record["kind"], []).append({
+                "finding_id": record["finding_id"], "position": int(record["position"]),
+                "tlp": level if level in TLP_LEVELS else "red",
+                "item": map_event_refs(record["item"], imported_event_id)})
+    for kind, run in runs.items():
+        run["items"] = sorted(items.get(kind, []), key=lambda i: i["position"])
+    return list(runs.values())
