@@ -74,6 +74,8 @@ def test_assess_contract_phia_and_evidence(demo_db):
         run = latest_run(store, "assessment")
         assert {i["target"] for i in run.items} == {"DEU", "POL", "TWN"}
         for item in run.items:
+            # by default a judgement cites evidence up to AMBER, so it can be released at AMBER
+            assert tlp_rank(item["tlp"]) <= tlp_rank("amber")
             for evidence in item["evidence"]:
                 if "finding_id" in evidence:   # links resolve to stored findings
                     linked = finding(store, evidence["finding_id"])

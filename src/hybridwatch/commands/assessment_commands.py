@@ -65,6 +65,10 @@ _ASSESS_OPTIONS = [
     click.option("--step", default="7d", show_default=True,
                  help="Days between backtest forecast origins."),
     click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--evidence-tlp", type=click.Choice(["clear", "green", "amber", "amber+strict",
+                                                      "red"]), default="amber", show_default=True,
+                 help="Cite evidence up to this TLP level; a judgement is as restricted as what "
+                      "it cites. More restricted records still count in the numbers."),
 ]
 
 
@@ -78,13 +82,14 @@ def _assess_options(func):
 @_assess_options
 @db_option
 @json_option
-def assess(targets, horizon, step, seed, db: Path, as_json: bool) -> None:
+def assess(targets, horizon, step, seed, evidence_tlp, db: Path, as_json: bool) -> None:
     """Risk per target in the next H days, worded on the PHIA yardstick, with confidence,
     drivers, evidence and the backtest skill beside it."""
     with EventStore(db) as store:
         report = run_assessment(store, targets=_targets(targets),
                                 horizon_days=parse_days(horizon, "--horizon"),
-                                step_days=parse_days(step, "--step"), random_state=seed)
+                                step_days=parse_days(step, "--step"), random_state=seed,
+                                evidence_tlp=evidence_tlp)
     if as_json:
         emit_json(report)
         return
@@ -106,13 +111,14 @@ def assess(targets, horizon, step, seed, db: Path, as_json: bool) -> None:
 @_assess_options
 @db_option
 @json_option
-def backtest(targets, horizon, step, seed, db: Path, as_json: bool) -> None:
+def backtest(targets, horizon, step, seed, evidence_tlp, db: Path, as_json: bool) -> None:
     """Rolling-origin backtest of the risk model: Brier score, log loss, reliability, and skill
     against climatology and persistence, per outcome."""
     with EventStore(db) as store:
         report = run_assessment(store, targets=_targets(targets),
                                 horizon_days=parse_days(horizon, "--horizon"),
-                                step_days=parse_days(step, "--step"), random_state=seed)
+                                step_days=parse_days(step, "--step"), random_state=seed,
+                                evidence_tlp=evidence_tlp)
     outcomes = report["backtest"]["by_outcome"]
     if as_json:
         emit_json({"as_of": report["as_of"], "horizon_days": report["horizon_days"],

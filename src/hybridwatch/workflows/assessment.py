@@ -21,7 +21,8 @@ from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.phia import phia_term
 from hybridwatch.store import EventStore
-from hybridwatch.store.findings_store import FindingItem, latest_run, max_tlp, save_run
+from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.store.findings_store import FindingItem, latest_run, max_tlp, save_run, tlp_rank
 
 MAX_MODEL_TARGETS = 30   # the model is pooled over the busiest targets (and the requested ones)
 CAUTION = (
@@ -113,14 +114,18 @@ def judgement_confidence(scores: ForecastScores, risk: TargetRisk, params: RiskP
     return level, reasons
 
 
-def _evidence(store: EventStore, target: str, episodes, coincidences, limit: int = 5
-              ) -> tuple[list[dict[str, Any]], str]:
+def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: str,
+              limit: int = 5) -> tuple[list[dict[str, Any]], str, int]:
     """Stored episodes and significant coincidences involving the target, and its latest hostile
-    events; with the most restricted TLP among them."""
-    evidence, tlps = [], []
-    for episode in sorted((e for e in (episodes.items if episodes else ())
-                           if target in e["targets"]), key=lambda e: e["start"], reverse=True
-                          )[:limit]:
+    events — only those at or below the ``ceiling`` TLP level (restricted records still count in
+    the numbers, they are not cited); with the most restricted TLP cited and how many
+    restricted items were left uncited."""
+    allowed = TLP_LEVELS[:tlp_rank(ceiling) + 1]
+    evidence, tlps, restricted = [], [], 0
+    own = sorted((e for e in (episodes.items if episodes else ()) if target in e["targets"]),
+                 key=lambda e: e["start"], reverse=True)
+    restricted += sum(e["tlp"] not in allowed for e in own)
+    for episode in [e for e in own if e["tlp"] in allowed][:limit]:
         evidence.append({"kind": "episode", "finding_id": episode["finding_id"],
                          "date": episode["start"], "label": f"{'+'.join(episode['domains'])} "
                          f"episode against {','.join(episode['targets'])} "
@@ -128,6 +133,9 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, limit: int
         tlps.append(episode["tlp"])
     for pair in (p for p in (coincidences.items if coincidences else ())
                  if p.get("significant") and f"target={target}" in f"{p['a']} {p['b']}"):
+        if pair["tlp"] not in allowed:
+            restricted += 1
+            continue
         evidence.append({"kind": "coincidence", "finding_id": pair["finding_id"],
                          "label": f"{pair['b']} → {pair['a']} (lag {pair['best_lag_days']}d, "
                                   f"q={pair['q_value']:.3g})"})
@@ -135,12 +143,13 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, limit: int
     rows = store.con.execute(f"""
         SELECT event_id, CAST(occurred_at AS DATE), domain, title, source_url, coalesce(tlp, 'clear')
         FROM events WHERE target_iso3 = ? AND {HOSTILE_SQL}
-        ORDER BY occurred_at DESC LIMIT ?""", [target, limit]).fetchall()
+          AND coalesce(tlp, 'clear') IN (SELECT unnest(?))
+        ORDER BY occurred_at DESC LIMIT ?""", [target, list(allowed), limit]).fetchall()
     for event_id, day, domain, title, url, tlp in rows:
         evidence.append({"kind": "event", "event_id": event_id, "date": str(day),
                          "label": title or domain, "url": url})
         tlps.append(tlp)
-    return evidence, max_tlp(tlps)
+    return evidence, max_tlp(tlps), restricted
 
 
 def _phia(p: float) -> dict[str, Any]:
@@ -149,12 +158,13 @@ def _phia(p: float) -> dict[str, Any]:
             "in_gap": judgement.in_gap}
 
 
-def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincidences
-                 ) -> tuple[dict[str, Any], str]:
+def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincidences,
+                 evidence_tlp: str) -> tuple[dict[str, Any], str]:
     params = result.parameters
     forecast = risk.episode
     confidence, reasons = judgement_confidence(result.backtest["episode"], risk, params, forecast)
-    evidence, tlp = _evidence(store, risk.target, episodes, coincidences)
+    evidence, tlp, restricted = _evidence(store, risk.target, episodes, coincidences,
+                                          evidence_tlp)
     words = _phia(forecast.probability)
     name = country_name(risk.target)
     statement = (f"It is {words['phia_phrase']} that {name} faces at least one significant "
@@ -175,7 +185,8 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
             "probability": forecast.probability, "low": forecast.low, "high": forecast.high,
             **words, "confidence": confidence, "confidence_reasons": reasons,
             "statement": statement, "drivers": list(forecast.drivers), "evidence": evidence,
-            "domains": domains, "recent_counts": risk.recent_counts,
+            "restricted_evidence": restricted, "domains": domains,
+            "recent_counts": risk.recent_counts,
             "history_days": risk.history_days, "model_fitted": forecast.fitted}
     return item, tlp
 
@@ -205,8 +216,13 @@ def _sector_forecasts(sectors: RiskResult, k: int, risk: TargetRisk) -> dict[str
 
 def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                    horizon_days: int = 30, step_days: int = 7, random_state: int | None = 0,
-                   record: bool = True) -> dict[str, Any]:
+                   evidence_tlp: str = "amber", record: bool = True) -> dict[str, Any]:
     """Assess risk per target (all modelled targets by default) and record the findings.
+
+    Each judgement cites evidence up to ``evidence_tlp`` only and takes the most restricted TLP
+    it cites, so a judgement can be released at that level: more restricted records count in
+    the numbers (an aggregate) but are not cited (``restricted_evidence`` says how many were
+    left out). Set ``evidence_tlp="red"`` to cite everything.
 
     Returns the JSON contract: ``targets`` (each with target, probability, low, high,
     phia_term, confidence, drivers, evidence …) and ``backtest`` (brier, brier_climatology,
@@ -233,7 +249,7 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
     items = []
     for k, risk in enumerate(result.targets):
         if risk.target in wanted:
-            item, tlp = _target_item(store, risk, result, episodes, coincidences)
+            item, tlp = _target_item(store, risk, result, episodes, coincidences, evidence_tlp)
             if sectors is not None:
                 item["sectors"] = _sector_forecasts(sectors, k, risk)
             items.append((item, tlp))
@@ -245,6 +261,7 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                               | ({"elevated_sector": sectors.backtest["elevated"].to_dict()}
                                  if sectors is not None else {})},
                "caution": CAUTION, "models": result.models, "modelled_targets": modelled,
+               "evidence_tlp": evidence_tlp,
                "parameters": {**result.to_dict()["parameters"], "random_state": random_state},
                "warnings": list(result.warnings)}
     if record:
