@@ -228,6 +228,16 @@ def _forecast(model: LogitModel | None, recalibrate, x: np.ndarray, base_rate: f
                     float(_expit(centre + z_interval * se[0])), tuple(drivers), fitted=True)
 
 
+def _prior_rate(kind: str, episode_starts: np.ndarray, params: RiskParameters) -> float:
+    """The base rate when no outcome is known yet: for episodes, the chance of at least one
+    start in H days at the observed daily rate per target; for elevated counts, what the
+    outcome's definition implies (1 − the quantile)."""
+    if kind == "elevated":
+        return 1.0 - params.elevated_quantile
+    daily = float(episode_starts.mean()) if episode_starts.size else 0.0
+    return 1.0 - (1.0 - daily) ** params.horizon_days
+
+
 def assess_risk(counts: np.ndarray, episode_starts: np.ndarray, *, dates: np.ndarray,
                 targets: list[str], domains: list[str], convergence: np.ndarray | None = None,
                 parameters: RiskParameters = RiskParameters(),
@@ -265,7 +275,8 @@ def assess_risk(counts: np.ndarray, episode_starts: np.ndarray, *, dates: np.nda
     for kind, names in (("episode", EPISODE_FEATURES), ("elevated", ELEVATED_FEATURES)):
         x, y, _, origin, _ = _rows(features, kind)
         train = ~np.isnan(y)
-        base_rate = float(y[train].mean()) if train.any() else float("nan")
+        base_rate = float(y[train].mean()) if train.any() else \
+            _prior_rate(kind, episode_starts, params)
         enough = train.sum() >= params.min_train_forecasts and \
             y[train].sum() >= params.min_train_positives
         model = fit_logit(x[train], y[train], names, l2_c=params.l2_c) if enough else None

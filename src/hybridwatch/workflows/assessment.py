@@ -141,13 +141,16 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
                                   f"q={pair['q_value']:.3g})"})
         tlps.append(pair["tlp"])
     rows = store.con.execute(f"""
-        SELECT event_id, CAST(occurred_at AS DATE), domain, title, source_url, coalesce(tlp, 'clear')
+        SELECT event_id, CAST(occurred_at AS DATE), domain,
+               coalesce(title, domain || ' event' || coalesce(' by ' || actor_iso3, '')
+                        || ' (' || coalesce(source_name, source) || ')'),
+               source_url, coalesce(tlp, 'clear')
         FROM events WHERE target_iso3 = ? AND {HOSTILE_SQL}
           AND coalesce(tlp, 'clear') IN (SELECT unnest(?))
         ORDER BY occurred_at DESC LIMIT ?""", [target, list(allowed), limit]).fetchall()
     for event_id, day, domain, title, url, tlp in rows:
         evidence.append({"kind": "event", "event_id": event_id, "date": str(day),
-                         "label": title or domain, "url": url})
+                         "label": title, "url": url})
         tlps.append(tlp)
     return evidence, max_tlp(tlps), restricted
 
@@ -171,7 +174,9 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
                  f"hostile multi-domain episode in the next {params.horizon_days} days "
                  f"({forecast.probability:.0%}; {forecast.low:.0%}–{forecast.high:.0%}), "
                  f"{confidence} confidence.")
-    if confidence == "low" and not result.backtest["episode"].demonstrated:
+    if not forecast.fitted:
+        statement += " There is too little history to fit the model: this is the base rate."
+    elif confidence == "low" and not result.backtest["episode"].demonstrated:
         statement += " The model adds nothing demonstrable over the base rate."
     domains = {}
     for domain, f in risk.elevated.items():

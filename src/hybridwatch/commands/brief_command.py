@@ -1,0 +1,55 @@
+"""``hybridwatch brief``: render the store's latest findings as a marked HTML and PDF briefing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.store import EventStore
+
+
+@cli.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("briefing"), show_default=True,
+              help="Folder for briefing.html and briefing.pdf.")
+@click.option("--tlp", type=click.Choice(TLP_LEVELS, case_sensitive=False), default="amber",
+              show_default=True,
+              help="The briefing's marking: only findings and events at or below it are shown; "
+                   "the rest are counted as withheld.")
+@click.option("--period", metavar="FIRST..LAST",
+              help="Show only episodes, events and index periods meeting these days, e.g. "
+                   "2025-01-01..2025-06-30 (either end may be left out).")
+@click.option("--html-only", is_flag=True, help="Write the HTML only (no PDF).")
+@click.option("--quiet", "-q", is_flag=True)
+@db_option
+@json_option
+def brief(out_dir: Path, tlp: str, period: str | None, html_only: bool, quiet: bool, db: Path,
+          as_json: bool) -> None:
+    """Write a briefing of the latest findings, laid out like an intelligence assessment.
+
+    Key judgements with probability, PHIA term and confidence come first, then the convergence
+    index, multi-domain episodes, a map of targets, coinciding activity, synchronised
+    narratives, an evidence annex, methods and limitations, data coverage and generation
+    metadata. Every page carries the TLP marking. Nothing is recomputed: run the analyses
+    first (a section whose analysis has not been run says how to run it).
+    """
+    from hybridwatch.outputs.briefing import Period, write_briefing
+
+    parsed = Period.parse(period)  # bad text fails before the store is opened
+    with EventStore(db, read_only=True) as store:
+        result = write_briefing(store, out_dir, tlp=tlp.lower(), period=parsed,
+                                pdf=not html_only)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    withheld = {k: v for k, v in result.withheld.items() if v}
+    say(f"TLP:{result.tlp.upper()} briefing in {result.seconds:.1f} s"
+        + (f", {result.n_pages} pages" if result.n_pages else "")
+        + (", withheld above the marking: " + ", ".join(f"{v} {k}" for k, v in withheld.items())
+           if withheld else ", nothing withheld"), quiet=quiet)
+    click.echo(result.html_path)
+    if result.pdf_path:
+        click.echo(result.pdf_path)

@@ -1,0 +1,247 @@
+"""Gather a briefing's content from the store into one view model (a dict for the template).
+
+Everything shown comes from the findings store's latest runs and the events, articles and ingest
+log they point to; nothing is recomputed. The briefing's TLP is the reader's clearance: items
+and events above it are withheld and counted. The period narrows episodes, events, articles and
+time series; coincidence pairs and narrative tests cover the span they were computed on, which
+the briefing states.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hybridwatch import __version__
+from hybridwatch.errors import SelectorError
+from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.outputs.briefing import evidence, sections
+from hybridwatch.outputs.briefing.map_svg import render_map
+from hybridwatch.outputs.briefing.period import Period
+from hybridwatch.store.findings_store import FINDING_KINDS, latest_run, tlp_rank
+from hybridwatch.store.store import EventStore
+
+#: Evidence rows per finding in the annex (the store holds the rest; the annex says how many).
+EVENTS_PER_FINDING = 8
+ARTICLES_PER_NARRATIVE = 8
+#: Narratives listed in the annex's catalogue, largest first.
+CATALOGUE_SIZE = 40
+
+
+def check_tlp(tlp: str) -> str:
+    level = tlp.strip().lower()
+    if level not in TLP_LEVELS:
+        raise SelectorError(f"--tlp: {tlp!r} is not a TLP 2.0 level "
+                            f"(levels: {', '.join(TLP_LEVELS)})")
+    return level
+
+
+def build_context(store: EventStore, *, tlp: str = "amber",
+                  period: Period | str | None = None) -> dict[str, Any]:
+    """The view model of a briefing at ``tlp`` for ``period`` (None: everything)."""
+    started = time.perf_counter()
+    tlp = check_tlp(tlp)
+    if isinstance(period, str):
+        period = Period.parse(period)
+    db = store.path.name
+    runs = {kind: latest_run(store, kind, clearance=tlp) for kind in FINDING_KINDS}
+    catalogue = _narrative_catalogue(store)
+    ctx: dict[str, Any] = {
+        "tlp": tlp, "tlp_label": f"TLP:{tlp.upper()}", "period": period,
+        "period_label": period.label() if period else None,
+        "assessment": sections.assessment(runs["assessment"], db),
+        "convergence": sections.convergence(runs["convergence"], db, period),
+        "episodes": sections.episodes(runs["episodes"], db, period),
+        "coincidences": sections.coincidences(runs["coincidences"], db),
+        "narratives": sections.narratives(runs["narrative_sync"], db, period, catalogue),
+    }
+    ctx["catalogue"] = {"narratives": list(catalogue.values())[:CATALOGUE_SIZE],
+                        "total": len(catalogue)}
+    ctx["map"] = _map(ctx)
+    ctx["annex"], evidence_ids = _annex(store, ctx, tlp, period)
+    _link_judgement_evidence(ctx)
+    ctx["coverage"] = _coverage(store, tlp, period)
+    withheld = {kind: (run.withheld if run else 0) for kind, run in runs.items()}
+    withheld["events"] = _withheld_events(store, evidence_ids, tlp, period)
+    ctx["withheld"] = withheld
+    ctx["withheld_total"] = sum(withheld.values())
+    ctx["meta"] = _metadata(store, runs, tlp, period, started)
+    return ctx
+
+
+def _narrative_catalogue(store: EventStore) -> dict[str, dict[str, Any]]:
+    """Narratives by id, largest first, with example headlines; empty when none were built
+    (checked first: listing would otherwise create the tables on a writable store)."""
+    from hybridwatch.model.outlet_groups import load_outlet_groups
+    from hybridwatch.store.narratives_store import list_narratives
+
+    present = store.con.execute("SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name = 'narratives'").fetchall()[0][0]
+    if not present:
+        return {}
+    return {n["id"]: n for n in list_narratives(store, outlet_groups=load_outlet_groups(),
+                                                n_examples=3)}
+
+
+def _map(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Targets shaded by assessed probability when there is an assessment, else by the number
+    of episodes that involve them."""
+    judgements = ctx["assessment"].get("judgements") or []
+    if judgements:
+        values = {j["target"]: float(j["probability"]) for j in judgements
+                  if j.get("probability") is not None}
+        result = render_map(values, maximum=1.0, value_label=sections.pct,
+                            legend_title="Assessed probability")
+        basis = "assessed probability of the outcome"
+    else:
+        values: dict[str, float] = {}
+        for episode in ctx["episodes"].get("items") or []:
+            for target in episode["targets"]:
+                values[target] = values.get(target, 0) + 1
+        if not values:
+            return {"svg": None, "basis": None, "missing": []}
+        result = render_map(values, maximum=max(5.0, max(values.values())),
+                            value_label=lambda v: f"{v:.0f}", legend_title="Episodes")
+        basis = "number of multi-domain episodes shown in this briefing"
+    return {"svg": result.svg, "basis": basis, "missing": list(result.missing),
+            "targets": [{"iso3": k, "name": sections.name_of(k), "value": v}
+                        for k, v in sorted(values.items(), key=lambda kv: -kv[1])]}
+
+
+def _annex(store: EventStore, ctx: dict[str, Any], tlp: str, period: Period | None
+           ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Evidence groups, one per finding shown; the first row of an event gets its anchor."""
+    groups: list[dict[str, Any]] = []
+    referenced: list[str] = []
+    for judgement in ctx["assessment"].get("judgements") or []:
+        ids = [e["event_id"] for e in judgement["evidence"] if e.get("event_id")]
+        referenced += ids
+        found = evidence.events(store, ids, clearance=tlp, period=None, limit=len(ids) or 1)
+        groups.append({"title": f"Key judgement: {judgement['target_name']} — "
+                                f"{judgement.get('outcome', '')}",
+                       "back": judgement["anchor"], "events": found, "articles": None})
+    for episode in ctx["episodes"].get("items") or []:
+        referenced += episode["event_ids"]
+        found = evidence.events(store, episode["event_ids"], clearance=tlp, period=period,
+                                limit=EVENTS_PER_FINDING)
+        groups.append({"title": f"Episode {episode['number']}: {episode['start']} … "
+                                f"{episode['end']}, {', '.join(episode['targets'])}",
+                       "back": episode["anchor"], "events": found, "articles": None})
+    for row in ctx["narratives"].get("rows") or []:
+        ids = (row.get("evidence") or {}).get("article_ids") or []
+        found = evidence.articles(store, ids, period=period, limit=ARTICLES_PER_NARRATIVE)
+        groups.append({"title": f"Narrative {row['narrative']}: {row['label']}",
+                       "back": row["anchor"], "events": None, "articles": found})
+    seen: set[str] = set()
+    for group in groups:
+        for event in group["events"].rows if group["events"] else []:
+            event["anchor"] = None if event["event_id"] in seen else f"e-{event['event_id']}"
+            seen.add(event["event_id"])
+    return groups, referenced
+
+
+def _link_judgement_evidence(ctx: dict[str, Any]) -> None:
+    """Point each judgement's evidence at where the briefing shows it (an episode or pair above,
+    an event in the annex), else at its source URL; events are named by their annex title."""
+    anchors = {item["finding_id"]: item["anchor"]
+               for key in ("episodes", "coincidences")
+               for item in ctx[key].get("items" if key == "episodes" else "pairs") or []}
+    events = {row["event_id"]: row for group in ctx["annex"] if group["events"]
+              for row in group["events"].rows}
+    for judgement in ctx["assessment"].get("judgements") or []:
+        linked = []
+        for e in judgement["evidence"]:
+            row = events.get(e.get("event_id"))
+            text = (row["title"] if row else None) or e.get("title") or e.get("label") \
+                or e.get("kind") or "evidence"
+            href = anchors.get(e.get("finding_id")) or (f"e-{row['event_id']}" if row else None)
+            linked.append({**e, "text": text, "href": href,
+                           "link": None if href else evidence.safe_link(e.get("url"))})
+        judgement["evidence"] = linked
+
+
+def _allowed(tlp: str) -> list[str]:
+    return [level for level in TLP_LEVELS if tlp_rank(level) <= tlp_rank(tlp)]
+
+
+def _withheld_events(store: EventStore, event_ids: list[str], tlp: str,
+                     period: Period | None) -> int:
+    if not event_ids:
+        return 0
+    clause, params = _period_clause("occurred_at", period)
+    return store.con.execute(
+        "SELECT count(DISTINCT event_id) FROM events WHERE event_id IN (SELECT unnest(?)) "
+        f"AND coalesce(tlp, 'clear') NOT IN (SELECT unnest(?)) AND {clause}",
+        [event_ids, _allowed(tlp), *params]).fetchall()[0][0]
+
+
+def _period_clause(column: str, period: Period | None) -> tuple[str, list[Any]]:
+    clauses, params = ["TRUE"], []
+    if period and period.since:
+        clauses.append(f"{column} >= ?")
+        params.append(period.since)
+    if period and period.until:
+        clauses.append(f"{column} < ?")
+        params.append(period.until)
+    return " AND ".join(clauses), params
+
+
+def _coverage(store: EventStore, tlp: str, period: Period | None) -> dict[str, Any]:
+    """Events per source (only those the reader may see), articles per language, files read."""
+    clause, params = _period_clause("occurred_at", period)
+    allowed = _allowed(tlp)
+    sources = store.con.execute(
+        "SELECT source, count(*), min(occurred_at)::DATE, max(occurred_at)::DATE, "
+        "count(DISTINCT domain), count(DISTINCT target_iso3), "
+        "string_agg(DISTINCT domain, ', ' ORDER BY domain) FROM events "
+        f"WHERE coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND {clause} "
+        "GROUP BY source ORDER BY count(*) DESC, source", [allowed, *params]).fetchall()
+    above = store.con.execute(
+        f"SELECT count(*) FROM events WHERE coalesce(tlp, 'clear') NOT IN (SELECT unnest(?)) "
+        f"AND {clause}", [allowed, *params]).fetchall()[0][0]
+    a_clause, a_params = _period_clause("published_at", period)
+    languages = store.con.execute(
+        "SELECT coalesce(language, '?'), count(*), count(DISTINCT outlet), "
+        f"min(published_at)::DATE, max(published_at)::DATE FROM articles WHERE {a_clause} "
+        "GROUP BY ALL ORDER BY count(*) DESC", a_params).fetchall()
+    files = store.con.execute(
+        "SELECT path, format, fingerprint, size_bytes, ingested, duplicates, quarantined, "
+        "finished_at FROM ingest_log ORDER BY ingest_id").fetchall()
+    quarantined = store.con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+    return {
+        "sources": [{"source": s, "events": n, "first": f, "last": last, "n_domains": d,
+                     "n_targets": t, "domains": names or ""}
+                    for s, n, f, last, d, t, names in sources],
+        "events_above_tlp": above,
+        "languages": [{"language": lang, "articles": n, "outlets": o, "first": f, "last": last}
+                      for lang, n, o, f, last in languages],
+        "files": [{"name": Path(p).name, "path": p, "format": fmt, "sha256": fp,
+                   "size_bytes": size, "ingested": ing, "duplicates": dup, "quarantined": q,
+                   "finished_at": done.strftime("%Y-%m-%d %H:%M UTC")}
+                  for p, fmt, fp, size, ing, dup, q, done in files],
+        "quarantined": quarantined,
+    }
+
+
+def _metadata(store: EventStore, runs: dict[str, Any], tlp: str, period: Period | None,
+              started: float) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "db": str(store.path), "tlp": tlp,
+        "period": period.to_dict() if period else None,
+        "runs": [{"kind": kind, "run_id": run.run_id if run else None,
+                  "created_at": run.created_at.strftime("%Y-%m-%d %H:%M UTC") if run else None,
+                  "items": len(run.items) if run else 0, "withheld": run.withheld if run else 0,
+                  "input_sha256": _input_hash(run.summary) if run else None}
+                 for kind, run in runs.items()],
+        "gather_seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _input_hash(summary: dict[str, Any]) -> str | None:
+    """The fingerprint of the data an analysis read, where the analysis recorded one."""
+    provenance = summary.get("provenance") or {}
+    return summary.get("input_sha256") or provenance.get("input_sha256")

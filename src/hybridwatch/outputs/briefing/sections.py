@@ -1,0 +1,231 @@
+"""One view-model builder per kind of finding: the stored run, as the reader may see it.
+
+Builders only select, order and format what the findings store holds (never recompute): each
+returns a plain dict the template renders. A kind that has never been run gives a section that
+says so and names the command that runs it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from hybridwatch.model.countries import country_name
+from hybridwatch.outputs.briefing import charts
+from hybridwatch.outputs.briefing.period import Period
+from hybridwatch.store.findings_store import FindingRun
+
+#: How to produce each kind of finding (shown when the analysis has not been run).
+HOW_TO_RUN = {
+    "assessment": "hybridwatch assess --db {db}",
+    "convergence": "hybridwatch convergence --db {db}",
+    "episodes": "hybridwatch episodes --db {db} --target-group ISO3,ISO3,…",
+    "coincidences": "hybridwatch coincide --db {db} --grid 'SEL ; SEL ; …' --all-pairs",
+    "narrative_sync": "hybridwatch narratives build --db {db} && "
+                      "hybridwatch narratives sync --db {db}",
+}
+
+
+def name_of(iso3: str) -> str:
+    try:
+        return country_name(iso3)
+    except ValueError:
+        return iso3
+
+
+def pct(value: float | None) -> str:
+    """0.634 → '63%'; None or NaN → '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{100 * float(value):.0f}%"
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits; None or NaN → '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.{digits}g}"
+
+
+def _defaults(item: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``item`` with every key the template reads present (None when the run omitted it)."""
+    return {**dict.fromkeys(keys), **item}
+
+
+def base(kind: str, run: FindingRun | None, db: str) -> dict[str, Any]:
+    """What every section shows: whether the analysis ran, when, what was withheld, warnings."""
+    if run is None:
+        return {"kind": kind, "ran": False, "how_to_run": HOW_TO_RUN[kind].format(db=db),
+                "withheld": 0, "warnings": [], "created_at": None}
+    return {"kind": kind, "ran": True, "how_to_run": HOW_TO_RUN[kind].format(db=db),
+            "withheld": run.withheld, "warnings": list(run.summary.get("warnings") or []),
+            "created_at": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "run_id": run.run_id}
+
+
+def _breakdown(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Per-domain or per-sector probabilities, most probable first."""
+    return [{"name": k, "phia_term": v.get("phia_term"), "confidence": v.get("confidence"),
+             "probability_text": pct(v.get("probability"))}
+            for k, v in sorted((parts or {}).items(),
+                               key=lambda kv: (-(kv[1].get("probability") or 0.0), kv[0]))]
+
+
+def _skill(backtest: dict[str, Any]) -> dict[str, Any]:
+    """A backtest's skill in words: ``none`` (point estimate ≤ 0 or unknown), ``unproven``
+    (its interval reaches 0) or ``shown``."""
+    skill, low = backtest.get("skill"), backtest.get("skill_low")
+    if skill is None or (isinstance(skill, float) and math.isnan(skill)) or skill <= 0:
+        verdict = "none"
+    elif low is not None and low <= 0:
+        verdict = "unproven"
+    else:
+        verdict = "shown"
+    interval = (f" (90% interval {num(low, 2)} to {num(backtest.get('skill_high'), 2)})"
+                if low is not None else "")
+    return {"skill_verdict": verdict, "skill_text": num(skill, 2) + interval}
+
+
+def assessment(run: FindingRun | None, db: str) -> dict[str, Any]:
+    """Key judgements, most probable first, with the backtest and the caution."""
+    section = base("assessment", run, db)
+    if run is None:
+        return section
+    summary = run.summary
+    judgements = []
+    for item in sorted(run.items, key=lambda i: (-(i.get("probability") or 0.0), i["target"])):
+        judgements.append({
+            **_defaults(item, "outcome", "statement", "phia_term", "phia_phrase", "confidence",
+                        "low", "high"),
+            "anchor": f"f-{item['finding_id']}",
+            "target_name": item.get("name") or name_of(item["target"]),
+            "probability_text": pct(item.get("probability")),
+            "range_text": f"{pct(item.get('low'))}–{pct(item.get('high'))}",
+            "confidence_reasons": list(item.get("confidence_reasons") or []),
+            "drivers": [{**d, "value_text": num(d.get("value")),
+                         "contribution_text": num(d.get("contribution"), 2)}
+                        for d in item.get("drivers") or []],
+            "domains": _breakdown(item.get("domains")),
+            "sectors": _breakdown(item.get("sectors")),
+            "evidence": list(item.get("evidence") or [])})
+    backtest = dict(summary.get("backtest") or {})
+    by_outcome = [{"outcome": name, **b, **_skill(b)}
+                  for name, b in sorted((backtest.get("by_outcome") or {}).items())]
+    skill = _skill(backtest)
+    section.update({
+        "judgements": judgements, "caution": summary.get("caution"),
+        "horizon_days": summary.get("horizon_days"), "as_of": summary.get("as_of"),
+        "backtest": backtest, "by_outcome": by_outcome, **skill,
+        "no_skill": skill["skill_verdict"] == "none",
+        "parameters": summary.get("parameters") or {},
+        "modelled_targets": list(summary.get("modelled_targets") or []),
+        "reliability_svg": (charts.reliability_chart(backtest["reliability"])
+                            if backtest.get("reliability") else None)})
+    return section
+
+
+def convergence(run: FindingRun | None, db: str, period: Period | None) -> dict[str, Any]:
+    """The convergence index by period, with band, components and confidence."""
+    section = base("convergence", run, db)
+    if run is None:
+        return section
+    summary = run.summary
+    rows = sorted(({**_defaults(item, "index", "low", "high", "confidence"),
+                    "components": item.get("components") or {},
+                    "anchor": f"f-{item['finding_id']}"} for item in run.items
+                   if period is None or period.contains_label(str(item["period"]))),
+                  key=lambda item: str(item["period"]))
+    components = list(summary.get("components") or
+                      sorted({k for r in rows for k in r["components"]}))
+    latest = next((r for r in reversed(rows) if r.get("index") is not None), None)
+    section.update({
+        "a": summary.get("a"), "b": summary.get("b"), "freq": summary.get("freq"),
+        "weights": summary.get("weights") or {}, "components": components, "rows": rows,
+        "descriptions": summary.get("descriptions") or {},
+        "outside_period": len(run.items) - len(rows), "latest": latest,
+        "parameters": summary.get("parameters") or {},
+        "svg": charts.convergence_chart(rows, components) if rows else None})
+    return section
+
+
+def episodes(run: FindingRun | None, db: str, period: Period | None) -> dict[str, Any]:
+    """Episodes meeting the period, oldest first and numbered, with a timeline."""
+    section = base("episodes", run, db)
+    if run is None:
+        return section
+    shown = sorted((e for e in run.items
+                    if period is None or period.overlaps(e["start"], e["end"])),
+                   key=lambda e: (e["start"], e["end"], e["finding_id"]))
+    shown = [{**_defaults(e, "n_events"), "number": n, "anchor": f"f-{e['finding_id']}",
+              "p_text": num(e.get("p_value")), "statistic_text": num(e.get("statistic"))}
+             for n, e in enumerate(shown, start=1)]
+    first = _day(period.first if period and period.first else run.summary.get("start"),
+                 min((e["start"] for e in shown), default=None))
+    last = _day(period.last if period and period.last else run.summary.get("end"),
+                max((e["end"] for e in shown), default=None))
+    section.update({
+        "items": shown, "outside_period": len(run.items) - len(shown),
+        "start": run.summary.get("start"), "end": run.summary.get("end"),
+        "parameters": run.summary.get("parameters") or {},
+        "provenance": run.summary.get("provenance") or {},
+        "svg": charts.episodes_timeline(shown, first, last) if shown and first and last
+        else None})
+    return section
+
+
+def _day(value: Any, fallback: Any) -> date | None:
+    value = value if value is not None else fallback
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def coincidences(run: FindingRun | None, db: str) -> dict[str, Any]:
+    """Significant coinciding pairs (B precedes A), strongest first."""
+    section = base("coincidences", run, db)
+    if run is None:
+        return section
+    significant = sorted((p for p in run.items if p.get("significant")),
+                         key=lambda p: (p.get("q_value") or 1.0, p.get("p_value") or 1.0))
+    summary = run.summary
+    section.update({
+        "pairs": [{**_defaults(p, "best_lag_days"), "anchor": f"f-{p['finding_id']}",
+                   "precursor_text": pct(p.get("precursor_rate")),
+                   "trigger_text": pct(p.get("trigger_rate")),
+                   "p_text": num(p.get("p_value")), "q_text": num(p.get("q_value"))}
+                  for p in significant],
+        "n_tested": len(run.items), "start": summary.get("start"), "end": summary.get("end"),
+        "parameters": {k: summary.get(k) for k in ("window_days", "lags", "null", "n_surrogates",
+                                                   "fdr", "combination", "random_state")
+                       if k in summary}})
+    return section
+
+
+def narratives(run: FindingRun | None, db: str, period: Period | None,
+               catalogue: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Narratives two actor groups push in step, with labels and example headlines."""
+    section = base("narrative_sync", run, db)
+    if run is None:
+        return section
+    summary = run.summary
+    rows = []
+    for item in sorted((i for i in run.items if i.get("significant")),
+                       key=lambda i: (i.get("q_value") or 1.0, i["narrative"])):
+        narrative = catalogue.get(item["narrative"], {})
+        rows.append({**_defaults(item, "lead_actor", "lag_days", "beyond_control"),
+                     "anchor": f"f-{item['finding_id']}",
+                     "label": narrative.get("label") or item["narrative"],
+                     "terms": narrative.get("terms") or [],
+                     "examples": narrative.get("examples") or [],
+                     "q_text": num(item.get("q_value")), "p_text": num(item.get("p_value"))})
+    monthly = [r for r in summary.get("convergence") or []
+               if period is None or period.contains_label(str(r["period"]))]
+    a, b = summary.get("a", "a"), summary.get("b", "b")
+    section.update({
+        "rows": rows, "n_tested": len(run.items), "a": a, "b": b,
+        "control": summary.get("control"),
+        "too_little_data": summary.get("too_little_data") or [],
+        "parameters": summary.get("parameters") or {},
+        "svg": charts.narrative_convergence_chart(monthly, a, b) if monthly else None})
+    return section
