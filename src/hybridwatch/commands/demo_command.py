@@ -12,6 +12,7 @@ from hybridwatch.adapters import ReadOptions
 from hybridwatch.cli import cli, emit_json, json_option, say
 from hybridwatch.commands.progress import record_progress
 from hybridwatch.model.outlet_groups import load_outlet_groups
+from hybridwatch.outputs.briefing import write_briefing
 from hybridwatch.store import EventStore, ingest_file
 from hybridwatch.store.narratives_store import build_narratives, list_narratives
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
@@ -89,6 +90,8 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         index, tlps = measure_convergence(store, random_state=seed)
         convergence = record_convergence(store, index, tlps, a="RUS", b="CHN")
         assessment = run_assessment(store, targets=ASSESSMENT_TARGETS, random_state=seed)
+        say("writing the demo briefing (TLP:AMBER) …", quiet=quiet)
+        briefing = write_briefing(store, out_dir / "briefing", tlp="amber")
     summary = {
         "out": str(out_dir), "db": str(db), "seed": seed, "ground_truth": str(files.ground_truth),
         "files": [r.to_dict() for r in reports], "stats": stats, "planted_episodes": planted,
@@ -102,6 +105,7 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
                                for n in truth["narratives"]],
         "convergence": convergence["periods"][-6:],
         "assessment": assessment,
+        "briefing": briefing.to_dict(),
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -154,6 +158,8 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         click.echo(f"  {item['statement']}")
     click.echo(f"  backtest: {assessment['backtest']['verdict']}")
     click.echo(f"  caution: {assessment['caution']}")
+    click.echo(f"\nbriefing (TLP:AMBER, {briefing.n_pages} pages): {briefing.pdf_path}\n"
+               f"                                  {briefing.html_path}")
     click.echo(f"\nnext: hybridwatch episodes --db {db} --target-group DEU,POL,TWN --json")
 
 
