@@ -18,10 +18,10 @@ import click
 
 from hybridwatch import __version__
 from hybridwatch.errors import (
-    HybridwatchError, InputError, MappingError, SelectorError, StoreError,
+    HybridwatchError, InputError, MappingError, SelectorError, StoreError, VerificationError,
 )
 
-EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STORE, EXIT_VERIFY = 0, 1, 2, 3, 4, 5
 
 
 def _exit_code(error: HybridwatchError) -> int:
@@ -29,6 +29,8 @@ def _exit_code(error: HybridwatchError) -> int:
         return EXIT_USAGE
     if isinstance(error, StoreError):
         return EXIT_STORE
+    if isinstance(error, VerificationError):
+        return EXIT_VERIFY
     if isinstance(error, InputError):
         return EXIT_INPUT
     return EXIT_BUG
@@ -90,5 +92,6 @@ def main() -> None:
 
 # registers the commands on ``cli``; the modules import ``cli`` from here
 from hybridwatch.commands import (  # noqa: E402,F401
-    coordination_commands, data_commands, demo_command, narrative_commands,
+    assessment_commands, brief_command, coordination_commands, data_commands, demo_command,
+    identity_commands, narrative_commands, sharing_commands, web_commands,
 )

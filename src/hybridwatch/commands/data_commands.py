@@ -73,6 +73,8 @@ def _say_report(report: FileReport, quiet: bool) -> None:
     elif report.status == "ingested":
         note = (f", {report.quarantined:,} quarantined (see `hybridwatch quarantine`)"
                 if report.quarantined else "")
+        if report.findings:
+            note += f", {report.findings:,} finding run(s) restored"
         say(f"{report.path}: {report.format}: {report.ingested:,} new of {report.read:,} read, "
             f"{report.duplicates:,} duplicates{note} in {report.seconds:.1f}s", quiet=quiet)
 

@@ -1,0 +1,234 @@
+"""Findings endpoints: the latest results of the analyses (never recomputed here), each item
+within the caller's TLP clearance, plus the overview and the latest briefing."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import date, datetime
+from typing import Any, Callable, Literal
+
+from fastapi import APIRouter, Depends, Path as PathParam, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from hybridwatch.errors import SelectorError
+from hybridwatch.store.findings_store import finding, latest_run
+from hybridwatch.store.store import EventStore
+from hybridwatch.web.auth import Principal, current_principal
+from hybridwatch.web.deps import audit_access, cache_dependency, store_dependency
+from hybridwatch.web.errors import ApiError, error_responses
+from hybridwatch.web.models import FindingDetail, FindingsAnswer, NarrativeSeries
+from hybridwatch.web.narratives import narrative_labels, narrative_series
+from hybridwatch.web.queries import _ISO3, _bound, events_by_ids
+
+_HINT = {"episodes": "hybridwatch episodes", "coincidences": "hybridwatch coincide --grid … "
+         "--all-pairs", "narrative_sync": "hybridwatch narratives sync",
+         "convergence": "hybridwatch convergence", "assessment": "hybridwatch assess"}
+
+
+def _id() -> Any:
+    """A fresh path-parameter declaration (FastAPI binds each to one parameter)."""
+    return PathParam(..., min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.:-]+$")
+
+
+def _page(store: EventStore, principal: Principal, kind: str, *, limit: int, offset: int,
+          keep: Callable[[dict[str, Any]], bool] = lambda item: True,
+          resource: str, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The latest run of ``kind`` at the principal's clearance, filtered and paged."""
+    run = latest_run(store, kind, clearance=principal.clearance)
+    if run is None:
+        answer = {"kind": kind, "available": False, "items": [], "total_items": 0,
+                  "withheld": 0, "limit": limit, "offset": offset,
+                  "message": f"not computed on this store yet: run `{_HINT[kind]}`"}
+    else:
+        items = [item for item in run.items if keep(item)]
+        answer = {**run.to_dict(), "available": True, "items": items[offset: offset + limit],
+                  "total_items": len(items), "limit": limit, "offset": offset}
+    audit_access(store, principal, "read", resource,
+                 detail={"filters": filters or {}, "returned": len(answer["items"]),
+                         "withheld": answer["withheld"]})
+    return answer
+
+
+def _iso3(name: str, text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    if not _ISO3.match(text.strip()):
+        raise SelectorError(f"{name}: {text!r} is not an ISO 3166 alpha-3 code (e.g. DEU)")
+    return text.strip().upper()
+
+
+def findings_router() -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["findings"],
+                       responses=error_responses(401, 403, 422))
+    limit_q = Query(50, ge=1, le=500)
+    offset_q = Query(0, ge=0, le=1_000_000)
+
+    @router.get("/episodes", response_model=FindingsAnswer, summary="Multi-domain episodes")
+    def episodes(target: str | None = Query(None, pattern="^[A-Za-z]{3}$", description="ISO3"),
+                 domain: str | None = Query(None, max_length=40, pattern="^[a-z_]+$"),
+                 since: date | datetime | None = Query(None, description="ends on/after"),
+                 until: date | datetime | None = Query(None, description="starts before"),
+                 limit: int = limit_q, offset: int = offset_q,
+                 store: EventStore = Depends(store_dependency),
+                 principal: Principal = Depends(current_principal)):
+        """Windows where several domains were jointly elevated, as last detected."""
+        iso3 = _iso3("target", target)
+        start, end = (_bound(name, value.isoformat() if value else None)
+                      for name, value in (("since", since), ("until", until)))
+
+        def keep(item: dict[str, Any]) -> bool:
+            return ((iso3 is None or iso3 in item.get("targets", ())) and
+                    (domain is None or domain.lower() in item.get("domains", ())) and
+                    (start is None or item.get("end", "") >= start.date().isoformat()) and
+                    (end is None or item.get("start", "") < end.date().isoformat()))
+
+        filters = {k: v for k, v in dict(target=iso3, domain=domain,
+                                         since=start and start.isoformat(),
+                                         until=end and end.isoformat()).items() if v}
+        return JSONResponse(_page(store, principal, "episodes", limit=limit, offset=offset,
+                                  keep=keep, resource="/api/episodes", filters=filters))
+
+    @router.get("/episodes/{finding_id}", response_model=FindingDetail,
+                summary="One episode with its evidence events", responses=error_responses(404))
+    def episode(finding_id: str = _id(),
+                evidence_limit: int = Query(100, ge=0, le=1000),
+                evidence_offset: int = Query(0, ge=0, le=1_000_000),
+                store: EventStore = Depends(store_dependency),
+                principal: Principal = Depends(current_principal)):
+        """The episode, and a page of the events behind it (those within your clearance;
+        ``evidence.withheld`` counts the others)."""
+        item = finding(store, finding_id, clearance=principal.clearance)
+        if item is None or item["kind"] != "episodes":
+            audit_access(store, principal, "read", f"episodes/{finding_id}", status=404)
+            raise ApiError(404, f"no episode {finding_id!r} within your clearance")
+        events, total, withheld = events_by_ids(store, list(item.get("event_ids", [])),
+                                                principal.clearance, limit=evidence_limit,
+                                                offset=evidence_offset)
+        audit_access(store, principal, "read", f"episodes/{finding_id}",
+                     detail={"evidence_returned": len(events), "evidence_withheld": withheld})
+        return JSONResponse({**item, "evidence": {"events": events, "total": total,
+                                                  "withheld": withheld,
+                                                  "limit": evidence_limit,
+                                                  "offset": evidence_offset}})
+
+    @router.get("/coincidences", response_model=FindingsAnswer,
+                summary="Coinciding series (event coincidence analysis)")
+    def coincidences(significant: bool | None = Query(None),
+                     series: str | None = Query(None, max_length=100,
+                                                description="part of either series' label"),
+                     limit: int = limit_q, offset: int = offset_q,
+                     store: EventStore = Depends(store_dependency),
+                     principal: Principal = Depends(current_principal)):
+        """Ordered pairs ``b -> a`` (B precedes A) of the latest grid, with q-values."""
+        def keep(item: dict[str, Any]) -> bool:
+            return ((significant is None or bool(item.get("significant")) == significant) and
+                    (not series or series.lower() in f"{item.get('a')} {item.get('b')}".lower()))
+
+        return JSONResponse(_page(store, principal, "coincidences", limit=limit, offset=offset,
+                                  keep=keep, resource="/api/coincidences",
+                                  filters={"significant": significant, "series": series}))
+
+    @router.get("/narratives", response_model=FindingsAnswer,
+                summary="Narrative synchronisation between two actors' media")
+    def narratives(significant: bool | None = Query(None), limit: int = limit_q,
+                   offset: int = offset_q, store: EventStore = Depends(store_dependency),
+                   principal: Principal = Depends(current_principal),
+                   cache=Depends(cache_dependency)):
+        """Shared narratives, who leads and by how many days, with labels and terms."""
+        labels = cache.get_or_compute(("narrative-labels",), lambda: narrative_labels(store))
+        answer = _page(store, principal, "narrative_sync", limit=limit, offset=offset,
+                       keep=lambda i: significant is None or bool(i.get("significant")) ==
+                       significant, resource="/api/narratives",
+                       filters={"significant": significant})
+        answer["items"] = [{**item, **labels.get(item.get("narrative"), {})}
+                           for item in answer["items"]]
+        return JSONResponse(answer)
+
+    @router.get("/narratives/{narrative_id}/series", response_model=NarrativeSeries,
+                summary="Articles of one narrative per period and actor group",
+                responses=error_responses(404))
+    def narrative_counts(narrative_id: str = _id(),
+                         freq: Literal["day", "week", "month"] = Query("day"),
+                         store: EventStore = Depends(store_dependency),
+                         principal: Principal = Depends(current_principal),
+                         cache=Depends(cache_dependency)):
+        """How many articles of each actor group (ru_state, cn_state, control …) carried the
+        narrative each period: the synchronisation view."""
+        answer = cache.get_or_compute(("narrative-series", narrative_id, freq),
+                                      lambda: narrative_series(store, narrative_id, freq))
+        if answer is None:
+            raise ApiError(404, f"no narrative {narrative_id!r}")
+        audit_access(store, principal, "read", f"narratives/{narrative_id}/series")
+        return JSONResponse(answer)
+
+    @router.get("/convergence", response_model=FindingsAnswer,
+                summary="Convergence index of two actors, per period")
+    def convergence(limit: int = Query(500, ge=1, le=5000), offset: int = offset_q,
+                    store: EventStore = Depends(store_dependency),
+                    principal: Principal = Depends(current_principal)):
+        """The index with its uncertainty band and components, one item per period."""
+        return JSONResponse(_page(store, principal, "convergence", limit=limit, offset=offset,
+                                  resource="/api/convergence"))
+
+    @router.get("/assessments", response_model=FindingsAnswer,
+                summary="Calibrated risk assessments per target")
+    def assessments(target: str | None = Query(None, pattern="^[A-Za-z]{3}$", description="ISO3"),
+                    limit: int = limit_q, offset: int = offset_q,
+                    store: EventStore = Depends(store_dependency),
+                    principal: Principal = Depends(current_principal)):
+        """Probability of the outcome per target over the horizon, its PHIA term, drivers,
+        evidence, and the backtest behind the calibration."""
+        iso3 = _iso3("target", target)
+        return JSONResponse(_page(store, principal, "assessment", limit=limit, offset=offset,
+                                  keep=lambda i: iso3 is None or i.get("target") == iso3,
+                                  resource="/api/assessments", filters={"target": iso3}))
+
+    @router.get("/findings/{finding_id}", response_model=FindingDetail,
+                summary="Any finding by id", responses=error_responses(404))
+    def any_finding(finding_id: str = _id(), store: EventStore = Depends(store_dependency),
+                    principal: Principal = Depends(current_principal)):
+        item = finding(store, finding_id, clearance=principal.clearance)
+        audit_access(store, principal, "read", f"findings/{finding_id}",
+                     status=200 if item else 404)
+        if item is None:
+            raise ApiError(404, f"no finding {finding_id!r} within your clearance")
+        return JSONResponse(item)
+
+    @router.get("/overview", summary="Key judgements at a glance")
+    def overview(store: EventStore = Depends(store_dependency),
+                 principal: Principal = Depends(current_principal),
+                 cache=Depends(cache_dependency)) -> dict[str, Any]:
+        """Store span and size, the assessments' statements, the latest convergence, and how
+        many episodes, coinciding pairs and synchronised narratives there are."""
+        from hybridwatch.web.overview import build_overview
+
+        answer = cache.get_or_compute(("overview", principal.clearance),
+                                      lambda: build_overview(store, principal.clearance))
+        audit_access(store, principal, "read", "/api/overview",
+                     detail={"withheld": answer["withheld"]})
+        return JSONResponse(answer)
+
+    @router.get("/briefings/latest", response_class=HTMLResponse,
+                summary="The briefing at your clearance (HTML)",
+                responses={200: {"content": {"text/html": {}}},
+                           **error_responses(401, 403, 422, 503)})
+    def briefing(period: str | None = Query(
+                     None, max_length=40, pattern=r"^(\d{4}-\d{2}-\d{2})?\.\.(\d{4}-\d{2}-\d{2})?$",
+                     description="FIRST..LAST, e.g. 2024-01-01..2024-06-30"),
+                 store: EventStore = Depends(store_dependency),
+                 principal: Principal = Depends(current_principal)):
+        """The briefing rendered from the stored findings, marked and filtered at your
+        clearance. Recorded in the audit log as an export."""
+        if importlib.util.find_spec("hybridwatch.outputs.briefing") is None:
+            raise ApiError(503, "briefings are not available in this installation")
+        from hybridwatch.outputs import briefing as briefing_module
+
+        if not hasattr(briefing_module, "render_briefing_html"):
+            raise ApiError(503, "briefings are not available in this installation yet")
+        html = briefing_module.render_briefing_html(store, tlp=principal.clearance,
+                                                    period=period)
+        audit_access(store, principal, "export", "/api/briefings/latest",
+                     detail={"tlp": principal.clearance, "period": period, "bytes": len(html)})
+        return HTMLResponse(html)
+
+    return router

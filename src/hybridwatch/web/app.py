@@ -1,0 +1,114 @@
+"""The FastAPI application: ``create_app(db_path)``.
+
+One process holds the store's single read-write DuckDB connection on ``app.state.store`` (the
+audit log and tokens are written through it; events and findings are only read). Requests get
+a cursor each through ``hybridwatch.web.deps.store_dependency``. Because this process holds the
+store's lock, nothing else writes events or findings while it serves: aggregate answers are
+cached for the life of the process (``app.state.cache``; restart after ingesting).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hybridwatch import __version__
+from hybridwatch.errors import StoreError
+from hybridwatch.store.access_store import ensure_access_tables
+from hybridwatch.store.store import EventStore
+from hybridwatch.web.audit_buffer import AuditBuffer
+from hybridwatch.web.cache import QueryCache, TokenCache
+from hybridwatch.web.errors import error_responses, install_error_handlers
+from hybridwatch.web.queries import build_rollup
+
+API_DESCRIPTION = """Events, series and the latest findings of hybridwatch's analyses, filtered
+by the caller's TLP clearance. Authenticate with `Authorization: Bearer <token>` (tokens from
+`hybridwatch token create --role viewer|analyst|admin`). Every error answers
+`{"error": {"status", "code", "message", "details"}}`."""
+
+
+def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries: int = 512,
+               threads: int | None = None, close_on_shutdown: bool = False,
+               audit_flush_seconds: float = 0.2, warm: bool = False) -> FastAPI:
+    """Open the store at ``db_path`` (it must exist) and build the API and dashboard on it.
+
+    ``cache_entries=0`` turns the aggregate cache off; ``threads`` sets how many requests run at
+    once (default: anyio's 40). ``close_on_shutdown`` closes the store when the server stops
+    (``serve`` sets it; test clients that start and stop the app per request must not).
+    ``audit_flush_seconds``: how often queued audit entries are written (0: before each answer;
+    see ``hybridwatch.web.audit_buffer``). ``warm`` computes the dashboard's first views for
+    every active token's clearance in a background thread at start-up.
+    """
+    path = Path(db_path)
+    if not path.exists():
+        raise StoreError(f"{path}: no store here (run `hybridwatch ingest` or "
+                         "`hybridwatch demo` first, or pass --db)")
+    store = EventStore(path, memory_limit=memory_limit)
+    ensure_access_tables(store)
+    build_rollup(store)  # a few seconds on 10 million events; aggregates then read far less
+    audit_log = AuditBuffer(store, flush_seconds=audit_flush_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if threads:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        if warm:
+            threading.Thread(target=_warm, args=(app,), name="hybridwatch-warm",
+                             daemon=True).start()
+        yield
+        audit_log.flush()
+        if close_on_shutdown:
+            audit_log.close()
+            store.close()
+
+    app = FastAPI(title="hybridwatch", version=__version__, description=API_DESCRIPTION,
+                  lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  responses=error_responses(422, 500))
+    app.state.store = store
+    app.state.db_path = path
+    app.state.cache = QueryCache(cache_entries)
+    app.state.rollup = True
+    app.state.token_cache = TokenCache()
+    app.state.audit = audit_log
+    install_error_handlers(app)
+
+    from hybridwatch.web.api_admin import admin_router
+    from hybridwatch.web.api_events import events_router
+    from hybridwatch.web.api_findings import findings_router
+    from hybridwatch.web.dashboard import STATIC_DIR, dashboard_router
+
+    app.include_router(events_router())
+    app.include_router(findings_router())
+    app.include_router(admin_router())
+    if importlib.util.find_spec("hybridwatch.web.taxii") is not None:
+        from hybridwatch.web.taxii import taxii_router
+
+        app.include_router(taxii_router())
+    app.include_router(dashboard_router())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _warm(app: FastAPI) -> None:
+    """Fill the cache with the dashboard's first views (failures only cost the speed-up)."""
+    from hybridwatch.store.access_store import list_tokens
+    from hybridwatch.web.answers import warm_dashboard
+    from hybridwatch.web.deps import open_cursor_store
+
+    store = open_cursor_store(app)
+    try:
+        levels = sorted({t.clearance for t in list_tokens(store, include_revoked=False)})
+        warm_dashboard(app.state.cache, store, levels)
+    except Exception:  # noqa: BLE001 - a warm-up must never take the server down
+        logging.getLogger("hybridwatch.web").exception("cache warm-up failed")
+    finally:
+        store.close()

@@ -1,0 +1,163 @@
+"""Response shapes, for the OpenAPI document (``/openapi.json``) and its clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Open(BaseModel):
+    """A shape that lists its known fields and allows more (findings carry analysis-specific
+    fields)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Event(Open):
+    event_id: str
+    source: str
+    source_record_id: str | None = None
+    occurred_at: str = Field(description="UTC, ISO 8601 with Z")
+    occurred_precision: str | None = None
+    ended_at: str | None = None
+    actor_code: str | None = None
+    actor_name: str | None = None
+    actor_iso3: str | None = None
+    target_iso3: str | None = None
+    target_sector: str | None = None
+    location_name: str | None = None
+    location_iso3: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    domain: str
+    source_type: str | None = None
+    intensity: float | None = None
+    intensity_kind: str | None = None
+    title: str | None = None
+    source_name: str | None = None
+    source_url: str | None = None
+    tlp: str | None = Field(None, description="TLP 2.0 level; null = clear")
+
+
+class EventDetail(Event):
+    extra: dict[str, Any] | str | None = None
+
+
+class EventsPage(BaseModel):
+    events: list[Event]
+    count: int = Field(description="events on this page")
+    limit: int
+    next_cursor: str | None = Field(description="pass as cursor= for the next page; null at "
+                                                "the end")
+    total: int | None = Field(description="visible events matching the filters (null when "
+                                          "count=false)")
+    withheld: int | None = Field(description="matching events above your clearance (null "
+                                             "when count=false)")
+    filters: dict[str, Any]
+
+
+class SeriesAnswer(BaseModel):
+    freq: str
+    by: str | None
+    periods: list[str] = Field(description="start day of each period with events")
+    groups: list[str | None] = Field(description="the by values ('(other)': the rest; "
+                                                 "[null] without by)")
+    counts: list[list[int]] = Field(description="events per group (row) and period (column)")
+    intensity_sum: list[list[float | None]] | None = Field(
+        description="intensity sums, same layout (with intensity=true)")
+    withheld: int
+    filters: dict[str, Any]
+
+
+class CountRow(BaseModel):
+    key: str | None
+    n_events: int
+
+
+class CountsAnswer(BaseModel):
+    by: str
+    counts: list[CountRow]
+    total: int
+    withheld: int
+    filters: dict[str, Any]
+
+
+class FindingsAnswer(Open):
+    """The latest run of an analysis as your clearance sees it: its summary fields, a page of
+    ``items`` (each with ``finding_id`` and ``tlp``), ``total_items`` after filters, and
+    ``withheld`` (items above your clearance). ``available`` is false until the analysis has
+    been run on this store."""
+
+    kind: str
+    available: bool
+    items: list[dict[str, Any]]
+    total_items: int
+    withheld: int
+    limit: int
+    offset: int
+
+
+class EvidencePage(BaseModel):
+    events: list[Event]
+    total: int
+    withheld: int
+    limit: int
+    offset: int
+
+
+class FindingDetail(Open):
+    finding_id: str
+    kind: str
+    tlp: str
+    evidence: EvidencePage | None = None
+
+
+class NarrativeSeries(BaseModel):
+    narrative: str
+    freq: str
+    groups: list[str]
+    points: list[dict[str, Any]]
+
+
+class PrincipalOut(BaseModel):
+    token_id: str
+    name: str
+    role: str
+    clearance: str
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    name: str
+    role: str
+    clearance: str
+    created_at: str | None
+    revoked_at: str | None
+    token: str | None = Field(None, description="the secret: only in the creation answer")
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenOut]
+
+
+class TokenCreate(BaseModel):
+    role: str = Field(description="viewer, analyst or admin")
+    name: str | None = Field(None, max_length=100)
+    clearance: str | None = Field(None, description="lower than the role's default, optional")
+
+
+class AuditEntry(BaseModel):
+    at: str | None
+    token_id: str | None
+    name: str | None
+    role: str | None
+    action: str
+    resource: str
+    detail: dict[str, Any]
+    status: int
+
+
+class AuditAnswer(BaseModel):
+    entries: list[AuditEntry]
+    count: int

@@ -1,0 +1,422 @@
+/* hybridwatch dashboard: asks the API with the token kept in sessionStorage and renders the
+   panels. All text goes through textContent (event titles come from open sources). When every
+   panel has rendered, window.hwReady becomes true and window.hwRenders counts the renders. */
+"use strict";
+(function () {
+  const C = window.HWCharts;
+  const TOKEN_KEY = "hwToken";
+  const state = { token: null, me: null, overview: null, geo: null, filters: {} };
+  window.hwReady = false;
+  window.hwRenders = 0;
+
+  // ---- small helpers ----------------------------------------------------------------------
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined) continue;
+      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+    }
+    return node;
+  }
+  const $ = (sel) => document.querySelector(sel);
+  const body = (id) => document.querySelector(`#${id} .body`);
+  const num = (v, d = 3) => (v === null || v === undefined || Number.isNaN(v)) ? "n/a" : Number(v).toPrecision(d);
+  const pct = (v) => (v === null || v === undefined) ? "n/a" : Math.round(v * 100) + "%";
+  function tlp(level) {
+    const l = level || "clear";
+    return h("span", { class: `tlp tlp-${l.replace("+", "-")}`, title: "Traffic Light Protocol" }, "TLP:" + l.toUpperCase());
+  }
+  function withheld(n, what) {
+    return n ? h("p", { class: "withheld" }, `${n.toLocaleString()} ${what} above your clearance withheld.`) : null;
+  }
+  function showMessage(text) {
+    const m = $("#message");
+    m.hidden = !text;
+    m.textContent = text || "";
+  }
+  function panelError(id, err) {
+    const b = body(id);
+    if (!b) { showMessage(String(err && err.message ? err.message : err)); return; }
+    b.textContent = "";
+    b.appendChild(h("p", { class: "muted" }, String(err && err.message ? err.message : err)));
+  }
+
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  async function api(path, params) {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(params || {})) if (v !== null && v !== undefined && v !== "") query.set(k, v);
+    const url = path + (query.toString() ? "?" + query : "");
+    const res = await fetch(url, { headers: state.token ? { Authorization: "Bearer " + state.token } : {} });
+    if (res.ok) return res.json();
+    let message = `${res.status} ${res.statusText}`;
+    try { const e = await res.json(); if (e && e.error) message = e.error.message; } catch (_) { /* not JSON */ }
+    if (res.status === 401) {
+      showMessage("The API refused the token: " + message + " Enter a valid token above.");
+    }
+    throw new ApiError(res.status, message);
+  }
+
+  // ---- token -------------------------------------------------------------------------------
+  function readToken() {
+    const url = new URL(window.location.href);
+    const fromUrl = url.searchParams.get("token");
+    if (fromUrl) {
+      sessionStorage.setItem(TOKEN_KEY, fromUrl);
+      url.searchParams.delete("token"); // do not leave the secret in the address bar or history
+      window.history.replaceState(null, "", url.pathname + (url.search || "") + url.hash);
+    }
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
+  $("#token-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const value = $("#token-input").value.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    $("#token-input").value = "";
+    start();
+  });
+  $("#token-forget").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    $("#who").textContent = "";
+    showMessage("Token forgotten. Enter a token to continue.");
+  });
+
+  // ---- filters -----------------------------------------------------------------------------
+  function readFilters() {
+    const f = {
+      since: $("#f-since").value || null,
+      until: $("#f-until").value ? nextDay($("#f-until").value) : null, // the form's "To" is inclusive
+      target: $("#f-target").value || null,
+      domain: $("#f-domain").value || null,
+      actor: $("#f-actor").value || null,
+    };
+    state.filters = f;
+    return f;
+  }
+  function nextDay(iso) {
+    const d = new Date(iso + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + 1);
+    return d.toISOString().slice(0, 10);
+  }
+  function fillSelect(select, rows, label) {
+    const current = select.value;
+    select.textContent = "";
+    select.appendChild(h("option", { value: "" }, "all"));
+    for (const r of rows) if (r.key) select.appendChild(h("option", { value: r.key }, `${label ? label(r.key) : r.key} (${r.n_events.toLocaleString()})`));
+    select.value = current;
+  }
+  async function loadFilterOptions() {
+    const [targets, domains, actors] = await Promise.all([
+      api("/api/counts", { by: "target_iso3", limit: 300 }),
+      api("/api/counts", { by: "domain" }),
+      api("/api/counts", { by: "actor_iso3", limit: 300 }),
+    ]);
+    fillSelect($("#f-target"), targets.counts);
+    fillSelect($("#f-domain"), domains.counts);
+    fillSelect($("#f-actor"), actors.counts);
+  }
+  $("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); renderFiltered(); });
+  $("#f-reset").addEventListener("click", () => {
+    for (const id of ["f-until", "f-target", "f-domain", "f-actor"]) $("#" + id).value = "";
+    $("#f-since").value = state.defaultSince || "";
+    renderFiltered();
+  });
+
+  // ---- panels ------------------------------------------------------------------------------
+  async function renderOverview() {
+    const o = await api("/api/overview");
+    state.overview = o;
+    const b = body("overview");
+    b.textContent = "";
+    const kpi = (value, label) => h("div", { class: "kpi" }, h("b", {}, value), h("span", {}, label));
+    b.appendChild(h("div", { class: "kpis" },
+      kpi(o.events.count.toLocaleString(), `events ${o.events.first_day || ""} … ${o.events.last_day || ""}`),
+      kpi(o.episodes ? String(o.episodes.count) : "–", "multi-domain episodes"),
+      kpi(o.significant_pairs ? String(o.significant_pairs.count) : "–", "coinciding series pairs"),
+      kpi(o.synchronised_narratives ? String(o.synchronised_narratives.count) : "–", "synchronised narratives"),
+      o.convergence ? kpi(num(o.convergence.index, 2), `convergence ${o.convergence.a || ""}–${o.convergence.b || ""}, ${o.convergence.period}`) : null));
+    if (o.judgements.length) {
+      b.appendChild(h("ul", { class: "judgements" }, o.judgements.map((j) => h("li", { "data-target": j.target },
+        tlp(j.tlp), " ", (j.statement || "").startsWith(j.target) ? null : h("b", {}, j.target + ": "),
+        j.statement || `${j.outcome}: ${j.phia_term} (${pct(j.probability)})`,
+        h("span", { class: "muted" }, ` — ${j.phia_term || ""} ${pct(j.probability)} [${pct(j.low)}–${pct(j.high)}], ${j.confidence || ""} confidence`)))));
+    } else {
+      b.appendChild(h("p", { class: "muted" }, "No risk assessment has been computed on this store yet (hybridwatch assess)."));
+    }
+    if (o.caution) b.appendChild(h("p", { class: "caution" }, o.caution));
+    if (o.backtest_verdict) b.appendChild(h("p", { class: "caution" }, "Backtest: " + o.backtest_verdict));
+    const w = withheld(o.withheld, "events and findings");
+    if (w) b.appendChild(w);
+  }
+
+  function seriesFreq(f) {
+    const o = state.overview;
+    const first = Date.parse((f.since || (o && o.events.first_day) || "2000-01-01") + "T00:00:00Z");
+    const last = Date.parse((f.until || (o && o.events.last_day) || "2000-01-01") + "T00:00:00Z");
+    const days = (last - first) / 864e5;
+    return days <= 180 ? ["day", 1] : days <= 1500 ? ["week", 7] : ["month", 30.4];
+  }
+
+  async function renderTimeline(f) {
+    const [freq, periodDays] = seriesFreq(f);
+    const params = { ...f, freq, by: "domain", max_groups: 13 };
+    const [s, eps] = await Promise.all([api("/api/series", params),
+      api("/api/episodes", { target: f.target, domain: f.domain, since: f.since, until: f.until, limit: 500 })]);
+    const periods = s.periods;
+    const index = new Map();
+    s.groups.forEach((g, i) => s.periods.forEach((p, j) => index.set(p + "|" + g, s.counts[i][j])));
+    const groups = s.groups;
+    const b = body("timeline");
+    b.textContent = "";
+    const chart = h("div", { class: "chart" });
+    b.appendChild(chart);
+    C.stackedBars(chart, { periods, groups, periodDays, value: (p, g) => index.get(p + "|" + g) || 0,
+      bands: eps.items.map((e) => ({ start: e.start, end: e.end, label: `episode ${e.start} … ${e.end}: ${e.targets.join(", ")} — ${e.domains.join(", ")}` })) });
+    C.legend(b, groups);
+    const total = s.counts.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
+    b.appendChild(h("p", { class: "muted" }, `${total.toLocaleString()} events, per ${freq}`));
+    const w = withheld(s.withheld, "events");
+    if (w) b.appendChild(w);
+  }
+
+  async function renderMap(f) {
+    if (!state.geo) state.geo = await api("/api/geo/world.json");
+    const c = await api("/api/counts", { ...f, target: null, by: "target_iso3", limit: 300 });
+    const counts = {};
+    for (const r of c.counts) if (r.key) counts[r.key] = r.n_events;
+    const b = body("map");
+    b.textContent = "";
+    const chart = h("div", { class: "chart" });
+    b.appendChild(chart);
+    C.worldMap(chart, { geo: state.geo, counts, selected: f.target, onSelect: (iso3) => {
+      const sel = $("#f-target");
+      if (![...sel.options].some((o) => o.value === iso3)) sel.appendChild(h("option", { value: iso3 }, iso3));
+      sel.value = sel.value === iso3 ? "" : iso3;
+      renderFiltered();
+    } });
+    const top = c.counts.filter((r) => r.key).slice(0, 5).map((r) => `${r.key} ${r.n_events.toLocaleString()}`).join(" · ");
+    b.appendChild(h("p", { class: "muted" }, "Most targeted: " + (top || "none")));
+  }
+
+  async function renderEpisodes(f) {
+    const e = await api("/api/episodes", { target: f.target, domain: f.domain, since: f.since, until: f.until, limit: 200 });
+    const b = body("episodes");
+    b.textContent = "";
+    if (!e.available) { b.appendChild(h("p", { class: "muted" }, e.message)); return; }
+    if (!e.items.length) b.appendChild(h("p", { class: "muted" }, "No episodes match these filters."));
+    else b.appendChild(h("table", { id: "episodes-table" },
+      h("thead", {}, h("tr", {}, ["", "start", "end", "targets", "domains", "p-value", "events", "window"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, e.items.map((ep) => h("tr", { class: "clickable", "data-finding-id": ep.finding_id, onclick: (ev) => {
+        document.querySelectorAll("#episodes-table tr.selected").forEach((r) => r.classList.remove("selected"));
+        ev.currentTarget.classList.add("selected");
+        renderEpisodeDetail(ep.finding_id, 0).catch((err) => showDetailError("episode-detail", err));
+      } }, h("td", {}, tlp(ep.tlp)), h("td", {}, ep.start), h("td", {}, ep.end), h("td", {}, ep.targets.join(", ")),
+        h("td", {}, ep.domains.join(", ")), h("td", {}, num(ep.p_value, 2)), h("td", {}, String(ep.n_events)),
+        h("td", {}, `${ep.window_days ?? ""} d`))))));
+    const w = withheld(e.withheld, "episodes");
+    if (w) b.appendChild(w);
+  }
+
+  function showDetailError(id, err) {
+    const d = $("#" + id);
+    d.hidden = false;
+    d.textContent = "";
+    d.appendChild(h("p", { class: "muted" }, String(err.message || err)));
+  }
+
+  function eventsTable(events, id) {
+    return h("table", { id }, h("thead", {}, h("tr", {}, ["", "when (UTC)", "domain", "actor", "target", "source", "title"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, events.map(eventRow)));
+  }
+  function eventRow(ev) {
+    return h("tr", { "data-event-id": ev.event_id }, h("td", {}, tlp(ev.tlp)), h("td", {}, ev.occurred_at.slice(0, 16).replace("T", " ")),
+      h("td", {}, ev.domain), h("td", {}, ev.actor_iso3 || ev.actor_name || ""), h("td", {}, ev.target_iso3 || ""),
+      h("td", {}, ev.source_name ? `${ev.source} (${ev.source_name})` : ev.source),
+      h("td", {}, ev.source_url ? h("a", { href: ev.source_url, rel: "noopener noreferrer", target: "_blank" }, ev.title || ev.source_url) : (ev.title || "")));
+  }
+
+  async function renderEpisodeDetail(id, offset) {
+    const limit = 50;
+    const ep = await api("/api/episodes/" + encodeURIComponent(id), { evidence_limit: limit, evidence_offset: offset });
+    const d = $("#episode-detail");
+    d.hidden = false;
+    if (offset === 0) {
+      d.textContent = "";
+      d.appendChild(h("h3", {}, `Episode ${ep.start} … ${ep.end}: ${ep.targets.join(", ")}`, " ", tlp(ep.tlp)));
+      d.appendChild(h("p", {}, `Domains ${ep.domains.join(", ")} jointly elevated; p = ${num(ep.p_value, 2)} (family-wise over the scan), ${ep.n_events} events.`));
+      if (Array.isArray(ep.signals) && ep.signals.length) {
+        d.appendChild(h("table", { class: "signals" }, h("thead", {}, h("tr", {}, ["signal", "detail"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, ep.signals.slice(0, 30).map((s) => h("tr", {}, h("td", {}, typeof s === "object" ? (s.domain || s.series || s.label || "") + (s.target ? " " + s.target : "") : String(s)),
+            h("td", {}, typeof s === "object" ? Object.entries(s).filter(([k]) => !["domain", "target", "event_ids"].includes(k)).map(([k, v]) => `${k} ${typeof v === "number" ? num(v, 3) : JSON.stringify(v)}`).join(", ") : ""))))));
+      }
+      d.appendChild(h("h4", {}, `Evidence: ${ep.evidence.total.toLocaleString()} events`));
+      const w = withheld(ep.evidence.withheld, "events");
+      if (w) d.appendChild(w);
+      d.appendChild(eventsTable(ep.evidence.events, "evidence-table"));
+    } else {
+      const tbody = d.querySelector("#evidence-table tbody");
+      ep.evidence.events.forEach((ev) => tbody.appendChild(eventRow(ev)));
+    }
+    const old = d.querySelector("button.more");
+    if (old) old.remove();
+    if (offset + limit < ep.evidence.total) {
+      d.appendChild(h("button", { class: "more", type: "button", onclick: () => renderEpisodeDetail(id, offset + limit).catch((err) => showDetailError("episode-detail", err)) }, "More evidence"));
+    }
+  }
+
+  async function renderNarratives() {
+    const n = await api("/api/narratives", { limit: 100 });
+    const b = body("narratives");
+    b.textContent = "";
+    if (!n.available) { b.appendChild(h("p", { class: "muted" }, n.message)); return; }
+    const a = n.a || "a", bb = n.b || "b";
+    b.appendChild(h("p", { class: "muted" }, `Shared narratives of ${a} and ${bb}, the leader and its lead in days; q-values after FDR; "beyond control" = more in step than with the control outlets.`));
+    const items = n.items.slice().sort((x, y) => (x.q_value ?? 1) - (y.q_value ?? 1));
+    b.appendChild(h("table", { id: "narratives-table" },
+      h("thead", {}, h("tr", {}, ["narrative", "label", "leader", "lag (days)", "q-value", "in step", "beyond control"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, items.map((it) => h("tr", { class: "clickable", "data-narrative": it.narrative, onclick: (ev) => {
+        document.querySelectorAll("#narratives-table tr.selected").forEach((r) => r.classList.remove("selected"));
+        ev.currentTarget.classList.add("selected");
+        renderNarrativeDetail(it, a, bb).catch((err) => showDetailError("narrative-detail", err));
+      } }, h("td", {}, it.narrative), h("td", {}, it.label || ""), h("td", {}, it.lead_actor || "–"),
+        h("td", {}, it.lag_days === null || it.lag_days === undefined ? "–" : String(it.lag_days)), h("td", {}, num(it.q_value, 2)),
+        h("td", {}, it.significant ? "yes" : "no"), h("td", {}, it.beyond_control ? "yes" : "no"))))));
+  }
+
+  async function renderNarrativeDetail(item, a, b) {
+    const s = await api(`/api/narratives/${encodeURIComponent(item.narrative)}/series`, { freq: "day" });
+    const d = $("#narrative-detail");
+    d.hidden = false;
+    d.textContent = "";
+    d.appendChild(h("h3", {}, `${item.narrative}: ${item.label || ""}`));
+    d.appendChild(h("p", {}, item.lead_actor ? `${item.lead_actor} leads by ${item.lag_days} day(s); q = ${num(item.q_value, 2)}.` : "No clear leader."));
+    const groups = s.groups.filter((g) => g === a || g === b).concat(s.groups.filter((g) => g !== a && g !== b));
+    const chart = h("div", { class: "chart", id: "narrative-chart" });
+    d.appendChild(chart);
+    C.lines(chart, { yLabel: "articles per day", series: groups.map((g) => ({ name: g, points: s.points.filter((p) => p.group === g).map((p) => ({ x: p.period, y: p.n_articles })) })) });
+    C.legend(d, groups);
+  }
+
+  async function renderConvergence() {
+    const c = await api("/api/convergence");
+    const b = body("convergence");
+    b.textContent = "";
+    const chart = h("div", { class: "chart" });
+    if (c.available && c.items.length) {
+      b.appendChild(h("p", { class: "muted" }, `Convergence index ${c.a || ""}–${c.b || ""} per ${c.freq || "period"} with its uncertainty band; components: ${(c.components || []).join(", ")}.`));
+      b.appendChild(chart);
+      C.lines(chart, { series: [{ name: "index", band: true, points: c.items.map((i) => ({ x: i.period.length === 7 ? i.period + "-01" : i.period, y: i.index, low: i.low, high: i.high })) }] });
+      const w = withheld(c.withheld, "periods");
+      if (w) b.appendChild(w);
+      return;
+    }
+    // no convergence index yet: the narrative convergence of the synchronisation run stands in
+    const n = await api("/api/narratives", { limit: 1 });
+    if (n.available && Array.isArray(n.convergence) && n.convergence.length) {
+      b.appendChild(h("p", { class: "muted" }, `Narrative convergence of ${n.a} and ${n.b} per month (share of shared narratives, with band). ${c.message || ""}`));
+      b.appendChild(chart);
+      C.lines(chart, { series: [{ name: "narrative convergence", band: true, points: n.convergence.map((r) => ({ x: r.period + "-01", y: r.value, low: r.low, high: r.high })) }] });
+    } else {
+      b.appendChild(h("p", { class: "muted" }, c.message || "No convergence computed."));
+    }
+  }
+
+  async function renderCoincidences() {
+    const c = await api("/api/coincidences", { limit: 200 });
+    const b = body("coincidences");
+    b.textContent = "";
+    if (!c.available) { b.appendChild(h("p", { class: "muted" }, c.message)); return; }
+    const items = c.items.slice().sort((x, y) => (x.q_value ?? 1) - (y.q_value ?? 1)).slice(0, 25);
+    b.appendChild(h("table", { id: "coincidences-table" },
+      h("thead", {}, h("tr", {}, ["", "B (earlier)", "A", "lag", "precursor", "trigger", "q-value", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, items.map((p) => h("tr", { class: p.significant ? "significant" : "" }, h("td", {}, tlp(p.tlp)), h("td", {}, p.b), h("td", {}, p.a),
+        h("td", {}, p.best_lag_days === null ? "–" : p.best_lag_days + " d"), h("td", {}, pct(p.precursor_rate)), h("td", {}, pct(p.trigger_rate)),
+        h("td", {}, num(p.q_value, 2)), h("td", {}, p.significant ? "significant" : ""))))));
+    const w = withheld(c.withheld, "pairs");
+    if (w) b.appendChild(w);
+  }
+
+  async function renderEvents(f, cursor) {
+    const page = await api("/api/events", { ...f, limit: 50, order: "desc", cursor, count: cursor ? "false" : "true" });
+    const b = body("events");
+    if (!cursor) {
+      b.textContent = "";
+      b.appendChild(h("p", { class: "muted", id: "events-total" }, `${page.total.toLocaleString()} events match, newest first.`));
+      const w = withheld(page.withheld, "events");
+      if (w) b.appendChild(w);
+      b.appendChild(eventsTable(page.events, "events-table"));
+    } else {
+      const tbody = b.querySelector("#events-table tbody");
+      page.events.forEach((ev) => tbody.appendChild(eventRow(ev)));
+    }
+    const old = b.querySelector("button.more");
+    if (old) old.remove();
+    if (page.next_cursor) b.appendChild(h("button", { class: "more", type: "button", onclick: () => renderEvents(f, page.next_cursor).catch((err) => panelError("events", err)) }, "More"));
+  }
+
+  // ---- orchestration -----------------------------------------------------------------------
+  async function guarded(id, fn) {
+    try { await fn(); } catch (err) { panelError(id, err); }
+  }
+
+  async function renderFiltered() {
+    window.hwReady = false;
+    const f = readFilters();
+    const active = Object.entries(f).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`);
+    $("#filter-note").textContent = active.length ? "filtered: " + active.join(", ") : "";
+    $("#episode-detail").hidden = true;
+    await Promise.all([
+      guarded("timeline", () => renderTimeline(f)),
+      guarded("map", () => renderMap(f)),
+      guarded("episodes", () => renderEpisodes(f)),
+      guarded("events", () => renderEvents(f)),
+    ]);
+    window.hwRenders += 1;
+    window.hwReady = true;
+  }
+
+  async function start() {
+    window.hwReady = false;
+    state.token = readToken();
+    if (!state.token) {
+      showMessage("Enter an API token (from `hybridwatch token create --role viewer`) to see the data.");
+      return;
+    }
+    try {
+      state.me = await api("/api/me");
+    } catch (err) {
+      return; // api() has shown why
+    }
+    showMessage("");
+    state.defaultSince = null;
+    $("#who").textContent = `${state.me.name} · ${state.me.role} · clearance TLP:${state.me.clearance.toUpperCase()}`;
+    await Promise.all([
+      guarded("overview", renderOverview),
+      guarded("filters", loadFilterOptions),
+      guarded("narratives", renderNarratives),
+      guarded("convergence", renderConvergence),
+      guarded("coincidences", renderCoincidences),
+    ]);
+    // the timeline opens on the last year of data; clear "From" to see everything
+    if (state.overview && state.overview.events.last_day && !$("#f-since").value) {
+      const d = new Date(state.overview.events.last_day + "T00:00:00Z");
+      d.setUTCDate(d.getUTCDate() - 364);
+      const first = state.overview.events.first_day;
+      state.defaultSince = first && first > d.toISOString().slice(0, 10) ? "" : d.toISOString().slice(0, 10);
+      $("#f-since").value = state.defaultSince;
+    }
+    await renderFiltered();
+  }
+
+  start();
+})();

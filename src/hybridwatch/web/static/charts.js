@@ -1,0 +1,171 @@
+/* hybridwatch dashboard charts: small SVG charts without dependencies.
+   HWCharts.stackedBars, HWCharts.lines, HWCharts.worldMap. Each takes a container element and
+   plain data, replaces the container's content and returns the <svg>. */
+"use strict";
+(function () {
+  const NS = "http://www.w3.org/2000/svg";
+  const PALETTE = ["#24528f", "#c0392b", "#2e8b57", "#d68910", "#7d3c98", "#16a085", "#b9770e",
+    "#5d6d7e", "#a93226", "#1f618d", "#117a65", "#884ea0", "#af601a", "#839192"];
+
+  function el(name, attrs, parent) {
+    const node = document.createElementNS(NS, name);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+  function title(node, text) { el("title", {}, node).textContent = text; return node; }
+  function colour(i) { return PALETTE[i % PALETTE.length]; }
+  function day(text) { return Date.parse(text.slice(0, 10) + "T00:00:00Z"); }
+  function niceMax(v) {
+    if (v <= 0) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+  function fmt(n) { return n >= 1e6 ? (n / 1e6).toFixed(1) + "M" : n >= 1e3 ? (n / 1e3).toFixed(1) + "k" : String(Math.round(n * 100) / 100); }
+
+  function frame(container, width, height) {
+    container.textContent = "";
+    return el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" }, container);
+  }
+
+  function timeAxis(svg, x0, x1, t0, t1, y, labels) {
+    const g = el("g", { class: "axis" }, svg);
+    el("line", { x1: x0, x2: x1, y1: y, y2: y }, g);
+    const years = (t1 - t0) / (365.25 * 864e5);
+    const step = years > 6 ? 24 : years > 2 ? 6 : years > 0.6 ? 3 : 1; // months between ticks
+    const start = new Date(t0);
+    let d = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+    let n = 0;
+    while (d.getTime() <= t1 && n < 40) {
+      if (d.getUTCMonth() % step === 0) {
+        const x = x0 + (d.getTime() - t0) / Math.max(1, t1 - t0) * (x1 - x0);
+        el("line", { x1: x, x2: x, y1: y, y2: y + 4 }, g);
+        const t = el("text", { x: x, y: y + 15, "text-anchor": "middle" }, g);
+        t.textContent = labels === "month" || step < 12 ? d.toISOString().slice(0, 7) : d.toISOString().slice(0, 4);
+        n++;
+      }
+      d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+    }
+  }
+
+  function valueAxis(svg, x, yTop, yBottom, max) {
+    const g = el("g", { class: "axis" }, svg);
+    for (const f of [0, 0.5, 1]) {
+      const y = yBottom - f * (yBottom - yTop);
+      el("line", { x1: x - 3, x2: x, y1: y, y2: y }, g);
+      const t = el("text", { x: x - 5, y: y + 3, "text-anchor": "end" }, g);
+      t.textContent = fmt(max * f);
+    }
+  }
+
+  /* periods: ISO dates; groups: names; value(period, group) -> number;
+     bands: [{start, end, label}] shaded behind the bars. */
+  function stackedBars(container, { periods, groups, value, bands = [], periodDays = 7, height = 220 }) {
+    const W = 1000, H = height, L = 48, R = 10, T = 10, B = 24;
+    const svg = frame(container, W, H);
+    if (!periods.length) { const t = el("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, svg); t.textContent = "no events match these filters"; return svg; }
+    const t0 = day(periods[0]), t1 = day(periods[periods.length - 1]) + periodDays * 864e5;
+    const xs = (t) => L + (t - t0) / Math.max(1, t1 - t0) * (W - L - R);
+    let max = 0;
+    const totals = periods.map((p) => groups.reduce((s, g) => s + (value(p, g) || 0), 0));
+    totals.forEach((v) => { if (v > max) max = v; });
+    max = niceMax(max);
+    const ys = (v) => H - B - v / max * (H - T - B);
+    for (const band of bands) {
+      const a = Math.max(day(band.start), t0), b = Math.min(day(band.end) + 864e5, t1);
+      if (b <= a) continue;
+      title(el("rect", { class: "episode", x: xs(a), y: T, width: Math.max(2, xs(b) - xs(a)), height: H - T - B }, svg), band.label);
+    }
+    const barW = Math.max(1, (W - L - R) / Math.max(1, (t1 - t0) / (periodDays * 864e5)) - 1);
+    const g = el("g", { class: "bars" }, svg);
+    periods.forEach((p) => {
+      let base = 0;
+      groups.forEach((grp, i) => {
+        const v = value(p, grp) || 0;
+        if (!v) return;
+        title(el("rect", { class: "bar", x: xs(day(p)), y: ys(base + v), width: barW, height: Math.max(0.5, ys(base) - ys(base + v)), fill: colour(i) }, g), `${p} ${grp}: ${v}`);
+        base += v;
+      });
+    });
+    valueAxis(svg, L, T, H - B, max);
+    timeAxis(svg, L, W - R, t0, t1, H - B);
+    return svg;
+  }
+
+  /* series: [{name, points: [{x: ISO date, y, low?, high?}], band?: true}] */
+  function lines(container, { series, height = 200, yMax = null, yLabel = "" }) {
+    const W = 1000, H = height, L = 48, R = 10, T = 10, B = 24;
+    const svg = frame(container, W, H);
+    const all = series.flatMap((s) => s.points.filter((p) => p.y !== null && p.y !== undefined));
+    if (!all.length) { const t = el("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, svg); t.textContent = "no data"; return svg; }
+    const ts = all.map((p) => day(p.x));
+    const t0 = Math.min(...ts), t1 = Math.max(...ts) + 864e5;
+    const max = yMax || niceMax(Math.max(...all.map((p) => Math.max(p.y, p.high ?? p.y))));
+    const xs = (t) => L + (t - t0) / Math.max(1, t1 - t0) * (W - L - R);
+    const ys = (v) => H - B - v / max * (H - T - B);
+    series.forEach((s, i) => {
+      const pts = s.points.filter((p) => p.y !== null && p.y !== undefined);
+      if (s.band) {
+        const banded = pts.filter((p) => p.low !== null && p.low !== undefined && p.high !== null && p.high !== undefined);
+        if (banded.length) {
+          const up = banded.map((p) => `${xs(day(p.x))},${ys(p.high)}`);
+          const down = banded.slice().reverse().map((p) => `${xs(day(p.x))},${ys(p.low)}`);
+          el("path", { class: "band", d: "M" + up.concat(down).join("L") + "Z", fill: colour(i), opacity: 0.15 }, svg);
+        }
+      }
+      const d = pts.map((p, j) => (j ? "L" : "M") + xs(day(p.x)) + "," + ys(p.y)).join("");
+      title(el("path", { class: "line", d, fill: "none", stroke: colour(i), "stroke-width": 1.6 }, svg), s.name);
+      for (const p of pts.length <= 60 ? pts : []) {
+        title(el("circle", { cx: xs(day(p.x)), cy: ys(p.y), r: 2.2, fill: colour(i) }, svg), `${s.name} ${p.x}: ${fmt(p.y)}`);
+      }
+    });
+    valueAxis(svg, L, T, H - B, max);
+    timeAxis(svg, L, W - R, t0, t1, H - B);
+    if (yLabel) { const t = el("text", { x: 4, y: 10 }, svg); t.textContent = yLabel; }
+    return svg;
+  }
+
+  /* geo: GeoJSON FeatureCollection keyed by properties.iso3; counts: {ISO3: n} */
+  function worldMap(container, { geo, counts, selected, onSelect }) {
+    const W = 1000, H = 470, latTop = 84, latBottom = -58;
+    const svg = frame(container, W, H);
+    const px = (lon, lat) => [((lon + 180) / 360 * W).toFixed(1), ((latTop - lat) / (latTop - latBottom) * H).toFixed(1)];
+    const max = Math.max(1, ...Object.values(counts));
+    const shade = (n) => {
+      if (!n) return "#e3e6eb";
+      const f = Math.log1p(n) / Math.log1p(max); // log scale: counts span orders of magnitude
+      const l = 88 - 58 * f;
+      return `hsl(213, 60%, ${l.toFixed(0)}%)`;
+    };
+    const ring = (r) => r.map(([lon, lat], j) => (j ? "L" : "M") + px(lon, lat).join(",")).join("") + "Z";
+    for (const f of geo.features) {
+      const g = f.geometry;
+      if (!g) continue;
+      const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+      const d = polys.map((p) => p.map(ring).join("")).join("");
+      const iso3 = f.properties.iso3;
+      const n = counts[iso3] || 0;
+      const path = el("path", { class: "country", d, fill: shade(n), "data-iso3": iso3, "fill-rule": "evenodd" }, svg);
+      if (iso3 === selected) path.setAttribute("stroke", "#1d2330"), path.setAttribute("stroke-width", "1.5");
+      title(path, `${f.properties.name} (${iso3}): ${n.toLocaleString()} events`);
+      if (onSelect) path.addEventListener("click", () => onSelect(iso3));
+    }
+    return svg;
+  }
+
+  function legend(container, groups) {
+    const div = document.createElement("div");
+    div.className = "legend";
+    groups.forEach((g, i) => {
+      const span = document.createElement("span");
+      const sw = document.createElement("i");
+      sw.style.background = colour(i);
+      span.append(sw, document.createTextNode(g === null ? "(none)" : g));
+      div.appendChild(span);
+    });
+    container.appendChild(div);
+  }
+
+  window.HWCharts = { stackedBars, lines, worldMap, legend, colour };
+})();

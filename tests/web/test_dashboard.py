@@ -1,0 +1,111 @@
+"""The dashboard in a real headless Chromium (Debian's /usr/bin/chromium) against a live server:
+it loads without console errors, draws its charts and the demo's episodes, and the filters and
+the episode explorer work. A screenshot goes to tests/artifacts/dashboard.png."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ARTIFACTS
+from web_helpers import bearer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or shutil.which("chromium") is None,
+                                reason="Debian chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_dashboard(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.goto(url)
+    return page, problems
+
+
+def test_dashboard_loads_filters_and_explores(browser, live_server, tokens):
+    api = httpx.Client(base_url=live_server, headers=bearer(tokens["viewer"]))
+    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['viewer']}")
+    page.wait_for_function("window.hwReady === true", timeout=30_000)
+
+    assert "token=" not in page.url  # the secret left the address bar for sessionStorage
+    assert page.evaluate("sessionStorage.getItem('hwToken')") == tokens["viewer"]
+    assert "clearance TLP:AMBER" in page.text_content("#who")
+
+    # charts: stacked bars, the world map with shaded targets, the convergence line
+    assert page.locator("#timeline rect.bar").count() > 20
+    assert page.locator("#map path.country").count() > 150
+    assert page.locator("#map path.country[data-iso3='DEU']").get_attribute("fill") != "#e3e6eb"
+    assert page.locator("#convergence path.line").count() == 1
+    # the key judgements the viewer may read (the TLP:RED one is withheld)
+    judged = page.locator("#overview .judgements li").evaluate_all(
+        "rows => rows.map(r => r.dataset.target)")
+    assert judged == ["DEU", "POL"]
+
+    # the demo's episodes, as the API lists them for the same period
+    since = page.input_value("#f-since")
+    episodes = api.get("/api/episodes", params={"since": since, "limit": 500}).json()["items"]
+    assert episodes, "the demo has episodes"
+    rows = page.locator("#episodes-table tbody tr")
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.findingId)") == \
+        [e["finding_id"] for e in episodes]
+
+    # the episode explorer down to the evidence
+    rows.first.click()
+    page.wait_for_selector("#evidence-table tbody tr")
+    detail = api.get(f"/api/episodes/{episodes[0]['finding_id']}",
+                     params={"evidence_limit": 50}).json()
+    shown = page.locator("#evidence-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.eventId)")
+    assert shown == [e["event_id"] for e in detail["evidence"]["events"]]
+
+    # narrative synchronisation view
+    page.locator("#narratives-table tbody tr").first.click()
+    page.wait_for_selector("#narrative-chart path.line")
+
+    # filters: target TWN and a domain narrow every panel the way the API does
+    page.select_option("#f-target", "TWN")
+    page.select_option("#f-domain", "military")
+    page.click("#filters button[type=submit]")
+    page.wait_for_function("window.hwRenders >= 2 && window.hwReady === true")
+    until = page.input_value("#f-until")
+    params = {"target": "TWN", "domain": "military", "since": since}
+    twn = api.get("/api/episodes", params={**params, "limit": 500}).json()["items"]
+    assert page.locator("#episodes-table tbody tr").count() == len(twn)
+    total = api.get("/api/events", params={**params, "limit": 1}).json()["total"]
+    assert page.text_content("#events-total").startswith(f"{total:,} events")
+    assert until == ""
+    targets = page.locator("#events-table tbody tr td:nth-child(5)").all_text_contents()
+    assert targets and set(targets) == {"TWN"}
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    assert problems == []
+    page.close()
+
+
+def test_dashboard_without_a_valid_token_asks_for_one(browser, live_server):
+    page, _ = open_dashboard(browser, f"{live_server}/?token=hw_bad_token")
+    page.wait_for_selector("#message:not([hidden])")
+    assert "refused the token" in page.text_content("#message")
+    assert page.locator("#episodes-table").count() == 0
+    page.close()

@@ -1,0 +1,166 @@
+"""TAXII 2.1 over the demo store, exercised with taxii2-client as a real client against uvicorn on
+loopback; ``hybridwatch pull`` ingests from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from hybridwatch.cli import cli
+from hybridwatch.outputs.stix_export import export_stix
+from hybridwatch.store import EventStore
+from hybridwatch.web.deps import open_cursor_store
+from hybridwatch.web.taxii import COLLECTION_ID, TAXII_MEDIA_TYPE
+
+LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+TLP_IDS = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
+}
+OBJECTS = f"/taxii2/hybridwatch/collections/{COLLECTION_ID}/objects/"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _auth(token: str):
+    from hybridwatch.adapters.stix_taxii import _bearer
+
+    return _bearer(token)
+
+
+def everything(client, url: str, headers: dict[str, str], **params) -> list[dict]:
+    """Every object of a paged TAXII answer, following ``next``."""
+    found, token = [], None
+    while True:
+        query = {**params, "limit": 1000, **({"next": token} if token else {})}
+        body = client.get(url, params=query, headers=headers).json()
+        found += body["objects"]
+        if not body["more"]:
+            return found
+        token = body["next"]
+
+
+def _expected(app, tlp: str):
+    store = open_cursor_store(app)
+    try:
+        return export_stix(store, tlp=tlp)
+    finally:
+        store.close()
+
+
+def _level(obj: dict) -> str:
+    return max((TLP_IDS[r] for r in obj.get("object_marking_refs", []) if r in TLP_IDS),
+               key=LEVELS.index, default="clear")
+
+
+def test_taxii2_client_pages_through_the_viewers_objects(app, live_server, tokens) -> None:
+    from taxii2client.v21 import Server, as_pages
+
+    server = Server(f"{live_server}/taxii2/", auth=_auth(tokens["viewer"]))
+    root = server.default
+    assert root.url == f"{live_server}/taxii2/hybridwatch/"
+    assert TAXII_MEDIA_TYPE in root.versions
+    (collection,) = root.collections
+    assert (collection.id, collection.can_read, collection.can_write) == \
+        (COLLECTION_ID, True, False)
+    pages = list(as_pages(collection.get_objects, per_request=100))
+    objects = [o for page in pages for o in page["objects"]]
+    expected = _expected(app, "amber")  # a viewer's clearance
+    assert len(pages) > 1 and all(page["more"] for page in pages[:-1])
+    assert sorted(o["id"] for o in objects) == sorted(o["id"] for o in expected.objects)
+    assert max(LEVELS.index(_level(o)) for o in objects) == LEVELS.index("amber")
+    manifest = [r for page in as_pages(collection.get_manifest, per_request=250)
+                for r in page["objects"]]
+    assert [r["id"] for r in manifest] == [o["id"] for o in objects]  # one order: date added
+    dates = [r["date_added"] for r in manifest]
+    assert dates == sorted(dates)
+
+
+def test_clearance_decides_what_each_token_sees(client, tokens) -> None:
+    seen = {}
+    for name in ("viewer_green", "viewer", "analyst", "admin"):
+        answer = client.get(OBJECTS + "?limit=10", headers=bearer(tokens[name]))
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == TAXII_MEDIA_TYPE
+        seen[name] = everything(client, OBJECTS, bearer(tokens[name]))
+    ceilings = {"viewer_green": "green", "viewer": "amber", "analyst": "amber+strict",
+                "admin": "red"}
+    for name, objects in seen.items():
+        assert all(LEVELS.index(_level(o)) <= LEVELS.index(ceilings[name]) for o in objects)
+    assert any(_level(o) == "red" for o in seen["admin"])
+    assert len(seen["viewer_green"]) < len(seen["viewer"]) <= len(seen["admin"])
+
+
+def test_filters_and_headers(client, tokens) -> None:
+    headers = bearer(tokens["admin"])
+    campaigns = client.get(OBJECTS + "?match[type]=campaign,report", headers=headers).json()
+    assert campaigns["objects"] and \
+        {o["type"] for o in campaigns["objects"]} == {"campaign", "report"}
+    first = client.get(OBJECTS + "?limit=5", headers=headers)
+    body = first.json()
+    assert len(body["objects"]) == 5 and body["more"] and body["next"]
+    last_added = first.headers["X-TAXII-Date-Added-Last"]
+    assert first.headers["X-TAXII-Date-Added-First"] <= last_added
+    later = {o["id"] for o in everything(client, OBJECTS, headers, added_after=last_added)}
+    manifest = everything(client, OBJECTS.replace("objects/", "manifest/"), headers)
+    assert later == {r["id"] for r in manifest if r["date_added"] > last_added}
+    wanted = body["objects"][2]["id"]
+    one = client.get(OBJECTS + f"?match[id]={wanted}", headers=headers).json()["objects"]
+    assert [o["id"] for o in one] == [wanted]
+    direct = client.get(OBJECTS + f"{wanted}/", headers=headers).json()
+    assert direct["objects"] == one
+    versions = client.get(OBJECTS + f"{wanted}/versions/", headers=headers).json()
+    assert versions["versions"] == [one[0].get("modified", one[0].get("created"))]
+
+
+def test_errors(client, tokens) -> None:
+    assert client.get("/taxii2/").status_code == 401
+    assert client.get("/taxii2/", headers=bearer(tokens["revoked"])).status_code == 401
+    wrong = client.get("/taxii2/", headers={**bearer(tokens["viewer"]),
+                                            "Accept": "application/taxii+json;version=2.0"})
+    assert wrong.status_code == 406 and wrong.json()["http_status"] == "406"
+    missing = client.get("/taxii2/hybridwatch/collections/nope/objects/",
+                         headers=bearer(tokens["viewer"]))
+    assert missing.status_code == 404 and "findings" in missing.json()["description"]
+    bad = client.get(OBJECTS + "?added_after=yesterday", headers=bearer(tokens["viewer"]))
+    assert bad.status_code == 400
+    # an object above the caller's clearance is as absent as one that does not exist
+    red = next(o["id"] for o in client.get(OBJECTS + "?limit=1000",
+                                           headers=bearer(tokens["admin"])).json()["objects"]
+               if _level(o) == "red")
+    assert client.get(OBJECTS + f"{red}/", headers=bearer(tokens["viewer"])).status_code == 404
+
+
+def test_pull_ingests_a_collection_through_the_normal_path(app, live_server, tokens,
+                                                           tmp_path: Path) -> None:
+    db = tmp_path / "partner.duckdb"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["pull", f"{live_server}/taxii2/", "--collection", "findings",
+                                 "--token", tokens["viewer"], "--db", str(db), "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["ingest"]["status"] == "ingested" and answer["ingest"]["findings"] >= 3
+    with EventStore(db, read_only=True) as store:
+        again = export_stix(store, tlp="amber")
+    assert again.bundle == _expected(app, "amber").bundle  # the partner has what we shared
+    result = runner.invoke(cli, ["pull", f"{live_server}/taxii2/hybridwatch/", "-c",
+                                 COLLECTION_ID, "--token", tokens["viewer"], "--db", str(db),
+                                 "--json", "-q"])
+    assert json.loads(result.stdout)["ingest"]["status"] == "unchanged"
+    result = runner.invoke(cli, ["pull", f"{live_server}/taxii2/", "-c", "findings",
+                                 "--added-after", "2999-01-01T00:00:00Z", "--token",
+                                 tokens["viewer"], "--db", str(db), "--json", "-q"])
+    assert json.loads(result.stdout)["pulled"]["objects"] == 0
+    result = runner.invoke(cli, ["pull", f"{live_server}/taxii2/", "--collection", "nope",
+                                 "--token", tokens["viewer"], "--db", str(db)])
+    assert result.exit_code == 3 and "no collection 'nope'" in result.output
+    result = runner.invoke(cli, ["pull", f"{live_server}/taxii2/", "--collection", "findings",
+                                 "--token", "hw_bad_token", "--db", str(db)])
+    assert result.exit_code == 3 and "401" in result.output
