@@ -133,7 +133,7 @@ class RiskResult:
 
 
 def _rows(features: OriginFeatures, kind: str) -> tuple[np.ndarray, ...]:
-    """Flatten one outcome's forecasts: (x, y, persistence, origin index, series id, mask)."""
+    """Flatten one outcome's forecasts to rows: (x, y, persistence, origin index)."""
     if kind == "episode":
         x, y, pers = features.episode_x, features.episode_y, features.episode_persistence
         mask = features.eligible.any(-1)
@@ -142,11 +142,9 @@ def _rows(features: OriginFeatures, kind: str) -> tuple[np.ndarray, ...]:
         mask = features.eligible
     origin = np.broadcast_to(np.arange(x.shape[0]).reshape((-1,) + (1,) * (mask.ndim - 1)),
                              mask.shape)
-    series = np.broadcast_to(np.arange(int(np.prod(mask.shape[1:]))).reshape(mask.shape[1:]),
-                             mask.shape)
     keep = mask.reshape(-1)
     return (x.reshape(-1, x.shape[-1])[keep], y.reshape(-1)[keep], pers.reshape(-1)[keep],
-            origin.reshape(-1)[keep], series.reshape(-1)[keep])
+            origin.reshape(-1)[keep])
 
 
 def _climatology(features: OriginFeatures, kind: str, y: np.ndarray, train: np.ndarray,
@@ -165,7 +163,7 @@ def _backtest_forecasts(features: OriginFeatures, kind: str, names: tuple[str, .
     """Refit every ``refit_days`` on forecasts whose outcome was known, forecast the next
     origins: (probability, outcome, climatology, persistence, origin day) of what would have
     been said."""
-    x, y, pers, origin, series = _rows(features, kind)
+    x, y, pers, origin = _rows(features, kind)
     days = features.origins
     step = max(1, params.refit_days // params.step_days)
     out_p, out_y, out_c, out_pers, out_o, out_p_raw = [], [], [], [], [], []
@@ -273,7 +271,7 @@ def assess_risk(counts: np.ndarray, episode_starts: np.ndarray, *, dates: np.nda
         block_origins=block, random_state=random_state)
     models, final = {}, {}
     for kind, names in (("episode", EPISODE_FEATURES), ("elevated", ELEVATED_FEATURES)):
-        x, y, _, origin, _ = _rows(features, kind)
+        x, y, _, _ = _rows(features, kind)
         train = ~np.isnan(y)
         base_rate = float(y[train].mean()) if train.any() else \
             _prior_rate(kind, episode_starts, params)
