@@ -97,7 +97,8 @@ def _window_stats(window_scores: np.ndarray, k: int,
     return single, np.stack(cross, axis=1)
 
 
-def window_statistics(scores: np.ndarray, k: int, groups: list[np.ndarray]) -> dict[str, np.ndarray]:
+def window_statistics(scores: np.ndarray, k: int, groups: list[np.ndarray]
+                      ) -> dict[str, np.ndarray]:
     """Observed statistics: single (W, T, G), cross (W, T, Z); −inf for windows that wrap."""
     n_windows, _, n_days, n_targets = scores.shape
     single = np.full((n_windows, n_days, n_targets), -np.inf, dtype=np.float32)
