@@ -4,6 +4,7 @@ loopback; ``hybridwatch pull`` ingests from it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -164,3 +165,71 @@ def test_pull_ingests_a_collection_through_the_normal_path(app, live_server, tok
     result = runner.invoke(cli, ["pull", f"{live_server}/taxii2/", "--collection", "findings",
                                  "--token", "hw_bad_token", "--db", str(db)])
     assert result.exit_code == 3 and "401" in result.output
+
+
+def test_edge_values_of_the_parameters(client, tokens) -> None:
+    """Values that once answered 500, the wrong objects, or a 422 in the wrong shape."""
+    headers = bearer(tokens["admin"])
+    manifest = everything(client, OBJECTS.replace("objects/", "manifest/"), headers)
+
+    def ids(**params) -> list[str]:
+        answer = client.get(OBJECTS, params={"limit": 1000, **params}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return [o["id"] for o in answer.json()["objects"]]
+
+    every = [r["id"] for r in manifest][:1000]
+    # offsets that leave datetime's range, years before 1000, RFC 3339's "z" and leap second
+    assert ids(added_after="0001-01-01T00:00:00+01:00") == every
+    assert ids(added_after="0999-06-01T00:00:00Z") == every
+    assert ids(added_after="9999-12-31T23:30:00-01:00") == []
+    middle = manifest[len(manifest) // 2]["date_added"]  # e.g. 2025-03-01T12:00:00.000Z
+    later = [r["id"] for r in manifest if r["date_added"] > middle][:1000]
+    assert ids(added_after=middle.replace("T", "t").replace("Z", "z")) == later
+    east = datetime.strptime(middle, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(hours=1)
+    shifted = east.isoformat(timespec="milliseconds") + "+01:00"
+    assert ids(added_after=shifted) == later  # the same instant, one hour east
+    day = middle[:10]
+    assert ids(added_after=day) == \
+        [r["id"] for r in manifest if r["date_added"] >= f"{day}T00:00:00.001Z"][:1000]
+    # one object per version; a time picks the objects of that version
+    version = client.get(OBJECTS + f"{every[-1]}/versions/", headers=headers).json()
+    assert every[-1] in ids(**{"match[version]": version["versions"][0]})
+    assert ids(**{"match[version]": "1900-01-01T00:00:00Z"}) == []
+    assert ids(**{"match[version]": "last"}) == every
+    both = client.get(OBJECTS, params=[("match[type]", "campaign"), ("match[type]", "report")],
+                      headers=headers).json()["objects"]
+    assert {o["type"] for o in both} == {"campaign", "report"}
+    # a comma in the path is part of one id, not a list of two
+    two = ",".join(every[:2])
+    assert client.get(OBJECTS + f"{two}/", headers=headers).status_code == 404
+    for bad in ({"limit": 0}, {"limit": "ten"}, {"next": "LTU="},  # base64 of "-5"
+                {"next": "IDU="}, {"added_after": "yesterday"},
+                {"added_after": "2024-01-01T25:00:00Z"}, {"match[version]": "newest"}):
+        answer = client.get(OBJECTS, params=bad, headers=headers)
+        assert answer.status_code == 400, (bad, answer.text)
+        assert answer.headers["content-type"] == TAXII_MEDIA_TYPE
+        assert set(answer.json()) == {"title", "description", "http_status"}
+    refused = client.get("/taxii2/", headers={**headers, "Accept": "application/json;q=0"})
+    assert refused.status_code == 406
+
+
+def test_taxii_time_agrees_with_stix_time() -> None:
+    """Where ``datetime`` can parse a time, the TAXII parser reads the same instant."""
+    from datetime import timezone
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from hybridwatch.outputs.stix_objects import stix_time
+    from hybridwatch.web.taxii_query import taxii_time
+
+    offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(
+        lambda minutes: timezone(timedelta(minutes=minutes)))
+
+    @given(st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 30),
+                        timezones=offsets))
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    def check(moment):
+        assert taxii_time(moment.isoformat()) == stix_time(moment)
+
+    check()
