@@ -20,8 +20,8 @@ from hybridwatch.model.countries import country_name
 from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.phia import phia_term
-from hybridwatch.store import EventStore
 from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.store import EventStore
 from hybridwatch.store.findings_store import FindingItem, latest_run, max_tlp, save_run, tlp_rank
 
 MAX_MODEL_TARGETS = 30   # the model is pooled over the busiest targets (and the requested ones)
