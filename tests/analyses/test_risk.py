@@ -2,7 +2,6 @@
 persist, so the past predicts the next month) and against data whose future is independent of
 its past."""
 
-import numpy as np
 import pytest
 
 from hybridwatch.analyses.risk import RiskParameters, assess_risk
