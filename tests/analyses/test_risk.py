@@ -2,9 +2,11 @@
 persist, so the past predicts the next month) and against data whose future is independent of
 its past."""
 
+import numpy as np
 import pytest
 
-from hybridwatch.analyses.risk import RiskParameters, assess_risk
+from hybridwatch.analyses.risk import assess_risk
+from hybridwatch.analyses.risk_features import origin_features
 from hybridwatch.demo.risk_synth import synth_activity
 from hybridwatch.workflows.assessment import judgement_confidence
 
@@ -60,18 +62,25 @@ def test_drivers_add_up_to_the_forecast_and_intervals_contain_it(predictable):
                                                   "recent_episodes", "convergence"}
 
 
-def test_forecasts_use_only_the_past():
-    """Changing the last horizon of data changes the final forecasts but no backtest score of
-    forecasts whose outcomes were known before it."""
+def test_features_use_only_the_past():
+    """Features at an origin are the same whether or not later days exist; outcomes are the
+    same once their horizon is inside the data, and unknown (NaN) otherwise."""
     data = synth_activity(predictable=True, random_state=3, n_days=900, n_targets=8)
-    params = RiskParameters(step_days=7)
-    base = assess_risk(data.counts, data.episode_starts, dates=data.dates, targets=data.targets,
-                       domains=data.domains, parameters=params)
-    cut = data.counts.shape[0] - 31
-    early = assess_risk(data.counts[:cut], data.episode_starts[:cut], dates=data.dates[:cut],
-                        targets=data.targets, domains=data.domains, parameters=params)
-    assert early.as_of < base.as_of
-    assert early.backtest["elevated"].n_forecasts < base.backtest["elevated"].n_forecasts
+    cut = 700
+    origins = np.arange(400, cut, 9)
+    kwargs = dict(horizon_days=30, recent_days=30, baseline_days=365, elevated_quantile=0.9,
+                  min_baseline_events=10)
+    conv = np.linspace(-1, 1, 900)
+    full = origin_features(data.counts.astype(float), data.episode_starts.astype(float), conv,
+                           origins, **kwargs)
+    early = origin_features(data.counts[:cut].astype(float),
+                            data.episode_starts[:cut].astype(float), conv[:cut], origins,
+                            **kwargs)
+    np.testing.assert_array_equal(full.elevated_x, early.elevated_x)
+    np.testing.assert_array_equal(full.episode_x, early.episode_x)
+    known = origins + 30 < cut
+    np.testing.assert_array_equal(full.elevated_y[known], early.elevated_y[known])
+    assert np.isnan(early.elevated_y[~known]).all() and not np.isnan(full.elevated_y).any()
 
 
 def test_too_short_a_history_says_so():
