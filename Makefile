@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps demo lint test bench clean
 
 # Debian packages the briefing (fonts, PDF → PNG) and the dashboard tests (Chromium) need;
 # installed only when missing, and only where apt-get can run (root).
@@ -31,7 +31,10 @@ install: $(STAMP)
 demo: $(STAMP) system-deps
 	$(VENV)/bin/hybridwatch demo --out demo-output --db demo-output/hybridwatch.duckdb
 
-test: $(STAMP) system-deps
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+
+test: $(STAMP) system-deps lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -25,7 +25,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -235,7 +234,7 @@ def wrk_load(base: str, token: str, urls: list[str], clients: int, seconds: floa
     out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "10s",
                           "-s", script.name, base], capture_output=True, text=True, check=True)
     os.unlink(script.name)
-    line = next(l for l in out.stdout.splitlines() if l.startswith("RESULT"))
+    line = next(row for row in out.stdout.splitlines() if row.startswith("RESULT"))
     n, duration_us, errors, p50, p95, p99, worst = line.split()[1:]
     return {"n": int(n), "rps": int(n) / (int(duration_us) / 1e6), "errors": int(errors),
             "p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(worst)}

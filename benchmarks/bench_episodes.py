@@ -22,10 +22,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "analyses"))  # the generator the tests use
 
-from episode_data import background, plant
+from episode_data import background, plant  # noqa: E402
 
-from hybridwatch.analyses.episodes import find_episodes
-from hybridwatch.model.domains import DOMAINS
+from hybridwatch.analyses.episodes import find_episodes  # noqa: E402
+from hybridwatch.model.domains import DOMAINS  # noqa: E402
 
 N_DAYS, N_TARGETS = 5 * 365 + 1, 30
 

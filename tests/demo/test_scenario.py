@@ -209,7 +209,10 @@ def test_planted_episodes_stand_out(truth, gdelt_rows, cases) -> None:
     for episode in truth["episodes"]:
         first, last = _day(episode["start"]), _day(episode["end"])
         planted = [gdelt_by_id[i] for i in episode["records"].get("gdelt", [])]
-        key = lambda r: (r[7], r[17], cameo_domain(r[26]))
+
+        def key(r):
+            return (r[7], r[17], cameo_domain(r[26]))
+
         for series_key in sorted({key(r) for r in planted}):
             series = _daily([_gdelt_day(r) for r in gdelt_rows if key(r) == series_key])
             inside = series[first:last + 1].sum()

@@ -54,7 +54,7 @@ from hybridwatch.adapters.base import (
     Adapter, Batch, ReadOptions, RecordError, RecordKind, Rejection, RowBuilder,
 )
 from hybridwatch.adapters.textio import iter_csv_records, read_csv_header
-from hybridwatch.errors import InputError, MappingError, MissingExtraError
+from hybridwatch.errors import InputError, MappingError
 from hybridwatch.model.countries import SYSTEMS, to_iso3
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.schema import INTENSITY_KINDS, PRECISIONS, TLP_LEVELS
@@ -391,10 +391,8 @@ def _csv_rows(path: Path, mapping: Mapping, options: ReadOptions) -> Iterator[_R
 
 
 def _parquet_rows(path: Path, mapping: Mapping) -> Iterator[_Row]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - pyarrow is a core dependency
-        raise MissingExtraError("pyarrow", "parquet") from None
+    import pyarrow.parquet as pq  # core dependency; imported here to keep CSV ingest light
+
     try:
         parquet = pq.ParquetFile(path)
     except FileNotFoundError:
