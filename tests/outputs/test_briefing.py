@@ -22,7 +22,8 @@ from hybridwatch.outputs.briefing import Period, render_briefing_html, write_bri
 from hybridwatch.outputs.briefing.evidence import safe_link
 from hybridwatch.outputs.briefing.map_svg import CLASSES, render_map
 from hybridwatch.store import EventStore
-from hybridwatch.store.findings_store import FINDING_KINDS, latest_run, tlp_rank
+from hybridwatch.model.tlp import tlp_rank
+from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="poppler-utils (pdftotext, pdftoppm) not installed")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from hybridwatch.model.schema import TLP_LEVELS
-from hybridwatch.store.findings_store import latest_run, tlp_rank
+from hybridwatch.model.tlp import tlp_rank
+from hybridwatch.store.findings_store import latest_run
 from web_helpers import assert_error, bearer
 
 CLEARANCE = {"viewer": "amber", "analyst": "amber+strict", "admin": "red",

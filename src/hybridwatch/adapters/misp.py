@@ -63,7 +63,7 @@ from hybridwatch.adapters.textio import (
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import level_from_word, most_restricted
 from hybridwatch.model.times import parse_time
 
 SOURCE = "misp"
@@ -71,8 +71,6 @@ FLUSH_ROWS = 50_000
 CSV_HEADER_START = ("uuid", "event_id", "category", "type", "value")
 CSV_REQUIRED = ("uuid", "type", "value", "date")
 _JSON_HEAD = re.compile(r'"Event"\s*:\s*\{')  # searched in the first 512 characters
-_TLP_TAGS = {"tlp:white": "clear", "tlp:clear": "clear", "tlp:green": "green",
-             "tlp:amber": "amber", "tlp:amber+strict": "amber+strict", "tlp:red": "red"}
 _THREAT_LEVELS = {"1": 1.0, "2": 2.0, "3": 3.0, "high": 1.0, "medium": 2.0, "low": 3.0}
 _GALAXY_TAG = re.compile(r'^misp-galaxy:([\w-]+)="(.*)"$')
 _ACTOR_GALAXIES = ("threat-actor", "mitre-intrusion-set")
@@ -352,8 +350,9 @@ def _text_actors(text: str) -> list[str]:
 # ------------------------------------------------------------------------------------- shared
 
 def _tlp(tags: Iterable[str]) -> str | None:
-    levels = [_TLP_TAGS[t.strip().lower()] for t in tags if t.strip().lower() in _TLP_TAGS]
-    return max(levels, key=TLP_LEVELS.index) if levels else None
+    levels = [level_from_word(t) for t in tags if t.strip().lower().startswith("tlp:")]
+    levels = [level for level in levels if level]
+    return most_restricted(levels) if levels else None
 
 
 def _domain(tags: Iterable[str]) -> str:

@@ -77,7 +77,7 @@ from hybridwatch.adapters.textio import decode_head, read_json
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import LEVEL_BY_MARKING_ID, level_from_word, most_restricted
 from hybridwatch.model.times import parse_time
 
 SOURCE = "stix"
@@ -88,21 +88,6 @@ TIME_PROPERTIES = ("first_seen", "published", "created")
 _MAPPED = ("id", "type", "name")
 _BUNDLE_HEAD = re.compile(r'"type"\s*:\s*"bundle"|"id"\s*:\s*"bundle--')
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")  # STIX allows nanoseconds; strptime takes 6 digits
-
-#: TLP marking-definition ids: TLP 2.0 (FIRST / OASIS) and TLP 1.0 (the ``stix2`` constants).
-TLP_BY_MARKING_ID = {
-    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
-    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
-    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
-    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
-    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",  # TLP 1.0 WHITE
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
-}
-_TLP_WORDS = {"white": "clear", "clear": "clear", "green": "green", "amber": "amber",
-              "amber+strict": "amber+strict", "red": "red"}
 
 Obj = dict[str, Any]
 
@@ -431,10 +416,10 @@ def _tlp(obj: Obj, index: _Index) -> str | None:
     """The most restrictive TLP level among the object's markings, None if it has none."""
     levels = []
     for ref in obj.get("object_marking_refs") or []:
-        level = TLP_BY_MARKING_ID.get(ref) or _tlp_of_definition(index.by_id.get(ref))
+        level = LEVEL_BY_MARKING_ID.get(ref) or _tlp_of_definition(index.by_id.get(ref))
         if level:
             levels.append(level)
-    return max(levels, key=TLP_LEVELS.index) if levels else None
+    return most_restricted(levels) if levels else None
 
 
 def _tlp_of_definition(marking: Obj | None) -> str | None:
@@ -442,8 +427,8 @@ def _tlp_of_definition(marking: Obj | None) -> str | None:
     if not marking or marking.get("type") != "marking-definition":
         return None
     if marking.get("definition_type") == "tlp":
-        return _TLP_WORDS.get(str((marking.get("definition") or {}).get("tlp", "")).lower())
+        return level_from_word((marking.get("definition") or {}).get("tlp"))
     for extension in (marking.get("extensions") or {}).values():
         if isinstance(extension, dict) and "tlp_2_0" in extension:
-            return _TLP_WORDS.get(str(extension["tlp_2_0"]).lower())
+            return level_from_word(extension["tlp_2_0"])
     return None

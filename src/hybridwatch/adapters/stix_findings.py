@@ -22,7 +22,8 @@ import re
 import uuid
 from typing import Any
 
-from hybridwatch.model.schema import TLP_LEVELS, record_id_hash
+from hybridwatch.model.schema import record_id_hash
+from hybridwatch.model.tlp import TLP_LEVELS
 
 #: The ``source_name`` of external references that mark hybridwatch-derived objects.
 HYBRIDWATCH_SOURCE = "hybridwatch"
@@ -30,26 +31,6 @@ HYBRIDWATCH_SOURCE = "hybridwatch"
 JSON_FENCE = "```json\n"
 _JSON_BLOCK = re.compile(r"```json\n(.*)\n```\s*\Z", re.DOTALL)
 STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-fA-F-]{36}$")
-
-#: TLP 2.0 marking definitions (FIRST / OASIS cti-stix-common-objects), level → id.
-TLP2_MARKING_IDS = {
-    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
-TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
-TLP2_CREATED = "2022-10-01T00:00:00.000Z"
-
-
-def tlp2_marking(level: str) -> dict[str, Any]:
-    """The published TLP 2.0 marking-definition object of ``level``."""
-    return {"type": "marking-definition", "spec_version": "2.1", "id": TLP2_MARKING_IDS[level],
-            "created": TLP2_CREATED, "name": f"TLP:{level.upper()}",
-            "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension",
-                                               "tlp_2_0": level}}}
-
 
 def stix_uuid(*parts: str) -> str:
     """Deterministic uuid5 (URL namespace) of ``hybridwatch:<parts joined by ':'>``."""

@@ -2,8 +2,9 @@
 
 from hybridwatch.model.domains import DOMAINS, cameo_domain, normalise_domain
 from hybridwatch.model.schema import (
-    ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, TLP_LEVELS, record_id_hash,
+    ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, record_id_hash,
 )
+from hybridwatch.model.tlp import TLP_LEVELS
 from hybridwatch.model.times import parse_time
 
 __all__ = [

@@ -10,6 +10,8 @@ import hashlib
 
 import pyarrow as pa
 
+from hybridwatch.model.tlp import TLP_LEVELS  # noqa: F401 - re-exported; the column's vocabulary
+
 #: How exactly ``occurred_at`` is known. Coarser values mean the time is the start of the period.
 PRECISIONS = ("second", "minute", "hour", "day", "week", "month", "year")
 
@@ -17,8 +19,6 @@ PRECISIONS = ("second", "minute", "hour", "day", "week", "month", "year")
 INTENSITY_KINDS = ("goldstein", "fatalities", "mentions", "sorties", "cyber_intensity",
                    "threat_level", "count", "trade_value_usd", "other")
 
-#: Traffic Light Protocol 2.0 levels, least to most restricted.
-TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 
 EVENT_SCHEMA = pa.schema([
     pa.field("event_id", pa.string(), nullable=False),      # md5(source ':' source_record_id)

@@ -27,11 +27,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridwatch.adapters.stix_findings import (
-    TLP2_CREATED, TLP2_MARKING_IDS, map_event_refs, note_content, stix_uuid, tlp2_marking,
-)
+from hybridwatch.adapters.stix_findings import map_event_refs, note_content, stix_uuid
 from hybridwatch.errors import SelectorError
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import (
+    TLP2_CREATED, TLP2_MARKING_IDS, TLP_LEVELS, most_restricted, parse_level, tlp2_marking, tlp_rank,
+)
 from hybridwatch.outputs.identity import stix_identity_id, validate_org_name
 from hybridwatch.outputs.stix_evidence import Evidence, evidence_for, fetch_events
 from hybridwatch.outputs.stix_finding_objects import FindingContext, build_finding
@@ -39,7 +39,7 @@ from hybridwatch.outputs.stix_objects import (
     REFERENCE_TIMESTAMP, Obj, actor_id, country_actor, country_location, derived,
     producer_identity, relationship, sdo, stix_time,
 )
-from hybridwatch.store.findings_store import FINDING_KINDS, latest_run, max_tlp, tlp_rank
+from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
 from hybridwatch.store.store import EventStore
 
 DEFAULT_ORG = "hybridwatch"
@@ -113,9 +113,7 @@ class _Collector:
 
 def export_stix(store: EventStore, *, tlp: str = "amber", org: str | None = None) -> StixExport:
     """Export the store's latest findings up to TLP level ``tlp`` as a STIX 2.1 bundle."""
-    if tlp not in TLP_LEVELS:
-        raise SelectorError(f"--tlp: not a TLP 2.0 level ({tlp!r}; levels: "
-                            f"{', '.join(TLP_LEVELS)})")
+    tlp = parse_level(tlp, option="--tlp")
     try:
         org = validate_org_name(org or default_org())
     except ValueError as exc:
@@ -184,7 +182,7 @@ def _findings_within(store: EventStore, runs, ceiling: int
     def level_of(item: dict[str, Any]) -> str:
         cited = [finding_tlp.get(e.get("finding_id"), "clear")
                  for e in item.get("evidence") or [] if isinstance(e, dict)]
-        return max_tlp([item["tlp"], *cited,
+        return most_restricted([item["tlp"], *cited,
                         *(events[e]["tlp"] for e in _event_refs(item) if e in events)])
 
     kept = {run.kind: [(item, level) for item in run.items if tlp_rank(item["tlp"]) <= ceiling
@@ -227,7 +225,7 @@ def _run_objects(run, pairs: list[tuple[dict[str, Any], str]], ctx: FindingConte
             yield obj, level, built
             if obj["type"] != "relationship":
                 members.append(obj["id"])
-    level = max_tlp(lv for _, lv in pairs)
+    level = most_restricted(lv for _, lv in pairs)
     summary = {k: v for k, v in run.summary.items() if k != "producer"}
     note = sdo("note", f"run:{run.kind}:{tlp}", ctx.stamp, created_by_ref=ctx.creator_id,
                abstract=f"hybridwatch {run.kind}: latest run, {ctx.stamp[:10]}",
@@ -322,7 +320,7 @@ def _close_containers(out: _Collector, org_id: str) -> None:
         if obj["type"] in _CONTAINERS and obj.get("object_refs") and obj_id not in out.verbatim:
             refs = [r for r in obj["object_refs"] if r in ids] or [org_id]
             obj["object_refs"] = refs
-            out.levels[obj_id] = max_tlp([out.levels[obj_id], *(out.levels[r] for r in refs)])
+            out.levels[obj_id] = most_restricted([out.levels[obj_id], *(out.levels[r] for r in refs)])
     for obj_id, obj in out.objects.items():
         if obj["type"] == "marking-definition" or obj_id in out.verbatim:
             continue
@@ -338,7 +336,7 @@ def _bundle(out: _Collector, org_id: str, tlp: str, stamp: str) -> dict[str, Any
                              "synchronisation, convergence and risk assessments with the "
                              "evidence behind them, as computed by hybridwatch.",
                  external_references=derived("export"))
-    level = max_tlp(out.levels[i] for i in members)
+    level = most_restricted(out.levels[i] for i in members)
     report["object_marking_refs"] = [TLP2_MARKING_IDS[level]]
     out.add(report, level, stamp)
     used = {r for o in out.objects.values() for r in o.get("object_marking_refs", ())}

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 
 from hybridwatch.errors import SelectorError
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import parse_level, readable
 from hybridwatch.store.store import EventStore
 
 #: Roles, least to most privileged, and the highest TLP level each may read by default.
@@ -116,11 +116,8 @@ def check_role_clearance(role: str, clearance: str | None = None) -> str:
     ceiling = ROLE_CLEARANCE[role]
     if clearance is None:
         return ceiling
-    level = clearance.strip().lower().removeprefix("tlp:")
-    if level not in TLP_LEVELS:
-        raise SelectorError(f"clearance: not a TLP 2.0 level: {clearance!r} "
-                            f"(levels: {', '.join(TLP_LEVELS)})")
-    if TLP_LEVELS.index(level) > TLP_LEVELS.index(ceiling):
+    level = parse_level(clearance, option="clearance")
+    if not readable(level, ceiling):
         raise SelectorError(f"clearance: a {role} token reads at most TLP:{ceiling.upper()}, "
                             f"not TLP:{level.upper()}")
     return level

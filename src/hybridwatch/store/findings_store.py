@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from hybridwatch.errors import StoreError
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable
 from hybridwatch.store.store import EventStore
 
 #: The analyses whose results the store keeps, in the order a briefing presents them.
@@ -68,22 +68,6 @@ def _has_findings(store: EventStore) -> bool:
     ).fetchall()[0][0])
 
 
-def tlp_rank(level: str | None) -> int:
-    """0 (clear) … 4 (red); None counts as clear."""
-    if level is None:
-        return 0
-    try:
-        return TLP_LEVELS.index(level)
-    except ValueError:
-        raise StoreError(f"not a TLP 2.0 level: {level!r} (levels: {', '.join(TLP_LEVELS)})") \
-            from None
-
-
-def max_tlp(levels: Iterable[str | None]) -> str:
-    """The most restricted of ``levels`` (clear when empty)."""
-    return TLP_LEVELS[max((tlp_rank(level) for level in levels), default=0)]
-
-
 def tlp_of_events(store: EventStore, event_ids: Sequence[str]) -> str:
     """The most restricted TLP level among the given events (unmarked events are clear)."""
     if not event_ids:
@@ -91,7 +75,7 @@ def tlp_of_events(store: EventStore, event_ids: Sequence[str]) -> str:
     rows = store.con.execute(
         "SELECT DISTINCT coalesce(tlp, 'clear') FROM events WHERE event_id IN (SELECT unnest(?))",
         [list(event_ids)]).fetchall()
-    return max_tlp(row[0] for row in rows)
+    return most_restricted(row[0] for row in rows)
 
 
 def save_run(store: EventStore, kind: str, summary: dict[str, Any],
@@ -102,10 +86,14 @@ def save_run(store: EventStore, kind: str, summary: dict[str, Any],
     keys = [item.key for item in items]
     if len(set(keys)) != len(keys):
         raise StoreError(f"{kind}: two findings share a key; keys must be unique within a run")
+    unknown = {item.tlp for item in items} - {None, *TLP_LEVELS}
+    if unknown:
+        raise StoreError(f"{kind}: not TLP 2.0 levels: {sorted(unknown)} "
+                         f"(levels: {', '.join(TLP_LEVELS)})")
     created_at = datetime.now(timezone.utc).replace(tzinfo=None)
     summary_json = json.dumps(summary, sort_keys=True, allow_nan=False)
     run_id = hashlib.md5(f"{kind}:{created_at.isoformat()}:{summary_json}".encode()).hexdigest()
-    rows = [(finding_id(kind, item.key), run_id, kind, position, max_tlp([item.tlp]),
+    rows = [(finding_id(kind, item.key), run_id, kind, position, item.tlp or "clear",
              json.dumps(item.item, sort_keys=True, allow_nan=False))
             for position, item in enumerate(items)]
     ensure_findings_tables(store)
@@ -151,11 +139,10 @@ def latest_run(store: EventStore, kind: str, *, clearance: str = "red") -> Findi
     if not runs:
         return None
     run_id, created_at, summary = runs[0]
-    ceiling = tlp_rank(clearance)
     rows = store.con.execute("SELECT finding_id, tlp, item FROM findings WHERE run_id = ? "
                              "ORDER BY position", [run_id]).fetchall()
     items = tuple({**json.loads(item), "finding_id": fid, "tlp": tlp}
-                  for fid, tlp, item in rows if tlp_rank(tlp) <= ceiling)
+                  for fid, tlp, item in rows if readable(tlp, clearance))
     return FindingRun(run_id, kind, created_at, json.loads(summary), items,
                       withheld=len(rows) - len(items))
 
@@ -167,7 +154,7 @@ def finding(store: EventStore, finding_id_: str, *, clearance: str = "red"
         return None
     rows = store.con.execute("SELECT kind, tlp, item FROM findings WHERE finding_id = ?",
                              [finding_id_]).fetchall()
-    if not rows or tlp_rank(rows[0][1]) > tlp_rank(clearance):
+    if not rows or not readable(rows[0][1], clearance):
         return None
     kind, tlp, item = rows[0]
     return {**json.loads(item), "finding_id": finding_id_, "kind": kind, "tlp": tlp}

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import levels_readable_at, readable
 from hybridwatch.store.access_store import ROLE_CLEARANCE, ROLES, verify_token
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.deps import audit_access, store_dependency
@@ -41,7 +41,7 @@ class Principal:
 
     def can_read(self, tlp: str | None) -> bool:
         """Whether an item marked ``tlp`` (None = clear) is within this clearance."""
-        return TLP_LEVELS.index(tlp or "clear") <= TLP_LEVELS.index(self.clearance)
+        return readable(tlp, self.clearance)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,7 +49,7 @@ class Principal:
 
 def allowed_tlp_levels(clearance: str) -> list[str]:
     """The TLP levels readable at ``clearance``, least restricted first."""
-    return list(TLP_LEVELS[: TLP_LEVELS.index(clearance) + 1])
+    return list(levels_readable_at(clearance))
 
 
 async def current_principal(request: Request,

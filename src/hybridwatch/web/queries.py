@@ -18,7 +18,8 @@ from typing import Any
 
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.domains import normalise_domain
-from hybridwatch.model.schema import EVENT_COLUMNS, TLP_LEVELS
+from hybridwatch.model.schema import EVENT_COLUMNS
+from hybridwatch.model.tlp import TLP_LEVELS, readable_sql
 from hybridwatch.model.times import parse_time
 from hybridwatch.store.store import EventStore
 
@@ -152,7 +153,7 @@ def tlp_clause(levels: tuple[str, ...] | list[str]) -> str:
 
 
 def visible_clause(clearance: str) -> str:
-    return tlp_clause(TLP_LEVELS[: TLP_LEVELS.index(clearance) + 1])
+    return readable_sql(clearance)
 
 
 # -- pages -----------------------------------------------------------------------------------

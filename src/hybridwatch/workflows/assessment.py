@@ -20,9 +20,9 @@ from hybridwatch.model.countries import country_name
 from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.phia import phia_term
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
-from hybridwatch.store.findings_store import FindingItem, latest_run, max_tlp, save_run, tlp_rank
+from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
 
 MAX_MODEL_TARGETS = 30   # the model is pooled over the busiest targets (and the requested ones)
 CAUTION = (
@@ -120,7 +120,7 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
     events — only those at or below the ``ceiling`` TLP level (restricted records still count in
     the numbers, they are not cited); with the most restricted TLP cited and how many
     restricted items were left uncited."""
-    allowed = TLP_LEVELS[:tlp_rank(ceiling) + 1]
+    allowed = levels_readable_at(ceiling)
     evidence, tlps, restricted = [], [], 0
     own = sorted((e for e in (episodes.items if episodes else ()) if target in e["targets"]),
                  key=lambda e: e["start"], reverse=True)
@@ -152,7 +152,7 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
         evidence.append({"kind": "event", "event_id": event_id, "date": str(day),
                          "label": title, "url": url})
         tlps.append(tlp)
-    return evidence, max_tlp(tlps), restricted
+    return evidence, most_restricted(tlps), restricted
 
 
 def _phia(p: float) -> dict[str, Any]:

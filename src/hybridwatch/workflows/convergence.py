@@ -12,7 +12,8 @@ from hybridwatch.errors import SelectorError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
 from hybridwatch.store import EventStore
-from hybridwatch.store.findings_store import FindingItem, latest_run, max_tlp, save_run
+from hybridwatch.model.tlp import most_restricted
+from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
 
 N_BOOTSTRAP = 200
 
@@ -115,7 +116,7 @@ def _operations(store: EventStore, a: str, b: str, months: np.ndarray, notes: li
             m = np.flatnonzero(months == month)
             if m.size and scanned[m[0]]:
                 values[m[0]] += n
-                tlps[m[0]] = max_tlp([tlps[m[0]], episode["tlp"]])
+                tlps[m[0]] = most_restricted([tlps[m[0]], episode["tlp"]])
     return ComponentSeries("operational_cooccurrence", values,
                            description=f"days in multi-domain episodes with hostile events by "
                                        f"both {a} and {b}"), tlps

@@ -11,7 +11,8 @@ from typing import Any
 from hybridwatch.analyses.selectors import parse_selector
 from hybridwatch.analyses.series import select_events
 from hybridwatch.store import EventStore
-from hybridwatch.store.findings_store import FindingItem, max_tlp, save_run, tlp_of_events
+from hybridwatch.model.tlp import most_restricted
+from hybridwatch.store.findings_store import FindingItem, save_run, tlp_of_events
 from hybridwatch.workflows.coordination import EpisodesReport, GridReport
 
 
@@ -32,7 +33,7 @@ def series_tlp(store: EventStore, label: str) -> str:
     """The most restricted TLP level among the events of a selector's series."""
     events = select_events(store.ibis_events(), parse_selector(label))
     levels = events.select(events.tlp).distinct().to_pyarrow()["tlp"].to_pylist()
-    return max_tlp(levels)
+    return most_restricted(levels)
 
 
 def record_coincidences(store: EventStore, report: GridReport | dict[str, Any]) -> str:
@@ -40,7 +41,7 @@ def record_coincidences(store: EventStore, report: GridReport | dict[str, Any]) 
     data = report.to_dict() if isinstance(report, GridReport) else report
     tlp = {label: series_tlp(store, label) for label in data["series"]}
     items = [FindingItem(f"{pair['b']} -> {pair['a']}", pair,
-                         max_tlp([tlp[pair["a"]], tlp[pair["b"]]])) for pair in data["pairs"]]
+                         most_restricted([tlp[pair["a"]], tlp[pair["b"]]])) for pair in data["pairs"]]
     return save_run(store, "coincidences", {k: v for k, v in data.items() if k != "pairs"},
                     items)
 

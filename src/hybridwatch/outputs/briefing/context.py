@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch import __version__
-from hybridwatch.errors import SelectorError
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import levels_readable_at, parse_level
 from hybridwatch.outputs.briefing import evidence, sections
 from hybridwatch.outputs.briefing.map_svg import render_map
 from hybridwatch.outputs.briefing.period import Period
-from hybridwatch.store.findings_store import FINDING_KINDS, latest_run, tlp_rank
+from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
 from hybridwatch.store.store import EventStore
 
 #: Evidence rows per finding in the annex (the store holds the rest; the annex says how many).
@@ -31,11 +30,7 @@ CATALOGUE_SIZE = 40
 
 
 def check_tlp(tlp: str) -> str:
-    level = tlp.strip().lower()
-    if level not in TLP_LEVELS:
-        raise SelectorError(f"--tlp: {tlp!r} is not a TLP 2.0 level "
-                            f"(levels: {', '.join(TLP_LEVELS)})")
-    return level
+    return parse_level(tlp, option="--tlp")
 
 
 def build_context(store: EventStore, *, tlp: str = "amber",
@@ -163,7 +158,7 @@ def _link_judgement_evidence(ctx: dict[str, Any]) -> None:
 
 
 def _allowed(tlp: str) -> list[str]:
-    return [level for level in TLP_LEVELS if tlp_rank(level) <= tlp_rank(tlp)]
+    return list(levels_readable_at(tlp))
 
 
 def _withheld_events(store: EventStore, event_ids: list[str], tlp: str,

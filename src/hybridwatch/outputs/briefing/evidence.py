@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.tlp import levels_readable_at
 from hybridwatch.outputs.briefing.period import Period
-from hybridwatch.store.findings_store import tlp_rank
 from hybridwatch.store.store import EventStore
 
 
@@ -36,7 +35,7 @@ def safe_link(url: str | None) -> str | None:
 
 
 def _allowed(clearance: str) -> list[str]:
-    return [level for level in TLP_LEVELS if tlp_rank(level) <= tlp_rank(clearance)]
+    return list(levels_readable_at(clearance))
 
 
 def _period_sql(column: str, period: Period | None) -> tuple[str, list[Any]]:
