@@ -72,7 +72,7 @@ from hybridwatch.adapters.base import (
     Rejection,
     RowBuilder,
 )
-from hybridwatch.adapters.stix_findings import derived_id, finding_runs
+from hybridwatch.model.stix_findings import derived_id, finding_runs
 from hybridwatch.adapters.textio import decode_head, read_json
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3

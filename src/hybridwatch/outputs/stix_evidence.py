@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from hybridwatch.adapters.stix_findings import STIX_ID
+from hybridwatch.model.stix_findings import STIX_ID
 from hybridwatch.model.tlp import TLP2_MARKING_IDS
 from hybridwatch.outputs.stix_objects import (
     Obj, actor_id, location_id, producer_identity, relationship, sdo, stix_time,

@@ -16,7 +16,7 @@ Markings are enforced, not just written:
 
 Ids are uuid5 of finding ids, event ids and run kinds; timestamps come from the run and ingest
 times, so exporting the same store twice gives the same bytes, and importing the bundle into an
-empty store and exporting again gives the same bundle (see ``adapters.stix_findings``).
+empty store and exporting again gives the same bundle (see ``model.stix_findings``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridwatch.adapters.stix_findings import map_event_refs, note_content, stix_uuid
+from hybridwatch.model.stix_findings import map_event_refs, note_content, stix_uuid
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.tlp import (
     TLP2_CREATED, TLP2_MARKING_IDS, TLP_LEVELS, most_restricted, parse_level, tlp2_marking, tlp_rank,

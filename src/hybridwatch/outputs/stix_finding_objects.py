@@ -1,7 +1,7 @@
 """Findings as STIX 2.1 objects, one builder per kind of analysis.
 
 Every finding gets a main object and a ``note`` holding the finding's numbers (human text plus
-the finding as JSON, see ``adapters.stix_findings``):
+the finding as JSON, see ``model.stix_findings``):
 
 =================  ===========================================================================
 finding            STIX
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridwatch.adapters.stix_findings import note_content
+from hybridwatch.model.stix_findings import note_content, stix_uuid
 from hybridwatch.outputs.stix_objects import (
     Obj, actor_id, confidence_score, day_end, derived, location_id, opinion_of, relationship,
     sdo, stix_time,
@@ -142,8 +142,6 @@ def _coincidence(item, fid, ctx):
 
 
 def _note_uuid(fid: str) -> str:
-    from hybridwatch.adapters.stix_findings import stix_uuid
-
     return stix_uuid("note", f"finding:{fid}")
 
 

@@ -2,7 +2,7 @@
 
 Reference objects (a country's ``location``, the ``threat-actor`` standing for a country's
 actors, a producer's ``identity``) never change, so they carry one fixed timestamp and are the
-same in every export. Ids are uuid5 of a hybridwatch key (``adapters.stix_findings.stix_uuid``),
+same in every export. Ids are uuid5 of a hybridwatch key (``model.stix_findings.stix_uuid``),
 so an object keeps its id from one export to the next.
 """
 
@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from hybridwatch.adapters.stix_findings import derived_reference, stix_uuid
+from hybridwatch.model.stix_findings import derived_reference, stix_uuid
 from hybridwatch.model.countries import country_name
 from hybridwatch.outputs.identity import (
     STIX_IDENTITY_TIMESTAMP, stix_identity_id, stix_identity_object,
@@ -134,5 +134,5 @@ def opinion_of(phia_term: Any, probability: Any) -> str:
 
 
 def derived(external_id: str) -> list[dict[str, str]]:
-    """``external_references`` of an object hybridwatch derived (see adapters.stix_findings)."""
+    """``external_references`` of an object hybridwatch derived (see model.stix_findings)."""
     return [derived_reference(external_id)]

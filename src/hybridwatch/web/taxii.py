@@ -34,7 +34,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from hybridwatch.adapters.stix_findings import stix_uuid
+from hybridwatch.model.stix_findings import stix_uuid
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.auth import Principal, current_principal
 from hybridwatch.web.deps import audit_access, store_dependency

@@ -12,7 +12,8 @@ reference ``{"source_name": "hybridwatch", "external_id": "finding/<kind>/<id>" 
 * event references inside the findings are STIX ids of the evidence objects; they become the
   event ids those objects get in the importing store (``record_id_hash("stix", id)``).
 
-Pure: no I/O. Shared by ``outputs.stix_export`` (writing) and ``adapters.stix`` (reading).
+Pure: no I/O, so it sits in ``model``: shared by ``outputs.stix_export`` (writing),
+``adapters.stix`` (reading) and ``web.taxii``.
 """
 
 from __future__ import annotations
