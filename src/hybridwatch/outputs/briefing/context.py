@@ -16,7 +16,8 @@ from typing import Any
 
 from hybridwatch import __version__
 from hybridwatch.model.tlp import levels_readable_at, parse_level
-from hybridwatch.outputs.briefing import evidence, sections
+import hybridwatch.outputs.briefing.evidence as evidence
+import hybridwatch.outputs.briefing.sections as sections
 from hybridwatch.outputs.briefing.map_svg import render_map
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.findings_store import FINDING_KINDS, latest_run

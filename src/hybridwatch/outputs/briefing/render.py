@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.errors import HybridwatchError, InputError
-from hybridwatch.outputs.briefing import sections
+import hybridwatch.outputs.briefing.sections as sections
 from hybridwatch.outputs.briefing.context import EVENTS_PER_FINDING, build_context
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.store import EventStore

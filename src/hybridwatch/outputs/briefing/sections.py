@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from hybridwatch.model.countries import country_name
-from hybridwatch.outputs.briefing import charts
+import hybridwatch.outputs.briefing.charts as charts
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.findings_store import FindingRun
 
