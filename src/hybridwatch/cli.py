@@ -1,97 +1,59 @@
-"""The ``hybridwatch`` command: thin commands that open the store and call the library.
+"""The ``hybridwatch`` command: every command, registered by name and imported only when it runs.
 
 Data goes to stdout (``--json``: exactly one JSON object); progress and summaries to stderr.
 Exit codes: 0 ok · 1 unexpected error (a bug: rerun with --debug) · 2 usage error (bad option,
 selector or filter) · 3 input error (a file could not be ingested; other files still were) ·
-4 store error (cannot open, in use, not a hybridwatch store).
+4 store error (cannot open, in use, not a hybridwatch store) · 5 verification failed.
+
+To add a command: write it in a module under ``hybridwatch.commands`` with ``@cli.command()``
+(``cli`` from ``hybridwatch.commands.base``) and add one line here. The one-line help shown by
+``hybridwatch --help`` is the start of the command's own help (a test keeps them in step).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from hybridwatch.commands.base import cli
 
-import click
+_ASSESS = "hybridwatch.commands.assessment_commands"
+_COORD = "hybridwatch.commands.coordination_commands"
+_DATA, _ID = "hybridwatch.commands.data_commands", "hybridwatch.commands.identity_commands"
+_WEB = "hybridwatch.commands.web_commands"
 
-from hybridwatch import __version__
-from hybridwatch.errors import (
-    HybridwatchError, InputError, MappingError, SelectorError, StoreError, VerificationError,
-)
+#: command name → (module that defines it, one-line help for ``hybridwatch --help``)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": (_DATA, "Ingest FILES into the store, each file in one transaction."),
+    "events": (_DATA, "List events, oldest first, filtered by domain, actor, target, source and "
+                      "time."),
+    "stats": (_DATA, "Counts of events, articles and quarantined records, by domain, source and "
+                     "target."),
+    "quarantine": (_DATA, "Show rejected records, verbatim, with file, line or record, field and "
+                          "reason."),
+    "export": (_DATA, "Export the store (--parquet DIR) or its findings as STIX 2.1 "
+                      "(`export stix`)."),
+    "import": (_DATA, "Add a Parquet export to the store"),
+    "formats": (_DATA, "List the input formats hybridwatch reads."),
+    "episodes": (_COORD, "Multi-domain episodes"),
+    "coincide": (_COORD, "Event coincidence analysis"),
+    "narratives": ("hybridwatch.commands.narrative_commands", "Narratives"),
+    "convergence": (_ASSESS, "The actor-convergence index per month"),
+    "assess": (_ASSESS, "Risk per target in the next H days, worded on the PHIA yardstick"),
+    "backtest": (_ASSESS, "Rolling-origin backtest of the risk model"),
+    "brief": ("hybridwatch.commands.brief_command", "Write a briefing of the latest findings"),
+    "pull": ("hybridwatch.commands.sharing_commands", "Ingest a partner's TAXII 2.1 collection"),
+    "keys": (_ID, "Organisation identities"),
+    "sign": (_ID, "Write a detached composite signature (ML-DSA-65 + Ed25519) of FILE"),
+    "verify": (_ID, "Verify FILE against FILE.sig and the trust store"),
+    "seal": (_ID, "Encrypt FILE to PARTNER (HPKE, ML-KEM-768 + X25519) and sign the envelope."),
+    "open": (_ID, "Decrypt a sealed FILE with the local keys"),
+    "serve": (_WEB, "Serve the REST API (/api, OpenAPI at /openapi.json) and the dashboard (/)."),
+    "token": (_WEB, "API tokens"),
+    "audit": (_WEB, "Who read or exported what through the API, newest first."),
+    "demo": ("hybridwatch.commands.demo_command", "Generate a realistic multi-domain scenario in "
+                                                  "the real formats and ingest it."),
+}
 
-EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STORE, EXIT_VERIFY = 0, 1, 2, 3, 4, 5
-
-
-def _exit_code(error: HybridwatchError) -> int:
-    if isinstance(error, (SelectorError, MappingError)):
-        return EXIT_USAGE
-    if isinstance(error, StoreError):
-        return EXIT_STORE
-    if isinstance(error, VerificationError):
-        return EXIT_VERIFY
-    if isinstance(error, InputError):
-        return EXIT_INPUT
-    return EXIT_BUG
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def emit_json(payload: dict[str, Any]) -> None:
-    click.echo(json.dumps(payload, default=_json_default, ensure_ascii=False))
-
-
-def say(message: str, *, quiet: bool = False, err: bool = True, fg: str | None = None) -> None:
-    """A human line on stderr, unless ``quiet``."""
-    if not quiet:
-        click.secho(message, err=err, fg=fg)
-
-
-def db_option(func: Callable) -> Callable:
-    """``--db PATH`` (or $HYBRIDWATCH_DB), the store every command works on."""
-    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
-                        envvar="HYBRIDWATCH_DB", default=Path("hybridwatch.duckdb"),
-                        show_default=True, help="DuckDB store file (env HYBRIDWATCH_DB).")(func)
-
-
-def json_option(func: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Print one JSON object on stdout.")(func)
-
-
-class _Group(click.Group):
-    """Turns hybridwatch errors into one red line and an exit code; tracebacks with --debug."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except HybridwatchError as exc:
-            if ctx.params.get("debug"):
-                raise
-            click.secho(f"error: {exc}", err=True, fg="red")
-            ctx.exit(_exit_code(exc))
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="hybridwatch")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def cli(debug: bool) -> None:
-    """hybridwatch: quantified hybrid-threat assessment from open multi-domain event data."""
+cli.register_lazy(COMMANDS)
 
 
 def main() -> None:
     cli(prog_name="hybridwatch")
-
-
-# registers the commands on ``cli``; the modules import ``cli`` from here
-from hybridwatch.commands import (  # noqa: E402,F401
-    assessment_commands, brief_command, coordination_commands, data_commands, demo_command,
-    identity_commands, narrative_commands, sharing_commands, web_commands,
-)

@@ -1,1 +1,2 @@
-"""CLI commands, grouped by what they work on; each registers itself on ``hybridwatch.cli.cli``."""
+"""CLI commands, grouped by what they work on. Each module registers its commands on
+``hybridwatch.commands.base.cli``; ``hybridwatch.cli.COMMANDS`` names which module holds which."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
 from hybridwatch.store import EventStore
 from hybridwatch.workflows.assessment import run_assessment
 from hybridwatch.workflows.convergence import measure_convergence, record_convergence

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
 from hybridwatch.model.schema import TLP_LEVELS
 from hybridwatch.store import EventStore
 

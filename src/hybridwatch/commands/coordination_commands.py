@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
 from hybridwatch.store import EventStore
 from hybridwatch.store.store import _parse_bound
 from hybridwatch.workflows.findings import record_coincidences, record_episodes

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from hybridwatch.adapters import ReadOptions, adapters
-from hybridwatch.cli import (
-    EXIT_INPUT, cli, db_option, emit_json, json_option, say,
+from hybridwatch.commands.base import (
+    EXIT_INPUT, LazyGroup, cli, db_option, emit_json, json_option, say,
 )
 from hybridwatch.commands.progress import record_progress
 from hybridwatch.errors import InputError
@@ -152,7 +152,7 @@ def quarantine(limit: int | None, db: Path, as_json: bool) -> None:
     say(f"{len(rows):,} quarantined records")
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--parquet", "parquet_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write every table to DIR/<table>.parquet.")
 @db_option
@@ -171,6 +171,10 @@ def export(ctx: click.Context, parquet_dir: Path | None, db: Path, as_json: bool
     else:
         for table, info in written.items():
             say(f"{info['path']}: {info['rows']:,} rows", err=False)
+
+
+export.register_lazy({"stix": ("hybridwatch.commands.sharing_commands",
+                                "Export the latest findings and their evidence as a STIX 2.1 bundle")})
 
 
 @cli.command(name="import")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hybridwatch.adapters import ReadOptions
-from hybridwatch.cli import cli, emit_json, json_option, say
+from hybridwatch.commands.base import cli, emit_json, json_option, say
 from hybridwatch.commands.progress import record_progress
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.outputs.briefing import write_briefing

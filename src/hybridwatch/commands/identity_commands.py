@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.cli import cli, emit_json, json_option, say
+from hybridwatch.commands.base import cli, emit_json, json_option, say
 from hybridwatch.outputs.signing import VerificationError
 
 PASSPHRASE_ENV = "HYBRIDWATCH_PASSPHRASE"

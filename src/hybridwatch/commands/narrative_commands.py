@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore
 from hybridwatch.store.narratives_store import build_narratives, list_narratives

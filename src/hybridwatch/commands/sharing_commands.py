@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.cli import EXIT_INPUT, cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import EXIT_INPUT, cli, db_option, emit_json, json_option, say
 from hybridwatch.commands.data_commands import export
 from hybridwatch.commands.progress import record_progress
 from hybridwatch.errors import InputError

@@ -1,0 +1,121 @@
+"""What every command shares: the root group, exit codes, ``--db``/``--json`` and output helpers.
+
+Commands are thin: they open the store and call the library.
+
+Data goes to stdout (``--json``: exactly one JSON object); progress and summaries to stderr.
+Exit codes: 0 ok · 1 unexpected error (a bug: rerun with --debug) · 2 usage error (bad option,
+selector or filter) · 3 input error (a file could not be ingested; other files still were) ·
+4 store error (cannot open, in use, not a hybridwatch store).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hybridwatch import __version__
+from hybridwatch.errors import (
+    HybridwatchError, InputError, MappingError, SelectorError, StoreError, VerificationError,
+)
+
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STORE, EXIT_VERIFY = 0, 1, 2, 3, 4, 5
+
+
+def _exit_code(error: HybridwatchError) -> int:
+    if isinstance(error, (SelectorError, MappingError)):
+        return EXIT_USAGE
+    if isinstance(error, StoreError):
+        return EXIT_STORE
+    if isinstance(error, VerificationError):
+        return EXIT_VERIFY
+    if isinstance(error, InputError):
+        return EXIT_INPUT
+    return EXIT_BUG
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, default=_json_default, ensure_ascii=False))
+
+
+def say(message: str, *, quiet: bool = False, err: bool = True, fg: str | None = None) -> None:
+    """A human line on stderr, unless ``quiet``."""
+    if not quiet:
+        click.secho(message, err=err, fg=fg)
+
+
+def db_option(func: Callable) -> Callable:
+    """``--db PATH`` (or $HYBRIDWATCH_DB), the store every command works on."""
+    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
+                        envvar="HYBRIDWATCH_DB", default=Path("hybridwatch.duckdb"),
+                        show_default=True, help="DuckDB store file (env HYBRIDWATCH_DB).")(func)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON object on stdout.")(func)
+
+
+class LazyGroup(click.Group):
+    """A group whose commands live in modules imported only when the command runs.
+
+    ``lazy`` maps a command name to (module, one-line help); importing the module registers the
+    command on this group (``@cli.command()``), so ``--help`` lists every command without
+    importing any of them (and none of scipy, ibis or the web stack).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[str, str]] = {}
+
+    def register_lazy(self, commands: dict[str, tuple[str, str]]) -> None:
+        self.lazy.update(commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            importlib.import_module(self.lazy[name][0])
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.commands[name].get_short_help_str(limit=formatter.width - 20)
+                 if name in self.commands else self.lazy[name][1])
+                for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Group(LazyGroup):
+    """Turns hybridwatch errors into one red line and an exit code; tracebacks with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HybridwatchError as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.secho(f"error: {exc}", err=True, fg="red")
+            ctx.exit(_exit_code(exc))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hybridwatch")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """hybridwatch: quantified hybrid-threat assessment from open multi-domain event data."""
