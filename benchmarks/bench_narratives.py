@@ -63,7 +63,8 @@ def peak_mb() -> float:
 def run(n: int, n_update: int) -> dict:
     from hybridwatch.model.outlet_groups import load_outlet_groups
     from hybridwatch.store import EventStore, ingest_file
-    from hybridwatch.store.narratives_store import build_narratives, list_narratives
+    from hybridwatch.store.narratives_store import list_narratives
+    from hybridwatch.workflows.narrative_build import build_narratives
 
     rows = synthetic_headlines(n + n_update, np.random.default_rng(0))
     with tempfile.TemporaryDirectory() as tmp:

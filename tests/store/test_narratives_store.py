@@ -12,12 +12,8 @@ import pytest
 from hybridwatch.demo.scenario import generate_scenario
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore, ingest_file
-from hybridwatch.store.narratives_store import (
-    article_assignments,
-    build_narratives,
-    list_narratives,
-    load_model,
-)
+from hybridwatch.store.narratives_store import article_assignments, list_narratives
+from hybridwatch.workflows.narrative_build import build_narratives, load_model
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ def demo_db(tmp_path_factory) -> Path:
     from hybridwatch.commands.demo_command import ASSESSMENT_TARGETS, DEMO_GRID
     from hybridwatch.demo.scenario import generate_scenario
     from hybridwatch.store import ingest_file
-    from hybridwatch.store.narratives_store import build_narratives
+    from hybridwatch.workflows.narrative_build import build_narratives
     from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
     from hybridwatch.workflows.findings import (
         record_coincidences, record_episodes, record_narrative_sync,

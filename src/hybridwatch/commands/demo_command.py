@@ -14,7 +14,8 @@ from hybridwatch.commands.progress import record_progress
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.outputs.briefing import write_briefing
 from hybridwatch.store import EventStore, ingest_file
-from hybridwatch.store.narratives_store import build_narratives, list_narratives
+from hybridwatch.store.narratives_store import list_narratives
+from hybridwatch.workflows.narrative_build import build_narratives
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
 from hybridwatch.workflows.assessment import run_assessment
 from hybridwatch.workflows.convergence import measure_convergence, record_convergence

@@ -9,7 +9,8 @@ import click
 from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore
-from hybridwatch.store.narratives_store import build_narratives, list_narratives
+from hybridwatch.store.narratives_store import list_narratives
+from hybridwatch.workflows.narrative_build import build_narratives
 from hybridwatch.workflows.findings import record_narrative_sync
 from hybridwatch.workflows.narratives import narrative_sync
 

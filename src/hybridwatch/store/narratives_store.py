@@ -1,4 +1,5 @@
-"""Narratives in the store: build or update them from the articles table, and list them.
+"""Narratives in the store: their tables, reads and all-or-nothing writes (fitting them is
+``workflows.narrative_build``'s job).
 
 Tables (created on first use):
 
@@ -13,26 +14,14 @@ Tables (created on first use):
 
 from __future__ import annotations
 
-import io
 import json
-import time
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
-from hybridwatch.analyses.narratives import (
-    ClusterParams,
-    NarrativeModel,
-    fit_narratives,
-    label_terms,
-    make_label,
-    update_narratives,
-)
-from hybridwatch.analyses.text_repr import TextRepresentation
 from hybridwatch.model.outlet_groups import outlet_group
 from hybridwatch.store.store import EventStore
 
@@ -51,22 +40,14 @@ _TEXT_SQL = "coalesce(nullif(trim(a.title), ''), left(a.text, 300), '')"
 
 
 @dataclass(frozen=True)
-class NarrativeBuild:
-    """What one ``build_narratives`` call did."""
+class StoredModel:
+    """The narrative model as the store keeps it: serialised by ``workflows.narrative_build``."""
 
-    model: str
-    refit: bool                   # True when the representation was fitted in this call
-    articles_considered: int      # articles that had no narrative before this call
-    assigned_existing: int        # of those, joined a narrative that already existed
-    assigned_new: int             # of those, placed in a narrative opened by this call
-    unassigned: int               # left without a narrative (noise; retried next build)
-    new_narratives: list[str] = field(default_factory=list)
-    narratives_total: int = 0
-    seconds: float = 0.0
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    model: str                # representation name (tfidf …)
+    updated_at: datetime
+    params: str               # JSON of the clustering parameters
+    representation: bytes     # TextRepresentation.to_bytes()
+    narratives: bytes         # .npz: ids, centroids, thresholds, next_number
 
 
 def ensure_tables(store: EventStore) -> bool:
@@ -84,45 +65,14 @@ def ensure_tables(store: EventStore) -> bool:
     return True
 
 
-def build_narratives(store: EventStore, *, model: str = "tfidf", random_state: int = 0,
-                     rebuild: bool = False, params: ClusterParams | None = None) -> NarrativeBuild:
-    """Cluster the articles that have no narrative yet.
-
-    With no stored model (or ``rebuild``), fit the representation and cluster everything.
-    Otherwise assign new articles to existing narratives when similar enough and open new
-    narratives (next unused ids) only for the rest; earlier assignments never change.
-    """
-    started = time.perf_counter()
-    params = params or ClusterParams(random_state=random_state)
-    ensure_tables(store)
-    if rebuild:
-        for table in ("article_narratives", "narratives", "narrative_model"):
-            store.con.execute(f"DELETE FROM {table}")
-    fitted = load_model(store)
-    if fitted is not None and fitted.representation.model != model:
-        raise ValueError(f"the store's narratives use the {fitted.representation.model!r} model, "
-                         f"not {model!r}; pass rebuild=True (--rebuild) to start over")
-    ids, texts = _pending_articles(store)
-    refit = fitted is None
-    if not texts:
-        update = None
-    elif refit:
-        fitted, update = fit_narratives(texts, params, model=model)
-    else:
-        update = update_narratives(fitted, texts, params)
-    if update is None:
-        return NarrativeBuild(model, False, 0, 0, 0, 0, [], _count(store),
-                              round(time.perf_counter() - started, 3), asdict(params))
-    new = set(update.new_narratives)
-    assigned_new = sum(1 for n in update.narrative_ids if n in new)
-    unassigned = sum(1 for n in update.narrative_ids if n is None)
-    _write(store, fitted, params, ids, texts, update, model)
-    return NarrativeBuild(model, refit, len(ids), len(ids) - assigned_new - unassigned,
-                          assigned_new, unassigned, list(update.new_narratives), _count(store),
-                          round(time.perf_counter() - started, 3), asdict(params))
+def reset_narratives(store: EventStore) -> None:
+    """Forget every narrative, assignment and the model (``narratives build --rebuild``)."""
+    for table in ("article_narratives", "narratives", "narrative_model"):
+        store.con.execute(f"DELETE FROM {table}")
 
 
-def _pending_articles(store: EventStore) -> tuple[list[str], list[str]]:
+def pending_articles(store: EventStore) -> tuple[list[str], list[str]]:
+    """(article ids, headline texts) of the articles without a narrative, oldest first."""
     rows = store.con.execute(
         f"SELECT a.article_id, {_TEXT_SQL} FROM articles a "
         "ANTI JOIN article_narratives n ON a.article_id = n.article_id "
@@ -130,34 +80,25 @@ def _pending_articles(store: EventStore) -> tuple[list[str], list[str]]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def _write(store: EventStore, fitted: NarrativeModel, params: ClusterParams, ids: list[str],
-           texts: list[str], update, model: str) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    keep = [i for i, n in enumerate(update.narrative_ids) if n is not None]
-    assignments = pa.table({
-        "article_id": pa.array([ids[i] for i in keep], pa.string()),
-        "narrative_id": pa.array([update.narrative_ids[i] for i in keep], pa.string()),
-        "similarity": pa.array([float(update.similarities[i]) for i in keep], pa.float64())})
-    terms = label_terms(texts, [n if n in set(update.new_narratives) else None
-                                for n in update.narrative_ids])
-    rows = pa.table({
-        "narrative_id": update.new_narratives,
-        "label": [make_label(terms.get(n, [])) for n in update.new_narratives],
-        "terms": [json.dumps(terms.get(n, []), ensure_ascii=False) for n in update.new_narratives],
-        "size": pa.array([0] * len(update.new_narratives), pa.int64()),
-        "created_at": pa.array([now] * len(update.new_narratives), pa.timestamp("us")),
-        "model": [model] * len(update.new_narratives)})
+def save_narrative_update(store: EventStore, assignments: pa.Table, narratives: pa.Table,
+                          model: StoredModel) -> None:
+    """Add ``assignments`` (article_id, narrative_id, similarity) and new ``narratives`` (the
+    table's columns), refresh the sizes and replace the stored model: all or nothing."""
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("_hw_assign", assignments)
-        con.register("_hw_narr", rows)
+        con.register("_hw_narr", narratives)
         con.execute("INSERT INTO article_narratives SELECT * FROM _hw_assign")
         con.execute("INSERT INTO narratives SELECT * FROM _hw_narr")
         con.execute("UPDATE narratives SET size = coalesce(c.n, 0) FROM (SELECT narrative_id, "
                     "count(*) AS n FROM article_narratives GROUP BY narrative_id) c "
                     "WHERE narratives.narrative_id = c.narrative_id")
-        _save_model(store, fitted, params, model, now)
+        created = con.execute("SELECT min(created_at) FROM narrative_model").fetchall()[0][0]
+        con.execute("DELETE FROM narrative_model")
+        con.execute("INSERT INTO narrative_model VALUES (?, ?, ?, ?, ?, ?)",
+                    [model.model, created or model.updated_at, model.updated_at, model.params,
+                     model.representation, model.narratives])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -167,35 +108,19 @@ def _write(store: EventStore, fitted: NarrativeModel, params: ClusterParams, ids
         con.unregister("_hw_narr")
 
 
-def _save_model(store: EventStore, fitted: NarrativeModel, params: ClusterParams, model: str,
-                now: datetime) -> None:
-    created = store.con.execute("SELECT min(created_at) FROM narrative_model").fetchall()[0][0]
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, ids=np.array(fitted.narrative_ids, dtype=str),
-                        centroids=fitted.centroids, thresholds=fitted.thresholds,
-                        next_number=np.array(fitted.next_number))
-    store.con.execute("DELETE FROM narrative_model")
-    store.con.execute("INSERT INTO narrative_model VALUES (?, ?, ?, ?, ?, ?)",
-                      [model, created or now, now, json.dumps(asdict(params)),
-                       fitted.representation.to_bytes(), buffer.getvalue()])
-
-
-def load_model(store: EventStore) -> NarrativeModel | None:
-    """The stored narrative model, or None when narratives were never built."""
+def stored_model(store: EventStore) -> StoredModel | None:
+    """The stored model's serialised parts, or None when narratives were never built."""
     if not ensure_tables(store):
         return None
-    row = store.con.execute(
-        "SELECT representation, narratives FROM narrative_model").fetchall()
+    row = store.con.execute("SELECT model, updated_at, params, representation, narratives "
+                            "FROM narrative_model").fetchall()
     if not row:
         return None
-    representation = TextRepresentation.from_bytes(bytes(row[0][0]))
-    with np.load(io.BytesIO(bytes(row[0][1])), allow_pickle=False) as data:
-        return NarrativeModel(representation, data["ids"].tolist(),
-                              data["centroids"].astype(np.float32),
-                              data["thresholds"].astype(np.float32), int(data["next_number"]))
+    model, updated_at, params, representation, narratives = row[0]
+    return StoredModel(model, updated_at, params, bytes(representation), bytes(narratives))
 
 
-def _count(store: EventStore) -> int:
+def narrative_count(store: EventStore) -> int:
     return store.con.execute("SELECT count(*) FROM narratives").fetchall()[0][0]
 
 
