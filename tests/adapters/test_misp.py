@@ -67,7 +67,9 @@ def test_json_tags_set_domain_tlp_and_undefined_threat_level() -> None:
     rows, _ = _read(MispJsonAdapter(), EVENTS_JSON)
     letter = next(r for r in rows if r["source_record_id"].endswith("0102"))
     assert letter["domain"] == "information"  # DISARM galaxy tag
-    assert letter["tlp"] == "green"  # tlp:white and tlp:green: the stricter wins
+    # tlp:white and tlp:green: the stricter wins, but distribution 0 (this organisation only)
+    # lifts it to AMBER+STRICT (issue #14: markings fail closed)
+    assert letter["tlp"] == "amber+strict"
     assert letter["intensity"] is None and letter["intensity_kind"] is None  # level 4
     assert letter["target_iso3"] == "DEU"  # misp-galaxy:country="germany"
     assert letter["actor_name"] is None

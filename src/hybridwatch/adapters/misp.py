@@ -4,7 +4,10 @@ Both are plain JSON/CSV readers: pymisp is not used (``MISPEvent.from_dict`` mut
 Shared rules for both formats:
 
 * ``tlp`` from tags ``tlp:white`` (→ clear), ``tlp:clear``, ``tlp:green``, ``tlp:amber``,
-  ``tlp:amber+strict``, ``tlp:red``; the most restrictive tag wins.
+  ``tlp:amber+strict``, ``tlp:red`` (spacing and case as written); the most restrictive tag
+  wins. Fails closed: any other ``tlp:`` tag (``tlp:ex:chr``) makes the record RED, and
+  ``distribution`` 0 (your organisation only) makes it at least AMBER+STRICT. A link attribute
+  more restricted than its event never becomes the event's ``source_url``.
 * ``domain`` is "cyber" unless a tag ``hybridwatch:domain="<domain>"`` names another, or a
   DISARM / disinformation tag says "information".
 * Actors: galaxy clusters and tags ``misp-galaxy:threat-actor="X"`` and
@@ -63,13 +66,14 @@ from hybridwatch.adapters.textio import (
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
-from hybridwatch.model.tlp import level_from_word, most_restricted
+from hybridwatch.model.tlp import level_from_word, most_restricted, readable
 from hybridwatch.model.times import parse_time
 
 SOURCE = "misp"
 FLUSH_ROWS = 50_000
 CSV_HEADER_START = ("uuid", "event_id", "category", "type", "value")
 CSV_REQUIRED = ("uuid", "type", "value", "date")
+_TLP_TAG = re.compile(r"^\s*tlp\s*:", re.IGNORECASE)
 _JSON_HEAD = re.compile(r'"Event"\s*:\s*\{')  # searched in the first 512 characters
 _THREAT_LEVELS = {"1": 1.0, "2": 2.0, "3": 3.0, "high": 1.0, "medium": 2.0, "low": 3.0}
 _GALAXY_TAG = re.compile(r'^misp-galaxy:([\w-]+)="(.*)"$')
@@ -174,13 +178,14 @@ def _json_row(event: Any) -> dict[str, Any]:
     except ValueError as exc:
         raise RecordError("date", str(exc)) from None
     notes: list[str] = []
-    tags = [t.get("name", "") for t in event.get("Tag") or [] if isinstance(t, dict)]
+    tags = _event_tags(event)
+    level = _tlp(tags, event.get("distribution"))
     actors = _galaxy_actors(event.get("Galaxy") or [], notes) + _tag_actors(tags)
     actors = [a for i, a in enumerate(actors)  # first mention wins: galaxies carry uuid, country
               if a["name"] not in {b["name"] for b in actors[:i]}]
     targets, sectors = _tag_targets(tags, notes)
     actor_countries = {a["iso3"] for a in actors if a.get("iso3")}
-    level = _THREAT_LEVELS.get(str(event.get("threat_level_id", "")).strip().lower())
+    threat = _THREAT_LEVELS.get(str(event.get("threat_level_id", "")).strip().lower())
     attributes = list(_all_attributes(event))
     orgc = event.get("Orgc") or {}
     extra = {k: v for k, v in event.items()
@@ -194,17 +199,36 @@ def _json_row(event: Any) -> dict[str, Any]:
         "source_record_id": event["uuid"], "source_type": "misp-event",
         "occurred_at": occurred_at, "occurred_precision": precision,
         "title": event.get("info"), "source_name": orgc.get("name"),
-        "intensity": level, "intensity_kind": "threat_level" if level else None,
+        "intensity": threat, "intensity_kind": "threat_level" if threat else None,
         "actor_code": "; ".join(a["uuid"] for a in actors if a.get("uuid")) or None,
         "actor_name": "; ".join(a["name"] for a in actors) or None,
         "actor_iso3": actor_countries.pop() if len(actor_countries) == 1 else None,
         "target_iso3": targets[0] if targets else None,
         "target_sector": "; ".join(sectors) or None,
-        "source_url": next((str(a.get("value")) for a in attributes if a.get("type") == "link"),
-                           None),
-        "domain": _domain(tags), "tlp": _tlp(tags),
+        "source_url": _shareable_link(attributes, level),
+        "domain": _domain(tags), "tlp": level,
         "extra": {k: v for k, v in extra.items() if v not in (None, [], {})},
     }
+
+
+def _event_tags(event: dict[str, Any]) -> list[str]:
+    """Tag names in both shapes MISP writes: ``Tag: [{name}]`` and ``EventTag: [{Tag: {name}}]``."""
+    tags = [t for t in event.get("Tag") or [] if isinstance(t, dict)]
+    tags += [t["Tag"] for t in event.get("EventTag") or []
+             if isinstance(t, dict) and isinstance(t.get("Tag"), dict)]
+    return [str(t.get("name", "")) for t in tags]
+
+
+def _shareable_link(attributes: list[dict[str, Any]], event_level: str | None) -> str | None:
+    """The first link attribute no more restricted than the event: a RED attribute's link never
+    becomes a GREEN event's ``source_url``."""
+    for attribute in attributes:
+        if attribute.get("type") != "link":
+            continue
+        level = _tlp(_event_tags(attribute), attribute.get("distribution"))
+        if readable(level, event_level or "clear"):
+            return str(attribute.get("value"))
+    return None
 
 
 def _all_attributes(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -283,7 +307,7 @@ def _csv_row(row: dict[str, str]) -> dict[str, Any]:
     names = list(dict.fromkeys(names))
     url = _URL.search(comment)
     label = _URL.sub("", comment).strip(" -") or row.get("event_info", "").strip()
-    level = _THREAT_LEVELS.get(row.get("event_threat_level_id", "").strip().lower())
+    threat = _THREAT_LEVELS.get(row.get("event_threat_level_id", "").strip().lower())
     extra: dict[str, Any] = {k: v for k, v in row.items() if v != "" and k not in ("uuid", "date")}
     extra.update(date=row.get("date"), event_date=event_date, actors=names, notes=notes)
     if event_date and event_date != row.get("event_date"):
@@ -296,7 +320,7 @@ def _csv_row(row: dict[str, str]) -> dict[str, Any]:
         "actor_iso3": "RUS" if _RUSSIA.search(text) else None,
         "source_name": row.get("event_source_org") or row.get("event_member_org") or None,
         "source_url": url.group(0) if url else None,
-        "intensity": level, "intensity_kind": "threat_level" if level else None,
+        "intensity": threat, "intensity_kind": "threat_level" if threat else None,
         "domain": _domain(tags), "tlp": _tlp(tags),
         "extra": {k: v for k, v in extra.items() if v not in (None, "", [])},
     }
@@ -349,9 +373,13 @@ def _text_actors(text: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------- shared
 
-def _tlp(tags: Iterable[str]) -> str | None:
-    levels = [level_from_word(t) for t in tags if t.strip().lower().startswith("tlp:")]
-    levels = [level for level in levels if level]
+def _tlp(tags: Iterable[str], distribution: object = None) -> str | None:
+    """The most restrictive of the ``tlp:*`` tags, None without one. Fails closed: a ``tlp:`` tag
+    naming no TLP 2.0 level (``tlp:ex:chr``, a typo) is RED; MISP ``distribution`` 0 (your
+    organisation only) is at least AMBER+STRICT."""
+    levels = [level_from_word(tag) or "red" for tag in tags if _TLP_TAG.match(str(tag))]
+    if str(distribution).strip() == "0":
+        levels.append("amber+strict")
     return most_restricted(levels) if levels else None
 
 

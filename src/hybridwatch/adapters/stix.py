@@ -35,8 +35,13 @@ domain             "cyber"; ``x_hybridwatch_domain`` or the first ``labels`` val
                    hybrid-threat domain ("disinformation" → information) overrides it
 source_name        name of the ``created_by_ref`` identity; ``source_url`` the first
                    ``external_references`` url
-tlp                ``object_marking_refs``: TLP 2.0 and 1.0 ids (WHITE → clear), or marking
-                   definitions in the bundle; the most restrictive wins
+tlp                ``object_marking_refs`` and ``granular_markings``: TLP 2.0 and 1.0 ids
+                   (WHITE → clear), or marking definitions in the bundle (``tlp`` definitions,
+                   the TLP 2.0 extension, statements naming a level); the most restrictive
+                   wins. Fails closed: a marking that cannot be mapped for sure (an id neither
+                   published nor in the bundle, an unreadable level, an unknown definition
+                   type) makes the object RED; a statement naming no level (a copyright) is not
+                   a TLP marking
 extra              every other property verbatim (markings, ``created_by_ref``, description,
                    aliases, kill chain ...) plus ``stix_version``, ``lifecycle`` ("active",
                    "deprecated" for ``x_mitre_deprecated``, "revoked"; kept, never dropped),
@@ -77,7 +82,9 @@ from hybridwatch.adapters.textio import decode_head, read_json
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
-from hybridwatch.model.tlp import LEVEL_BY_MARKING_ID, level_from_word, most_restricted
+from hybridwatch.model.tlp import (
+    LEVEL_BY_MARKING_ID, level_from_word, levels_in_text, most_restricted,
+)
 from hybridwatch.model.times import parse_time
 
 SOURCE = "stix"
@@ -413,22 +420,41 @@ def _creator(obj: Obj, index: _Index) -> dict[str, str] | None:
 
 
 def _tlp(obj: Obj, index: _Index) -> str | None:
-    """The most restrictive TLP level among the object's markings, None if it has none."""
-    levels = []
-    for ref in obj.get("object_marking_refs") or []:
-        level = LEVEL_BY_MARKING_ID.get(ref) or _tlp_of_definition(index.by_id.get(ref))
-        if level:
-            levels.append(level)
+    """The most restrictive TLP level among the object's markings, None if it has none.
+
+    Fails closed: a marking that cannot be mapped with certainty makes the object RED.
+    Object-level and granular markings count alike (the object takes its most restrictive).
+    """
+    refs = obj.get("object_marking_refs") or []
+    refs = [refs] if isinstance(refs, str) else list(refs) if isinstance(refs, list) else [refs]
+    granular = obj.get("granular_markings")
+    for marking in granular if isinstance(granular, list) else [granular] if granular else []:
+        refs.append(marking.get("marking_ref") if isinstance(marking, dict) else marking)
+    levels = [level for ref in refs if (level := _level_of_marking(ref, index)) != _NOT_TLP]
     return most_restricted(levels) if levels else None
 
 
-def _tlp_of_definition(marking: Obj | None) -> str | None:
-    """TLP of a marking definition not in the well-known list: 1.0 style or TLP 2.0 extension."""
+_NOT_TLP = "not-tlp"  # a marking known to say nothing about sharing (a copyright statement)
+
+
+def _level_of_marking(ref: object, index: _Index) -> str:
+    """The TLP level a marking reference stands for; RED when it cannot be mapped for sure."""
+    if not isinstance(ref, str):
+        return "red"
+    if ref in LEVEL_BY_MARKING_ID:
+        return LEVEL_BY_MARKING_ID[ref]
+    marking = index.by_id.get(ref)
     if not marking or marking.get("type") != "marking-definition":
-        return None
-    if marking.get("definition_type") == "tlp":
-        return level_from_word((marking.get("definition") or {}).get("tlp"))
+        return "red"  # not in the bundle and not a published TLP id: unknown
+    definition = marking.get("definition")
+    definition = definition if isinstance(definition, dict) else {}
     for extension in (marking.get("extensions") or {}).values():
         if isinstance(extension, dict) and "tlp_2_0" in extension:
-            return level_from_word(extension["tlp_2_0"])
-    return None
+            return level_from_word(extension["tlp_2_0"]) or "red"
+    kind = str(marking.get("definition_type") or "").strip().lower()
+    if kind == "tlp":
+        return level_from_word(definition.get("tlp")) or "red"
+    named = levels_in_text(definition.get("statement")) + levels_in_text(marking.get("name"))
+    if named:
+        return most_restricted(named)
+    return _NOT_TLP if kind == "statement" else "red"

@@ -8,6 +8,7 @@ Unmarked items (``None``) are CLEAR, as TLP 2.0 treats unmarked information.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from hybridwatch.errors import SelectorError
@@ -62,11 +63,27 @@ def readable_sql(clearance: str, column: str = "tlp") -> str:
     return f"(coalesce({column}, 'clear') IN ({quoted or 'NULL'}))"
 
 
-def level_from_word(word: str | None) -> str | None:
-    """The level a marking word names ("TLP:WHITE" and "white" → clear, TLP 1.0 and 2.0 words);
-    None when the word is not a TLP level."""
-    text = str(word or "").strip().lower().removeprefix("tlp:")
+def level_from_word(word: object) -> str | None:
+    """The level a marking word names, or None when it names none.
+
+    Recognisable spellings map: "TLP:WHITE" and "white" → clear (TLP 1.0), "TLP: RED ",
+    "Amber + Strict", "AMBER_STRICT" → amber+strict. Anything else is not a level.
+    """
+    text = re.sub(r"\s+", " ", str(word if word is not None else "")).strip().lower()
+    text = re.sub(r"^tlp\s*[:\-]?\s*", "", text)
+    text = re.sub(r"\s*[+_\- ]\s*", "+", text)
     return "clear" if text == "white" else (text if text in _RANK else None)
+
+
+#: A TLP level named inside free text ("Distribution: TLP:RED", "tlp: amber+strict").
+_TLP_IN_TEXT = re.compile(
+    r"\btlp\s*[:\-]?\s*(clear|white|green|amber\s*[+_\- ]\s*strict|amber|red)\b", re.IGNORECASE)
+
+
+def levels_in_text(text: object) -> list[str]:
+    """Every TLP level a free text names (a STIX ``statement`` marking, a MISP comment)."""
+    return [level for match in _TLP_IN_TEXT.finditer(str(text or ""))
+            if (level := level_from_word(match.group(1)))]
 
 
 # -- STIX 2.1 marking definitions ---------------------------------------------------------------
