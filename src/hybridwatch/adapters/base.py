@@ -8,6 +8,7 @@ cannot be read (empty, wrong format, missing columns, corrupt archive).
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -145,6 +146,11 @@ class RowBuilder:
         return table
 
 
+#: Plausible intensity per kind; beyond it a value is a typo or an attack (``fatalities=1e400``).
+INTENSITY_RANGES = {"goldstein": (-10.0, 10.0), "fatalities": (0.0, 1e6),
+                    "threat_level": (1.0, 4.0), "sorties": (0.0, 1e5)}
+
+
 def _check_event(row: dict[str, Any]) -> None:
     if not isinstance(row.get("occurred_at"), datetime):
         raise RecordError("occurred_at", "missing date")
@@ -161,11 +167,19 @@ def _check_event(row: dict[str, Any]) -> None:
         raise RecordError("intensity_kind", f"not one of {INTENSITY_KINDS}")
     if row.get("tlp") is not None and row["tlp"] not in TLP_LEVELS:
         raise RecordError("tlp", f"not a TLP 2.0 level ({row['tlp']!r})")
+    for name in ("lat", "lon", "intensity"):
+        value = row.get(name)
+        if value is not None and not math.isfinite(value):
+            raise RecordError(name, f"not a finite number ({value})")
     for name in ("lat", "lon"):
         value = row.get(name)
         limit = 90 if name == "lat" else 180
         if value is not None and not -limit <= value <= limit:
             raise RecordError(name, f"out of range ({value})")
+    low, high = INTENSITY_RANGES.get(kind, (-1e15, 1e15))
+    if row.get("intensity") is not None and not low <= row["intensity"] <= high:
+        raise RecordError("intensity", f"{row['intensity']:g} is outside the plausible range of "
+                                       f"{kind or 'an intensity'} ({low:g} to {high:g})")
 
 
 def _check_article(row: dict[str, Any]) -> None:

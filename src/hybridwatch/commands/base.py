@@ -48,7 +48,11 @@ def _json_default(value: Any) -> Any:
 
 
 def emit_json(payload: dict[str, Any]) -> None:
-    click.echo(json.dumps(payload, default=_json_default, ensure_ascii=False))
+    """Exactly one strict JSON object on stdout: NaN and infinity become null, never ``NaN``."""
+    from hybridwatch.model.json_values import json_value  # numpy: keep `--help` light
+
+    click.echo(json.dumps(json_value(payload), default=_json_default, ensure_ascii=False,
+                          allow_nan=False))
 
 
 def say(message: str, *, quiet: bool = False, err: bool = True, fg: str | None = None) -> None:
