@@ -190,6 +190,8 @@ def _jsonl_row(raw_bytes: bytes, options: ReadOptions) -> dict[str, Any]:
         raise RecordError(None, f"not UTF-8 text (byte {exc.start}); re-save the file as UTF-8")
     except ValueError as exc:
         raise RecordError(None, f"not JSON ({exc})") from None
+    except RecursionError:
+        raise RecordError(None, "JSON nested too deeply to read") from None
     if not isinstance(record, dict):
         raise RecordError(None, f"not a JSON object ({type(record).__name__})")
     if _text_or_none(record.get("outlet")) is None:

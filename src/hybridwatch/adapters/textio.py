@@ -14,6 +14,7 @@ import json
 import re
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,34 @@ from hybridwatch.errors import FormatError, InputError
 
 HEAD_BYTES = 64 * 1024
 csv.field_size_limit(sys.maxsize)  # we check record size ourselves, with a clear message
+
+
+class _CorruptionGuard(io.RawIOBase):
+    """A decompressing stream whose corrupt data (a bad deflate block, a CRC mismatch, a
+    truncated gzip) raises ``InputError`` naming the file, whichever adapter is reading."""
+
+    def __init__(self, stream: IO[bytes], path: Path) -> None:
+        self._stream, self._path = stream, path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._stream.read(len(buffer))
+        except (zlib.error, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+            raise InputError(self._path, f"corrupt compressed data ({exc or type(exc).__name__})"
+                             ) from exc
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _guarded(stream: IO[bytes], path: Path) -> IO[bytes]:
+    return io.BufferedReader(_CorruptionGuard(stream, path))
 
 
 def open_bytes(path: Path) -> IO[bytes]:
@@ -36,11 +65,11 @@ def open_bytes(path: Path) -> IO[bytes]:
             if len(members) > 1:
                 raise InputError(path, f"zip archive holds {len(members)} files; "
                                        "hybridwatch reads archives of one file (unzip it first)")
-            return archive.open(members[0])
+            return _guarded(archive.open(members[0]), path)
         with open(path, "rb") as probe:
             magic = probe.read(4)
         if magic[:2] == b"\x1f\x8b":
-            return gzip.open(path, "rb")
+            return _guarded(gzip.open(path, "rb"), path)
         if magic == b"PK\x03\x04":
             raise InputError(path, "truncated or corrupt zip archive (no central directory)")
         return open(path, "rb")
@@ -77,6 +106,8 @@ def read_json(path: Path) -> Any:
         raise InputError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise InputError(path, f"not valid JSON ({exc.msg})", locator=f"line {exc.lineno}") from exc
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply to read") from None
 
 
 def decode_head(head: bytes) -> str:
