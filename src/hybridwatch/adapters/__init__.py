@@ -17,7 +17,7 @@ from hybridwatch.adapters.textio import read_head
 from hybridwatch.errors import FormatError
 
 _BUILTIN_MODULES = ("gdelt", "acled", "stix", "misp", "eurepoc", "euvsdisinfo", "articles",
-                    "mapped")
+                    "mapped", "comtrade", "baci")
 _registry: dict[str, Adapter] | None = None
 
 

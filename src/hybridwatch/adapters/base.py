@@ -23,7 +23,7 @@ from hybridwatch.model.schema import (
     ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, TLP_LEVELS, record_id_hash,
 )
 
-RecordKind = Literal["events", "articles"]
+RecordKind = Literal["events", "articles", "trade_flows"]
 
 
 @dataclass(frozen=True)

@@ -169,10 +169,15 @@ class _Stage:
         return staged
 
 
+#: The table and the id column of each kind of record an adapter yields.
+_TABLE_KEYS = {"events": ("events", "event_id"), "articles": ("articles", "article_id"),
+               "trade_flows": ("trade_flows", "flow_id")}
+
+
 def _insert_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: Path,
                    ingest_id: int) -> int:
     """Insert the staged rows whose ids are not stored yet (first in file order wins)."""
-    table, key = ("events", "event_id") if kind == "events" else ("articles", "article_id")
+    table, key = _TABLE_KEYS[kind]
     source = f"read_parquet('{_sql_text(staged)}')"
     repeated = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {source}"
                            ).fetchall()[0][0]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pyarrow as pa
 
 from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA
+from hybridwatch.model.trade import TRADE_FLOW_SCHEMA
 
 #: Bump when a table changes shape; ``EventStore`` refuses stores with another version.
 STORE_SCHEMA_VERSION = 1
 
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
-                 pa.timestamp("us"): "TIMESTAMP"}
+                 pa.timestamp("us"): "TIMESTAMP", pa.date32(): "DATE"}
 
 
 def _columns_ddl(schema: pa.Schema) -> str:
@@ -53,5 +54,14 @@ CREATE TABLE IF NOT EXISTS ingest_log (
   duplicates BIGINT NOT NULL,
   quarantined BIGINT NOT NULL,
   skipped BIGINT NOT NULL
+);
+"""
+
+#: Trade flows (UN Comtrade, CEPII BACI): a table added after schema version 1, so it needs no
+#: version bump; ``EventStore`` creates it whenever it opens a store read-write.
+TRADE_FLOWS_DDL = f"""
+CREATE TABLE IF NOT EXISTS trade_flows (
+  {_columns_ddl(TRADE_FLOW_SCHEMA)},
+  ingest_id BIGINT
 );
 """

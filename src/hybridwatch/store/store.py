@@ -15,11 +15,13 @@ import pyarrow as pa
 from hybridwatch.errors import SelectorError, StoreError
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.times import parse_time
-from hybridwatch.store.schema import DDL, STORE_SCHEMA_VERSION
+from hybridwatch.store.schema import DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL
 
 DEFAULT_DB = "hybridwatch.duckdb"
 #: Tables written by ``export_parquet`` and read back by ``import_parquet``, in that order.
-TABLES = ("events", "articles", "quarantine", "ingest_log")
+TABLES = ("events", "articles", "quarantine", "ingest_log", "trade_flows")
+#: Tables an export may lack (added after exports without them were written).
+OPTIONAL_TABLES = ("trade_flows",)
 
 
 def default_db_path() -> Path:
@@ -121,6 +123,7 @@ class EventStore:
                              f"(tables: {', '.join(sorted(tables)[:6])}); pass another --db")
         if not tables and not read_only:
             self.con.execute(DDL)
+            self.con.execute(TRADE_FLOWS_DDL)
             self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
             return
@@ -131,6 +134,12 @@ class EventStore:
             self.close()
             raise StoreError(f"{self.path}: store schema version {version and version[0]} is not "
                              f"the version {STORE_SCHEMA_VERSION} this hybridwatch reads")
+        if not read_only:  # tables added without a version bump
+            self.con.execute(TRADE_FLOWS_DDL)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM information_schema.tables "
+                                     "WHERE table_name = ?", [name]).fetchall()[0][0])
 
     def close(self) -> None:
         self.con.close()
@@ -178,6 +187,8 @@ class EventStore:
             "last_event": one[4].isoformat() if one[4] else None,
             "by_domain": counts("domain"), "by_source": counts("source"),
             "by_target": counts("target_iso3"),
+            "trade_flows": self.con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0]
+            if self.has_table("trade_flows") else 0,
         }
 
     def quarantine(self, *, limit: int | None = None) -> pa.Table:
@@ -204,6 +215,8 @@ class EventStore:
         out.mkdir(parents=True, exist_ok=True)
         written = {}
         for table in TABLES:
+            if not self.has_table(table):   # a read-only store opened before it existed
+                continue
             target = out / f"{table}.parquet"
             self.con.execute(f"COPY {table} TO '{_sql_path(target)}' "
                              "(FORMAT parquet, COMPRESSION zstd)")
@@ -218,8 +231,9 @@ class EventStore:
         """
         src = Path(directory)
         keys = {"events": "event_id", "articles": "article_id", "quarantine": "rejection_id",
-                "ingest_log": "fingerprint"}
-        missing = [t for t in TABLES if not (src / f"{t}.parquet").exists()]
+                "ingest_log": "fingerprint", "trade_flows": "flow_id"}
+        missing = [t for t in TABLES if not (src / f"{t}.parquet").exists()
+                   and t not in OPTIONAL_TABLES]
         if missing:
             raise StoreError(f"{src}: not a hybridwatch Parquet export (missing "
                              f"{', '.join(t + '.parquet' for t in missing)})")
@@ -229,6 +243,8 @@ class EventStore:
             offset = self.con.execute("SELECT coalesce(max(ingest_id), 0) FROM ingest_log"
                                       ).fetchall()[0][0]
             for table in TABLES:
+                if not (src / f"{table}.parquet").exists():
+                    continue
                 key = keys[table]
                 # ingest ids are renumbered after this store's own so the two logs never collide
                 added[table] = self.con.execute(
