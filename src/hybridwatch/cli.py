@@ -18,6 +18,7 @@ _ASSESS = "hybridwatch.commands.assessment_commands"
 _COORD = "hybridwatch.commands.coordination_commands"
 _DATA, _ID = "hybridwatch.commands.data_commands", "hybridwatch.commands.identity_commands"
 _WEB = "hybridwatch.commands.web_commands"
+_SUPPLY = "hybridwatch.commands.supply_commands"
 
 #: command name → (module that defines it, one-line help for ``hybridwatch --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -38,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convergence": (_ASSESS, "The actor-convergence index per month"),
     "assess": (_ASSESS, "Risk per target in the next H days, worded on the PHIA yardstick"),
     "backtest": (_ASSESS, "Rolling-origin backtest of the risk model"),
+    "supply": (_SUPPLY, "Supplier concentration, dependence on actors, and diversion through "
+                        "third countries."),
     "brief": ("hybridwatch.commands.brief_command", "Write a briefing of the latest findings"),
     "pull": ("hybridwatch.commands.sharing_commands", "Ingest a partner's TAXII 2.1 collection"),
     "keys": (_ID, "Organisation identities"),

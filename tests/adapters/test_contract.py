@@ -14,6 +14,7 @@ from hybridwatch.adapters import ReadOptions, adapters, detect_format
 from hybridwatch.model.countries import country_name
 from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA, record_id_hash
+from hybridwatch.model.trade import FLOWS, TRADE_FLOW_SCHEMA
 from hybridwatch.store import EventStore, ingest_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -32,7 +33,13 @@ CONTRACT_FIXTURES = {
     "articles-csv": ("articles/headlines.csv", None),
     "rss": ("articles/feed_rss.xml", None),
     "mapped": ("mapped/incidents.csv", "mapped/incidents.toml"),
+    "comtrade": ("trade/comtrade_monthly.csv", None),
+    "baci": ("trade/baci_HS17_Y2021_V202401.csv", None),
 }
+#: record kind → (Arrow schema, id column, store table)
+KINDS = {"events": (EVENT_SCHEMA, "event_id", "events"),
+         "articles": (ARTICLE_SCHEMA, "article_id", "articles"),
+         "trade_flows": (TRADE_FLOW_SCHEMA, "flow_id", "trade_flows")}
 
 
 def test_every_registered_adapter_has_a_contract_fixture():
@@ -52,8 +59,7 @@ def test_adapter_contract(name):
     if mapping is None:  # mapped files are read only when a mapping is given
         assert detect_format(FIXTURES / fixture).name == name
     batches = _read_all(name)
-    schema = EVENT_SCHEMA if adapter.kind == "events" else ARTICLE_SCHEMA
-    id_column = "event_id" if adapter.kind == "events" else "article_id"
+    schema, id_column, _ = KINDS[adapter.kind]
     rows = [row for batch in batches for row in batch.table.to_pylist()]
     rejections = [r for batch in batches for r in batch.rejections]
     assert all(batch.kind == adapter.kind for batch in batches)
@@ -64,6 +70,10 @@ def test_adapter_contract(name):
         assert rejection.reason and rejection.raw.strip()
         assert rejection.line is not None or rejection.record
     for row in rows:
+        if adapter.kind == "trade_flows":  # no record id: the flow's key is hashed
+            assert len(row[id_column]) == 32 and row["flow"] in FLOWS
+            country_name(row["reporter_iso3"]), country_name(row["partner_iso3"])
+            continue
         assert row[id_column] == record_id_hash(row["source"], row["source_record_id"])
         if row["extra"] is not None:
             assert isinstance(json.loads(row["extra"]), dict)
@@ -82,7 +92,7 @@ def test_adapter_ingest_accounts_for_every_record(name, store_path):
     options = ReadOptions(mapping_path=FIXTURES / mapping if mapping else None)
     with EventStore(store_path) as store:
         report = ingest_file(store, FIXTURES / fixture, format=name, options=options)
-        table = "events" if adapters()[name].kind == "events" else "articles"
+        table = KINDS[adapters()[name].kind][2]
         stored = store.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         quarantined = store.quarantine().num_rows
     assert report.read == report.ingested + report.duplicates + report.quarantined \

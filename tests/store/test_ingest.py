@@ -134,11 +134,16 @@ def test_parquet_export_import_round_trip(tmp_path, store_path):
     other = tmp_path / "other.duckdb"
     with EventStore(other) as store:
         added = store.import_parquet(tmp_path / "export")
-        assert added == {"events": 2, "articles": 0, "quarantine": 1, "ingest_log": 1}
+        assert added == {"events": 2, "articles": 0, "quarantine": 1, "ingest_log": 1,
+                         "trade_flows": 0}
         assert store.events(limit=None).sort_by("event_id").equals(original)
         assert store.import_parquet(tmp_path / "export")["events"] == 0  # idempotent
         # the imported log still recognises the file: re-ingesting it does nothing
         assert ingest_file(store, src).status == "unchanged"
+    # exports written before the trade_flows table existed still import
+    (tmp_path / "export" / "trade_flows.parquet").unlink()
+    with EventStore(tmp_path / "third.duckdb") as store:
+        assert store.import_parquet(tmp_path / "export")["events"] == 2
 
 
 def test_store_refuses_foreign_databases(tmp_path):

@@ -40,6 +40,12 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
     """
     if mapping and not format_name:
         format_name = "mapped"
+    if mapping and mapping.stem == "comtrade_trade":
+        say("note: --mapping comtrade_trade stores trade rows as events (kept for existing "
+            "users). UN Comtrade files now ingest without --mapping into the trade_flows table "
+            "that `hybridwatch supply` and the convergence index's technology-transfer "
+            "component read: run `hybridwatch ingest FILE` (docs/supply-chains.md).",
+            quiet=quiet, fg="yellow")
     options = ReadOptions(mapping_path=mapping)
     reports: list[FileReport] = []
     with EventStore(db) as store:

@@ -123,7 +123,7 @@ def flow_values(store: EventStore, prefixes: tuple[str, ...], *, freq: str = "mo
         SELECT exporter, importer, period, sum(coalesce(imp_v, exp_v)) AS value_usd,
                sum(imp_v) AS import_reported_usd, sum(exp_v) AS export_reported_usd
         FROM both_sides GROUP BY ALL ORDER BY exporter, importer, period"""
-    table = store.con.execute(sql, wparams + [chosen, level]).to_arrow_table()
+    table = store.con.sql(sql, params=wparams + [chosen, level]).to_arrow_table()
     products = tuple(r[0] for r in store.con.execute(
         f"SELECT DISTINCT product FROM trade_flows WHERE {base} AND source = ? "
         "AND length(product) = ? ORDER BY 1", wparams + [chosen, level]).fetchall())

@@ -122,9 +122,28 @@ def _operations(store: EventStore, a: str, b: str, months: np.ndarray, notes: li
                                        f"both {a} and {b}"), tlps
 
 
-def _technology(store: EventStore, a: str, b: str, months: np.ndarray) -> ComponentSeries:
-    """Trade value of mapped HS-coded rows between the two (either direction) per month; months
-    without any trade row have no data (a missing report is not zero trade)."""
+def _technology(store: EventStore, a: str, b: str, months: np.ndarray, notes: list[str]
+                ) -> ComponentSeries:
+    """Reconciled value of listed products (semiconductors, the Common High Priority List …;
+    ``model/products.toml``) traded between the two in either direction per month, from the
+    ``trade_flows`` table; months without any trade row have no data (a missing report is not
+    zero trade). A store with no such flows falls back to trade events of the deprecated
+    ``comtrade_trade`` mapping."""
+    from hybridwatch.model.products import listed_prefixes
+    from hybridwatch.store.trade_store import pair_monthly_values
+
+    flows = pair_monthly_values(store, a, b, listed_prefixes())
+    if flows:
+        values = np.full(months.size, np.nan)
+        index = {m: i for i, m in enumerate(months)}
+        for month, total in flows:
+            i = index.get(np.datetime64(month, "M"))
+            if i is not None:
+                values[i] = total
+        return ComponentSeries("technology_transfer", values,
+                               description=f"reconciled trade value of listed dual-use products "
+                                           f"(semiconductors, Common High Priority List) between "
+                                           f"{a} and {b} (USD, trade_flows)")
     rows = store.con.execute("""
         SELECT date_trunc('month', occurred_at), sum(intensity) FROM events
         WHERE intensity_kind = 'trade_value_usd' AND ((actor_iso3 = ? AND target_iso3 = ?)
@@ -135,6 +154,9 @@ def _technology(store: EventStore, a: str, b: str, months: np.ndarray) -> Compon
         i = index.get(np.datetime64(month, "M"))
         if i is not None:
             values[i] = total
+    if rows:
+        notes.append("technology_transfer: from trade events of the deprecated comtrade_trade "
+                     "mapping; ingest Comtrade files without --mapping to use trade_flows")
     return ComponentSeries("technology_transfer", values,
                            description=f"declared trade value of mapped dual-use HS codes "
                                        f"between {a} and {b} (USD)")
@@ -151,7 +173,7 @@ def measure_convergence(store: EventStore, *, a: str = "RUS", b: str = "CHN",
     operations, tlps = _operations(store, a, b, months, notes)
     components = [_cooperation(store, a, b, months, rng), _narratives(store, a, b, months, rng,
                                                                       notes),
-                  operations, _technology(store, a, b, months)]
+                  operations, _technology(store, a, b, months, notes)]
     # months before any component has data (e.g. one old incident report) are not reported
     has_data = np.any([~np.isnan(c.values) for c in components], axis=0)
     first = int(np.argmax(has_data)) if has_data.any() else months.size
