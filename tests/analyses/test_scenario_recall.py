@@ -35,6 +35,7 @@ from hybridwatch.adapters import ReadOptions
 from hybridwatch.analyses.selectors import parse_selector
 from hybridwatch.demo.scenario import generate_scenario
 from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.workflows.supply import SupplyQuery, run_supply
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
 
 SCENARIOS = ((7, 730), (11, 730), (7, 365))  # (seed, days)
@@ -70,8 +71,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
                                        random_state=seed).to_dict()["episodes"]
             pairs = (coincide_grid(store, grid, fdr=FDR, random_state=seed).to_dict()["pairs"]
                      if days >= 730 else None)
-        results.append({"truth": truth, "episodes": episodes, "pairs": pairs})
+            supply = run_supply(store, SupplyQuery(product="8542", destination="RUS"))
+        results.append({"truth": truth, "episodes": episodes, "pairs": pairs,
+                        "supply": supply})
     return results
+
+
+def test_planted_trade_diversion_is_found_and_decoys_are_not(runs) -> None:
+    for run in runs:
+        planted = run["truth"]["trade_diversion"]
+        flagged = {row["via"] for row in run["supply"]["diversion"] if row["significant"]}
+        assert set(planted["transit"]) <= flagged
+        assert not flagged & set(planted["decoys"])
+        assert run["supply"]["diversion_test"]["break_month"] == planted["break"]
 
 
 def _overlaps(episode: dict, planted: dict) -> bool:

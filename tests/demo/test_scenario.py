@@ -67,7 +67,7 @@ def test_same_seed_same_bytes_other_seed_differs(scenario: ScenarioFiles, tmp_pa
     other = _files(generate_scenario(tmp_path / "other", random_state=8).root)
     for name in ("gdelt/scenario.export.CSV", "stix/bundle.json", "euvsdisinfo/cases.csv",
                  "articles/articles.jsonl", "mapped/pla_sorties.csv", "ground_truth.json",
-                 "gdelt/convergence.export.CSV", "mapped/comtrade_exports.csv"):
+                 "gdelt/convergence.export.CSV", "trade/comtrade_monthly.csv"):
         assert other[name] != first[name], name
     assert other["mapped/pla_sorties.toml"] == first["mapped/pla_sorties.toml"]
 

@@ -19,6 +19,7 @@ from hybridwatch.workflows.narrative_build import build_narratives
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
 from hybridwatch.workflows.assessment import run_assessment
 from hybridwatch.workflows.convergence import measure_convergence, record_convergence
+from hybridwatch.workflows.supply import SupplyQuery, record_supply, run_supply
 from hybridwatch.workflows.findings import (
     record_coincidences, record_episodes, record_narrative_sync,
 )
@@ -91,6 +92,9 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         index, tlps = measure_convergence(store, random_state=seed)
         convergence = record_convergence(store, index, tlps, a="RUS", b="CHN")
         assessment = run_assessment(store, targets=ASSESSMENT_TARGETS, random_state=seed)
+        say("screening trade for diversion of integrated circuits to Russia …", quiet=quiet)
+        supply = run_supply(store, SupplyQuery(product="8542", destination="RUS"))
+        record_supply(store, supply)
         say("writing the demo briefing (TLP:AMBER) …", quiet=quiet)
         briefing = write_briefing(store, out_dir / "briefing", tlp="amber")
     summary = {
@@ -106,6 +110,8 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
                                for n in truth["narratives"]],
         "convergence": convergence["periods"][-6:],
         "assessment": assessment,
+        "supply": {k: supply[k] for k in ("diversion", "diversion_test", "warnings")},
+        "planted_diversion": truth.get("trade_diversion"),
         "briefing": briefing.to_dict(),
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -159,9 +165,27 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         click.echo(f"  {item['statement']}")
     click.echo(f"  backtest: {assessment['backtest']['verdict']}")
     click.echo(f"  caution: {assessment['caution']}")
+    _echo_supply(summary["supply"], summary["planted_diversion"])
     click.echo(f"\nbriefing (TLP:AMBER, {briefing.n_pages} pages): {briefing.pdf_path}\n"
                f"                                  {briefing.html_path}")
     click.echo(f"\nnext: hybridwatch episodes --db {db} --target-group DEU,POL,TWN --json")
+
+
+def _echo_supply(supply: dict, planted: dict | None) -> None:
+    test = supply["diversion_test"] or {}
+    click.echo(f"\ndiversion of HS 8542 from the EU27 to Russia through third countries (break "
+               f"{test.get('break_month')}, {'estimated' if test.get('break_estimated') else 'given'}"
+               f"; null: placebo months × partners, FDR 0.05):")
+    significant = [row for row in supply["diversion"] if row["significant"]]
+    for row in significant:
+        click.echo(f"  {row['via']}: excess ${row['excess_value_usd']:,.0f} over 12 months, "
+                   f"q={row['q_value']:.3g}")
+    if not significant:
+        click.echo("  none")
+    if planted:
+        click.echo(f"  planted: transit {', '.join(planted['transit'])} from {planted['break']}; "
+                   "decoys " + ", ".join(f"{k} ({v})" for k, v in planted["decoys"].items()))
+    click.echo("  (leads for an analyst, not proof of evasion)")
 
 
 def _planted_episode(store: EventStore, episode: dict) -> dict:

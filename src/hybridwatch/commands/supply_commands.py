@@ -100,3 +100,40 @@ def _print_supply(report: dict, quiet: bool) -> None:
     for warning in report["warnings"]:
         say(f"warning: {warning}", fg="yellow", quiet=quiet)
     say(report["caution"], quiet=quiet)
+
+
+@cli.command()
+@click.option("--list", "lists", multiple=True, required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Screening list: OpenSanctions targets.simple.csv or the US Consolidated "
+                   "Screening List CSV (repeatable).")
+@click.option("--names", "names_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Screen the names of this file (CSV with --column, or one name a line) "
+                   "instead of the events' actor names.")
+@click.option("--column", help="Column of --names holding the names (e.g. importer).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.85, show_default=True,
+              help="Lowest similarity (0–1) reported.")
+@click.option("--quiet", "-q", is_flag=True)
+@db_option
+@json_option
+def screen(lists, names_file, column, min_score, quiet, db: Path, as_json: bool) -> None:
+    """Match names in the data against screening lists (fuzzy, with transliteration).
+
+    Matches are leads for an analyst to check, not findings about anyone.
+    """
+    from hybridwatch.workflows.screening import record_screening, run_screening
+
+    with EventStore(db) as store:
+        report = run_screening(store, list(lists), names_file=names_file, column=column,
+                               min_score=min_score)
+        record_screening(store, report)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(f"{len(report['matches'])} possible match(es) among "
+               f"{report['names_screened']:,} names (score ≥ {min_score}):")
+    for match in report["matches"]:
+        click.echo(f"  {match['score']:.2f}  {match['name']}  ~  {match['listed_name']}  "
+                   f"[{match['list']}; {match['programme'] or 'no programme'}; "
+                   f"{match['listed_on'] or 'no date'}]")
+    say(report["caution"], quiet=quiet)

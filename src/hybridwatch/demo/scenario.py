@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from hybridwatch.adapters.mapped import SHIPPED_DIR
 from hybridwatch.demo import scenario_convergence as conv
 
 from hybridwatch.demo import scenario_articles as arts
+from hybridwatch.demo.scenario_trade import write_trade
 from hybridwatch.demo.scenario_formats import (
     PLACES,
     EventDraws,
@@ -109,7 +109,6 @@ SERIES: tuple[SeriesSpec, ...] = (
     SeriesSpec("disinfo-RUS-LTU", "euvsdisinfo", "information", "RUS", "LTU", 0.08, (), 0.4),
 )
 _BY_KEY = {s.key: s for s in SERIES}
-COMTRADE_MAPPING = SHIPPED_DIR / "comtrade_trade.toml"
 
 #: (id, A series, B series, lag range in days (inclusive), probability that an A event is followed)
 COUPLINGS = (
@@ -191,7 +190,7 @@ class ScenarioFiles:
         return ((self.gdelt, "gdelt2", None), (self.stix, "stix", None),
                 (self.euvsdisinfo, "euvsdisinfo", None), (self.articles, "articles-jsonl", None),
                 (self.pla_csv, "mapped", self.pla_mapping)) + (
-            ((self.trade_csv, "mapped", COMTRADE_MAPPING),) if self.trade_csv else ()) + (
+            ((self.trade_csv, "comtrade", None),) if self.trade_csv else ()) + (
             ((self.gdelt_convergence, "gdelt2", None),) if self.gdelt_convergence else ())
 
 
@@ -258,7 +257,7 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
     files = ScenarioFiles(out, out / "gdelt" / "scenario.export.CSV", out / "stix" / "bundle.json",
                           out / "euvsdisinfo" / "cases.csv", out / "articles" / "articles.jsonl",
                           out / "mapped" / "pla_sorties.csv", out / "mapped" / "pla_sorties.toml",
-                          out / "ground_truth.json", out / "mapped" / "comtrade_exports.csv",
+                          out / "ground_truth.json", out / "trade" / "comtrade_monthly.csv",
                           out / "gdelt" / "convergence.export.CSV")
     for path in (files.gdelt, files.stix, files.euvsdisinfo, files.articles, files.pla_csv):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -288,19 +287,23 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
         source_draws, origins = draws.arrays(source)
         record_ids[source] = (writer(path, source_draws, start, rng), origins)
     article_ids = arts.write_articles(files.articles, plan, start, rng)
-    _write_convergence(files, start, days, random_state)
+    trade_truth = _write_convergence(files, start, days, random_state)
     pla_dates = write_pla(files.pla_csv, files.pla_mapping, start, sorties.tolist(), ships.tolist())
 
     truth = _ground_truth(record_ids, article_ids, plan, pla_dates, episode_truth,
                           coupling_truth, narrative_truth, start, days, random_state)
+    truth["trade_diversion"] = trade_truth
     files.ground_truth.write_text(json.dumps(truth, indent=1, sort_keys=True, ensure_ascii=False)
                                   + "\n", encoding="utf-8")
     return files
 
 
-def _write_convergence(files: ScenarioFiles, start: date, days: int, random_state: int) -> None:
-    """RUS↔CHN cooperation (its own GDELT file) and trade, from their own random stream, so every
-    other planted effect — and every other file — is exactly what it would be without them."""
+def _write_convergence(files: ScenarioFiles, start: date, days: int, random_state: int
+                       ) -> dict[str, Any]:
+    """RUS↔CHN cooperation (its own GDELT file) and trade (a Comtrade file with CHN→RUS listed
+    products and a planted diversion; ground truth returned), from their own random streams, so
+    every other planted effect — and every other file — is exactly what it would be without
+    them."""
     rng = np.random.default_rng([random_state, 2])
     draws = _Draws()
     for actor, target in (("RUS", "CHN"), ("CHN", "RUS")):
@@ -311,7 +314,7 @@ def _write_convergence(files: ScenarioFiles, start: date, days: int, random_stat
                                                              coop_days.size))
     write_gdelt(files.gdelt_convergence, draws.arrays("gdelt")[0], start, rng,
                 first_id=1_190_000_000)
-    conv.write_trade(files.trade_csv, start, days, rng)
+    return write_trade(files.trade_csv, start, days, random_state)
 
 
 def _plant_coupling(rng: np.random.Generator, draws: _Draws, background_days: dict[str, np.ndarray],
