@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": (_ASSESS, "Rolling-origin backtest of the risk model"),
     "supply": (_SUPPLY, "Supplier concentration, dependence on actors, and diversion through "
                         "third countries."),
+    "screen": (_SUPPLY, "Match names in the data against screening lists (fuzzy, with "
+                        "transliteration)."),
     "brief": ("hybridwatch.commands.brief_command", "Write a briefing of the latest findings"),
     "pull": ("hybridwatch.commands.sharing_commands", "Ingest a partner's TAXII 2.1 collection"),
     "keys": (_ID, "Organisation identities"),
