@@ -90,3 +90,22 @@ def test_screen_cli_over_a_names_file(tmp_path):
     assert match["listed_name"] == "Kvazitron LLC" and match["score"] == 1.0
     assert match["evidence"] == {"file": str(names), "line": 2}
     assert "leads" in report["caution"]
+
+
+def test_screen_cli_over_the_events_actor_names(tmp_path):
+    """Without --names the events' actor names are screened; evidence names the events."""
+    db = str(tmp_path / "hw.duckdb")
+    gdelt = SCREENING.parent / "gdelt" / "malformed.export.CSV"
+    listed = tmp_path / "targets.simple.csv"
+    listed.write_text("id,schema,name,aliases,countries,sanctions,dataset,first_seen\n"
+                      "x-1,Organization,Франция Холдинг,France,fr,Test programme,test_list,"
+                      "2024-01-01\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(gdelt), "--db", db, "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["screen", "--list", str(listed), "--db", db, "--json"],
+                           catch_exceptions=False)
+    report = json.loads(result.stdout)
+    assert [m["name"] for m in report["matches"]] == ["FRANCE"]   # through the alias
+    match = report["matches"][0]
+    assert match["evidence"]["events"] == 1 and len(match["evidence"]["event_ids"]) == 1
+    assert report["names_from"] == "events.actor_name"

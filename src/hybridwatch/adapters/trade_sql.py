@@ -101,8 +101,7 @@ def country_sql(iso_column: str | None, code_column: str | None, alias: str,
     iso, agg = [], []
     if iso_column:
         value = f'upper(trim(coalesce("{iso_column}", \'\')))'
-        iso.append(f"CASE WHEN list_contains({_list_literal(known_iso3())}, {value}) "
-                   f"THEN {value} END")
+        iso.append(f"({_map_literal({c: c for c in known_iso3()})})[{value}]")
         agg.append(f"list_contains({_list_literal(AGGREGATE_ISO)}, {value})")
     if code_column:
         code = f'CAST(TRY_CAST(trim("{code_column}") AS BIGINT) AS VARCHAR)'

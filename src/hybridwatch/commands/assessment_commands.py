@@ -31,8 +31,8 @@ def convergence(actor_a, actor_b, freq, baseline_months, seed, db: Path, as_json
 
     Components (each scored −1…+1 against its own rolling baseline): cooperative interaction
     (GDELT), narrative alignment (stored narrative sync), operational co-occurrence (stored
-    episodes with both actors), technology transfer (mapped trade rows). Missing components are
-    null and lower the month's confidence.
+    episodes with both actors), technology transfer (trade flows of listed products). Missing
+    components are null and lower the month's confidence.
     """
     with EventStore(db) as store:
         result, tlps = measure_convergence(store, a=actor_a, b=actor_b,
