@@ -48,11 +48,18 @@ def _passphrase(*, confirm: bool = False) -> str:
                         confirmation_prompt=confirm, err=True)
 
 
-def _load_keys(keys_dir: Path | None, org: str | None):
-    from hybridwatch.outputs.keystore import find_identity, load_org_keys
+def _load_keys(keys_dir: Path | None, org: str | None, *, signing: bool = False):
+    from hybridwatch.errors import InputError
+    from hybridwatch.outputs.keystore import find_identity, load_org_keys, local_history
 
     folder = _keys_dir(keys_dir)
-    find_identity(folder, org)  # says "no keys" before asking for a passphrase
+    identity, _ = find_identity(folder, org)  # says "no keys" before asking for a passphrase
+    if signing:
+        status = local_history(folder).status(identity.signing_key_id)
+        if status.state == "revoked":
+            raise InputError(folder, f"key {identity.signing_key_id} of {identity.org!r} is "
+                                     f"revoked ({status.revocation.reason}): it signs nothing "
+                                     "more; create a new identity (keys create --force)")
     return load_org_keys(folder, _passphrase(), org)
 
 
@@ -147,7 +154,7 @@ def sign(file: Path, canon: str, output: Path | None, org: str | None, keys_dir:
     """Write a detached composite signature (ML-DSA-65 + Ed25519) of FILE to FILE.sig."""
     from hybridwatch.outputs.signing import sign_file
 
-    result = sign_file(file, _load_keys(keys_dir, org), canon=canon, out=output)
+    result = sign_file(file, _load_keys(keys_dir, org, signing=True), canon=canon, out=output)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -160,24 +167,35 @@ def sign(file: Path, canon: str, output: Path | None, org: str | None, keys_dir:
 @_trust_option(required=True)
 @click.option("--sig", "sig_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Signature file (default FILE.sig).")
+@click.option("--tsa", "tsa_path", type=click.Path(exists=True, path_type=Path),
+              envvar="HYBRIDWATCH_TSA", help="Trusted TSA certificate(s) (PEM file or folder) "
+              "to check the signature's RFC 3161 time-stamps (env HYBRIDWATCH_TSA).")
 @json_option
-def verify(file: Path, trust_dir: Path, sig_path: Path | None, as_json: bool) -> None:
-    """Verify FILE against FILE.sig and the trust store; non-zero exit and the reason if not."""
+def verify(file: Path, trust_dir: Path, sig_path: Path | None, tsa_path: Path | None,
+           as_json: bool) -> None:
+    """Verify FILE against FILE.sig and the trust store; non-zero exit and the reason if not.
+
+    The signer's key history applies: a key revoked before the signature was made gives
+    revoked-key, one replaced before it gives superseded-key (exit 5)."""
     from hybridwatch.outputs.keystore import load_trust_store
     from hybridwatch.outputs.signing import verify_file
+    from hybridwatch.outputs.timestamps import load_tsa_certificates
 
     trust = load_trust_store(trust_dir)
+    tsa = load_tsa_certificates(tsa_path) if tsa_path is not None else None
     try:
-        result = verify_file(file, trust, sig_path=sig_path)
+        result = verify_file(file, trust, sig_path=sig_path, tsa_certs=tsa)
     except VerificationError as exc:
         if as_json:  # scripts get the reason on stdout too; the exit code still says "failed"
             emit_json({"valid": False, "file": str(file), "reason": exc.code, "error": str(exc)})
         raise
+    for warning in result.warnings:
+        say(f"warning: {warning}", fg="yellow")
     if as_json:
         emit_json(result.to_dict())
         return
     say(f"OK {file}: signed by {result.signer['org']!r} (key {result.signer['signing_key_id']}, "
-        f"{' + '.join(result.algs)}) on {result.created}", fg="green")
+        f"{' + '.join(result.algs)}) on {result.signed_at} ({result.time_source})", fg="green")
 
 
 @cli.command()
@@ -197,7 +215,7 @@ def seal(file: Path, partner: str, trust_dir: Path, output: Path | None, org: st
     from hybridwatch.outputs.sealing import seal_file
 
     recipient = load_trust_store(trust_dir).recipient(partner)
-    result = seal_file(file, _load_keys(keys_dir, org), recipient, out=output)
+    result = seal_file(file, _load_keys(keys_dir, org, signing=True), recipient, out=output)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -5,8 +5,14 @@ Layout of a keys folder (``--dir``; default ``$HYBRIDWATCH_KEYS`` or the per-use
     <slug>.identity.json   the public identity document (share it: ``keys export``)
     <slug>.key.json        the private seeds, encrypted: Argon2id(passphrase) → ChaCha20-Poly1305
 
-A trust store is any folder of identity documents (other JSON files in it are ignored), so a keys
-folder doubles as a trust store of one's own identities.
+    <slug>.<key id>.identity.json / .key.json      a key made by ``keys rotate``
+    <slug>.<key id>.rotation.json                  the rotation statement that introduced it
+    <slug>.<key id>.revocation.json                a revocation made by ``keys revoke``
+
+A trust store is any folder of identity documents plus the rotation and revocation statements that
+``keys import`` checked and added (other JSON files in it are ignored), so a keys folder doubles
+as a trust store of one's own identities. Identity documents are trusted as anchors; statements
+only when they chain to an anchor (:class:`~hybridwatch.outputs.key_history.KeyHistory`).
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ from pathlib import Path
 from hybridwatch.errors import InputError
 from hybridwatch.outputs.canonical import canonical_json
 from hybridwatch.outputs.identity import (
-    IdentityDocument, b64decode, b64encode, stix_identity_id, validate_org_name,
+    IDENTITY_DOC_TYPE, IdentityDocument, b64decode, b64encode, stix_identity_id,
+    validate_org_name,
+)
+from hybridwatch.outputs.key_history import (
+    REVOCATION_TYPE, ROTATION_TYPE, KeyHistory, KeyRevocation, KeyRotation,
 )
 from hybridwatch.outputs.signing import (
     BAD_SIGNATURE, LABEL_IDENTITY, VerificationError, check_algorithms, composite_sign,
@@ -31,10 +41,11 @@ from hybridwatch.outputs.signing import (
 
 __all__ = ["KdfParams", "OrgKeys", "TrustStore", "create_identity", "default_keys_dir",
            "find_identity", "generate_org_keys", "list_identities", "load_org_keys",
-           "load_trust_store"]
+           "load_trust_store", "local_history", "read_statements"]
 
 KEY_FILE_TYPE, KEY_FILE_VERSION = "hybridwatch-private-key", 1
 _IDENTITY_SUFFIX, _KEY_SUFFIX = ".identity.json", ".key.json"
+ROTATION_SUFFIX, REVOCATION_SUFFIX = ".rotation.json", ".revocation.json"
 
 
 @dataclass(frozen=True)
@@ -284,8 +295,13 @@ def list_identities(folder: Path) -> list[tuple[IdentityDocument, Path]]:
     return sorted(found, key=lambda pair: (pair[0].org.lower(), pair[0].created))
 
 
-def find_identity(keys_dir: Path, org: str | None = None) -> tuple[IdentityDocument, Path]:
-    """The local identity to use: the one for ``org``, or the only one in ``keys_dir``."""
+def find_identity(keys_dir: Path, org: str | None = None, *,
+                  key_id: str | None = None) -> tuple[IdentityDocument, Path]:
+    """The local identity to use: the one for ``org``, or the only one in ``keys_dir``.
+
+    After a rotation the folder holds several keys of one organisation: the current one (the
+    key no rotation superseded) is chosen, or the one named by ``key_id``.
+    """
     keys_dir = Path(keys_dir)
     if not keys_dir.is_dir():
         raise InputError(keys_dir, "no keys folder: create keys with "
@@ -294,6 +310,14 @@ def find_identity(keys_dir: Path, org: str | None = None) -> tuple[IdentityDocum
              if (p.parent / p.name.replace(_IDENTITY_SUFFIX, _KEY_SUFFIX)).exists()]
     if org is not None:
         found = [(i, p) for i, p in found if i.org.lower() == org.strip().lower()]
+    if key_id is not None:
+        found = [(i, p) for i, p in found if i.signing_key_id == key_id]
+        if not found:
+            raise InputError(keys_dir, f"no private key {key_id} here")
+    if len(found) > 1:  # after ``keys rotate``: the key nothing superseded is the one to use
+        history = local_history(keys_dir)
+        found = [(i, p) for i, p in found
+                 if history.status(i.signing_key_id).state != "superseded"] or found
     if len(found) == 1:
         return found[0]
     names = ", ".join(repr(i.org) for i, _ in found)
@@ -303,19 +327,30 @@ def find_identity(keys_dir: Path, org: str | None = None) -> tuple[IdentityDocum
     raise InputError(keys_dir, f"several identities ({names}): choose one with --org")
 
 
-def load_org_keys(keys_dir: Path, passphrase: str, org: str | None = None) -> OrgKeys:
+def load_org_keys(keys_dir: Path, passphrase: str, org: str | None = None, *,
+                  key_id: str | None = None) -> OrgKeys:
     """Decrypt the local private keys of ``org`` (or of the only identity in ``keys_dir``)."""
-    identity, ident_path = find_identity(keys_dir, org)
+    identity, ident_path = find_identity(keys_dir, org, key_id=key_id)
     key_path = ident_path.parent / ident_path.name.replace(_IDENTITY_SUFFIX, _KEY_SUFFIX)
     return decrypt_private_keys(_read_json(key_path), identity, passphrase, key_path)
 
 
 @dataclass(frozen=True)
 class TrustStore:
-    """The partner identities a verifier accepts, loaded from a folder of identity documents."""
+    """The partner identities a verifier accepts, with each partner's key history.
+
+    ``identities`` holds every key the store knows (anchors and keys introduced by checked
+    rotations); ``history`` says which are current, superseded or revoked.
+    """
 
     identities: tuple[IdentityDocument, ...]
     source: str
+    history: KeyHistory | None = None
+
+    @property
+    def key_history(self) -> KeyHistory:
+        return self.history if self.history is not None \
+            else KeyHistory(identities=self.identities)
 
     def by_signing_key_id(self, key_id: str) -> IdentityDocument | None:
         return next((i for i in self.identities if i.signing_key_id == key_id), None)
@@ -324,12 +359,33 @@ class TrustStore:
         return [i for i in self.identities if i.stix_identity_id == stix_id]
 
     def recipient(self, name: str) -> IdentityDocument:
-        """A partner by org name (case-insensitive), STIX id or signing key id."""
+        """A partner by org name (case-insensitive), STIX id or signing key id.
+
+        An organisation with a key history resolves to its current key; a revoked or superseded
+        key named by its id is refused (encrypting to it would reach the wrong holder).
+        """
         wanted = name.strip()
         hits = [i for i in self.identities
                 if wanted.lower() == i.org.lower() or wanted in (i.stix_identity_id,
                                                                  i.signing_key_id)]
+        history = self.key_history
+        if len(hits) > 1:
+            current = [i for i in hits if history.status(i.signing_key_id).state == "current"]
+            if not current and len({i.stix_identity_id for i in hits}) == 1:
+                revoked = [history.status(i.signing_key_id) for i in hits]
+                raise InputError(self.source, f"{hits[0].org!r} has no current key: " + ", ".join(
+                    f"{s.key_id} {s.state}" for s in revoked))
+            hits = current or hits
         if len(hits) == 1:
+            status = history.status(hits[0].signing_key_id)
+            if status.state == "revoked":
+                raise InputError(self.source, f"{hits[0].org!r} key {status.key_id} was revoked "
+                                              f"({status.revocation.reason}, "
+                                              f"{status.revocation.effective_from})")
+            if status.state == "superseded":
+                raise InputError(self.source, f"{hits[0].org!r} key {status.key_id} was replaced "
+                                              f"by {status.superseded_by}: name the "
+                                              "organisation to use its current key")
             return hits[0]
         if not hits:
             known = ", ".join(sorted({repr(i.org) for i in self.identities})) or "none"
@@ -340,12 +396,156 @@ class TrustStore:
                                       "name one by its key id")
 
 
-def load_trust_store(path: Path) -> TrustStore:
-    """All identity documents in a folder (or one file), each self-signature checked."""
+def read_statements(folder: Path) -> tuple[list[tuple[KeyRotation, Path]],
+                                           list[tuple[KeyRevocation, Path]]]:
+    """The rotation and revocation statements in a folder (or one file), shapes checked."""
+    folder = Path(folder)
+    paths = [folder] if folder.is_file() else sorted(folder.glob("*.json"))
+    rotations, revocations = [], []
+    for path in paths:
+        doc = _read_json(path)
+        kind = doc.get("type") if isinstance(doc, dict) else None
+        if kind == ROTATION_TYPE:
+            rotations.append((KeyRotation.from_dict(doc, path), path))
+        elif kind == REVOCATION_TYPE:
+            revocations.append((KeyRevocation.from_dict(doc, path), path))
+    return rotations, revocations
+
+
+def _build_history(path: Path) -> KeyHistory:
     unique: dict[str, IdentityDocument] = {}
     for identity, where in list_identities(Path(path)):
         seen = unique.setdefault(identity.signing_key_id, identity)
         if seen != identity:  # same signing key, different documents: refuse to guess
             raise InputError(where, f"conflicts with another identity document for signing "
                                     f"key {identity.signing_key_id}")
-    return TrustStore(identities=tuple(unique.values()), source=str(path))
+    rotations, revocations = read_statements(Path(path))
+    return KeyHistory.build(list(unique.values()), rotations, revocations)
+
+
+def load_trust_store(path: Path) -> TrustStore:
+    """Identity documents, rotations and revocations in a folder (or one file), each checked.
+
+    Identity documents are anchors; a rotation counts only if it chains to an anchor, and a
+    revocation only if the revoked key (or a successor) signed it. Anything that does not check
+    out is an error naming its file, never silently skipped.
+    """
+    history = _build_history(Path(path))
+    return TrustStore(identities=history.identities, source=str(path), history=history)
+
+
+def local_history(keys_dir: Path) -> KeyHistory:
+    """The key history of a keys folder (its own identities, rotations and revocations)."""
+    return _build_history(Path(keys_dir))
+
+
+def write_rotated_keys(keys_dir: Path, old: OrgKeys, passphrase: str, *, kdf: KdfParams,
+                       rotated_at: str) -> tuple[OrgKeys, KeyRotation, Path]:
+    """Make the successor of ``old``: new keys and the rotation statement, all in ``keys_dir``.
+
+    The old key files stay (earlier signatures still verify, and the old key can still sign its
+    own revocation); ``find_identity`` now picks the new key.
+    """
+    from hybridwatch.outputs.key_history import make_rotation
+
+    new = generate_org_keys(old.identity.org, created=rotated_at)
+    rotation = make_rotation(old, new, rotated_at=rotated_at)
+    stem = f"{_slug(new.identity.org)}.{new.identity.signing_key_id[:12]}"
+    keys_dir = Path(keys_dir)
+    paths = {s: keys_dir / (stem + s) for s in (_KEY_SUFFIX, _IDENTITY_SUFFIX, ROTATION_SUFFIX)}
+    _write_private(paths[_KEY_SUFFIX],
+                   json.dumps(encrypt_private_keys(new, passphrase, kdf), indent=2) + "\n")
+    paths[_IDENTITY_SUFFIX].write_text(json.dumps(new.identity.to_dict(), indent=2) + "\n",
+                                       encoding="utf-8")
+    paths[ROTATION_SUFFIX].write_text(json.dumps(rotation.to_dict(), indent=2) + "\n",
+                                      encoding="utf-8")
+    return new, rotation, paths[ROTATION_SUFFIX]
+
+
+def write_revocation(keys_dir: Path, revocation: KeyRevocation) -> Path:
+    path = Path(keys_dir) / (f"{_slug(revocation.org)}.{revocation.key_id[:12]}"
+                             f"{REVOCATION_SUFFIX}")
+    path.write_text(json.dumps(revocation.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``keys import`` added to a trust store."""
+
+    kind: str              # identity | rotation | revocation
+    org: str
+    key_id: str
+    file: str
+    added: bool            # False: the store already held exactly this document
+    history: list
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def import_into_trust_store(document: Path, trust_dir: Path, *,
+                            allow_new_key: bool = False) -> ImportResult:
+    """Check ``document`` against the trust store and copy it in; the store is reloaded after
+    the copy and the copy removed again if the store no longer loads (never half-imported).
+
+    An identity document for an organisation the store already knows under another key is
+    refused unless ``allow_new_key``: a rotation statement signed by the old key is the checked
+    way to change keys.
+    """
+    document, trust_dir = Path(document), Path(trust_dir)
+    doc = _read_json(document)
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    trust_dir.mkdir(parents=True, exist_ok=True)
+    trust = load_trust_store(trust_dir) if any(trust_dir.glob("*.json")) \
+        else TrustStore(identities=(), source=str(trust_dir))
+    history = trust.key_history
+    if kind == IDENTITY_DOC_TYPE:
+        identity = check_identity(doc, document)
+        org, key = identity.org, identity.signing_key_id
+        others = [i for i in trust.by_stix_id(identity.stix_identity_id)
+                  if i.signing_key_id != key]
+        if others and trust.by_signing_key_id(key) is None and not allow_new_key:
+            raise InputError(document, f"the trust store already holds key(s) "
+                                       f"{', '.join(i.signing_key_id for i in others)} for "
+                                       f"{org!r}; import the rotation statement signed by the "
+                                       "old key, or pass --allow-new-key to trust this key on "
+                                       "its own")
+        name, suffix = f"{_slug(org)}.{key[:12]}", _IDENTITY_SUFFIX
+    elif kind == ROTATION_TYPE:
+        rotation = KeyRotation.from_dict(doc, document)
+        old = trust.by_signing_key_id(rotation.old_key_id)
+        if old is None:
+            raise InputError(document, f"rotation from key {rotation.old_key_id} of "
+                                       f"{rotation.org!r}, which the trust store does not hold: "
+                                       "import that identity first")
+        rotation.verify(old, document)
+        org, key = rotation.org, rotation.new_key_id
+        name, suffix = f"{_slug(org)}.{key[:12]}", ROTATION_SUFFIX
+    elif kind == REVOCATION_TYPE:
+        revocation = KeyRevocation.from_dict(doc, document)
+        KeyHistory.build(list(history.identities), [(r, trust_dir) for r in history.rotations],
+                         [(revocation, document)])
+        org, key = revocation.org, revocation.key_id
+        name, suffix = f"{_slug(org)}.{key[:12]}", REVOCATION_SUFFIX
+    else:
+        raise InputError(document, f"not an identity document, rotation or revocation "
+                                   f"statement (type {kind!r})")
+    target = trust_dir / (name + suffix)
+    for n in range(2, 100):
+        if not target.exists() or _read_json(target) == doc:
+            break
+        target = trust_dir / f"{name}.{n}{suffix}"
+    added = not target.exists()
+    if added:
+        target.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        try:
+            reloaded = load_trust_store(trust_dir)
+        except Exception:
+            target.unlink()
+            raise
+    else:
+        reloaded = trust
+    return ImportResult(kind=kind.removeprefix("hybridwatch-").removeprefix("key-"), org=org,
+                        key_id=key, file=str(target), added=added,
+                        history=reloaded.key_history.chain(key))

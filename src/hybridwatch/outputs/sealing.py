@@ -24,8 +24,8 @@ from hybridwatch.errors import InputError
 from hybridwatch.outputs.canonical import canonical_json
 from hybridwatch.outputs.identity import IdentityDocument, b64decode, b64encode
 from hybridwatch.outputs.signing import (
-    COMPOSITE_ALGS, LABEL_SEAL, check_algorithms, composite_sign, composite_verify, resolve_signer,
-    utc_now_text,
+    COMPOSITE_ALGS, LABEL_SEAL, check_algorithms, check_key_lifecycle, composite_sign,
+    composite_verify, resolve_signer, utc_now_text,
 )
 
 if TYPE_CHECKING:
@@ -155,6 +155,8 @@ def open_envelope(envelope: object, keys: "OrgKeys", trust: "TrustStore | None" 
         identity = resolve_signer(trust, sender, source)
         composite_verify(identity, LABEL_SEAL, _tbs(header, enc, ciphertext),
                          envelope["signatures"], source)
+        # a sender key revoked (or replaced) before the envelope was made is refused
+        check_key_lifecycle(trust, identity, header.get("created"), None, source)
         sender, verified = identity.summary(), True
     try:
         plaintext = _suite().decrypt(enc + ciphertext, keys.hpke_key, info=info)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,8 +49,12 @@ _PREFIX = b"hybridwatch-composite-v1"
 MISSING, MALFORMED, DOWNGRADE = "missing-signature", "malformed-signature", "algorithm-downgrade"
 UNKNOWN_SIGNER, WRONG_KEY = "unknown-signer", "wrong-key"
 BAD_SIGNATURE, CONTENT_MISMATCH = "bad-signature", "content-mismatch"
+REVOKED_KEY, SUPERSEDED_KEY = "revoked-key", "superseded-key"
+BAD_TIMESTAMP, UNTRUSTED_TIMESTAMP = "bad-timestamp", "untrusted-timestamp"
 REASONS = (MISSING, MALFORMED, DOWNGRADE, UNKNOWN_SIGNER, WRONG_KEY, BAD_SIGNATURE,
-           CONTENT_MISMATCH)
+           CONTENT_MISMATCH, REVOKED_KEY, SUPERSEDED_KEY, BAD_TIMESTAMP, UNTRUSTED_TIMESTAMP)
+#: Unsigned parts of a ``.sig`` (added after signing, each checks itself): RFC 3161 tokens.
+UNSIGNED_FIELDS = ("signatures", "timestamps")
 
 
 def utc_now_text() -> str:
@@ -166,7 +170,13 @@ class SignResult:
 
 @dataclass(frozen=True)
 class VerificationResult:
-    """A detached signature that verified against the trust store."""
+    """A detached signature that verified against the trust store.
+
+    ``key_status`` is the signing key's state now: ``current``, ``superseded`` (replaced by
+    ``superseded_by`` after this signature was made) or ``revoked`` (after this signature was
+    made). ``signed_at`` is the time the verdict rests on: a trusted RFC 3161 ``genTime`` when
+    ``time_source`` is ``timestamp``, else the signer's own claim (``created``).
+    """
 
     file: str
     signature_file: str
@@ -175,9 +185,17 @@ class VerificationResult:
     canonicalization: str
     created: str
     valid: bool = True
+    key_status: str = "current"
+    superseded_by: str | None = None
+    revocation: dict | None = None
+    signed_at: str | None = None
+    time_source: str = "claimed"
+    timestamps: tuple[dict, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {**self.__dict__, "algs": list(self.algs)}
+        return {**self.__dict__, "algs": list(self.algs), "timestamps": list(self.timestamps),
+                "warnings": list(self.warnings)}
 
 
 def signature_header(keys: "OrgKeys", content: bytes, canonicalization: str,
@@ -231,7 +249,7 @@ def verify_document(sig: object, data: bytes, trust: "TrustStore", *,
         raise VerificationError(source, MALFORMED, f"unsupported version {sig.get('version')!r}")
     check_algorithms(sig.get("algs"), sig.get("signatures"), source)
     identity = resolve_signer(trust, sig.get("signer"), source)
-    header = {k: v for k, v in sig.items() if k != "signatures"}
+    header = {k: v for k, v in sig.items() if k not in UNSIGNED_FIELDS}
     try:
         tbs = canonical_json(header)
     except ValueError as exc:
@@ -254,9 +272,96 @@ def verify_document(sig: object, data: bytes, trust: "TrustStore", *,
     return identity, sig
 
 
-def verify_file(path: Path, trust: "TrustStore", *, sig_path: Path | None = None) \
-        -> VerificationResult:
-    """Verify ``path`` against its detached signature (default ``path.sig``) and ``trust``."""
+def trusted_signing_time(sig: dict, tsa_certs: list | None, source: object) \
+        -> tuple[datetime | None, list[dict], list[str]]:
+    """The earliest ``genTime`` of the signature's RFC 3161 tokens that verify against
+    ``tsa_certs``; a token that is present but fails is an error, not ignored."""
+    from hybridwatch.outputs import timestamps as ts
+
+    try:
+        tokens = ts.token_entries(sig)
+    except ValueError as exc:
+        raise VerificationError(source, MALFORMED, str(exc)) from None
+    if not tokens:
+        return None, [], []
+    if not tsa_certs:
+        return None, [], [f"{len(tokens)} RFC 3161 time-stamp token(s) not checked: no TSA "
+                          "certificate configured (--tsa)"]
+    datum = ts.imprint_data(sig, source)
+    checks = []
+    for der in tokens:
+        try:
+            token = ts.parse_token(der, source)
+        except InputError as exc:
+            raise VerificationError(source, BAD_TIMESTAMP, exc.reason) from None
+        checks.append(ts.verify_token(token, datum, tsa_certs, source))
+    checks.sort(key=lambda c: c.gen_time)
+    return checks[0].gen_time, [c.to_dict() for c in checks], []
+
+
+def check_key_lifecycle(trust: "TrustStore", identity: IdentityDocument, claimed: str,
+                        trusted_at: datetime | None, source: object) -> dict:
+    """Apply the signer's key history to one signature; raise revoked-key / superseded-key.
+
+    * revoked: accepted only when made before the revocation took effect: proven by a trusted
+      time-stamp, or (unless the reason is key-compromise, when the key holder's own clock
+      cannot be believed) by the signature's claimed time;
+    * superseded: accepted when made before the rotation, refused when made after it (the
+      organisation signs with its new key from then on).
+    """
+    from hybridwatch.outputs.key_history import KEY_COMPROMISE, format_time, parse_time
+
+    try:
+        claimed_at = parse_time(claimed, "created")
+    except ValueError as exc:
+        raise VerificationError(source, MALFORMED, str(exc)) from None
+    when, time_source = (trusted_at, "timestamp") if trusted_at else (claimed_at, "claimed")
+    history = trust.key_history
+    key = identity.signing_key_id
+    out = {"key_status": "current", "superseded_by": None, "revocation": None,
+           "signed_at": format_time(when), "time_source": time_source, "warnings": []}
+    if trusted_at is not None and claimed_at > trusted_at + timedelta(minutes=10):
+        out["warnings"].append(f"the signature claims {claimed}, after its trusted time-stamp "
+                               f"{format_time(trusted_at)}")
+    revocation = history.revocation(key)
+    if revocation is not None:
+        before = when < revocation.effective_time
+        if not before or (time_source == "claimed" and revocation.reason == KEY_COMPROMISE):
+            proof = ("a trusted time-stamp of " + format_time(when)) if trusted_at else \
+                f"only the signer's own claim ({claimed}); attach an RFC 3161 token made " \
+                "before the revocation (hybridwatch timestamp attach) and pass --tsa"
+            if not before:
+                proof = f"it was made at {format_time(when)} ({time_source})"
+            raise VerificationError(source, REVOKED_KEY,
+                                    f"key {key} of {identity.org!r} was revoked "
+                                    f"({revocation.reason}) with effect from "
+                                    f"{revocation.effective_from}; {proof}")
+        out.update(key_status="revoked", revocation=revocation.summary())
+        out["warnings"].append(f"key {key} was revoked ({revocation.reason}) from "
+                               f"{revocation.effective_from}, after this signature was made")
+    rotation = history.successor(key)
+    if rotation is not None:
+        if when > rotation.rotated_at_time:  # the same second counts as before (1 s clocks)
+            raise VerificationError(source, SUPERSEDED_KEY,
+                                    f"signed at {format_time(when)} ({time_source}) with key "
+                                    f"{key}, which {identity.org!r} replaced by key "
+                                    f"{rotation.new_key_id} on {rotation.rotated_at}: ask for a "
+                                    "signature by the current key")
+        if out["key_status"] == "current":
+            out["key_status"] = "superseded"
+        out["superseded_by"] = rotation.new_key_id
+        out["warnings"].append(f"signed with an earlier key of {identity.org!r}, since replaced "
+                               f"by {rotation.new_key_id} ({rotation.rotated_at})")
+    return out
+
+
+def verify_file(path: Path, trust: "TrustStore", *, sig_path: Path | None = None,
+                tsa_certs: list | None = None) -> VerificationResult:
+    """Verify ``path`` against its detached signature (default ``path.sig``) and ``trust``.
+
+    Beyond the signature itself, the signer's key history in ``trust`` is applied (revoked-key,
+    superseded-key), with RFC 3161 tokens checked against ``tsa_certs`` as the trusted time.
+    """
     path = Path(path)
     sig_path = Path(sig_path) if sig_path else path.with_name(path.name + ".sig")
     try:
@@ -271,6 +376,10 @@ def verify_file(path: Path, trust: "TrustStore", *, sig_path: Path | None = None
         raise VerificationError(sig_path, MALFORMED, f"not a readable JSON signature ({exc})") \
             from None
     identity, sig = verify_document(sig, data, trust, source=path)
+    trusted_at, checks, notes = trusted_signing_time(sig, tsa_certs, path)
+    lifecycle = check_key_lifecycle(trust, identity, sig.get("created"), trusted_at, path)
+    warnings = tuple(notes + lifecycle.pop("warnings"))
     return VerificationResult(file=str(path), signature_file=str(sig_path),
                               signer=identity.summary(), algs=tuple(sig["algs"]),
-                              canonicalization=sig["canonicalization"], created=str(sig["created"]))
+                              canonicalization=sig["canonicalization"], created=str(sig["created"]),
+                              timestamps=tuple(checks), warnings=warnings, **lifecycle)
