@@ -214,3 +214,4 @@ def timestamp_attach(sig_file: Path, token: Path, tsa_path: Path | None, as_json
         " (TSA chain not checked: pass --tsa)"
     say(f"attached the time-stamp to {sig_file}{when}")
 
+from hybridwatch.commands import provenance_commands  # noqa: E402,F401  registers `provenance`

@@ -65,3 +65,18 @@ CREATE TABLE IF NOT EXISTS trade_flows (
   ingest_id BIGINT
 );
 """
+
+#: C2PA verdicts of media (outputs/provenance.py): also added without a version bump and created
+#: whenever a store is opened read-write.
+MEDIA_PROVENANCE_DDL = """
+CREATE TABLE IF NOT EXISTS media_provenance (
+  media_sha256 VARCHAR NOT NULL,    -- sha256 of the media file's bytes
+  url VARCHAR,                      -- where the media was found, when known
+  file VARCHAR,                     -- the path that was verified
+  state VARCHAR NOT NULL,           -- valid | invalid | untrusted-signer | no-manifest
+  signer VARCHAR,                   -- common name of the C2PA signing certificate
+  claim_generator VARCHAR,
+  verdict VARCHAR NOT NULL,         -- JSON: the whole verdict (actions, ingredient chain ...)
+  checked_at TIMESTAMP NOT NULL     -- UTC
+);
+"""

@@ -15,7 +15,9 @@ import pyarrow as pa
 from hybridwatch.errors import SelectorError, StoreError
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.times import parse_time
-from hybridwatch.store.schema import DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL
+from hybridwatch.store.schema import (
+    DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
+)
 
 DEFAULT_DB = "hybridwatch.duckdb"
 #: Tables written by ``export_parquet`` and read back by ``import_parquet``, in that order.
@@ -124,6 +126,7 @@ class EventStore:
         if not tables and not read_only:
             self.con.execute(DDL)
             self.con.execute(TRADE_FLOWS_DDL)
+            self.con.execute(MEDIA_PROVENANCE_DDL)
             self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
             return
@@ -136,6 +139,7 @@ class EventStore:
                              f"the version {STORE_SCHEMA_VERSION} this hybridwatch reads")
         if not read_only:  # tables added without a version bump
             self.con.execute(TRADE_FLOWS_DDL)
+            self.con.execute(MEDIA_PROVENANCE_DDL)
 
     def has_table(self, name: str) -> bool:
         return bool(self.con.execute("SELECT count(*) FROM information_schema.tables "
