@@ -154,6 +154,7 @@ def _valid_at(cert, when: datetime) -> bool:
 
 def _chain_to_anchor(leaf, pool: list, anchors: list, when: datetime, source: object) -> None:
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
 
     anchor_der = {a.public_bytes(_der()) for a in anchors}
     cert = leaf
@@ -168,7 +169,7 @@ def _chain_to_anchor(leaf, pool: list, anchors: list, when: datetime, source: ob
         for issuer in issuers:
             try:
                 cert.verify_directly_issued_by(issuer)
-            except (ValueError, TypeError, Exception):  # noqa: BLE001  wrong key: next one
+            except (ValueError, TypeError, InvalidSignature):  # not this issuer: try the next
                 continue
             try:
                 is_ca = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -239,6 +240,8 @@ def verify_token(token, datum: bytes, anchors: list, source: object) -> Timestam
     if not attrs:
         raise VerificationError(source, BAD_TIMESTAMP, "the token has no signed attributes")
     values = {a["type"].native: a["values"][0] for a in attrs}
+    if len(values) != len(attrs) or any(len(a["values"]) != 1 for a in attrs):
+        raise VerificationError(source, BAD_TIMESTAMP, "a signed attribute is repeated")
     digest_alg = signer_info["digest_algorithm"]["algorithm"].native
     if digest_alg not in _HASHES:
         raise VerificationError(source, BAD_TIMESTAMP, f"unsupported digest {digest_alg}")
