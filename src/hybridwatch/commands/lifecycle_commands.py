@@ -149,7 +149,7 @@ def keys_history(trust_dir: Path | None, org: str | None, keys_dir: Path | None,
         for row in rows:
             extra = f" → {row['superseded_by']}" if row["superseded_by"] else ""
             if row["revocation"]:
-                extra += (f" revoked ({row['revocation']['reason']}, from "
+                extra += (f" ({row['revocation']['reason']}, from "
                           f"{row['revocation']['effective_from']})")
             click.echo(f"{name}\t{row['key_id']}\t{row['state']}{extra}")
 
