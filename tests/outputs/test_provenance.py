@@ -185,6 +185,7 @@ def test_ingredient_chain(pki, media):
 
 
 def test_cli_records_verdicts_that_articles_carry(pki, media, tmp_path):
+    from hybridwatch.adapters import ReadOptions
     from hybridwatch.store import EventStore, ingest_file
 
     db = tmp_path / "store.duckdb"
@@ -196,22 +197,37 @@ def test_cli_records_verdicts_that_articles_carry(pki, media, tmp_path):
          "title": "Edited", "url": "https://cdn.example/tampered.jpg"},
         {"id": "a3", "outlet": "Xinhua", "published_at": "2026-12-01T11:00:00Z",
          "title": "No media", "url": "https://news.example/a3"}]) + "\n")
+    events = tmp_path / "events.csv"  # an event whose source is the clip, one showing the photo
+    events.write_text("ref,date,title,link,image\n"
+                      "E1,2026-12-01,Clip posted,https://cdn.example/clip.mp4,\n"
+                      "E2,2026-12-02,Post,https://social.example/p/2,"
+                      "https://cdn.example/photo.jpg\n")
+    mapping = tmp_path / "events.toml"
+    mapping.write_text('[source]\nname = "media_log"\nformat = "csv"\n[fields]\n'
+                       'source_record_id = "ref"\noccurred_at = "date"\n'
+                       'domain = { const = "information" }\ntitle = "title"\n'
+                       'source_url = "link"\n')
     with EventStore(db) as store:
         ingest_file(store, articles, format="articles-jsonl")
+        ingest_file(store, events, format="mapped", options=ReadOptions(mapping_path=mapping))
     result = CliRunner().invoke(cli, [
-        "provenance", "verify", str(media["photo"]), str(media["tampered"]), "--trust",
-        str(pki["trust"]), "--url", "https://cdn.example/photo.jpg", "--url",
-        "https://cdn.example/tampered.jpg", "--record", "--db", str(db), "--json"],
+        "provenance", "verify", str(media["photo"]), str(media["tampered"]), str(media["video"]),
+        "--trust", str(pki["trust"]), "--url", "https://cdn.example/photo.jpg", "--url",
+        "https://cdn.example/tampered.jpg", "--url", "https://cdn.example/clip.mp4",
+        "--record", "--db", str(db), "--json"],
         env={"HYBRIDWATCH_C2PA_TRUST": None}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert [f["state"] for f in out["files"]] == ["valid", "invalid"]
+    assert [f["state"] for f in out["files"]] == ["valid", "invalid", "valid"]
     result = CliRunner().invoke(cli, ["provenance", "media", "--db", str(db), "--json"],
                                 catch_exceptions=False)
-    refs = {r["record_id"]: r for r in json.loads(result.stdout)["references"]}
-    assert {r["kind"] for r in refs.values()} == {"article"} and len(refs) == 2
-    by_title = {r["title"]: r["state"] for r in refs.values()}
-    assert by_title == {"Photo": "valid", "Edited": "invalid"}
+    refs = json.loads(result.stdout)["references"]
+    by_title = {(r["kind"], r["title"]): (r["state"], r["media_url"]) for r in refs}
+    assert by_title == {
+        ("article", "Photo"): ("valid", "https://cdn.example/photo.jpg"),
+        ("article", "Edited"): ("invalid", "https://cdn.example/tampered.jpg"),
+        ("event", "Clip posted"): ("valid", "https://cdn.example/clip.mp4"),
+        ("event", "Post"): ("valid", "https://cdn.example/photo.jpg")}
     # --strict turns a non-valid file into exit 5; an unreadable format is exit 3
     result = CliRunner().invoke(cli, ["provenance", "verify", str(media["plain"]), "--strict"])
     assert result.exit_code == 5
