@@ -50,6 +50,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": (_ID, "Verify FILE against FILE.sig and the trust store"),
     "seal": (_ID, "Encrypt FILE to PARTNER (HPKE, ML-KEM-768 + X25519) and sign the envelope."),
     "open": (_ID, "Decrypt a sealed FILE with the local keys"),
+    "timestamp": ("hybridwatch.commands.timestamp_commands", "RFC 3161 time-stamps on detached "
+                                                            "signatures"),
+    "provenance": ("hybridwatch.commands.provenance_commands", "Content provenance"),
     "serve": (_WEB, "Serve the REST API (/api, OpenAPI at /openapi.json) and the dashboard (/)."),
     "token": (_WEB, "API tokens"),
     "audit": (_WEB, "Who read or exported what through the API, newest first."),

@@ -1,30 +1,22 @@
-"""Identity, signing and sealing commands: ``keys create|export|list``, ``sign``, ``verify``,
-``seal``, ``open``. The formats and threat model are in docs/sharing-crypto.md."""
+"""Identity, signing and sealing commands: ``keys create|export|list`` (``keys rotate|revoke|
+import|history`` come from key_lifecycle_commands), ``sign``, ``verify``, ``seal``, ``open``.
+The formats and threat model are in docs/sharing-crypto.md and docs/identity.md."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from hybridwatch.commands.base import cli, emit_json, json_option, say
+from hybridwatch.commands.key_lifecycle_commands import KEY_LIFECYCLE_COMMANDS
+from hybridwatch.commands.key_options import keys_dir_option, org_option
+from hybridwatch.commands.key_options import load_keys as _load_keys
+from hybridwatch.commands.key_options import passphrase as _passphrase
+from hybridwatch.commands.key_options import resolve_keys_dir as _keys_dir
 from hybridwatch.outputs.signing import VerificationError
-
-PASSPHRASE_ENV = "HYBRIDWATCH_PASSPHRASE"
-
-
-def keys_dir_option(func: Callable) -> Callable:
-    return click.option("--dir", "keys_dir", type=click.Path(file_okay=False, path_type=Path),
-                        default=None, help="Keys folder (default: $HYBRIDWATCH_KEYS, else "
-                        "~/.local/share/hybridwatch/keys or the platform's equivalent).")(func)
-
-
-def org_option(func: Callable) -> Callable:
-    return click.option("--org", metavar="NAME", default=None,
-                        help="Which local identity (needed when the folder holds several).")(func)
 
 
 def _trust_option(required: bool) -> Callable:
@@ -32,35 +24,6 @@ def _trust_option(required: bool) -> Callable:
                         envvar="HYBRIDWATCH_TRUST", required=required,
                         help="Trust store: a folder of partner identity documents "
                              "(env HYBRIDWATCH_TRUST).")
-
-
-def _keys_dir(keys_dir: Path | None) -> Path:
-    from hybridwatch.outputs.keystore import default_keys_dir
-
-    return keys_dir if keys_dir is not None else default_keys_dir()
-
-
-def _passphrase(*, confirm: bool = False) -> str:
-    """$HYBRIDWATCH_PASSPHRASE, else a hidden prompt on the terminal."""
-    if os.environ.get(PASSPHRASE_ENV):
-        return os.environ[PASSPHRASE_ENV]
-    return click.prompt("Passphrase for the private keys", hide_input=True,
-                        confirmation_prompt=confirm, err=True)
-
-
-def _load_keys(keys_dir: Path | None, org: str | None, *, signing: bool = False):
-    from hybridwatch.errors import InputError
-    from hybridwatch.outputs.keystore import find_identity, load_org_keys, local_history
-
-    folder = _keys_dir(keys_dir)
-    identity, _ = find_identity(folder, org)  # says "no keys" before asking for a passphrase
-    if signing:
-        status = local_history(folder).status(identity.signing_key_id)
-        if status.state == "revoked":
-            raise InputError(folder, f"key {identity.signing_key_id} of {identity.org!r} is "
-                                     f"revoked ({status.revocation.reason}): it signs nothing "
-                                     "more; create a new identity (keys create --force)")
-    return load_org_keys(folder, _passphrase(), org)
 
 
 @cli.group()
@@ -250,3 +213,7 @@ def open_command(file: Path, trust_dir: Path | None, output: Path | None, force:
             fg="yellow")
         if not as_json:
             say(f"opened {result.output}")
+
+
+for _command in KEY_LIFECYCLE_COMMANDS:  # keys rotate | revoke | import | history
+    keys.add_command(_command)

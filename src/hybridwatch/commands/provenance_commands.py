@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.cli import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
 
 _COLOURS = {"valid": "green", "untrusted-signer": "yellow", "invalid": "red",
             "no-manifest": None}

@@ -1,21 +1,19 @@
-"""Identity lifecycle and content provenance commands: ``keys rotate|revoke|import|history``,
-``timestamp request|attach`` and (from provenance_commands) ``provenance verify|media``.
-Formats and rules are in docs/identity.md."""
+"""Key lifecycle commands: ``keys rotate|revoke|import|history``, added to the ``keys`` group by
+identity_commands. Formats and rules are in docs/identity.md."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from hybridwatch.commands.base import cli, emit_json, json_option, say
-from hybridwatch.commands.identity_commands import (
-    _keys_dir, _passphrase, keys, keys_dir_option, org_option,
+from hybridwatch.commands.base import emit_json, json_option, say
+from hybridwatch.commands.key_options import (
+    keys_dir_option, load_keys, org_option, passphrase, resolve_keys_dir,
 )
 
 
-@keys.command("rotate")
+@click.command("rotate")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rotation statement here (give it to partners).")
 @click.option("--kdf-memory-mib", type=click.IntRange(min=1, max=4096), default=64,
@@ -29,14 +27,13 @@ def keys_rotate(output: Path | None, kdf_memory_mib: int, org: str | None,
 
     The old key files stay (signatures made before today still verify); partners run
     'hybridwatch keys import' on the rotation statement."""
-    from hybridwatch.commands.identity_commands import _load_keys
     from hybridwatch.outputs.keystore import KdfParams, write_rotated_keys
     from hybridwatch.outputs.signing import utc_now_text
 
-    folder = _keys_dir(keys_dir)
-    old = _load_keys(folder, org, signing=True)
+    folder = resolve_keys_dir(keys_dir)
+    old = load_keys(folder, org, signing=True)
     new, rotation, path = write_rotated_keys(
-        folder, old, _passphrase(), kdf=KdfParams(memory_kib=kdf_memory_mib * 1024),
+        folder, old, passphrase(), kdf=KdfParams(memory_kib=kdf_memory_mib * 1024),
         rotated_at=utc_now_text())
     if output:
         output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -52,7 +49,7 @@ def keys_rotate(output: Path | None, kdf_memory_mib: int, org: str | None,
     say(f"give partners {summary['statement']}: hybridwatch keys import FILE --trust DIR")
 
 
-@keys.command("revoke")
+@click.command("revoke")
 @click.option("--reason", required=True,
               type=click.Choice(["key-compromise", "superseded", "retired", "unspecified"]),
               help="key-compromise: signatures count only with a trusted time-stamp from "
@@ -77,14 +74,14 @@ def keys_revoke(reason: str, since: str | None, key_id: str | None, comment: str
     from hybridwatch.outputs.keystore import find_identity, load_org_keys, write_revocation
     from hybridwatch.outputs.signing import utc_now_text
 
-    folder = _keys_dir(keys_dir)
+    folder = resolve_keys_dir(keys_dir)
     target, _ = find_identity(folder, org, key_id=key_id)
     if since is not None:
         try:
             since = format_time(parse_time(since, "--since"))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
-    signer = load_org_keys(folder, _passphrase(), org, key_id=target.signing_key_id)
+    signer = load_org_keys(folder, passphrase(), org, key_id=target.signing_key_id)
     revocation = make_revocation(signer, target, reason=reason, revoked_at=utc_now_text(),
                                  effective_from=since, comment=comment)
     path = write_revocation(folder, revocation)
@@ -99,7 +96,7 @@ def keys_revoke(reason: str, since: str | None, key_id: str | None, comment: str
     say(f"give partners {summary['statement']}: hybridwatch keys import FILE --trust DIR")
 
 
-@keys.command("import")
+@click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--trust", "trust_dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="HYBRIDWATCH_TRUST", required=True,
@@ -124,7 +121,7 @@ def keys_import(file: Path, trust_dir: Path, allow_new_key: bool, as_json: bool)
         click.echo(f"{row['key_id']}\t{row['state']}\t{row['created']}")
 
 
-@keys.command("history")
+@click.command("history")
 @click.option("--trust", "trust_dir", type=click.Path(exists=True, path_type=Path),
               envvar="HYBRIDWATCH_TRUST", help="Show a trust store instead of the local keys.")
 @org_option
@@ -135,7 +132,7 @@ def keys_history(trust_dir: Path | None, org: str | None, keys_dir: Path | None,
     """Each organisation's keys, oldest first: current, superseded (by whom) or revoked."""
     from hybridwatch.outputs.keystore import load_trust_store
 
-    folder = trust_dir if trust_dir is not None else _keys_dir(keys_dir)
+    folder = trust_dir if trust_dir is not None else resolve_keys_dir(keys_dir)
     history = load_trust_store(folder).key_history
     orgs: dict[str, list] = {}
     for identity in history.identities:
@@ -154,64 +151,4 @@ def keys_history(trust_dir: Path | None, org: str | None, keys_dir: Path | None,
             click.echo(f"{name}\t{row['key_id']}\t{row['state']}{extra}")
 
 
-@cli.group()
-def timestamp() -> None:
-    """RFC 3161 time-stamps on detached signatures (obtained out of band, checked offline)."""
-
-
-def _read_sig(sig_path: Path) -> dict:
-    from hybridwatch.errors import InputError
-
-    try:
-        doc = json.loads(sig_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(sig_path, f"not a readable signature file ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("type") != "hybridwatch-signature":
-        raise InputError(sig_path, "not a hybridwatch signature file")
-    return doc
-
-
-@timestamp.command("request")
-@click.argument("sig_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the DER request (default SIG_FILE.tsq).")
-@click.option("--hash", "hash_alg", type=click.Choice(["sha256", "sha384", "sha512"]),
-              default="sha512", show_default=True)
-@json_option
-def timestamp_request(sig_file: Path, output: Path | None, hash_alg: str, as_json: bool) -> None:
-    """Write an RFC 3161 request for a signature: send it to a TSA yourself (this command never
-    goes on the network), then 'timestamp attach' the reply."""
-    from hybridwatch.outputs.timestamps import make_request
-
-    output = output or sig_file.with_name(sig_file.name + ".tsq")
-    output.write_bytes(make_request(_read_sig(sig_file), hash_alg=hash_alg, source=sig_file))
-    if as_json:
-        emit_json({"signature_file": str(sig_file), "request": str(output), "hash": hash_alg})
-        return
-    say(f"wrote {output}: e.g. curl -H 'Content-Type: application/timestamp-query' "
-        f"--data-binary @{output} TSA_URL > reply.tsr")
-
-
-@timestamp.command("attach")
-@click.argument("sig_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("token", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tsa", "tsa_path", type=click.Path(exists=True, path_type=Path),
-              envvar="HYBRIDWATCH_TSA", help="Check the token's TSA chain now as well.")
-@json_option
-def timestamp_attach(sig_file: Path, token: Path, tsa_path: Path | None, as_json: bool) -> None:
-    """Attach an RFC 3161 reply or token (DER) to SIG_FILE after checking it belongs to it."""
-    from hybridwatch.outputs.timestamps import attach, load_tsa_certificates
-
-    anchors = load_tsa_certificates(tsa_path) if tsa_path is not None else None
-    doc, check = attach(_read_sig(sig_file), token.read_bytes(), anchors=anchors, source=token)
-    sig_file.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    summary = {"signature_file": str(sig_file), "timestamps": len(doc["timestamps"]),
-               "checked": check.to_dict() if check else None}
-    if as_json:
-        emit_json(summary)
-        return
-    when = f" ({check.gen_time:%Y-%m-%dT%H:%M:%SZ} by {check.tsa})" if check else \
-        " (TSA chain not checked: pass --tsa)"
-    say(f"attached the time-stamp to {sig_file}{when}")
-
-from hybridwatch.commands import provenance_commands  # noqa: E402,F401  registers `provenance`
+KEY_LIFECYCLE_COMMANDS = (keys_rotate, keys_revoke, keys_import, keys_history)
