@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from hybridwatch.analyses.risk import assess_risk
-from hybridwatch.analyses.risk_features import origin_features
+from hybridwatch.analyses.risk_features import (
+    DailyCells, iter_origin_features, origin_chunk_size, origin_features,
+)
 from hybridwatch.demo.risk_synth import synth_activity
 from hybridwatch.workflows.assessment import judgement_confidence
 
@@ -90,3 +92,56 @@ def test_too_short_a_history_says_so():
     assert any("only 200 days" in w for w in result.warnings)
     assert result.backtest["elevated"].n_forecasts == 0
     assert not result.targets[0].episode.fitted
+
+
+def test_features_come_from_a_bounded_window_whatever_the_span():
+    """Ten quiet years and one stray record before 900 days of data: every chunk of origins
+    reads a slice no longer than its baseline, its origins and one horizon, and the features
+    and outcomes are those computed on the whole span at once."""
+    data = synth_activity(predictable=True, random_state=4, n_days=900, n_targets=5)
+    pad = 3650
+    counts = np.concatenate([np.zeros((pad,) + data.counts.shape[1:]), data.counts])
+    counts[0, 2, 1] = 1                                         # the stray record
+    starts = np.concatenate([np.zeros((pad, data.counts.shape[1])), data.episode_starts])
+    conv = np.linspace(-1, 1, counts.shape[0])
+    kwargs = dict(horizon_days=30, recent_days=30, baseline_days=365, elevated_quantile=0.9,
+                  min_baseline_events=10)
+    origins = np.arange(364, counts.shape[0], 7)
+    per_chunk = origin_chunk_size(baseline_days=365, step_days=7)
+    bound = 365 + (per_chunk - 1) * 7 + 30
+    dense = origin_features(counts, starts, conv, origins, **kwargs)
+    seen = []
+    for start, stop, positions, chunk in iter_origin_features(
+            DailyCells.from_dense(counts), DailyCells.from_dense(starts), conv, origins,
+            origins_per_chunk=per_chunk, **kwargs):
+        assert stop - start <= bound
+        np.testing.assert_array_equal(chunk.elevated_x, dense.elevated_x[positions])
+        np.testing.assert_array_equal(chunk.episode_x, dense.episode_x[positions])
+        np.testing.assert_array_equal(chunk.elevated_y, dense.elevated_y[positions])
+        np.testing.assert_array_equal(chunk.eligible, dense.eligible[positions])
+        seen.append(positions)
+    seen = np.concatenate(seen)
+    # the quiet decade is skipped: nothing there could be forecast
+    skipped = np.setdiff1d(np.arange(origins.size), seen)
+    assert skipped.size > 400 and not dense.eligible[skipped].any()
+    assert seen[-1] == origins.size - 1
+
+
+def test_a_stray_old_record_does_not_change_the_features_at_the_origin():
+    """Features read the baseline before the origin only: a record 14 years earlier changes
+    the fit (more origins to learn from) but not what the forecast is made of."""
+    data = synth_activity(predictable=True, random_state=5, n_days=800, n_targets=4)
+    pad = 5000
+    counts = np.concatenate([np.zeros((pad,) + data.counts.shape[1:], int), data.counts])
+    counts[0, 1, 0] = 1
+    starts = np.concatenate([np.zeros((pad, 4), bool), data.episode_starts])
+    dates = np.datetime64("2000-01-01") + np.arange(counts.shape[0])
+    stray = assess_risk(counts, starts, dates=dates, targets=data.targets, domains=data.domains)
+    clean = assess_risk(data.counts, data.episode_starts, dates=dates[pad:],
+                        targets=data.targets, domains=data.domains)
+    assert stray.as_of == clean.as_of
+    values = lambda risk: {d["name"]: d["value"] for d in risk.episode.drivers}  # noqa: E731
+    for a, b in zip(stray.targets, clean.targets):
+        assert a.recent_counts == b.recent_counts
+        assert values(a) == values(b) and values(a)
+        assert set(a.elevated) == set(b.elevated)

@@ -31,7 +31,8 @@ import numpy as np
 
 from hybridwatch.analyses.forecast_scores import ForecastScores, score_forecasts
 from hybridwatch.analyses.risk_features import (
-    ELEVATED_FEATURES, EPISODE_FEATURES, OriginFeatures, origin_features,
+    ELEVATED_FEATURES, EPISODE_FEATURES, DailyCells, OriginFeatures, iter_origin_features,
+    origin_chunk_size,
 )
 
 
@@ -132,43 +133,63 @@ class RiskResult:
                 "models": self.models, "warnings": list(self.warnings)}
 
 
-def _rows(features: OriginFeatures, kind: str) -> tuple[np.ndarray, ...]:
-    """Flatten one outcome's forecasts to rows: (x, y, persistence, origin index)."""
+@dataclass(frozen=True)
+class ForecastRows:
+    """One outcome's forecasts flattened to rows (only the series that could be forecast)."""
+
+    x: np.ndarray               # (N, features)
+    y: np.ndarray               # (N,) 1/0, NaN where the outcome is not known yet
+    persistence: np.ndarray     # (N,) the outcome of the window that just ended
+    origin: np.ndarray          # (N,) position of the row's origin in the origins array
+    climatology: np.ndarray     # (N,) elevated counts: the series' own exceedance share
+
+    @classmethod
+    def concatenate(cls, parts: list[ForecastRows], n_features: int) -> ForecastRows:
+        if not parts:
+            empty = np.zeros(0)
+            return cls(np.zeros((0, n_features)), empty, empty, np.zeros(0, np.int64), empty)
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("x", "y", "persistence", "origin", "climatology")))
+
+
+def _rows(features: OriginFeatures, kind: str, positions: np.ndarray) -> ForecastRows:
+    """Flatten one outcome's forecasts of a chunk of origins (at ``positions``) to rows."""
     if kind == "episode":
         x, y, pers = features.episode_x, features.episode_y, features.episode_persistence
         mask = features.eligible.any(-1)
+        clim = np.full(mask.shape, np.nan)
     else:
         x, y, pers = features.elevated_x, features.elevated_y, features.elevated_persistence
         mask = features.eligible
-    origin = np.broadcast_to(np.arange(x.shape[0]).reshape((-1,) + (1,) * (mask.ndim - 1)),
-                             mask.shape)
-    keep = mask.reshape(-1)
-    return (x.reshape(-1, x.shape[-1])[keep], y.reshape(-1)[keep], pers.reshape(-1)[keep],
-            origin.reshape(-1)[keep])
+        clim = features.elevated_climatology
+    origin = np.broadcast_to(positions.reshape((-1,) + (1,) * (mask.ndim - 1)), mask.shape)
+    return ForecastRows(x[mask], y[mask], pers[mask], origin[mask], clim[mask])
 
 
-def _climatology(features: OriginFeatures, kind: str, y: np.ndarray, train: np.ndarray,
-                 rows: np.ndarray) -> np.ndarray:
+def _climatology(rows: ForecastRows, kind: str, train: np.ndarray, scored: np.ndarray
+                 ) -> np.ndarray:
     """The reference forecast. Episodes: the base rate of the forecasts known at the refit
     (pooled over targets: per-target rates of rare events are too noisy to be a fair
     reference). Elevated counts: each series' own share of past-year windows above its
     threshold — what the outcome's definition implies if days were independent draws."""
     if kind == "episode":
-        return np.full(int(rows.sum()), y[train].mean())
-    return features.elevated_climatology[features.eligible][rows]
+        return np.full(int(scored.sum()), rows.y[train].mean())
+    return rows.climatology[scored]
 
 
-def _backtest_forecasts(features: OriginFeatures, kind: str, names: tuple[str, ...],
+def _backtest_forecasts(rows: ForecastRows, days: np.ndarray, kind: str, names: tuple[str, ...],
                         params: RiskParameters) -> tuple[np.ndarray, ...]:
     """Refit every ``refit_days`` on forecasts whose outcome was known, forecast the next
-    origins: (probability, outcome, climatology, persistence, origin day) of what would have
-    been said."""
-    x, y, pers, origin = _rows(features, kind)
-    days = features.origins
+    origins (``days``: the day of each origin): (probability, outcome, climatology,
+    persistence, origin day, raw probability) of what would have been said."""
+    x, y, pers, origin = rows.x, rows.y, rows.persistence, rows.origin
     step = max(1, params.refit_days // params.step_days)
     out_p, out_y, out_c, out_pers, out_o, out_p_raw = [], [], [], [], [], []
     for first in range(0, days.size, step):
-        block = np.arange(first, min(first + step, days.size))
+        # rows of this block's origins with a known outcome: nothing to refit for otherwise
+        scored = (origin >= first) & (origin < first + step) & ~np.isnan(y)
+        if not scored.any():
+            continue
         # a forecast is known once its horizon has passed at the refit origin
         known = days[origin] + params.horizon_days <= days[first]
         train = known & ~np.isnan(y)
@@ -176,20 +197,17 @@ def _backtest_forecasts(features: OriginFeatures, kind: str, names: tuple[str, .
                 y[train].sum() < params.min_train_positives:
             continue
         model = fit_logit(x[train], y[train], names, l2_c=params.l2_c)
-        rows = np.isin(origin, block) & ~np.isnan(y)
-        if not rows.any():
-            continue
-        eta, _, _ = model.linear(x[rows])
+        eta, _, _ = model.linear(x[scored])
         past_p, past_y, past_o = (np.concatenate(v) if v else np.zeros(0)
                                   for v in (out_p_raw, out_y, out_o))
         seen = past_o + params.horizon_days <= days[first]
         recalibrate = _recalibrator(past_p[seen], past_y[seen])
         out_p_raw.append(_expit(eta))
         out_p.append(recalibrate(out_p_raw[-1]))
-        out_y.append(y[rows])
-        out_c.append(_climatology(features, kind, y, train, rows))
-        out_pers.append(pers[rows])
-        out_o.append(days[origin[rows]])
+        out_y.append(y[scored])
+        out_c.append(_climatology(rows, kind, train, scored))
+        out_pers.append(pers[scored])
+        out_o.append(days[origin[scored]])
     join = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
     return tuple(join(parts) for parts in (out_p, out_y, out_c, out_pers, out_o, out_p_raw))
 
@@ -226,25 +244,37 @@ def _forecast(model: LogitModel | None, recalibrate, x: np.ndarray, base_rate: f
                     float(_expit(centre + z_interval * se[0])), tuple(drivers), fitted=True)
 
 
-def _prior_rate(kind: str, episode_starts: np.ndarray, params: RiskParameters) -> float:
+def _prior_rate(kind: str, episode_starts: DailyCells, params: RiskParameters) -> float:
     """The base rate when no outcome is known yet: for episodes, the chance of at least one
     start in H days at the observed daily rate per target; for elevated counts, what the
     outcome's definition implies (1 − the quantile)."""
     if kind == "elevated":
         return 1.0 - params.elevated_quantile
-    daily = float(episode_starts.mean()) if episode_starts.size else 0.0
+    cells = int(np.prod(episode_starts.shape, dtype=np.int64))
+    daily = float((episode_starts.count > 0).sum()) / cells if cells else 0.0
     return 1.0 - (1.0 - daily) ** params.horizon_days
 
 
-def assess_risk(counts: np.ndarray, episode_starts: np.ndarray, *, dates: np.ndarray,
-                targets: list[str], domains: list[str], convergence: np.ndarray | None = None,
+def _as_cells(values: np.ndarray | DailyCells) -> DailyCells:
+    return values if isinstance(values, DailyCells) else DailyCells.from_dense(np.asarray(values))
+
+
+def assess_risk(counts: np.ndarray | DailyCells, episode_starts: np.ndarray | DailyCells, *,
+                dates: np.ndarray, targets: list[str], domains: list[str],
+                convergence: np.ndarray | None = None,
                 parameters: RiskParameters = RiskParameters(),
                 random_state: int | None = 0) -> RiskResult:
-    """Forecasts at the last day of ``counts`` (T days × targets × domains of hostile events)
-    and the backtest over all earlier origins."""
+    """Forecasts at the last day of ``counts`` (T days × targets × domains of hostile events,
+    dense or as :class:`DailyCells`) and the backtest over all earlier origins.
+
+    ``dates`` gives the day of each of the T rows (the last one is the origin, ``as_of``);
+    ``episode_starts`` is T × targets. Features are computed chunk by chunk over bounded slices
+    of days (see :mod:`risk_features`), so memory does not grow with the span.
+    """
     from scipy.stats import norm
 
     params = parameters
+    counts, episode_starts = _as_cells(counts), _as_cells(episode_starts)
     n_days = counts.shape[0]
     conv = np.full(n_days, np.nan) if convergence is None else np.asarray(convergence, float)
     notes: list[str] = []
@@ -255,23 +285,31 @@ def assess_risk(counts: np.ndarray, episode_starts: np.ndarray, *, dates: np.nda
     last = n_days - 1
     first = min(params.baseline_days - 1, last)
     origins = np.unique(np.append(np.arange(last, first - 1, -params.step_days)[::-1], last))
-    features = origin_features(
-        counts.astype(float), episode_starts.astype(float), conv, origins,
-        horizon_days=params.horizon_days, recent_days=params.recent_days,
-        baseline_days=params.baseline_days, elevated_quantile=params.elevated_quantile,
-        min_baseline_events=params.min_baseline_events)
-    past = {kind: _backtest_forecasts(features, kind, names, params)
+    parts: dict[str, list[ForecastRows]] = {"episode": [], "elevated": []}
+    for _, _, positions, chunk in iter_origin_features(
+            counts, episode_starts, conv, origins, horizon_days=params.horizon_days,
+            recent_days=params.recent_days, baseline_days=params.baseline_days,
+            elevated_quantile=params.elevated_quantile,
+            min_baseline_events=params.min_baseline_events,
+            origins_per_chunk=origin_chunk_size(baseline_days=params.baseline_days,
+                                                step_days=params.step_days)):
+        for kind in parts:
+            parts[kind].append(_rows(chunk, kind, positions))
+        latest = chunk                      # the last chunk holds the forecast origin
+    rows = {kind: ForecastRows.concatenate(p, len(names)) for (kind, p), names in
+            zip(parts.items(), (EPISODE_FEATURES, ELEVATED_FEATURES))}
+    past = {kind: _backtest_forecasts(rows[kind], origins, kind, names, params)
             for kind, names in (("episode", EPISODE_FEATURES), ("elevated", ELEVATED_FEATURES))}
     # bootstrap blocks span two horizons of origins: forecasts whose windows overlap move together
     block = max(1, 2 * -(-params.horizon_days // params.step_days))
-    backtest = {kind: score_forecasts(*rows[:5], block_origins=block, random_state=random_state)
-                for kind, rows in past.items()}
+    backtest = {kind: score_forecasts(*values[:5], block_origins=block, random_state=random_state)
+                for kind, values in past.items()}
     backtest["pooled"] = score_forecasts(
-        *(np.concatenate([rows[i] for rows in past.values()]) for i in range(5)),
+        *(np.concatenate([values[i] for values in past.values()]) for i in range(5)),
         block_origins=block, random_state=random_state)
     models, final = {}, {}
     for kind, names in (("episode", EPISODE_FEATURES), ("elevated", ELEVATED_FEATURES)):
-        x, y, _, _ = _rows(features, kind)
+        x, y = rows[kind].x, rows[kind].y
         train = ~np.isnan(y)
         base_rate = float(y[train].mean()) if train.any() else \
             _prior_rate(kind, episode_starts, params)
@@ -287,20 +325,22 @@ def assess_risk(counts: np.ndarray, episode_starts: np.ndarray, *, dates: np.nda
                          "n_train": model.n_train, "n_positive": model.n_positive,
                          "base_rate": base_rate} if model else {"base_rate": base_rate})
     z = float(norm.ppf(0.5 + params.interval / 2))
+    first_days = counts.first_day(len(targets))
     results = []
     for k, target in enumerate(targets):
-        eligible = features.eligible[-1, k]
-        first_day = np.argmax(counts[:, k].sum(-1) > 0) if counts[:, k].any() else last
+        eligible = latest.eligible[-1, k]
+        recent = latest.recent_counts[-1, k]
         results.append(TargetRisk(
             target=target,
-            episode=_forecast(*final["episode"][:2], features.episode_x[-1, k],
+            episode=_forecast(*final["episode"][:2], latest.episode_x[-1, k],
                               final["episode"][2], z),
             elevated={domains[d]: _forecast(*final["elevated"][:2],
-                                            features.elevated_x[-1, k, d],
+                                            latest.elevated_x[-1, k, d],
                                             final["elevated"][2], z)
                       for d in np.flatnonzero(eligible)},
-            recent_counts={domains[d]: int(features.recent_counts[-1, k, d])
-                           for d in range(len(domains)) if features.recent_counts[-1, k, d] > 0},
-            history_days=int(last - first_day + 1), active_domains=int(eligible.sum())))
+            recent_counts={domains[d]: int(recent[d]) for d in range(len(domains))
+                           if recent[d] > 0},
+            history_days=int(last - (first_days[k] if first_days[k] >= 0 else last) + 1),
+            active_domains=int(eligible.sum())))
     return RiskResult(params, str(np.datetime64(dates[last], "D")), tuple(results), backtest,
                       models, tuple(notes))
