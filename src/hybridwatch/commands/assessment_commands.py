@@ -65,6 +65,10 @@ _ASSESS_OPTIONS = [
     click.option("--step", default="7d", show_default=True,
                  help="Days between backtest forecast origins."),
     click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+                 help="Forecast origin: only data dated on or before this day are used, as if "
+                      "the assessment ran then. Default: the last day the sources cover densely "
+                      "(records dated far beyond it are named in a warning, not used)."),
     click.option("--evidence-tlp", type=click.Choice(["clear", "green", "amber", "amber+strict",
                                                       "red"]), default="amber", show_default=True,
                  help="Cite evidence up to this TLP level; a judgement is as restricted as what "
@@ -82,18 +86,19 @@ def _assess_options(func):
 @_assess_options
 @db_option
 @json_option
-def assess(targets, horizon, step, seed, evidence_tlp, db: Path, as_json: bool) -> None:
+def assess(targets, horizon, step, seed, as_of, evidence_tlp, db: Path, as_json: bool) -> None:
     """Risk per target in the next H days, worded on the PHIA yardstick, with confidence,
     drivers, evidence and the backtest skill beside it."""
     with EventStore(db) as store:
         report = run_assessment(store, targets=_targets(targets),
                                 horizon_days=parse_days(horizon, "--horizon"),
                                 step_days=parse_days(step, "--step"), random_state=seed,
-                                evidence_tlp=evidence_tlp)
+                                evidence_tlp=evidence_tlp, as_of=as_of)
     if as_json:
         emit_json(report)
         return
-    click.echo(f"assessment as of {report['as_of']}, horizon {report['horizon_days']} days")
+    click.echo(f"assessment as of {report['as_of']} ({report['as_of_choice']['reason']}), "
+               f"horizon {report['horizon_days']} days")
     for item in report["targets"]:
         click.echo(f"\n{item['target']}: {item['statement']}")
         drivers = ", ".join(f"{d['name']} {d['contribution']:+.2f}" for d in item["drivers"][:3])
@@ -111,20 +116,23 @@ def assess(targets, horizon, step, seed, evidence_tlp, db: Path, as_json: bool) 
 @_assess_options
 @db_option
 @json_option
-def backtest(targets, horizon, step, seed, evidence_tlp, db: Path, as_json: bool) -> None:
+def backtest(targets, horizon, step, seed, as_of, evidence_tlp, db: Path, as_json: bool
+             ) -> None:
     """Rolling-origin backtest of the risk model: Brier score, log loss, reliability, and skill
     against climatology and persistence, per outcome."""
     with EventStore(db) as store:
         report = run_assessment(store, targets=_targets(targets),
                                 horizon_days=parse_days(horizon, "--horizon"),
                                 step_days=parse_days(step, "--step"), random_state=seed,
-                                evidence_tlp=evidence_tlp)
+                                evidence_tlp=evidence_tlp, as_of=as_of)
     outcomes = report["backtest"]["by_outcome"]
     if as_json:
-        emit_json({"as_of": report["as_of"], "horizon_days": report["horizon_days"],
+        emit_json({"as_of": report["as_of"], "as_of_choice": report["as_of_choice"],
+                   "horizon_days": report["horizon_days"], "warnings": report["warnings"],
                    **{k: v for k, v in report["backtest"].items() if k != "by_outcome"},
                    "by_outcome": outcomes})
         return
+    click.echo(f"backtest as of {report['as_of']} ({report['as_of_choice']['reason']})")
     for name, scores in outcomes.items():
         click.echo(f"{name}: {scores['n_forecasts']:,} forecasts, Brier {_num(scores['brier'], '.4f')}"
                    f" (climatology {_num(scores['brier_climatology'], '.4f')}, persistence "
@@ -137,3 +145,5 @@ def backtest(targets, horizon, step, seed, evidence_tlp, db: Path, as_json: bool
                            f"forecasts, mean {row['mean_forecast']:.3f}, observed "
                            f"{row['observed_rate']:.3f}")
         click.echo(f"  {scores['verdict']}")
+    for warning in report["warnings"]:
+        say(f"warning: {warning}", fg="yellow")

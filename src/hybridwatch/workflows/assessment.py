@@ -9,11 +9,13 @@ convergence index (a feature) — which this module reads and never recomputes.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
 from hybridwatch.analyses.forecast_scores import ForecastScores
+from hybridwatch.analyses.risk_features import DailyCells
 from hybridwatch.analyses.risk import Forecast, RiskParameters, RiskResult, TargetRisk, assess_risk
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.countries import country_name
@@ -23,6 +25,7 @@ from hybridwatch.model.phia import phia_term
 from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
 from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
+from hybridwatch.workflows.as_of import default_as_of, explicit_as_of, parse_as_of
 
 MAX_MODEL_TARGETS = 30   # the model is pooled over the busiest targets (and the requested ones)
 CAUTION = (
@@ -34,53 +37,71 @@ CAUTION = (
 )
 
 
-def _hostile_counts(store: EventStore, targets: list[str] | None, *, by: str = "domain",
-                    modelled: list[str] | None = None, dates: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """Hostile events per day × target × ``by`` (domain or target_sector). The modelled targets
-    are the busiest ``MAX_MODEL_TARGETS`` plus the requested ones, unless given."""
-    rows = store.con.execute(f"""
-        SELECT CAST(occurred_at AS DATE), target_iso3, {by}, count(*) FROM events
+def _hostile_counts(store: EventStore, targets: list[str] | None, *, as_of: date,
+                    by: str = "domain", modelled: list[str] | None = None,
+                    dates: np.ndarray | None = None
+                    ) -> tuple[DailyCells, np.ndarray, list[str], list[str]]:
+    """Hostile events per day × target × ``by`` (domain or target_sector) up to ``as_of``, as
+    columns of non-empty cells (memory follows the events, not the date span). The modelled
+    targets are the busiest ``MAX_MODEL_TARGETS`` plus the requested ones, unless given."""
+    import pyarrow.compute as pc
+
+    table = store.con.sql(f"""
+        SELECT CAST(occurred_at AS DATE) AS day, target_iso3 AS target, {by} AS kind,
+               count(*) AS n
+        FROM events
         WHERE target_iso3 IS NOT NULL AND {by} IS NOT NULL AND {HOSTILE_SQL}
-        GROUP BY ALL""").fetchall()
-    if not rows:
+          AND occurred_at < ?
+        GROUP BY ALL""", params=[as_of + timedelta(days=1)]).to_arrow_table()
+    if table.num_rows == 0:
         if by != "domain":
-            return np.zeros((0, 0, 0), np.int64), np.zeros(0, "datetime64[D]"), [], []
-        raise SelectorError("no hostile events with a target in the store: nothing to assess")
-    day = np.array([r[0] for r in rows], dtype="datetime64[D]")
-    target = np.array([r[1] for r in rows], dtype=object)
-    kind = np.array([r[2] for r in rows], dtype=object)
-    n = np.array([r[3] for r in rows])
+            return (DailyCells.from_columns(np.zeros(0), (np.zeros(0), np.zeros(0)), np.zeros(0),
+                                            (0, 0, 0)), np.zeros(0, "datetime64[D]"), [], [])
+        raise SelectorError(f"no hostile events with a target on or before {as_of}: "
+                            "nothing to assess")
+    day = table["day"].to_numpy().astype("datetime64[D]")
+    n = table["n"].to_numpy()
+    target = pc.dictionary_encode(table["target"]).combine_chunks()
+    kind = pc.dictionary_encode(table["kind"]).combine_chunks()
+    target_names = target.dictionary.to_pylist()
+    totals = np.bincount(target.indices.to_numpy(), weights=n, minlength=len(target_names))
     if modelled is None:
-        totals: dict[str, int] = {}
-        for t, k in zip(target, n):
-            totals[t] = totals.get(t, 0) + int(k)
-        modelled = sorted(totals, key=lambda t: -totals[t])[:MAX_MODEL_TARGETS]
+        # busiest first, ties by name: the same store always models the same targets
+        modelled = sorted(target_names, key=lambda t: (-totals[target_names.index(t)], t)
+                          )[:MAX_MODEL_TARGETS]
         for t in targets or ():
-            if t not in totals:
-                raise SelectorError(f"--targets: no hostile events against {t} in the store")
+            if t not in target_names:
+                raise SelectorError(f"--targets: no hostile events against {t} in the store "
+                                    f"on or before {as_of}")
             if t not in modelled:
                 modelled.append(t)
-    kinds = ([d for d in DOMAINS if d in set(kind)] if by == "domain"
-             else sorted(set(kind)))
+    kind_names = kind.dictionary.to_pylist()
+    kinds = ([d for d in DOMAINS if d in set(kind_names)] if by == "domain"
+             else sorted(kind_names))
     if dates is None:
-        dates = np.arange(day.min(), day.max() + 1)
-    counts = np.zeros((dates.size, len(modelled), len(kinds)), np.int64)
-    t_index, k_index = {t: i for i, t in enumerate(modelled)}, {d: i for i, d in enumerate(kinds)}
-    keep = np.array([t in t_index for t in target]) & (day >= dates[0]) & (day <= dates[-1])
-    np.add.at(counts, ((day[keep] - dates[0]).astype(int), [t_index[t] for t in target[keep]],
-                       [k_index[d] for d in kind[keep]]), n[keep])
-    return counts, dates, modelled, kinds
+        dates = np.arange(day.min(), np.datetime64(as_of, "D") + 1)
+    t_lookup = np.array([modelled.index(t) if t in modelled else -1 for t in target_names])
+    k_lookup = np.array([kinds.index(k) for k in kind_names])
+    t_index, k_index = t_lookup[target.indices.to_numpy()], k_lookup[kind.indices.to_numpy()]
+    keep = (t_index >= 0) & (day >= dates[0]) & (day <= dates[-1])
+    cells = DailyCells.from_columns((day[keep] - dates[0]).astype(np.int64),
+                                    (t_index[keep], k_index[keep]), n[keep],
+                                    (dates.size, len(modelled), len(kinds)))
+    return cells, dates, modelled, kinds
 
 
-def _episode_starts(episodes, dates: np.ndarray, targets: list[str]) -> np.ndarray:
-    starts = np.zeros((dates.size, len(targets)), bool)
+def _episode_starts(episodes, dates: np.ndarray, targets: list[str]) -> DailyCells:
+    """Days on which a stored episode against each target started (once per day and target)."""
+    starts = set()
     for episode in episodes.items if episodes else ():
-        day = (np.datetime64(episode["start"]) - dates[0]).astype(int)
+        day = int((np.datetime64(episode["start"], "D") - dates[0]).astype(int))
         for target in episode["targets"]:
             if target in targets and 0 <= day < dates.size:
-                starts[day, targets.index(target)] = True
-    return starts
+                starts.add((day, targets.index(target)))
+    day, target = (np.array(v, np.int64) for v in zip(*sorted(starts))) if starts else \
+        (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    return DailyCells.from_columns(day, (target,), np.ones(day.size),
+                                   (dates.size, len(targets)))
 
 
 def _daily_convergence(convergence, dates: np.ndarray) -> np.ndarray | None:
@@ -115,14 +136,15 @@ def judgement_confidence(scores: ForecastScores, risk: TargetRisk, params: RiskP
 
 
 def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: str,
-              limit: int = 5) -> tuple[list[dict[str, Any]], str, int]:
+              as_of: date, limit: int = 5) -> tuple[list[dict[str, Any]], str, int]:
     """Stored episodes and significant coincidences involving the target, and its latest hostile
-    events — only those at or below the ``ceiling`` TLP level (restricted records still count in
+    events, up to ``as_of`` (episodes starting and events dated on or before it) — only those at or below the ``ceiling`` TLP level (restricted records still count in
     the numbers, they are not cited); with the most restricted TLP cited and how many
     restricted items were left uncited."""
     allowed = levels_readable_at(ceiling)
     evidence, tlps, restricted = [], [], 0
-    own = sorted((e for e in (episodes.items if episodes else ()) if target in e["targets"]),
+    own = sorted((e for e in (episodes.items if episodes else ())
+                  if target in e["targets"] and str(e["start"])[:10] <= as_of.isoformat()),
                  key=lambda e: e["start"], reverse=True)
     restricted += sum(e["tlp"] not in allowed for e in own)
     for episode in [e for e in own if e["tlp"] in allowed][:limit]:
@@ -146,8 +168,9 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
                         || ' (' || coalesce(source_name, source) || ')'),
                source_url, coalesce(tlp, 'clear')
         FROM events WHERE target_iso3 = ? AND {HOSTILE_SQL}
-          AND coalesce(tlp, 'clear') IN (SELECT unnest(?))
-        ORDER BY occurred_at DESC LIMIT ?""", [target, list(allowed), limit]).fetchall()
+          AND coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND occurred_at < ?
+        ORDER BY occurred_at DESC LIMIT ?""",
+        [target, list(allowed), as_of + timedelta(days=1), limit]).fetchall()
     for event_id, day, domain, title, url, tlp in rows:
         evidence.append({"kind": "event", "event_id": event_id, "date": str(day),
                          "label": title, "url": url})
@@ -167,7 +190,7 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
     forecast = risk.episode
     confidence, reasons = judgement_confidence(result.backtest["episode"], risk, params, forecast)
     evidence, tlp, restricted = _evidence(store, risk.target, episodes, coincidences,
-                                          evidence_tlp)
+                                          evidence_tlp, date.fromisoformat(result.as_of))
     words = _phia(forecast.probability)
     name = country_name(risk.target)
     statement = (f"It is {words['phia_phrase']} that {name} faces at least one significant "
@@ -196,16 +219,17 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
     return item, tlp
 
 
-def _sector_risk(store: EventStore, modelled: list[str], dates: np.ndarray,
+def _sector_risk(store: EventStore, modelled: list[str], dates: np.ndarray, as_of: date,
                  params: RiskParameters, random_state: int | None) -> RiskResult | None:
     """Elevated-count forecasts per targeted sector where the data name sectors (its own pooled
     model and backtest: sector series are sparser than domains)."""
-    counts, _, _, sectors = _hostile_counts(store, None, by="target_sector", modelled=modelled,
-                                            dates=dates)
+    counts, _, _, sectors = _hostile_counts(store, None, as_of=as_of, by="target_sector",
+                                            modelled=modelled, dates=dates)
     if not sectors:
         return None
-    return assess_risk(counts, np.zeros(counts.shape[:2], bool), dates=dates, targets=modelled,
-                       domains=sectors, parameters=params, random_state=random_state)
+    no_episodes = _episode_starts(None, dates, modelled)
+    return assess_risk(counts, no_episodes, dates=dates, targets=modelled, domains=sectors,
+                       parameters=params, random_state=random_state)
 
 
 def _sector_forecasts(sectors: RiskResult, k: int, risk: TargetRisk) -> dict[str, Any]:
@@ -221,8 +245,16 @@ def _sector_forecasts(sectors: RiskResult, k: int, risk: TargetRisk) -> dict[str
 
 def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                    horizon_days: int = 30, step_days: int = 7, random_state: int | None = 0,
-                   evidence_tlp: str = "amber", record: bool = True) -> dict[str, Any]:
-    """Assess risk per target (all modelled targets by default) and record the findings.
+                   evidence_tlp: str = "amber", as_of: date | str | None = None,
+                   record: bool = True) -> dict[str, Any]:
+    """Assess risk per target (all modelled targets by default) as of one day, and record the
+    findings.
+
+    ``as_of`` (a date or ``YYYY-MM-DD``) is the forecast origin: only events, episodes and
+    evidence dated on or before it are read, as if the assessment ran that day. By default it
+    is the last day the sources cover densely (:func:`default_as_of`), so a stray record dated
+    far beyond them does not move it (a warning names such records); ``as_of_choice`` in the
+    result says how the day was chosen.
 
     Each judgement cites evidence up to ``evidence_tlp`` only and takes the most restricted TLP
     it cites, so a judgement can be released at that level: more restricted records count in
@@ -233,11 +265,13 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
     phia_term, confidence, drivers, evidence …) and ``backtest`` (brier, brier_climatology,
     skill, n_forecasts … for the headline outcome, plus ``by_outcome``).
     """
-    counts, dates, modelled, domains = _hostile_counts(store, targets)
+    day = parse_as_of(as_of)
+    chosen = explicit_as_of(store, day) if day else default_as_of(store)
+    counts, dates, modelled, domains = _hostile_counts(store, targets, as_of=chosen.day)
     episodes = latest_run(store, "episodes")
     coincidences = latest_run(store, "coincidences")
     convergence = latest_run(store, "convergence")
-    notes = []
+    notes = [chosen.warning()] if chosen.warning() else []
     if episodes is None:
         notes.append("no stored episodes: the episode outcome has no positives; run "
                      "`hybridwatch episodes` first")
@@ -249,7 +283,7 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                          convergence=_daily_convergence(convergence, dates), parameters=params,
                          random_state=random_state)
     result = replace(result, warnings=tuple(notes) + result.warnings)
-    sectors = _sector_risk(store, modelled, dates, params, random_state)
+    sectors = _sector_risk(store, modelled, dates, chosen.day, params, random_state)
     wanted = targets or modelled
     items = []
     for k, risk in enumerate(result.targets):
@@ -261,6 +295,7 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
     items.sort(key=lambda pair: -pair[0]["probability"])
     episode_scores = result.backtest["episode"].to_dict()
     summary = {"horizon_days": horizon_days, "as_of": result.as_of,
+               "as_of_choice": chosen.to_dict(),
                "backtest": {**episode_scores, "outcome": "episode",
                             "by_outcome": {k: v.to_dict() for k, v in result.backtest.items()}
                               | ({"elevated_sector": sectors.backtest["elevated"].to_dict()}
