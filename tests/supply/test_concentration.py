@@ -87,3 +87,19 @@ def test_reconciliation_prefers_the_importers_declaration_and_keeps_the_mirror(s
     assert rows["KAZ", "RUS", "2023-02-01"]["value_usd"] == 70.0
     assert ("DEU", "KAZ", "2023-02-01") not in rows
     assert values.product_level == 6 and any("HS4" in n for n in values.notes)
+
+
+def test_annual_declarations_are_not_added_to_the_months(store_path, tmp_path):
+    csv = tmp_path / "both.csv"
+    csv.write_text("freqCode,period,reporterISO,partnerISO,flowCode,cmdCode,primaryValue\n"
+                   "M,202301,DEU,KAZ,X,854231,10\nM,202302,DEU,KAZ,X,854231,20\n"
+                   "A,2023,DEU,KAZ,X,854231,365\n")
+    from hybridwatch.store import ingest_file
+
+    with EventStore(store_path) as store:
+        ingest_file(store, csv)
+        yearly = flow_values(store, ("8542",), freq="year")
+        monthly = flow_values(store, ("8542",), freq="month")
+    assert yearly.table["value_usd"].to_pylist() == [365.0]
+    assert any("annual declarations are used" in n for n in yearly.notes)
+    assert monthly.table["value_usd"].to_pylist() == [10.0, 20.0]

@@ -18,6 +18,7 @@ from hybridwatch.adapters.base import Adapter, Batch, ReadOptions
 from hybridwatch.adapters.textio import decode_head
 from hybridwatch.adapters.trade_sql import (
     FIELD_SEP,
+    aggregate_sql,
     connect,
     country_sql,
     known_iso3,
@@ -72,6 +73,9 @@ typed AS (
   SELECT *, {country_sql(None, "i", "r", numeric)}, {country_sql(None, "j", "p", numeric)}
   FROM typed
 ), checked AS (
+  SELECT *, {aggregate_sql("r")}, {aggregate_sql("p")}
+  FROM joined
+), final AS (
   SELECT *,
     CASE WHEN _year IS NULL OR _year NOT BETWEEN 1900 AND 2100
            THEN 't{sep}not a year' || {shown('t')}
@@ -84,7 +88,7 @@ typed AS (
            THEN 'q{sep}not a number' || {shown('q')}
     END AS _problem,
     CASE WHEN r_aggregate OR p_aggregate THEN 'aggregate exporter or importer' END AS _skip
-  FROM joined
+  FROM checked
 )
 SELECT
   md5(concat_ws(':', '{SOURCE}', r_iso3, p_iso3, 'export', _k, 'year', _year)) AS flow_id,
@@ -95,7 +99,7 @@ SELECT
   CASE WHEN _q IS NOT NULL THEN 't' END AS quantity_unit,
   _q * 1000 AS net_weight_kg,
   _ordinal, _problem, _skip
-FROM checked"""
+FROM final"""
 
 
 class BaciAdapter(Adapter):

@@ -18,6 +18,7 @@ from hybridwatch.adapters.base import Adapter, Batch, ReadOptions
 from hybridwatch.adapters.textio import decode_head
 from hybridwatch.adapters.trade_sql import (
     FIELD_SEP,
+    aggregate_sql,
     connect,
     country_sql,
     read_header,
@@ -88,11 +89,12 @@ typed AS (
     TRY_CAST(nullif(trim({opt('netWgt')}), '') AS DOUBLE) AS _netwgt
   FROM src
 ), dated AS (
-  SELECT *, CASE _freq
-      WHEN 'month' THEN TRY_CAST(try_strptime(CASE WHEN length(trim(period)) = 6
-                                              THEN trim(period) END, '%Y%m') AS DATE)
-      WHEN 'year' THEN TRY_CAST(try_strptime(CASE WHEN length(trim(period)) = 4
-                                             THEN trim(period) END, '%Y') AS DATE) END AS _period
+  SELECT *, {aggregate_sql("r")}, {aggregate_sql("p")}, CASE _freq
+      WHEN 'month' THEN CASE WHEN length(trim(period)) = 6 THEN
+           TRY_CAST(substr(trim(period), 1, 4) || '-' || substr(trim(period), 5, 2) || '-01'
+                    AS DATE) END
+      WHEN 'year' THEN CASE WHEN length(trim(period)) = 4 THEN
+           TRY_CAST(trim(period) || '-01-01' AS DATE) END END AS _period
   FROM typed
 ), checked AS (
   SELECT *,
@@ -106,7 +108,9 @@ typed AS (
            THEN 'partnerISO{sep}unknown country code' || {partner_shown}
          WHEN "flowCode" IS NULL OR trim("flowCode") = '' THEN 'flowCode{sep}missing flow'
          WHEN "cmdCode" IS NULL OR trim("cmdCode") = '' THEN 'cmdCode{sep}missing commodity code'
-         WHEN upper(_product) <> 'TOTAL' AND NOT regexp_full_match(_product, '[0-9]{{2}}([0-9]{{2}}){{0,2}}')
+         WHEN upper(_product) <> 'TOTAL' AND NOT (length(_product) IN (2, 4, 6)
+                                                  AND TRY_CAST(_product AS UBIGINT) IS NOT NULL
+                                                  AND _product NOT LIKE '+%')
            THEN 'cmdCode{sep}not an HS code of 2, 4 or 6 digits' || {shown('"cmdCode"')}
          WHEN "primaryValue" IS NULL OR trim("primaryValue") = ''
            THEN 'primaryValue{sep}missing trade value'

@@ -108,9 +108,14 @@ def country_sql(iso_column: str | None, code_column: str | None, alias: str,
         iso.append(f"({numeric or numeric_map()})[{code}]")
         agg.append(f"list_contains({_list_literal(AGGREGATE_CODES)}, {code})")
     iso_expr = f"coalesce({', '.join(iso)})" if len(iso) > 1 else iso[0]
-    # a real country code wins over an aggregate-looking ISO column (e.g. 490 with "S19")
-    agg_expr = f"({iso_expr} IS NULL AND ({' OR '.join(agg)}))"
-    return f"{iso_expr} AS {alias}_iso3, {agg_expr} AS {alias}_aggregate"
+    # a real country code wins over an aggregate-looking ISO column (e.g. 490 with "S19"):
+    # ``{alias}_aggregate_code`` is read only where ``{alias}_iso3`` is NULL (see aggregate_sql)
+    return f"{iso_expr} AS {alias}_iso3, ({' OR '.join(agg)}) AS {alias}_aggregate_code"
+
+
+def aggregate_sql(alias: str) -> str:
+    """``{alias}_aggregate``, from the columns of ``country_sql`` (a later CTE)."""
+    return f"({alias}_iso3 IS NULL AND {alias}_aggregate_code) AS {alias}_aggregate"
 
 
 def stream(con: duckdb.DuckDBPyConnection, path: Path, select: str, options: ReadOptions,

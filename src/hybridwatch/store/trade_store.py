@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from hybridwatch.errors import SelectorError
@@ -42,6 +43,12 @@ _EMPTY = pa.schema([("exporter", pa.string()), ("importer", pa.string()),
                     ("export_reported_usd", pa.float64())])
 
 
+_ROWS = pa.schema([("source", pa.string()), ("reporter_iso3", pa.string()),
+                   ("partner_iso3", pa.string()), ("flow", pa.string()),
+                   ("product", pa.string()), ("period", pa.date32()),
+                   ("period_freq", pa.string()), ("value_usd", pa.float64())])
+
+
 def _prefix_clause(prefixes: tuple[str, ...]) -> tuple[str, list[Any]]:
     if not prefixes:
         raise SelectorError("no product selected")
@@ -54,22 +61,29 @@ def has_trade(store: EventStore) -> bool:
                           ).fetchall()[0][0])
 
 
-def flow_values(store: EventStore, prefixes: tuple[str, ...], *, freq: str = "month",
-                since: date | None = None, until: date | None = None,
-                source: str | None = None, countries: tuple[str, ...] | None = None
-                ) -> FlowValues:
-    """Reconciled bilateral values of the products starting with ``prefixes``, per ``freq``.
+@dataclass(frozen=True)
+class TradeSelection:
+    """The declared export and import rows of a product selection, read from the store in one
+    scan; ``values`` reconciles them at a frequency without touching the store again."""
 
-    One source is used (``source``, else the one with most matching rows) and one product level
-    (the most detailed present), so nothing is counted twice; monthly rows sum to years when
-    ``freq`` is ``year``. ``since`` inclusive, ``until`` exclusive. ``countries`` keeps only
-    flows whose two sides are both among them.
-    """
-    if freq not in ("month", "year"):
-        raise SelectorError(f"freq must be month or year, not {freq!r}")
+    rows: pa.Table
+    prefixes: tuple[str, ...]
+    source: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def values(self, freq: str = "month") -> FlowValues:
+        return _reconcile(self, freq)
+
+
+def select_trade(store: EventStore, prefixes: tuple[str, ...], *, since: date | None = None,
+                 until: date | None = None, source: str | None = None,
+                 countries: tuple[str, ...] | None = None) -> TradeSelection:
+    """Export and import rows of the products starting with ``prefixes`` (``since`` inclusive,
+    ``until`` exclusive; ``countries``: both sides among them)."""
     if not has_trade(store):
-        return FlowValues(_EMPTY.empty_table(), None, freq, None, (),
-                          ("the store holds no trade flows (ingest a UN Comtrade or BACI file)",))
+        return TradeSelection(_ROWS.empty_table(), prefixes, source,
+                              ("the store holds no trade flows (ingest a UN Comtrade or BACI "
+                               "file)",))
     match, params = _prefix_clause(prefixes)
     where, wparams = [f"({match})", "flow IN ('export', 'import')"], list(params)
     if since:
@@ -78,55 +92,91 @@ def flow_values(store: EventStore, prefixes: tuple[str, ...], *, freq: str = "mo
     if until:
         where.append("period < ?")
         wparams.append(until)
-    if freq == "month":
-        where.append("period_freq = 'month'")
+    if source:
+        where.append("source = ?")
+        wparams.append(source)
     if countries:
         where.append("reporter_iso3 IN (SELECT unnest(?)) AND partner_iso3 IN (SELECT unnest(?))")
         wparams += [list(countries), list(countries)]
-    base = " AND ".join(where)
-    sources = store.con.execute(
-        f"SELECT source, count(*) AS n, max(length(product)) FROM trade_flows WHERE {base} "
-        "GROUP BY source ORDER BY n DESC, source", wparams).fetchall()
-    notes: list[str] = []
-    if source:
-        sources = [s for s in sources if s[0] == source]
-    if not sources:
-        what = "monthly " if freq == "month" else ""
-        return FlowValues(_EMPTY.empty_table(), source, freq, None, (),
-                          (f"no {what}trade flows of the selected products "
-                           f"({', '.join(prefixes[:8])}{' …' if len(prefixes) > 8 else ''})",))
-    chosen, _, level = sources[0]
-    if len(sources) > 1 and not source:
-        notes.append(f"trade from {', '.join(s[0] for s in sources[1:])} left out: one source "
-                     f"at a time ({chosen} has the most rows; choose with --source)")
-    levels = store.con.execute(
-        f"SELECT DISTINCT length(product) FROM trade_flows WHERE {base} AND source = ?",
-        wparams + [chosen]).fetchall()
-    if len(levels) > 1:
-        notes.append(f"rows at HS{', HS'.join(str(n[0]) for n in sorted(levels) if n[0] != level)}"
-                     f" left out: HS{level} rows are used so nothing is counted twice")
-    period = "period" if freq == "month" else "CAST(date_trunc('year', period) AS DATE)"
-    sql = f"""
-        WITH sel AS (
-          SELECT * FROM trade_flows WHERE {base} AND source = ? AND length(product) = ?
-        ), imp AS (
-          SELECT partner_iso3 AS exporter, reporter_iso3 AS importer, product, period,
-                 sum(value_usd) AS v FROM sel WHERE flow = 'import' GROUP BY ALL
-        ), exp AS (
-          SELECT reporter_iso3 AS exporter, partner_iso3 AS importer, product, period,
-                 sum(value_usd) AS v FROM sel WHERE flow = 'export' GROUP BY ALL
-        ), both_sides AS (
-          SELECT exporter, importer, product, {period} AS period, i.v AS imp_v, e.v AS exp_v
-          FROM imp i FULL OUTER JOIN exp e USING (exporter, importer, product, period)
-          WHERE exporter <> importer
-        )
-        SELECT exporter, importer, period, sum(coalesce(imp_v, exp_v)) AS value_usd,
-               sum(imp_v) AS import_reported_usd, sum(exp_v) AS export_reported_usd
-        FROM both_sides GROUP BY ALL ORDER BY exporter, importer, period"""
-    table = store.con.sql(sql, params=wparams + [chosen, level]).to_arrow_table()
-    products = tuple(r[0] for r in store.con.execute(
-        f"SELECT DISTINCT product FROM trade_flows WHERE {base} AND source = ? "
-        "AND length(product) = ? ORDER BY 1", wparams + [chosen, level]).fetchall())
+    rows = store.con.sql(f"SELECT {', '.join(_ROWS.names)} FROM trade_flows "
+                         f"WHERE {' AND '.join(where)}", params=wparams).to_arrow_table()
+    return TradeSelection(rows.cast(_ROWS), prefixes, source)
+
+
+def flow_values(store: EventStore, prefixes: tuple[str, ...], *, freq: str = "month",
+                since: date | None = None, until: date | None = None,
+                source: str | None = None, countries: tuple[str, ...] | None = None
+                ) -> FlowValues:
+    """Reconciled bilateral values of the products starting with ``prefixes``, per ``freq``.
+
+    One source is used (``source``, else the one with most matching rows) and one product level
+    (the most detailed present), so nothing is counted twice. ``freq`` ``year`` uses annual
+    declarations when the source has them, else sums the months. ``since`` inclusive, ``until``
+    exclusive. ``countries`` keeps only flows whose two sides are both among them.
+    """
+    return select_trade(store, prefixes, since=since, until=until, source=source,
+                        countries=countries).values(freq)
+
+
+def _reconcile(selection: TradeSelection, freq: str) -> FlowValues:
+    if freq not in ("month", "year"):
+        raise SelectorError(f"freq must be month or year, not {freq!r}")
+    prefixes, notes = selection.prefixes, list(selection.notes)
+    con = duckdb.connect()
+    try:
+        con.register("rows_in", selection.rows)
+        wanted = "period_freq = 'month'" if freq == "month" else "TRUE"
+        sources = con.execute(
+            f"SELECT source, count(*) AS n, max(length(product)) FROM rows_in WHERE {wanted} "
+            "GROUP BY source ORDER BY n DESC, source").fetchall()
+        if not sources:
+            what = "monthly " if freq == "month" else ""
+            notes.append(f"no {what}trade flows of the selected products "
+                         f"({', '.join(prefixes[:8])}{' …' if len(prefixes) > 8 else ''})")
+            return FlowValues(_EMPTY.empty_table(), selection.source, freq, None, (),
+                              tuple(notes))
+        chosen, _, level = sources[0]
+        if len(sources) > 1:
+            notes.append(f"trade from {', '.join(s[0] for s in sources[1:])} left out: one "
+                         f"source at a time ({chosen} has the most rows; choose with --source)")
+        levels = [r[0] for r in con.execute(
+            f"SELECT DISTINCT length(product) FROM rows_in WHERE {wanted} AND source = ? "
+            "ORDER BY 1", [chosen]).fetchall()]
+        if len(levels) > 1:
+            notes.append(f"rows at HS{', HS'.join(str(n) for n in levels if n != level)} left "
+                         f"out: HS{level} rows are used so nothing is counted twice")
+        if freq == "year":
+            annual = con.execute("SELECT count(*) FROM rows_in WHERE source = ? AND "
+                                 "period_freq = 'year'", [chosen]).fetchall()[0][0]
+            wanted = "period_freq = 'year'" if annual else "period_freq = 'month'"
+            if annual and con.execute("SELECT count(*) FROM rows_in WHERE source = ? AND "
+                                      "period_freq = 'month'", [chosen]).fetchall()[0][0]:
+                notes.append("monthly rows left out: the annual declarations are used")
+        period = "period" if freq == "month" else "CAST(date_trunc('year', period) AS DATE)"
+        table = con.sql(f"""
+            WITH sel AS (
+              SELECT * FROM rows_in WHERE {wanted} AND source = ? AND length(product) = ?
+            ), imp AS (
+              SELECT partner_iso3 AS exporter, reporter_iso3 AS importer, product, period,
+                     sum(value_usd) AS v FROM sel WHERE flow = 'import' GROUP BY ALL
+            ), exp AS (
+              SELECT reporter_iso3 AS exporter, partner_iso3 AS importer, product, period,
+                     sum(value_usd) AS v FROM sel WHERE flow = 'export' GROUP BY ALL
+            ), both_sides AS (
+              SELECT exporter, importer, product, {period} AS period, i.v AS imp_v,
+                     e.v AS exp_v
+              FROM imp i FULL OUTER JOIN exp e USING (exporter, importer, product, period)
+              WHERE exporter <> importer
+            )
+            SELECT exporter, importer, period, sum(coalesce(imp_v, exp_v)) AS value_usd,
+                   sum(imp_v) AS import_reported_usd, sum(exp_v) AS export_reported_usd
+            FROM both_sides GROUP BY ALL ORDER BY exporter, importer, period""",
+                        params=[chosen, level]).to_arrow_table()
+        products = tuple(r[0] for r in con.execute(
+            f"SELECT DISTINCT product FROM rows_in WHERE {wanted} AND source = ? "
+            "AND length(product) = ? ORDER BY 1", [chosen, level]).fetchall())
+    finally:
+        con.close()
     return FlowValues(table.cast(_EMPTY), chosen, freq, level, products, tuple(notes))
 
 

@@ -14,7 +14,7 @@ from hybridwatch.model.products import load_product_lists, select_products
 from hybridwatch.model.trade import COUNTRY_GROUPS, expand_countries
 from hybridwatch.store import EventStore
 from hybridwatch.store.findings_store import FindingItem, save_run
-from hybridwatch.store.trade_store import flow_values
+from hybridwatch.store.trade_store import select_trade
 
 DEFAULT_ACTORS = "CHN,RUS,EU27"
 
@@ -64,16 +64,16 @@ def run_supply(store: EventStore, query: SupplyQuery) -> dict[str, Any]:
         raise SelectorError("--destination: one country")
     origin = _countries("--origin", query.origin)
     warnings: list[str] = []
-    values = flow_values(store, selection.prefixes, freq=query.freq, since=query.since,
-                         until=query.until, source=query.source)
+    trade = select_trade(store, selection.prefixes, since=query.since, until=query.until,
+                         source=query.source)
+    values = trade.values(query.freq)
     warnings += values.notes
     importers = list(destination) or None
     conc = concentration(values.table, importers=importers)
     dep = dependence(values.table, _actors(query.actors), importers=importers)
     diversion: dict[str, Any] | None = None
     if destination:
-        monthly = flow_values(store, selection.prefixes, freq="month", since=query.since,
-                              until=query.until, source=query.source)
+        monthly = values if query.freq == "month" else trade.values("month")
         result = find_diversion(monthly.table, origin=origin, destination=destination[0],
                                 break_month=query.break_month, pre_months=query.pre_months,
                                 post_months=query.post_months, fdr=query.fdr)
