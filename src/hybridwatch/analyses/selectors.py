@@ -4,8 +4,14 @@
     domain=military actor=CHN location=TWN       Chinese military activity located in Taiwan
     source=pla_sorties intensity>p90             days with sorties above their rolling 90th pct.
     source_type=15*                              CAMEO 15x (exhibit force posture), by prefix
+    where=TWN domain=military                    military events whose "where" is Taiwan
+    theatre="Taiwan Strait"                      events located in a named theatre
 
-Terms are separated by spaces and combine with AND; ``key=v1,v2`` means any of the values. A
+Terms are separated by spaces and combine with AND; ``key=v1,v2`` means any of the values;
+double quotes keep spaces in a value (``theatre="Black Sea","Sea of Azov"``). ``where`` is the
+dimension the episode scan counts an event for — its target, else its location country, else its
+theatre (ISO3 or theatre name); ``theatre`` selects by place (coordinates in the theatre's polygon,
+or a place name naming it). Both read the store's ``located_events`` view. A
 grid (``domain=cyber,military target=DEU,POL``) expands into one selector per combination, and
 ``;`` joins grids (``domain=cyber actor=RUS target=DEU ; source=euvsdisinfo target=DEU``).
 """
@@ -24,8 +30,11 @@ KEYS = {
     "domain": "domain", "actor": "actor_iso3", "actor_country": "actor_iso3",
     "actor_code": "actor_code", "actor_name": "actor_name", "target": "target_iso3",
     "location": "location_iso3", "source": "source", "source_name": "source_name",
-    "source_type": "source_type", "sector": "target_sector",
+    "source_type": "source_type", "sector": "target_sector", "where": "wheres",
+    "theatre": "theatre",
 }
+#: Columns of the ``located_events`` view rather than of the events table.
+LOCATED_COLUMNS = frozenset({"wheres", "theatre"})
 _COUNTRY_COLUMNS = {"actor_iso3", "target_iso3", "location_iso3"}
 _THRESHOLD = re.compile(r"^(count|intensity)(>=|>)(p?)(\d+(?:\.\d+)?)$")
 
@@ -58,6 +67,11 @@ class Selector:
     def as_mapping(self) -> dict[str, tuple[str, ...]]:
         return dict(self.filters)
 
+    @property
+    def located(self) -> bool:
+        """Whether it selects on ``where`` or ``theatre`` (the ``located_events`` view)."""
+        return any(column in LOCATED_COLUMNS for column, _ in self.filters)
+
     def __str__(self) -> str:
         return self.label
 
@@ -83,7 +97,7 @@ def parse_grid(text: str) -> list[Selector]:
 
 
 def _parse_product(text: str) -> list[Selector]:
-    terms = text.split()
+    terms = _terms(text)
     if not terms:
         raise SelectorError("empty selector: write terms like 'domain=cyber target=DEU'")
     axes: list[list[tuple[str, str]]] = []
@@ -101,21 +115,48 @@ def _parse_product(text: str) -> list[Selector]:
                                 "threshold such as count>=2 or intensity>p90")
         if key not in KEYS:
             raise SelectorError(f"{term!r}: unknown key {key!r} (keys: {', '.join(KEYS)})")
-        axes.append([(key, _normalise(key, value, term)) for value in values.split(",") if value])
+        axes.append([(key, _normalise(key, value.strip(), term))
+                     for value in values.split(",") if value.strip()])
     selectors = []
     for combination in itertools.product(*axes):
         merged: dict[str, list[str]] = {}
         for key, value in combination:
             merged.setdefault(KEYS[key], []).append(value)
         filters = tuple((column, tuple(values)) for column, values in merged.items())
-        label = " ".join([f"{key}={value}" for key, value in combination]
+        label = " ".join([f"{key}={_quoted(value)}" for key, value in combination]
                          + ([threshold.text()] if threshold else []))
         selectors.append(Selector(filters, threshold, label))
     return selectors
 
 
+def _terms(text: str) -> list[str]:
+    """Split on whitespace outside double quotes; the quotes themselves are dropped."""
+    if text.count('"') % 2:
+        raise SelectorError(f"{text.strip()!r}: unbalanced double quote")
+    terms, current, quoted = [], [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char.isspace() and not quoted:
+            if current:
+                terms.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if current:
+        terms.append("".join(current))
+    return terms
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if any(c.isspace() for c in value) else value
+
+
 def _normalise(key: str, value: str, term: str) -> str:
     column = KEYS[key]
+    if column == "wheres":
+        # an ISO3 code (upper-cased) or a theatre name (checked against the store's table)
+        return value.upper() if re.fullmatch(r"[A-Za-z]{3}", value) else value
     if column == "domain":
         try:
             return normalise_domain(value)

@@ -16,13 +16,13 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
-from hybridwatch.analyses.selectors import Selector, Threshold
+from hybridwatch.analyses.selectors import LOCATED_COLUMNS, Selector, Threshold
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.schema import EVENT_SCHEMA
 
 #: Period names accepted by ``freq`` and the Ibis truncation unit behind each.
 FREQUENCIES = {"hour": "h", "day": "D", "week": "W", "month": "M", "year": "Y"}
-_FILTERABLE = set(EVENT_SCHEMA.names) - {"extra", "occurred_at", "ended_at"}
+_FILTERABLE = (set(EVENT_SCHEMA.names) - {"extra", "occurred_at", "ended_at"}) | LOCATED_COLUMNS
 #: A threshold needs this much history before its rolling percentile is trusted.
 MIN_THRESHOLD_HISTORY_DAYS = 30
 
@@ -35,7 +35,16 @@ def select_events(events: ir.Table, selector: Selector | Mapping[str, Any]) -> i
         if column not in _FILTERABLE:
             raise SelectorError(f"cannot select on {column} "
                                 f"(columns: {', '.join(sorted(_FILTERABLE))})")
+        if column in LOCATED_COLUMNS and column not in events.columns:
+            raise SelectorError(f"selecting on {column} needs the located events "
+                                "(EventStore.ibis_events(located=True))")
         values = list(wanted) if isinstance(wanted, (list, tuple, set, frozenset)) else [wanted]
+        if column == "wheres":  # a list: any of its items
+            events = events.filter(ibis.or_(*[events.wheres.contains(v) for v in values]))
+            continue
+        if column == "theatre":  # names compare case-insensitively
+            events = events.filter(events.theatre.lower().isin([str(v).lower() for v in values]))
+            continue
         exact = [v for v in values if not str(v).endswith("*")]
         conditions = [events[column].isin(exact)] if exact else []
         conditions += [events[column].startswith(str(v)[:-1]) for v in values

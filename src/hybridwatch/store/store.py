@@ -14,7 +14,12 @@ import pyarrow as pa
 
 from hybridwatch.errors import SelectorError, StoreError
 from hybridwatch.model.domains import normalise_domain
+from hybridwatch.model.hostility import HOSTILE_SQL
+from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres
 from hybridwatch.model.times import parse_time
+from hybridwatch.store.located import VIEW as located_view
+from hybridwatch.store.located import event_days_sql
+from hybridwatch.store.located import install as install_located
 from hybridwatch.store.schema import (
     DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
 )
@@ -96,8 +101,11 @@ class EventStore:
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
-                 memory_limit: str = "500MB") -> None:
+                 memory_limit: str = "500MB", theatres: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
+        self._theatres_path = theatres
+        self._theatres: tuple[Theatre, ...] | None = None
+        self._located = False
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here (run `hybridwatch ingest` or "
                              "`hybridwatch demo` first, or pass --db)")
@@ -205,11 +213,73 @@ class EventStore:
     def ingest_log(self) -> pa.Table:
         return self.con.sql("SELECT * FROM ingest_log ORDER BY ingest_id").to_arrow_table()
 
-    def ibis_events(self):
-        """The events table as an Ibis expression on this connection (for portable aggregations)."""
+    def ibis_events(self, *, located: bool = False):
+        """The events table as an Ibis expression on this connection (for portable aggregations).
+
+        ``located=True`` gives the ``located_events`` view instead: every event column plus
+        ``theatre``, ``wheres`` and ``where_kind`` (``store.located``)."""
         import ibis
 
-        return ibis.duckdb.from_connection(self.con).table("events")
+        if located:
+            self._install_located()
+        return ibis.duckdb.from_connection(self.con).table(
+            located_view if located else "events")
+
+    # -- theatres and "where" ------------------------------------------------------------------
+
+    @property
+    def theatres(self) -> tuple[Theatre, ...]:
+        """The theatre table of this store: shipped, overridden by ``theatres=`` or
+        ``$HYBRIDWATCH_THEATRES``."""
+        if self._theatres is None:
+            self._theatres = load_theatres(self._theatres_path)
+        return self._theatres
+
+    def use_theatres(self, path: str | Path | None) -> None:
+        """Switch to the theatre table of ``path`` (None: shipped + ``$HYBRIDWATCH_THEATRES``)."""
+        self._theatres_path, self._theatres, self._located = path, None, False
+
+    def check_theatres(self, names: Sequence[str]) -> list[str]:
+        """The theatres' canonical names; ``SelectorError`` naming the known ones otherwise."""
+        try:
+            return [find_theatre(self.theatres, name).name for name in names]
+        except ValueError as exc:
+            raise SelectorError(str(exc)) from None
+
+    def _install_located(self) -> None:
+        if not self._located:
+            install_located(self.con, self.theatres)
+            self._located = True
+
+    def where_day_counts(self, selected_sql: str, *, spread_days: int,
+                         hostile_only: bool) -> pa.Table:
+        """Events per ``day, where_name, where_kind, domain`` (``n_events``) of the events that
+        ``selected_sql`` (a SELECT over ``located_events``) returns; see
+        ``located.event_days_sql`` for how events with an end are spread over days."""
+        self._install_located()
+        days = event_days_sql(selected_sql, spread_days=spread_days,
+                              hostile_sql=HOSTILE_SQL if hostile_only else None)
+        return self.con.sql(f"SELECT day, where_name, where_kind, domain, count(*) AS n_events "
+                            f"FROM ({days}) GROUP BY ALL ORDER BY ALL").to_arrow_table()
+
+    def where_day_event_ids(self, selected_sql: str, cells: pa.Table, *, spread_days: int,
+                            hostile_only: bool) -> list[str]:
+        """Ids of the events counted on the ``cells`` (columns ``day``, ``where_name``,
+        ``domain``) by ``where_day_counts`` with the same arguments, in time order."""
+        self._install_located()
+        days = event_days_sql(selected_sql, spread_days=spread_days,
+                              hostile_sql=HOSTILE_SQL if hostile_only else None)
+        self.con.register("_hw_cells", cells)
+        try:
+            rows = self.con.execute(f"""
+                SELECT DISTINCT d.event_id, e.occurred_at FROM ({days}) d
+                JOIN _hw_cells c ON c.day = d.day AND c.where_name = d.where_name
+                                AND c.domain = d.domain
+                JOIN events e ON e.event_id = d.event_id
+                ORDER BY e.occurred_at, d.event_id""").fetchall()
+        finally:
+            self.con.unregister("_hw_cells")
+        return [row[0] for row in rows]
 
     # -- Parquet -------------------------------------------------------------------------------
 

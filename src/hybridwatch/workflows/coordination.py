@@ -9,16 +9,23 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from hybridwatch.analyses.coincidence import CoincidenceResult, coincidence_test
 from hybridwatch.analyses.coincidence_pairs import PairsResult, all_pairs
 from hybridwatch.analyses.episodes import EpisodesResult, find_episodes
 from hybridwatch.analyses.selectors import Selector, parse_grid, parse_selector
-from hybridwatch.analyses.series import SeriesMatrix, daily_series, event_counts, select_events
+from hybridwatch.analyses.series import (
+    SeriesMatrix,
+    daily_series,
+    select_events,
+)
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.domains import DOMAINS
+from hybridwatch.model.hostility import describe as describe_counted
 from hybridwatch.store import EventStore
-from hybridwatch.workflows.evidence import event_ids_in_cells, events_on_days
+from hybridwatch.store.located import WHERE_KINDS
+from hybridwatch.workflows.evidence import events_on_days, located_events
 
 
 def parse_days(text: str | int, option: str) -> int:
@@ -91,14 +98,15 @@ def coincide(store: EventStore, a: str | Selector, b: str | Selector, *, window_
     """
     sel_a = parse_selector(a) if isinstance(a, str) else a
     sel_b = parse_selector(b) if isinstance(b, str) else b
-    matrix = daily_series(store.ibis_events(), [sel_a, sel_b], start=since, end=until)
+    matrix = daily_series(located_events(store, [sel_a, sel_b]), [sel_a, sel_b], start=since,
+                          end=until)
     result = coincidence_test(matrix.events[:, 0], matrix.events[:, 1], window_days=window_days,
                               lags=tuple(lags), null=null, n_surrogates=n_surrogates,
                               random_state=random_state)
     best = next((lag for lag in result.per_lag if lag.lag_days == result.best_lag_days), None)
     pairs = list(zip(best.precursor_a_days, best.precursor_b_days)) if best else []
     shown = pairs[:evidence_limit]
-    day = lambda i: matrix.dates[int(i)].astype(object)  # noqa: E731
+    day = lambda i: matrix.dates[int(i)].astype(object)
     a_events = events_on_days(store, sel_a, [day(i) for i, _ in shown])
     b_events = events_on_days(store, sel_b, [day(j) for _, j in shown])
     evidence = tuple({"a_date": day(i).isoformat(), "b_date": day(j).isoformat(),
@@ -139,7 +147,7 @@ def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
     selectors = parse_grid(grid)
     if len(selectors) < 2:
         raise SelectorError(f"grid {grid!r} defines one series; all-pairs needs two or more")
-    matrix = daily_series(store.ibis_events(), selectors, start=since, end=until)
+    matrix = daily_series(located_events(store, selectors), selectors, start=since, end=until)
     result = all_pairs(matrix.events, matrix.labels, window_days=window_days, lags=tuple(lags),
                        null=null, n_surrogates=n_surrogates, random_state=random_state, fdr=fdr)
     n_events = {label: int(n) for label, n in zip(matrix.labels, matrix.counts.sum(axis=0))}
@@ -151,23 +159,35 @@ def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
 
 @dataclass(frozen=True)
 class EpisodesReport:
-    """Episodes with the ids of their contributing events."""
+    """Episodes with the ids of their contributing events and the "where" dimension of each
+    signal: ``target``, ``location`` (the location country) or ``theatre``."""
 
     result: EpisodesResult
     period: dict[str, str]
     event_ids: tuple[tuple[str, ...], ...]    # parallel to result.episodes
+    where_kinds: tuple[tuple[str, ...], ...] = ()  # parallel to each episode's signals
+    include_cooperative: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
         episodes = []
-        for episode, ids in zip(data["episodes"], self.event_ids):
+        kinds_of = self.where_kinds or tuple(() for _ in data["episodes"])
+        for episode, ids, kinds in zip(data["episodes"], self.event_ids, kinds_of):
+            signals = [{**signal, "where": signal["target"],
+                        "where_kind": kind if kind else None}
+                       for signal, kind in zip(episode["signals"], kinds or
+                                               [None] * len(episode["signals"]))]
             episodes.append({"start": episode["start"], "end": episode["end"],
                              "targets": episode["targets"], "domains": episode["domains"],
+                             "where": episode["targets"],
+                             "where_kinds": sorted({k for k in kinds if k}),
                              "p_value": episode["p_value"], "statistic": episode["statistic"],
                              "zone": episode["zone"], "window_days": episode["window_days"],
-                             "signals": episode["signals"], "n_events": len(ids),
+                             "signals": signals, "n_events": len(ids),
                              "event_ids": list(ids)})
-        return {**self.period, "parameters": data["parameters"], "episodes": episodes,
+        parameters = {**data["parameters"], "include_cooperative": self.include_cooperative}
+        return {**self.period, "counted": describe_counted(self.include_cooperative),
+                "parameters": parameters, "episodes": episodes,
                 "warnings": data["warnings"], "provenance": data["provenance"]}
 
 
@@ -176,54 +196,80 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
                     random_state: int | None = None, targets: Sequence[str] | None = None,
                     where: str | None = None, since: date | None = None,
                     until: date | None = None, max_targets: int = 30,
-                    target_groups: Sequence[Sequence[str]] | None = None) -> EpisodesReport:
+                    target_groups: Sequence[Sequence[str]] | None = None,
+                    include_cooperative: bool = False) -> EpisodesReport:
     """Scan the store for windows where ``min_domains``+ domains are jointly elevated.
 
-    Targets default to the ``max_targets`` targets with the most events among those with at
-    least one series dense enough to scan; ``where`` (a selector) restricts the events first.
-    ``target_groups`` names the sets of targets whose domains may combine into one cross-target
-    episode (default: all scanned targets form one group — declaring the groups an analyst cares
-    about, e.g. DEU,POL,TWN, makes the scan far more powerful for them).
+    Each event counts for its "where" (``store.located``): the targets it names; else its
+    location country; else the theatre it lies in — so a naval exercise coded only by its place
+    in the Taiwan Strait counts for "Taiwan Strait". An event with an end (a campaign) counts on
+    each of its first ``max_window_days`` days. Only hostile events count
+    (``model.hostility``) unless ``include_cooperative``.
+
+    The scanned "wheres" default to the ``max_targets`` with the most events among those with
+    at least one series dense enough to scan (``targets`` names them instead: ISO3 codes or
+    theatre names); ``where`` (a selector) restricts the events first. ``target_groups`` names
+    the sets of wheres whose domains may combine into one cross-target episode (default: all
+    scanned ones form one group — declaring the groups an analyst cares about, e.g.
+    DEU,POL,TWN, makes the scan far more powerful for them).
     """
-    events = store.ibis_events()
-    events = events.filter(events.target_iso3.notnull())
+    import ibis
+
     selector = parse_selector(where) if where else None
+    events = located_events(store, [selector] if selector else [], located=True)
     if selector is not None:
         events = select_events(events, selector)
     if since:
         events = events.filter(events.occurred_at >= str(since))
     if until:
         events = events.filter(events.occurred_at < str(until))
-    table = event_counts(events, by=("target_iso3", "domain")).to_pyarrow()
+    selected_sql = str(ibis.to_sql(events, dialect="duckdb"))
+    scan = dict(spread_days=max_window_days, hostile_only=not include_cooperative)
+    table = store.where_day_counts(selected_sql, **scan)
     if table.num_rows == 0:
-        raise SelectorError("no events with a target match: nothing to scan")
-    periods = table["period"].to_numpy().astype("datetime64[D]")
+        what = "events" if include_cooperative else "hostile events"
+        raise SelectorError(f"no {what} with a target, a location country or a theatre match: "
+                            "nothing to scan")
+    periods = table["day"].to_numpy().astype("datetime64[D]")
     dates = np.arange(np.datetime64(since, "D") if since else periods.min(),
                       (np.datetime64(until, "D") if until else periods.max() + 1))
-    target_col = np.asarray(table["target_iso3"].to_pylist(), dtype=object)
+    where_col = np.asarray(table["where_name"].to_pylist(), dtype=object)
+    kind_col = np.asarray(table["where_kind"].to_pylist(), dtype=object)
     domain_col = np.asarray(table["domain"].to_pylist(), dtype=object)
-    chosen = list(targets) if targets else _busiest_targets(target_col, domain_col,
-                                                            table["n_events"].to_numpy(),
+    n_col = table["n_events"].to_numpy()
+    chosen = list(targets) if targets else _busiest_targets(where_col, domain_col, n_col,
                                                             max_targets)
     for group in target_groups or ():
         chosen += [t for t in group if t not in chosen]
     domains = [d for d in DOMAINS if d in set(domain_col)]
     counts = np.zeros((dates.size, len(chosen), len(domains)), np.int64)
+    by_kind = np.zeros((dates.size, len(chosen), len(domains), len(WHERE_KINDS)), np.int64)
     t_index = {t: i for i, t in enumerate(chosen)}
     d_index = {d: i for i, d in enumerate(domains)}
-    keep = np.array([t in t_index for t in target_col]) & (periods >= dates[0]) \
+    k_index = {k: i for i, k in enumerate(WHERE_KINDS)}
+    keep = np.array([t in t_index for t in where_col], dtype=bool) & (periods >= dates[0]) \
         & (periods <= dates[-1])
-    counts[(periods[keep] - dates[0]).astype(int),
-           [t_index[t] for t in target_col[keep]],
-           [d_index[d] for d in domain_col[keep]]] = table["n_events"].to_numpy()[keep]
+    cell = ((periods[keep] - dates[0]).astype(int), [t_index[t] for t in where_col[keep]],
+            [d_index[d] for d in domain_col[keep]])
+    np.add.at(counts, cell, n_col[keep])
+    np.add.at(by_kind, (*cell, [k_index[k] for k in kind_col[keep]]), n_col[keep])
     result = find_episodes(counts, dates=dates, targets=chosen, domains=domains,
                            min_domains=min_domains, max_window_days=max_window_days, alpha=alpha,
                            n_surrogates=n_surrogates, random_state=random_state,
                            target_groups=[list(g) for g in target_groups] if target_groups else None)
-    ids = tuple(tuple(event_ids_in_cells(store, [(c.date, c.target, c.domain) for c in e.cells],
-                                         where=selector))
-                for e in result.episodes)
-    return EpisodesReport(result, {"start": str(dates[0]), "end": str(dates[-1])}, ids)
+    ids, kinds = [], []
+    for episode in result.episodes:
+        cells = pa.table({"day": [c.date for c in episode.cells],
+                          "where_name": [c.target for c in episode.cells],
+                          "domain": [c.domain for c in episode.cells]})
+        ids.append(tuple(store.where_day_event_ids(selected_sql, cells, **scan)))
+        days = slice(int((np.datetime64(episode.start, "D") - dates[0]).astype(int)),
+                     int((np.datetime64(episode.end, "D") - dates[0]).astype(int)) + 1)
+        kinds.append(tuple(WHERE_KINDS[int(by_kind[days, t_index[s.target],
+                                                   d_index[s.domain]].sum(axis=0).argmax())]
+                           for s in episode.signals))
+    return EpisodesReport(result, {"start": str(dates[0]), "end": str(dates[-1])}, tuple(ids),
+                          tuple(kinds), include_cooperative)
 
 
 MIN_SERIES_EVENTS = 10  # find_episodes' default: sparser series are not scanned

@@ -1,4 +1,4 @@
-"""Looking up the events behind a finding: by selector and day, or by (day, target, domain)."""
+"""Looking up the events behind a finding by selector and day, on the table the selectors need."""
 
 from __future__ import annotations
 
@@ -6,15 +6,31 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 import ibis
-import pyarrow as pa
 
 from hybridwatch.analyses.selectors import Selector
 from hybridwatch.analyses.series import select_events
+from hybridwatch.errors import SelectorError
 from hybridwatch.store import EventStore
 
 #: What an evidence entry shows of each event.
 EVIDENCE_COLUMNS = ("event_id", "occurred_at", "source", "source_type", "title", "actor_iso3",
                     "target_iso3", "domain", "source_url")
+
+
+def located_events(store: EventStore, selectors: Sequence[Selector | None], *,
+                   located: bool = False):
+    """The events table the selectors need: the ``located_events`` view (with ``theatre``,
+    ``wheres``, ``where_kind``) when one selects on ``where`` or ``theatre`` or ``located`` is
+    set, else the plain table. Theatre names are checked against the store's theatre table."""
+    chosen = [s for s in selectors if s is not None]
+    for selector in chosen:
+        wanted = selector.as_mapping()
+        store.check_theatres(wanted.get("theatre", ()))
+        named = [w for w in wanted.get("wheres", ()) if len(w) != 3 or not w.isupper()]
+        for name, canonical in zip(named, store.check_theatres(named)):
+            if name != canonical:
+                raise SelectorError(f"where={name}: write the theatre as {canonical!r}")
+    return store.ibis_events(located=located or any(s.located for s in chosen))
 
 
 def events_on_days(store: EventStore, selector: Selector, days: Iterable[date],
@@ -23,7 +39,7 @@ def events_on_days(store: EventStore, selector: Selector, days: Iterable[date],
     wanted = sorted(set(days))
     if not wanted:
         return {}
-    events = select_events(store.ibis_events(), selector)
+    events = select_events(located_events(store, [selector]), selector)
     day = events.occurred_at.truncate("D").cast("date")
     rows = (events.filter(day.isin([ibis.date(d.isoformat()) for d in wanted]))
             .mutate(day=day)
@@ -35,21 +51,3 @@ def events_on_days(store: EventStore, selector: Selector, days: Iterable[date],
         if len(bucket) < per_day:
             bucket.append({**row, "occurred_at": row["occurred_at"].isoformat()})
     return found
-
-
-def event_ids_in_cells(store: EventStore, cells: Sequence[tuple[date, str, str]],
-                       *, where: Selector | None = None) -> list[str]:
-    """Ids of the events on the given (day, target ISO3, domain) cells, in time order."""
-    if not cells:
-        return []
-    lookup = pa.table({"cell_day": [c[0] for c in cells], "cell_target": [c[1] for c in cells],
-                       "cell_domain": [c[2] for c in cells]})
-    events = store.ibis_events()
-    if where is not None:
-        events = select_events(events, where)
-    wanted = ibis.memtable(lookup)
-    joined = events.join(wanted, [events.occurred_at.truncate("D").cast("date") == wanted.cell_day,
-                                  events.target_iso3 == wanted.cell_target,
-                                  events.domain == wanted.cell_domain])
-    table = joined.order_by(["occurred_at", "event_id"]).select("event_id").to_pyarrow()
-    return table["event_id"].to_pylist()

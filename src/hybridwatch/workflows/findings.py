@@ -14,6 +14,7 @@ from hybridwatch.store import EventStore
 from hybridwatch.model.tlp import most_restricted
 from hybridwatch.store.findings_store import FindingItem, save_run, tlp_of_events
 from hybridwatch.workflows.coordination import EpisodesReport, GridReport
+from hybridwatch.workflows.evidence import located_events
 
 
 def episode_key(episode: dict[str, Any]) -> str:
@@ -31,7 +32,8 @@ def record_episodes(store: EventStore, report: EpisodesReport | dict[str, Any]) 
 
 def series_tlp(store: EventStore, label: str) -> str:
     """The most restricted TLP level among the events of a selector's series."""
-    events = select_events(store.ibis_events(), parse_selector(label))
+    selector = parse_selector(label)
+    events = select_events(located_events(store, [selector]), selector)
     levels = events.select(events.tlp).distinct().to_pyarrow()["tlp"].to_pylist()
     return most_restricted(levels)
 
