@@ -197,7 +197,8 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
                     where: str | None = None, since: date | None = None,
                     until: date | None = None, max_targets: int = 30,
                     target_groups: Sequence[Sequence[str]] | None = None,
-                    include_cooperative: bool = False) -> EpisodesReport:
+                    include_cooperative: bool = False, step_down: bool = True,
+                    min_series_events: int = 10) -> EpisodesReport:
     """Scan the store for windows where ``min_domains``+ domains are jointly elevated.
 
     Each event counts for its "where" (``store.located``): the targets it names; else its
@@ -238,7 +239,7 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
     domain_col = np.asarray(table["domain"].to_pylist(), dtype=object)
     n_col = table["n_events"].to_numpy()
     chosen = list(targets) if targets else _busiest_targets(where_col, domain_col, n_col,
-                                                            max_targets)
+                                                            max_targets, min_series_events)
     for group in target_groups or ():
         chosen += [t for t in group if t not in chosen]
     domains = [d for d in DOMAINS if d in set(domain_col)]
@@ -256,7 +257,8 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
     result = find_episodes(counts, dates=dates, targets=chosen, domains=domains,
                            min_domains=min_domains, max_window_days=max_window_days, alpha=alpha,
                            n_surrogates=n_surrogates, random_state=random_state,
-                           target_groups=[list(g) for g in target_groups] if target_groups else None)
+                           target_groups=[list(g) for g in target_groups] if target_groups else None,
+                           step_down=step_down, min_series_events=min_series_events)
     ids, kinds = [], []
     for episode in result.episodes:
         cells = pa.table({"day": [c.date for c in episode.cells],
@@ -276,7 +278,7 @@ MIN_SERIES_EVENTS = 10  # find_episodes' default: sparser series are not scanned
 
 
 def _busiest_targets(target_col: np.ndarray, domain_col: np.ndarray, n_events: np.ndarray,
-                     max_targets: int) -> list[str]:
+                     max_targets: int, min_series_events: int = MIN_SERIES_EVENTS) -> list[str]:
     totals: dict[str, dict[str, int]] = {}
     for target, domain, n in zip(target_col, domain_col, n_events):
         totals.setdefault(target, {}).setdefault(domain, 0)
@@ -284,5 +286,5 @@ def _busiest_targets(target_col: np.ndarray, domain_col: np.ndarray, n_events: n
     # a target with fewer domains than min_domains can still join a cross-target episode, so
     # any target with one scannable series (MIN_SERIES_EVENTS) is a candidate
     eligible = [(sum(by_domain.values()), target) for target, by_domain in totals.items()
-                if max(by_domain.values()) >= MIN_SERIES_EVENTS]
+                if max(by_domain.values()) >= min_series_events]
     return [target for _, target in sorted(eligible, reverse=True)[:max_targets]]
