@@ -29,7 +29,7 @@ import pytest
 from hybridwatch.store import EventStore, ingest_file
 from hybridwatch.workflows.coordination import detect_episodes
 
-from where_scenario import generate
+from where_scenario import generate, write_surge
 
 GROUP = ["DEU", "POL", "Taiwan Strait"]
 SEEDS = range(20)
@@ -97,16 +97,19 @@ def test_episodes_count_no_cooperative_event_by_default(runs) -> None:
 
 
 def test_include_cooperative_counts_them_and_says_so(tmp_path: Path) -> None:
+    """The cooperative burst in the Strait (24 extra talks/cooperation rows over three days,
+    diplomacy and economy), with a hostile military surge there on the same days, is a
+    two-domain episode of "Taiwan Strait" only when cooperative events are counted."""
     scenario = generate(tmp_path, seed=3, days=200)
+    surge = write_surge(tmp_path / "surge2.export.CSV", scenario.cooperative_burst, (6, 6, 6),
+                        "Taiwan Strait")
     with EventStore(tmp_path / "store.duckdb") as store:
-        for path, format_name in scenario.background + scenario.plant_files:
+        for path, format_name in (*scenario.background, surge):
             ingest_file(store, path, format=format_name)
-        hostile = detect_episodes(store, targets=GROUP, target_groups=[GROUP], alpha=0.5,
-                                  n_surrogates=19, random_state=3, min_series_events=5,
-                                  step_down=False).to_dict()
-        every = detect_episodes(store, targets=GROUP, target_groups=[GROUP], alpha=0.5,
-                                n_surrogates=19, random_state=3, min_series_events=5,
-                                step_down=False, include_cooperative=True).to_dict()
+        options = dict(targets=["Taiwan Strait"], min_domains=2, n_surrogates=99,
+                       random_state=3, step_down=False)
+        hostile = detect_episodes(store, **options).to_dict()
+        every = detect_episodes(store, include_cooperative=True, **options).to_dict()
     assert hostile["counted"] == "hostile events"
     assert not hostile["parameters"]["include_cooperative"]
     assert every["counted"] == "all events (hostile and cooperative)"
@@ -114,5 +117,6 @@ def test_include_cooperative_counts_them_and_says_so(tmp_path: Path) -> None:
     cooperative = {hashlib.md5(f"gdelt:{gid}".encode()).hexdigest()
                    for gid in scenario.cooperative_gdelt_ids}
     assert not any(cooperative & set(e["event_ids"]) for e in hostile["episodes"])
-    # cooperative rows in the Strait are diplomacy and economy: the scan now sees those domains
     assert any(cooperative & set(e["event_ids"]) for e in every["episodes"])
+    for episode in every["episodes"]:
+        assert {s["where_kind"] for s in episode["signals"]} == {"theatre"}

@@ -84,6 +84,7 @@ class Scenario:
     plant_files: tuple[tuple[Path, str], ...]
     planted: Planted
     cooperative_gdelt_ids: frozenset[str]
+    cooperative_burst: date          # first of three days of cooperative rows in the Strait
 
 
 def _daily(rng: np.random.Generator, days: int, rate: float, shape: float = 3.0) -> np.ndarray:
@@ -165,7 +166,8 @@ def generate(root: Path, *, seed: int, days: int = 240) -> Scenario:
                 gdelt.add(day_of[d], code, actor, target, _place(target))
     # cooperative activity in the Strait itself, with a burst (talks, joint rescue ...)
     counts = _daily(rng, days, 0.6)
-    counts[int(rng.integers(30, days - 30)) + np.arange(3)] += 8
+    burst_day = int(rng.integers(30, days - 30))
+    counts[burst_day + np.arange(3)] += 8
     for d, n in enumerate(counts):
         for code in codes(COOPERATIVE, n):
             gdelt.add(day_of[d], code, "CHN", None, _sea("Taiwan Strait"))
@@ -198,7 +200,18 @@ def generate(root: Path, *, seed: int, days: int = 240) -> Scenario:
                    _write_stix(root / "campaign.json", [(day_of[p + 1], 4, "DEU")], first=9000),
                    _write_cases(root / "burst.csv", burst, f"{seed}-p"))
     planted = Planted(day_of[p], day_of[p + 4], "Taiwan Strait", "DEU", "POL")
-    return Scenario(background, plant_files, planted, frozenset(gdelt.cooperative))
+    return Scenario(background, plant_files, planted, frozenset(gdelt.cooperative),
+                    day_of[burst_day])
+
+
+def write_surge(path: Path, first: date, per_day: tuple[int, ...], sea: str) -> tuple[Path, str]:
+    """A GDELT file of hostile military rows located only in ``sea``, from ``first`` on."""
+    rows = _Gdelt(first_id=1_800_000_000)
+    for offset, n in enumerate(per_day):
+        for i in range(n):
+            rows.add(first + timedelta(days=offset), HOSTILE_MILITARY[i % 5], "CHN", None,
+                     _sea(sea))
+    return _write_gdelt(path, rows.rows)
 
 
 def _write_gdelt(path: Path, rows: list[str]) -> tuple[Path, str]:

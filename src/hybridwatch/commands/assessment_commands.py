@@ -73,6 +73,9 @@ _ASSESS_OPTIONS = [
                                                       "red"]), default="amber", show_default=True,
                  help="Cite evidence up to this TLP level; a judgement is as restricted as what "
                       "it cites. More restricted records still count in the numbers."),
+    click.option("--include-cooperative", is_flag=True,
+                 help="Count cooperative events too (by default only hostile events count; "
+                      "the outcome is then not called hostile)."),
 ]
 
 
@@ -86,14 +89,16 @@ def _assess_options(func):
 @_assess_options
 @db_option
 @json_option
-def assess(targets, horizon, step, seed, as_of, evidence_tlp, db: Path, as_json: bool) -> None:
+def assess(targets, horizon, step, seed, as_of, evidence_tlp, include_cooperative, db: Path,
+           as_json: bool) -> None:
     """Risk per target in the next H days, worded on the PHIA yardstick, with confidence,
     drivers, evidence and the backtest skill beside it."""
     with EventStore(db) as store:
         report = run_assessment(store, targets=_targets(targets),
                                 horizon_days=parse_days(horizon, "--horizon"),
                                 step_days=parse_days(step, "--step"), random_state=seed,
-                                evidence_tlp=evidence_tlp, as_of=as_of)
+                                evidence_tlp=evidence_tlp, as_of=as_of,
+                                include_cooperative=include_cooperative)
     if as_json:
         emit_json(report)
         return
@@ -116,15 +121,16 @@ def assess(targets, horizon, step, seed, as_of, evidence_tlp, db: Path, as_json:
 @_assess_options
 @db_option
 @json_option
-def backtest(targets, horizon, step, seed, as_of, evidence_tlp, db: Path, as_json: bool
-             ) -> None:
+def backtest(targets, horizon, step, seed, as_of, evidence_tlp, include_cooperative, db: Path,
+             as_json: bool) -> None:
     """Rolling-origin backtest of the risk model: Brier score, log loss, reliability, and skill
     against climatology and persistence, per outcome."""
     with EventStore(db) as store:
         report = run_assessment(store, targets=_targets(targets),
                                 horizon_days=parse_days(horizon, "--horizon"),
                                 step_days=parse_days(step, "--step"), random_state=seed,
-                                evidence_tlp=evidence_tlp, as_of=as_of)
+                                evidence_tlp=evidence_tlp, as_of=as_of,
+                                include_cooperative=include_cooperative)
     outcomes = report["backtest"]["by_outcome"]
     if as_json:
         emit_json({"as_of": report["as_of"], "as_of_choice": report["as_of_choice"],

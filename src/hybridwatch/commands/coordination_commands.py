@@ -115,43 +115,82 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True)
 @click.option("--surrogates", type=click.IntRange(min=19), default=199, show_default=True)
-@click.option("--targets", help="Comma-separated ISO3 targets (default: the busiest ones).")
-@click.option("--target-group", "target_groups", multiple=True, metavar="ISO3,ISO3,...",
-              help="Targets whose domains may combine into one cross-target episode "
-                   "(repeatable; default: all scanned targets form one group).")
+@click.option("--targets", help="Comma-separated wheres to scan: ISO3 codes or theatre names "
+              "(default: the busiest ones).")
+@click.option("--target-group", "target_groups", multiple=True, metavar="WHERE,WHERE,...",
+              help="Wheres (ISO3 or theatre names) whose domains may combine into one "
+                   "cross-target episode (repeatable; default: all scanned ones form one group).")
 @click.option("--where", metavar="SEL", help="Restrict events first, e.g. 'actor=RUS,CHN'.")
+@click.option("--include-cooperative", is_flag=True,
+              help="Count cooperative events too (CAMEO 01–09 …); by default only hostile "
+                   "events count (docs/hostility.md).")
+@click.option("--min-series-events", type=click.IntRange(min=2), default=10, show_default=True,
+              help="Series with fewer events (event-days) are not scanned.")
+@click.option("--theatres", "theatres_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="HYBRIDWATCH_THEATRES",
+              help="A theatre TOML file overriding the shipped table (env HYBRIDWATCH_THEATRES).")
 @click.option("--seed", type=int, default=None)
 @click.option("--since", help="First day (UTC).")
 @click.option("--until", help="Day after the last (UTC).")
 @db_option
 @json_option
-def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups, where, seed,
-             since, until, db: Path, as_json: bool) -> None:
+def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups, where,
+             include_cooperative, min_series_events, theatres_path, seed, since, until, db: Path,
+             as_json: bool) -> None:
     """Multi-domain episodes: windows where several domains are jointly elevated beyond their
-    own baselines, for one target or several at once, with Monte-Carlo p-values."""
-    with EventStore(db) as store:
+    own baselines, for one "where" or several at once, with Monte-Carlo p-values.
+
+    An event counts for its target; else its location country; else the named theatre it lies
+    in (`hybridwatch theatres`). Only hostile events count unless --include-cooperative."""
+    with EventStore(db, theatres=theatres_path) as store:
         report = detect_episodes(
             store, min_domains=min_domains, max_window_days=parse_days(max_window, "--max-window"),
             alpha=alpha, n_surrogates=surrogates, random_state=seed, where=where,
-            targets=_iso3_list(targets) if targets else None,
-            target_groups=[_iso3_list(g) for g in target_groups] or None,
-            since=_day("--since", since), until=_day("--until", until)).to_dict()
+            targets=_where_list(store, targets) if targets else None,
+            target_groups=[_where_list(store, g) for g in target_groups] or None,
+            since=_day("--since", since), until=_day("--until", until),
+            include_cooperative=include_cooperative,
+            min_series_events=min_series_events).to_dict()
         record_episodes(store, report)
     if as_json:
         emit_json(report)
         return
     click.echo(f"{len(report['episodes'])} episode(s) at alpha {alpha}, "
-               f"{report['start']} … {report['end']}")
+               f"{report['start']} … {report['end']}, counting {report['counted']}")
     for episode in report["episodes"]:
-        click.echo(f"  {episode['start']} … {episode['end']}  {','.join(episode['targets'])}  "
-                   f"{','.join(episode['domains'])}  p={_num(episode['p_value'])}  "
-                   f"{episode['n_events']} events")
+        wheres = ", ".join(f"{s['domain']}@{s['where']} ({s['where_kind']})"
+                           for s in episode["signals"])
+        click.echo(f"  {episode['start']} … {episode['end']}  {wheres}  "
+                   f"p={_num(episode['p_value'])}  {episode['n_events']} events")
     for warning in report["warnings"]:
         say(f"warning: {warning}", fg="yellow")
 
 
-def _iso3_list(text: str) -> list[str]:
-    return [part.strip().upper() for part in text.split(",") if part.strip()]
+def _where_list(store: EventStore, text: str) -> list[str]:
+    """ISO3 codes (upper-cased) and theatre names (checked, canonical spelling)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    return [part.upper() if len(part) == 3 and part.isalpha() else
+            store.check_theatres([part])[0] for part in parts]
+
+
+@cli.command()
+@click.option("--theatres", "theatres_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="HYBRIDWATCH_THEATRES",
+              help="A theatre TOML file overriding the shipped table (env HYBRIDWATCH_THEATRES).")
+@json_option
+def theatres(theatres_path, as_json: bool) -> None:
+    """The named theatres an event without target or location country is counted for: name,
+    countries concerned, place names and polygon. Override with --theatres FILE or
+    $HYBRIDWATCH_THEATRES (same TOML format as the shipped model/theatres.toml)."""
+    from hybridwatch.model.theatres import load_theatres
+
+    table = load_theatres(theatres_path)
+    if as_json:
+        emit_json({"theatres": [t.to_dict() for t in table]})
+        return
+    for theatre in table:
+        click.echo(f"{theatre.name}: {', '.join(theatre.countries)} "
+                   f"({len(theatre.polygon)} vertices, {len(theatre.aliases)} place names)")
 
 
 def _num(value) -> str:

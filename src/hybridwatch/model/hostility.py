@@ -3,12 +3,13 @@
 The rule, per source (``docs/hostility.md`` has the table and the reasons):
 
 - **CAMEO-coded rows** (``source = 'gdelt'``, and any mapped row whose intensity is a Goldstein
-  score): hostile iff the CAMEO root code (the first two digits of ``source_type``) is 09–20 —
-  investigate, demand, disapprove, reject, threaten, protest, exhibit force posture, reduce
-  relations, coerce, assault, fight, mass violence, i.e. GDELT QuadClass 3–4 (verbal and material
-  conflict). Roots 01–08 (statements, appeals, intentions to cooperate, consultations,
-  diplomatic and material cooperation, aid, yielding; QuadClass 1–2) are cooperative. A row
-  without a readable root is neither.
+  score): hostile iff the CAMEO root code (the first two digits of ``source_type``) is 10–20 —
+  demand, disapprove, reject, threaten, protest, exhibit force posture, reduce relations,
+  coerce, assault, fight, mass violence: exactly GDELT's QuadClass 3–4 (verbal and material
+  conflict). Roots 01–09 (statements, appeals, intentions to cooperate, consultations,
+  diplomatic and material cooperation, aid, yielding, investigate: QuadClass 1–2) are
+  cooperative. Root 09 (investigate) is QuadClass 2 in GDELT's own coding (all 45 such rows of
+  the real 2019 export), so it is not hostile. A row without a readable root is neither.
 - **ACLED**: hostile except the sub-event types that record no hostile act: ``Agreement``,
   ``Non-violent transfer of territory``, ``Change to group/activity`` and ``Other`` (all
   Strategic developments), and ``Peaceful protest``. Battles, explosions/remote violence,
@@ -33,11 +34,11 @@ ACLED_NOT_HOSTILE = ("Agreement", "Non-violent transfer of territory",
 _ACLED_LIST = ", ".join("'" + lower.replace("'", "''") + "'"
                         for lower in (t.lower() for t in ACLED_NOT_HOSTILE))
 
-#: A CAMEO-coded event with a cooperative root (01–08, QuadClass 1–2).
-COOPERATIVE_SQL = f"({CAMEO_CODED_SQL} AND coalesce({_ROOT} BETWEEN 1 AND 8, FALSE))"
+#: A CAMEO-coded event with a cooperative root (01–09, QuadClass 1–2).
+COOPERATIVE_SQL = f"({CAMEO_CODED_SQL} AND coalesce({_ROOT} BETWEEN 1 AND 9, FALSE))"
 #: A hostile event by the rule above.
 HOSTILE_SQL = (
-    f"(CASE WHEN {CAMEO_CODED_SQL} THEN coalesce({_ROOT} BETWEEN 9 AND 20, FALSE) "
+    f"(CASE WHEN {CAMEO_CODED_SQL} THEN coalesce({_ROOT} BETWEEN 10 AND 20, FALSE) "
     f"WHEN source = 'acled' THEN lower(trim(coalesce(source_type, ''))) NOT IN ({_ACLED_LIST}) "
     "ELSE coalesce(intensity_kind, '') <> 'trade_value_usd' END)"
 )

@@ -65,6 +65,10 @@ def findings_router() -> APIRouter:
 
     @router.get("/episodes", response_model=FindingsAnswer, summary="Multi-domain episodes")
     def episodes(target: str | None = Query(None, pattern="^[A-Za-z]{3}$", description="ISO3"),
+                 where: str | None = Query(None, max_length=60, pattern="^[A-Za-z][A-Za-z /-]*$",
+                                           description="a signal's where: ISO3 or theatre name"),
+                 where_kind: Literal["target", "location", "theatre"] | None = Query(
+                     None, description="the dimension a signal used"),
                  domain: str | None = Query(None, max_length=40, pattern="^[a-z_]+$"),
                  since: date | datetime | None = Query(None, description="ends on/after"),
                  until: date | datetime | None = Query(None, description="starts before"),
@@ -76,13 +80,20 @@ def findings_router() -> APIRouter:
         start, end = (_bound(name, value.isoformat() if value else None)
                       for name, value in (("since", since), ("until", until)))
 
+        wanted = where.upper() if where and len(where) == 3 else where
+
         def keep(item: dict[str, Any]) -> bool:
+            signals = item.get("signals", ())
             return ((iso3 is None or iso3 in item.get("targets", ())) and
+                    (wanted is None or any(s.get("where") == wanted for s in signals)) and
+                    (where_kind is None or any(s.get("where_kind") == where_kind
+                                               for s in signals)) and
                     (domain is None or domain.lower() in item.get("domains", ())) and
                     (start is None or item.get("end", "") >= start.date().isoformat()) and
                     (end is None or item.get("start", "") < end.date().isoformat()))
 
-        filters = {k: v for k, v in dict(target=iso3, domain=domain,
+        filters = {k: v for k, v in dict(target=iso3, where=wanted, where_kind=where_kind,
+                                         domain=domain,
                                          since=start and start.isoformat(),
                                          until=end and end.isoformat()).items() if v}
         return JSONResponse(_page(store, principal, "episodes", limit=limit, offset=offset,

@@ -21,6 +21,7 @@ from hybridwatch.errors import SelectorError
 from hybridwatch.model.countries import country_name
 from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
+from hybridwatch.model.hostility import describe as describe_counted
 from hybridwatch.model.phia import phia_term
 from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
@@ -39,25 +40,28 @@ CAUTION = (
 
 def _hostile_counts(store: EventStore, targets: list[str] | None, *, as_of: date,
                     by: str = "domain", modelled: list[str] | None = None,
-                    dates: np.ndarray | None = None
+                    dates: np.ndarray | None = None, include_cooperative: bool = False
                     ) -> tuple[DailyCells, np.ndarray, list[str], list[str]]:
-    """Hostile events per day × target × ``by`` (domain or target_sector) up to ``as_of``, as
-    columns of non-empty cells (memory follows the events, not the date span). The modelled
-    targets are the busiest ``MAX_MODEL_TARGETS`` plus the requested ones, unless given."""
+    """Hostile events (all events with ``include_cooperative``) per day × target × ``by``
+    (domain or target_sector) up to ``as_of``, as columns of non-empty cells (memory follows
+    the events, not the date span). The modelled targets are the busiest ``MAX_MODEL_TARGETS``
+    plus the requested ones, unless given."""
     import pyarrow.compute as pc
 
+    counted = "TRUE" if include_cooperative else HOSTILE_SQL
+    what = "events" if include_cooperative else "hostile events"
     table = store.con.sql(f"""
         SELECT CAST(occurred_at AS DATE) AS day, target_iso3 AS target, {by} AS kind,
                count(*) AS n
         FROM events
-        WHERE target_iso3 IS NOT NULL AND {by} IS NOT NULL AND {HOSTILE_SQL}
+        WHERE target_iso3 IS NOT NULL AND {by} IS NOT NULL AND {counted}
           AND occurred_at < ?
         GROUP BY ALL""", params=[as_of + timedelta(days=1)]).to_arrow_table()
     if table.num_rows == 0:
         if by != "domain":
             return (DailyCells.from_columns(np.zeros(0), (np.zeros(0), np.zeros(0)), np.zeros(0),
                                             (0, 0, 0)), np.zeros(0, "datetime64[D]"), [], [])
-        raise SelectorError(f"no hostile events with a target on or before {as_of}: "
+        raise SelectorError(f"no {what} with a target on or before {as_of}: "
                             "nothing to assess")
     day = table["day"].to_numpy().astype("datetime64[D]")
     n = table["n"].to_numpy()
@@ -71,7 +75,7 @@ def _hostile_counts(store: EventStore, targets: list[str] | None, *, as_of: date
                           )[:MAX_MODEL_TARGETS]
         for t in targets or ():
             if t not in target_names:
-                raise SelectorError(f"--targets: no hostile events against {t} in the store "
+                raise SelectorError(f"--targets: no {what} against {t} in the store "
                                     f"on or before {as_of}")
             if t not in modelled:
                 modelled.append(t)
@@ -185,7 +189,7 @@ def _phia(p: float) -> dict[str, Any]:
 
 
 def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincidences,
-                 evidence_tlp: str) -> tuple[dict[str, Any], str]:
+                 evidence_tlp: str, episode_words: str) -> tuple[dict[str, Any], str]:
     params = result.parameters
     forecast = risk.episode
     confidence, reasons = judgement_confidence(result.backtest["episode"], risk, params, forecast)
@@ -194,7 +198,7 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
     words = _phia(forecast.probability)
     name = country_name(risk.target)
     statement = (f"It is {words['phia_phrase']} that {name} faces at least one significant "
-                 f"hostile multi-domain episode in the next {params.horizon_days} days "
+                 f"{episode_words} in the next {params.horizon_days} days "
                  f"({forecast.probability:.0%}; {forecast.low:.0%}–{forecast.high:.0%}), "
                  f"{confidence} confidence.")
     if not forecast.fitted:
@@ -208,7 +212,7 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
                            **_phia(f.probability), "confidence": d_conf,
                            "recent_count": risk.recent_counts.get(domain, 0)}
     item = {"target": risk.target, "name": name,
-            "outcome": f"at least one significant hostile multi-domain episode in the next "
+            "outcome": f"at least one significant {episode_words} in the next "
                        f"{params.horizon_days} days",
             "probability": forecast.probability, "low": forecast.low, "high": forecast.high,
             **words, "confidence": confidence, "confidence_reasons": reasons,
@@ -220,11 +224,13 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
 
 
 def _sector_risk(store: EventStore, modelled: list[str], dates: np.ndarray, as_of: date,
-                 params: RiskParameters, random_state: int | None) -> RiskResult | None:
+                 params: RiskParameters, random_state: int | None,
+                 include_cooperative: bool = False) -> RiskResult | None:
     """Elevated-count forecasts per targeted sector where the data name sectors (its own pooled
     model and backtest: sector series are sparser than domains)."""
     counts, _, _, sectors = _hostile_counts(store, None, as_of=as_of, by="target_sector",
-                                            modelled=modelled, dates=dates)
+                                            modelled=modelled, dates=dates,
+                                            include_cooperative=include_cooperative)
     if not sectors:
         return None
     no_episodes = _episode_starts(None, dates, modelled)
@@ -243,10 +249,26 @@ def _sector_forecasts(sectors: RiskResult, k: int, risk: TargetRisk) -> dict[str
     return out
 
 
+def episode_words(episodes, include_cooperative: bool) -> tuple[str, list[str]]:
+    """How to name the episode outcome: "hostile" only when the stored episodes counted hostile
+    events alone and the assessment does too; with a warning when they disagree."""
+    # runs stored before the hostility rule have no include_cooperative: they counted everything
+    stored_cooperative = bool(episodes and (episodes.summary.get("parameters") or {})
+                              .get("include_cooperative", True))
+    notes = []
+    if stored_cooperative and not include_cooperative:
+        notes.append("the stored episodes counted cooperative events too (episodes "
+                     "--include-cooperative, or a run older than the hostility rule): the episode "
+                     "outcome is not called hostile; rerun `hybridwatch episodes` without it")
+    if include_cooperative or stored_cooperative:
+        return "multi-domain episode (hostile and cooperative events)", notes
+    return "hostile multi-domain episode", notes
+
+
 def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                    horizon_days: int = 30, step_days: int = 7, random_state: int | None = 0,
                    evidence_tlp: str = "amber", as_of: date | str | None = None,
-                   record: bool = True) -> dict[str, Any]:
+                   record: bool = True, include_cooperative: bool = False) -> dict[str, Any]:
     """Assess risk per target (all modelled targets by default) as of one day, and record the
     findings.
 
@@ -267,7 +289,8 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
     """
     day = parse_as_of(as_of)
     chosen = explicit_as_of(store, day) if day else default_as_of(store)
-    counts, dates, modelled, domains = _hostile_counts(store, targets, as_of=chosen.day)
+    counts, dates, modelled, domains = _hostile_counts(store, targets, as_of=chosen.day,
+                                                       include_cooperative=include_cooperative)
     episodes = latest_run(store, "episodes")
     coincidences = latest_run(store, "coincidences")
     convergence = latest_run(store, "convergence")
@@ -277,18 +300,22 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                      "`hybridwatch episodes` first")
     if convergence is None:
         notes.append("no stored convergence index: run `hybridwatch convergence` to use it")
+    words, word_notes = episode_words(episodes, include_cooperative)
+    notes += word_notes
     params = RiskParameters(horizon_days=horizon_days, step_days=step_days)
     result = assess_risk(counts, _episode_starts(episodes, dates, modelled), dates=dates,
                          targets=modelled, domains=domains,
                          convergence=_daily_convergence(convergence, dates), parameters=params,
                          random_state=random_state)
     result = replace(result, warnings=tuple(notes) + result.warnings)
-    sectors = _sector_risk(store, modelled, dates, chosen.day, params, random_state)
+    sectors = _sector_risk(store, modelled, dates, chosen.day, params, random_state,
+                           include_cooperative)
     wanted = targets or modelled
     items = []
     for k, risk in enumerate(result.targets):
         if risk.target in wanted:
-            item, tlp = _target_item(store, risk, result, episodes, coincidences, evidence_tlp)
+            item, tlp = _target_item(store, risk, result, episodes, coincidences, evidence_tlp,
+                                     words)
             if sectors is not None:
                 item["sectors"] = _sector_forecasts(sectors, k, risk)
             items.append((item, tlp))
@@ -300,7 +327,10 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                             "by_outcome": {k: v.to_dict() for k, v in result.backtest.items()}
                               | ({"elevated_sector": sectors.backtest["elevated"].to_dict()}
                                  if sectors is not None else {})},
-               "caution": CAUTION, "models": result.models, "modelled_targets": modelled,
+               "caution": CAUTION if not include_cooperative else CAUTION.replace(
+                   "hostile activity", "activity (hostile and cooperative)"),
+               "counted": describe_counted(include_cooperative),
+               "models": result.models, "modelled_targets": modelled,
                "evidence_tlp": evidence_tlp,
                "parameters": {**result.to_dict()["parameters"], "random_state": random_state},
                "warnings": list(result.warnings)}

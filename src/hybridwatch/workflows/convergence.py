@@ -28,8 +28,8 @@ def _months(store: EventStore) -> np.ndarray:
 
 def _cooperation(store: EventStore, a: str, b: str, months: np.ndarray,
                  rng: np.random.Generator) -> ComponentSeries:
-    """Goldstein-weighted cooperative (CAMEO 01–08) events between a and b per 1,000 coded
-    events of the same sources that day — coverage-normalised, so a month when the media
+    """Goldstein-weighted cooperative (CAMEO 01–09, QuadClass 1–2) events between a and b per
+    1,000 coded events of the same sources that day — coverage-normalised, so a month when the media
     simply write more does not look like convergence. Bootstrap: days resampled in the month."""
     rows = store.con.execute(f"""
         SELECT CAST(occurred_at AS DATE) AS day,

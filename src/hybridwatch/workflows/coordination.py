@@ -106,7 +106,10 @@ def coincide(store: EventStore, a: str | Selector, b: str | Selector, *, window_
     best = next((lag for lag in result.per_lag if lag.lag_days == result.best_lag_days), None)
     pairs = list(zip(best.precursor_a_days, best.precursor_b_days)) if best else []
     shown = pairs[:evidence_limit]
-    day = lambda i: matrix.dates[int(i)].astype(object)
+
+    def day(i: int) -> date:
+        return matrix.dates[int(i)].astype(object)
+
     a_events = events_on_days(store, sel_a, [day(i) for i, _ in shown])
     b_events = events_on_days(store, sel_b, [day(j) for _, j in shown])
     evidence = tuple({"a_date": day(i).isoformat(), "b_date": day(j).isoformat(),

@@ -158,7 +158,8 @@ def episodes(run: FindingRun | None, db: str, period: Period | None) -> dict[str
                     if period is None or period.overlaps(e["start"], e["end"])),
                    key=lambda e: (e["start"], e["end"], e["finding_id"]))
     shown = [{**_defaults(e, "n_events"), "number": n, "anchor": f"f-{e['finding_id']}",
-              "p_text": num(e.get("p_value")), "statistic_text": num(e.get("statistic"))}
+              "p_text": num(e.get("p_value")), "statistic_text": num(e.get("statistic")),
+              "where_text": where_text(e)}
              for n, e in enumerate(shown, start=1)]
     first = _day(period.first if period and period.first else run.summary.get("start"),
                  min((e["start"] for e in shown), default=None))
@@ -169,9 +170,20 @@ def episodes(run: FindingRun | None, db: str, period: Period | None) -> dict[str
         "start": run.summary.get("start"), "end": run.summary.get("end"),
         "parameters": run.summary.get("parameters") or {},
         "provenance": run.summary.get("provenance") or {},
+        # runs stored before the hostility rule counted every event: never call them hostile
+        "counted": run.summary.get("counted") or "all events",
         "svg": charts.episodes_timeline(shown, first, last) if shown and first and last
         else None})
     return section
+
+
+def where_text(episode: dict[str, Any]) -> str:
+    """'military: Taiwan Strait (theatre); cyber: DEU (target)' — each signal's domain, where and
+    the dimension it used; the targets alone for episodes stored before "where" existed."""
+    signals = episode.get("signals") or []
+    if not signals or "where_kind" not in signals[0]:
+        return ", ".join(episode.get("targets") or [])
+    return "; ".join(f"{s['domain']}: {s['where']} ({s['where_kind']})" for s in signals)
 
 
 def _day(value: Any, fallback: Any) -> date | None:
