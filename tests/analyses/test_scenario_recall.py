@@ -67,8 +67,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
             for path, format_name, mapping in files.inputs():
                 ingest_file(store, path, format=format_name,
                             options=ReadOptions(mapping_path=mapping))
+            # the demo codes its GDELT information series as CAMEO 01x public statements, which
+            # the hostility rule counts as cooperative (QuadClass 1): its planted episodes are
+            # joint activity, not all hostile, so they are scanned with every event counted
             episodes = detect_episodes(store, alpha=ALPHA, target_groups=[GROUP],
-                                       random_state=seed).to_dict()["episodes"]
+                                       random_state=seed,
+                                       include_cooperative=True).to_dict()["episodes"]
             pairs = (coincide_grid(store, grid, fdr=FDR, random_state=seed).to_dict()["pairs"]
                      if days >= 730 else None)
             supply = run_supply(store, SupplyQuery(product="8542", destination="RUS"))

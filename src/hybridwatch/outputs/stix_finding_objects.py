@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hybridwatch.model.stix_findings import note_content, stix_uuid
+from hybridwatch.model.theatres import find_theatre, load_theatres
 from hybridwatch.outputs.stix_objects import (
-    Obj, actor_id, confidence_score, day_end, derived, location_id, opinion_of, relationship,
-    sdo, stix_time,
+    REFERENCE_TIMESTAMP, Obj, actor_id, confidence_score, day_end, derived, location_id,
+    opinion_of, relationship, sdo, stix_time,
 )
 
 
@@ -98,17 +99,42 @@ def _episode(item, fid, ctx):
                    name=name, description=text, first_seen=stix_time(start),
                    last_seen=day_end(end), labels=domains,
                    external_references=derived(f"finding/episodes/{fid}"))
-    built = Built(campaign["id"], [campaign], countries=set(targets))
+    countries = [t for t in targets if _is_iso3(t)]
+    built = Built(campaign["id"], [campaign], countries=set(countries))
+    places = {t: location_id(t) for t in countries}
+    for name in (t for t in targets if not _is_iso3(t)):   # a theatre: its own location
+        place = theatre_location(name)
+        built.objects.append(place)
+        places[name] = place["id"]
     for target in targets:
-        built.objects.append(relationship("targets", campaign["id"], location_id(target),
+        built.objects.append(relationship("targets", campaign["id"], places[target],
                                           ctx.stamp, created_by_ref=ctx.creator_id))
     evidence = _evidence(item, ctx)
     for ref in evidence:
         if ref.split("--")[0] in ("campaign", "intrusion-set", "incident", "report"):
             built.objects.append(relationship("related-to", campaign["id"], ref, ctx.stamp,
                                               created_by_ref=ctx.creator_id))
-    refs = [campaign["id"], *(location_id(t) for t in targets), *evidence]
+    refs = [campaign["id"], *(places[t] for t in targets), *evidence]
     return built, text, refs, {}
+
+
+def _is_iso3(where: str) -> bool:
+    return len(where) == 3 and where.isalpha() and where.isupper()
+
+
+def theatre_location(name: str) -> Obj:
+    """A named theatre (an episode's where) as a STIX location: its name, the centre of its
+    polygon's bounding box, and the countries it concerns in the description."""
+    try:
+        theatre = find_theatre(load_theatres(), name)
+    except ValueError:
+        return sdo("location", "theatre:" + name, REFERENCE_TIMESTAMP, name=name,
+                   region="unknown")
+    west, south, east, north = theatre.bbox
+    return sdo("location", "theatre:" + theatre.name, REFERENCE_TIMESTAMP, name=theatre.name,
+               latitude=round((south + north) / 2, 4), longitude=round((west + east) / 2, 4),
+               description=f"hybridwatch theatre; countries concerned: "
+                           f"{', '.join(theatre.countries)}")
 
 
 def _selector_parts(label: str) -> tuple[list[str], list[str]]:
