@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "formats": (_DATA, "List the input formats hybridwatch reads."),
     "episodes": (_COORD, "Multi-domain episodes"),
     "coincide": (_COORD, "Event coincidence analysis"),
+    "theatres": (_COORD, "The named theatres an event without target or location country is "
+                         "counted for"),
     "narratives": ("hybridwatch.commands.narrative_commands", "Narratives"),
     "convergence": (_ASSESS, "The actor-convergence index per month"),
     "assess": (_ASSESS, "Risk per target in the next H days, worded on the PHIA yardstick"),

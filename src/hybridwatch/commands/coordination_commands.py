@@ -1,4 +1,5 @@
-"""Commands that detect coordination: ``coincide`` (one pair or a grid) and ``episodes``."""
+"""Commands that detect coordination: ``coincide`` (one pair or a grid), ``episodes``, and
+``theatres`` (the table of named theatres the episode scan counts events for)."""
 
 from __future__ import annotations
 
