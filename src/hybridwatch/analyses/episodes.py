@@ -2,7 +2,10 @@
 own baselines, for one target or a few targets at once (a space-time scan, Monte-Carlo p-values).
 
 Input is a ``(T days, G targets, D domains)`` array of daily event counts; each ``(target, domain)``
-column is a series. The method, step by step:
+column is a series. A "target" here is any *where* the caller counts events for: the workflow
+(``workflows.coordination.detect_episodes``) counts each event for the targets it names, else its
+location country, else the named theatre it lies in (``store.located``), so a "target" may be an
+ISO3 code or a theatre name such as "Taiwan Strait". The method, step by step:
 
 1. **Baselines** (``baselines.expected_counts``): centred rolling level × weekday factor, with the
    ``max_window_days − 1`` days around each day left out so a window never explains itself.

@@ -209,18 +209,22 @@
   }
 
   async function renderEpisodes(f) {
+    // each signal's where (target, else location country, else theatre) and the dimension used;
+    // episodes stored before "where" existed show their targets
+    const whereText = (ep) => (ep.signals || []).filter((s) => s.where_kind)
+      .map((s) => `${s.domain}: ${s.where} (${s.where_kind})`).join("; ") || ep.targets.join(", ");
     const e = await api("/api/episodes", { target: f.target, domain: f.domain, since: f.since, until: f.until, limit: 200 });
     const b = body("episodes");
     b.textContent = "";
     if (!e.available) { b.appendChild(h("p", { class: "muted" }, e.message)); return; }
     if (!e.items.length) b.appendChild(h("p", { class: "muted" }, "No episodes match these filters."));
     else b.appendChild(h("table", { id: "episodes-table" },
-      h("thead", {}, h("tr", {}, ["", "start", "end", "targets", "domains", "p-value", "events", "window"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["", "start", "end", "where (dimension)", "domains", "p-value", "events", "window"].map((t) => h("th", {}, t)))),
       h("tbody", {}, e.items.map((ep) => h("tr", { class: "clickable", "data-finding-id": ep.finding_id, onclick: (ev) => {
         document.querySelectorAll("#episodes-table tr.selected").forEach((r) => r.classList.remove("selected"));
         ev.currentTarget.classList.add("selected");
         renderEpisodeDetail(ep.finding_id, 0).catch((err) => showDetailError("episode-detail", err));
-      } }, h("td", {}, tlp(ep.tlp)), h("td", {}, ep.start), h("td", {}, ep.end), h("td", {}, ep.targets.join(", ")),
+      } }, h("td", {}, tlp(ep.tlp)), h("td", {}, ep.start), h("td", {}, ep.end), h("td", {}, whereText(ep)),
         h("td", {}, ep.domains.join(", ")), h("td", {}, num(ep.p_value, 2)), h("td", {}, String(ep.n_events)),
         h("td", {}, `${ep.window_days ?? ""} d`))))));
     const w = withheld(e.withheld, "episodes");
