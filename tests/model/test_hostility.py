@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
@@ -68,9 +69,11 @@ def test_real_gdelt_rows_the_scan_counts_are_conflict_only(tmp_path: Path) -> No
         for hostile_only in (True, False):
             cells = store.where_day_counts("SELECT * FROM located_events", spread_days=7,
                                            hostile_only=hostile_only)
+            cells = cells.select(["day", "where_name", "domain"])
+            cells = cells.append_column("group", pa.array([0] * cells.num_rows, pa.int64()))
             counted[hostile_only] = set(store.where_day_event_ids(
-                "SELECT * FROM located_events", cells.select(["day", "where_name", "domain"]),
-                spread_days=7, hostile_only=hostile_only))
+                "SELECT * FROM located_events", cells, spread_days=7,
+                hostile_only=hostile_only).get(0, []))
     cooperative = {e for e, q in quad.items() if q in ("1", "2")}
     assert len(cooperative) > 1000
     assert counted[True] and not counted[True] & cooperative

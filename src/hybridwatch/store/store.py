@@ -263,23 +263,27 @@ class EventStore:
                             f"FROM ({days}) GROUP BY ALL ORDER BY ALL").to_arrow_table()
 
     def where_day_event_ids(self, selected_sql: str, cells: pa.Table, *, spread_days: int,
-                            hostile_only: bool) -> list[str]:
-        """Ids of the events counted on the ``cells`` (columns ``day``, ``where_name``,
-        ``domain``) by ``where_day_counts`` with the same arguments, in time order."""
+                            hostile_only: bool) -> dict[int, list[str]]:
+        """Ids of the events counted on the ``cells`` (columns ``group``, ``day``,
+        ``where_name``, ``domain``) by ``where_day_counts`` with the same arguments, per group
+        (e.g. one group per episode), in time order; one query for every group."""
         self._install_located()
         days = event_days_sql(selected_sql, spread_days=spread_days,
                               hostile_sql=HOSTILE_SQL if hostile_only else None)
         self.con.register("_hw_cells", cells)
         try:
             rows = self.con.execute(f"""
-                SELECT DISTINCT d.event_id, e.occurred_at FROM ({days}) d
+                SELECT DISTINCT c."group", d.event_id, e.occurred_at FROM ({days}) d
                 JOIN _hw_cells c ON c.day = d.day AND c.where_name = d.where_name
                                 AND c.domain = d.domain
                 JOIN events e ON e.event_id = d.event_id
-                ORDER BY e.occurred_at, d.event_id""").fetchall()
+                ORDER BY c."group", e.occurred_at, d.event_id""").fetchall()
         finally:
             self.con.unregister("_hw_cells")
-        return [row[0] for row in rows]
+        found: dict[int, list[str]] = {}
+        for group, event_id, _ in rows:
+            found.setdefault(group, []).append(event_id)
+        return found
 
     # -- Parquet -------------------------------------------------------------------------------
 

@@ -262,12 +262,15 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
                            n_surrogates=n_surrogates, random_state=random_state,
                            target_groups=[list(g) for g in target_groups] if target_groups else None,
                            step_down=step_down, min_series_events=min_series_events)
-    ids, kinds = [], []
+    cells = [(n, c) for n, episode in enumerate(result.episodes) for c in episode.cells]
+    found = store.where_day_event_ids(selected_sql, pa.table({
+        "group": pa.array([n for n, _ in cells], pa.int64()),
+        "day": pa.array([c.date for _, c in cells], pa.date32()),
+        "where_name": pa.array([c.target for _, c in cells], pa.string()),
+        "domain": pa.array([c.domain for _, c in cells], pa.string())}), **scan) if cells else {}
+    ids = [tuple(found.get(n, ())) for n in range(len(result.episodes))]
+    kinds = []
     for episode in result.episodes:
-        cells = pa.table({"day": [c.date for c in episode.cells],
-                          "where_name": [c.target for c in episode.cells],
-                          "domain": [c.domain for c in episode.cells]})
-        ids.append(tuple(store.where_day_event_ids(selected_sql, cells, **scan)))
         days = slice(int((np.datetime64(episode.start, "D") - dates[0]).astype(int)),
                      int((np.datetime64(episode.end, "D") - dates[0]).astype(int)) + 1)
         kinds.append(tuple(WHERE_KINDS[int(by_kind[days, t_index[s.target],
