@@ -160,7 +160,7 @@ class AcledAdapter(Adapter):
             raise FormatError(path, f"missing column(s) {', '.join(missing)} (not an ACLED "
                                     "export?)", locator="line 1")
         yield from csv_batches(records, header, kind="events", source=SOURCE,
-                               convert=acled_event)
+                               convert=acled_event, not_after=options.not_after())
 
 
 ADAPTERS = (AcledAdapter(),)

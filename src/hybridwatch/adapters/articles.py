@@ -115,8 +115,8 @@ def _article_row(outlet: Any, published_at: datetime, title: Any, text: Any, lan
 class _BatchCollector:
     """Accepted rows and rejections of one file, flushed every ``FLUSH_ROWS`` records."""
 
-    def __init__(self) -> None:
-        self.builder = RowBuilder("articles", SOURCE)
+    def __init__(self, not_after: datetime) -> None:
+        self.builder = RowBuilder("articles", SOURCE, not_after=not_after)
         self.rejections: list[Rejection] = []
 
     def add(self, make_row: Callable[..., dict[str, Any]], args: tuple[Any, ...], raw: str, *,
@@ -162,7 +162,7 @@ class ArticlesJsonlAdapter(Adapter):
         return 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
-        collector = _BatchCollector()
+        collector = _BatchCollector(options.not_after())
         seen_any = False
         with open_bytes(path) as stream:
             for number, raw_bytes in enumerate(stream, start=1):
@@ -233,7 +233,7 @@ class ArticlesCsvAdapter(Adapter):
             raise FormatError(path, f"no date column (one of: {', '.join(_DATE_COLUMNS)})",
                               locator="line 1")
         layout = _CsvLayout(header, date_column)
-        collector = _BatchCollector()
+        collector = _BatchCollector(options.not_after())
         for record in records:
             collector.add(layout.row, (record,), record.raw.rstrip("\r\n"), line=record.line)
             if collector.full():
@@ -314,7 +314,7 @@ class RssAdapter(Adapter):
         feed_language = _language_code(feed.feed.get("language"))
         raws = [m.group(0).decode("utf-8", errors="backslashreplace")
                 for m in _RAW_ITEM.finditer(data)]
-        collector = _BatchCollector()
+        collector = _BatchCollector(options.not_after())
         for number, entry in enumerate(feed.entries, start=1):
             raw = raws[number - 1] if len(raws) == len(feed.entries) else \
                 json.dumps(entry, ensure_ascii=False, default=str)

@@ -22,6 +22,7 @@ from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.schema import (
     ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, TLP_LEVELS, record_id_hash,
 )
+from hybridwatch.model.times import future_reason, latest_plausible, to_naive_utc
 
 RecordKind = Literal["events", "articles", "trade_flows"]
 
@@ -71,6 +72,13 @@ class ReadOptions:
     batch_rows: int = 100_000             # rows per yielded batch for columnar adapters
     max_record_bytes: int = 1 << 20       # longer records are rejected ("oversized line")
     memory_limit: str = "400MB"           # DuckDB memory cap for SQL-based adapters
+    #: when the file is ingested (naive UTC; None: now). Records dated more than
+    #: ``model.times.FUTURE_TOLERANCE`` after it are rejected ("dated after its ingest time").
+    ingest_time: datetime | None = None
+
+    def not_after(self) -> datetime:
+        """The latest date a record of this ingest may carry."""
+        return latest_plausible(self.ingest_time)
 
 
 class RecordError(ValueError):
@@ -103,12 +111,16 @@ class RowBuilder:
     """Collects rows as dicts, checks them against the model, and emits Arrow tables.
 
     Row-wise adapters (STIX, MISP, CSV formats) use it; ``append`` raises ``RecordError`` for a
-    row that breaks the model, so the adapter can reject that one record and go on.
+    row that breaks the model, so the adapter can reject that one record and go on. A record
+    dated after ``not_after`` (``ReadOptions.not_after()``: the ingest time plus a day's
+    tolerance; default now) breaks it too.
     """
 
-    def __init__(self, kind: RecordKind, source: str) -> None:
+    def __init__(self, kind: RecordKind, source: str, *,
+                 not_after: datetime | None = None) -> None:
         self.kind = kind
         self.source = source
+        self.not_after = not_after if not_after is not None else latest_plausible()
         self.schema = EVENT_SCHEMA if kind == "events" else ARTICLE_SCHEMA
         self._id_column = "event_id" if kind == "events" else "article_id"
         self._columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
@@ -130,8 +142,10 @@ class RowBuilder:
         checked[self._id_column] = record_id_hash(self.source, checked["source_record_id"])
         if self.kind == "events":
             _check_event(checked)
+            _check_not_future(checked, "occurred_at", self.not_after)
         else:
             _check_article(checked)
+            _check_not_future(checked, "published_at", self.not_after)
         extra = checked.get("extra")
         if extra is not None and not isinstance(extra, str):
             checked["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) \
@@ -180,6 +194,12 @@ def _check_event(row: dict[str, Any]) -> None:
     if row.get("intensity") is not None and not low <= row["intensity"] <= high:
         raise RecordError("intensity", f"{row['intensity']:g} is outside the plausible range of "
                                        f"{kind or 'an intensity'} ({low:g} to {high:g})")
+
+
+def _check_not_future(row: dict[str, Any], name: str, not_after: datetime) -> None:
+    value = to_naive_utc(row[name])
+    if value > not_after:
+        raise RecordError(name, future_reason(value, not_after))
 
 
 def _check_article(row: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from hybridwatch.adapters.base import Batch, RecordError, RecordKind, Rejection, RowBuilder
@@ -13,10 +14,12 @@ FLUSH_ROWS = 50_000
 
 def csv_batches(records: Iterator[CsvRecord], header: list[str], *, kind: RecordKind,
                 source: str, convert: Callable[[dict[str, str]], Mapping[str, Any]],
-                flush_rows: int = FLUSH_ROWS) -> Iterator[Batch]:
+                flush_rows: int = FLUSH_ROWS, not_after: datetime | None = None
+                ) -> Iterator[Batch]:
     """Turn each record into a row with ``convert`` (which raises ``RecordError`` for a bad one);
-    unreadable, ragged and bad records become rejections that keep the raw text."""
-    builder = RowBuilder(kind, source)
+    unreadable, ragged and bad records become rejections that keep the raw text; records dated
+    after ``not_after`` (default: a day from now) are rejected too."""
+    builder = RowBuilder(kind, source, not_after=not_after)
     rejections: list[Rejection] = []
     for record in records:
         if record.fields is None:

@@ -184,7 +184,7 @@ class EurepocAdapter(Adapter):
         records = iter_csv_records(path, max_record_bytes=options.max_record_bytes)
         header = read_csv_header(records, path, REQUIRED_COLUMNS)
         yield from csv_batches(records, header, kind="events", source=SOURCE,
-                               convert=incident_event)
+                               convert=incident_event, not_after=options.not_after())
 
 
 ADAPTERS = (EurepocAdapter(),)

@@ -110,7 +110,7 @@ class EuvsdisinfoAdapter(Adapter):
         records = iter_csv_records(path, max_record_bytes=options.max_record_bytes)
         header = read_csv_header(records, path, COLUMNS)
         yield from csv_batches(records, header, kind="events", source=SOURCE,
-                               convert=case_event)
+                               convert=case_event, not_after=options.not_after())
 
 
 ADAPTERS = (EuvsdisinfoAdapter(),)

@@ -67,7 +67,7 @@ class _GdeltAdapter(Adapter):
             scan = scan_arguments(plain, options.max_record_bytes)
             refused = _refused_lines(con, path, scan) if survey.suspect else []
             sql = select_sql(scan, self.layout, escape_json=survey.needs_escaping,
-                             skip_refused=survey.suspect)
+                             skip_refused=survey.suspect, not_after=options.not_after())
             yield from _stream(con, path, plain, sql, refused, options)
 
 

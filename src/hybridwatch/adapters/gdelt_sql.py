@@ -9,9 +9,11 @@ for a good row) and ``_raw`` (the line, for rejected rows only).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from hybridwatch.model.domains import cameo_domain_sql
+from hybridwatch.model.times import FUTURE_TOLERANCE
 
 _ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
           "Religion2Code", "Type1Code", "Type2Code", "Type3Code")
@@ -71,13 +73,15 @@ def scan_arguments(plain: Path, max_record_bytes: int) -> str:
             f"max_line_size={max_record_bytes}")
 
 
-def select_sql(scan: str, layout: Layout, *, escape_json: bool, skip_refused: bool) -> str:
+def select_sql(scan: str, layout: Layout, *, escape_json: bool, skip_refused: bool,
+               not_after: datetime) -> str:
     """The normalising SELECT over ``read_csv(scan)``.
 
     ``escape_json`` must be true when the file holds a byte JSON strings escape (``"``, ``\\``,
     control characters): values then go through ``to_json``, else they are quoted as they
     stand, which is several times cheaper. ``skip_refused`` lets DuckDB skip lines it cannot
     read (the caller has counted them); otherwise such a line is an error, never a silent gap.
+    Rows dated after ``not_after`` (the ingest time plus a day) are rejected.
     """
     index = {name: i for i, name in enumerate(layout.columns, start=1)}
     named = ",\n    ".join(f"nullif(p[{index[name]}], '') AS \"{name}\""
@@ -106,7 +110,7 @@ WITH lines AS (
   LEFT JOIN cameo a2 ON a2.code = c."Actor2CountryCode"
   LEFT JOIN fips g ON g.code = c."ActionGeo_CountryCode"
 ), checked AS (
-  SELECT *, {problem_sql(layout)} AS _problem FROM typed
+  SELECT *, {problem_sql(layout, not_after)} AS _problem FROM typed
 )
 SELECT
   md5('gdelt:' || "GLOBALEVENTID") AS event_id, 'gdelt' AS source,
@@ -128,9 +132,13 @@ SELECT
 FROM checked"""
 
 
-def problem_sql(layout: Layout) -> str:
+def problem_sql(layout: Layout, not_after: datetime) -> str:
     """A CASE naming the first problem of a row as ``field<US>reason`` (NULL if none)."""
     sep = FIELD_SEP
+    latest = f"TIMESTAMP '{not_after:%Y-%m-%d %H:%M:%S}'"
+    ingest = not_after - FUTURE_TOLERANCE
+    future = (f"dated after its ingest time (' || strftime(_occurred, '%Y-%m-%d %H:%M') || "
+              f"' is later than {ingest:%Y-%m-%d %H:%M} UTC + {FUTURE_TOLERANCE.days} day)'")
 
     def shown(column: str) -> str:  # the value as Python's repr would show it: ('20191399')
         return f"' (''' || \"{column}\" || ''')'"
@@ -154,6 +162,7 @@ def problem_sql(layout: Layout) -> str:
         f"THEN 'GLOBALEVENTID{sep}not an event id' || {shown('GLOBALEVENTID')} "
         f"WHEN \"SQLDATE\" IS NULL THEN 'SQLDATE{sep}missing date' "
         f"WHEN _occurred IS NULL THEN 'SQLDATE{sep}not a date' || {shown('SQLDATE')} "
+        f"WHEN _occurred > {latest} THEN 'SQLDATE{sep}{future} "
         f"WHEN \"EventCode\" IS NULL THEN 'EventCode{sep}missing CAMEO event code' "
         f"WHEN _domain IS NULL THEN 'EventCode{sep}not a CAMEO event code' || {shown('EventCode')} "
         + bad_number("GoldsteinScale", "_goldstein", 10)

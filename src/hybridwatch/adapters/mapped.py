@@ -367,7 +367,7 @@ class MappedAdapter(Adapter):
                                  else "csv")
         rows = _parquet_rows(path, mapping) if fmt == "parquet" else _csv_rows(path, mapping,
                                                                                    options)
-        yield from _batches(rows, mapping)
+        yield from _batches(rows, mapping, options.not_after())
 
 
 #: (locator kwargs for Rejection, the row as a dict or None, raw text, problem if unusable)
@@ -408,8 +408,8 @@ def _parquet_rows(path: Path, mapping: Mapping) -> Iterator[_Row]:
             yield {"record": f"row {number}"}, row, raw, None
 
 
-def _batches(rows: Iterator[_Row], mapping: Mapping) -> Iterator[Batch]:
-    builder = RowBuilder(mapping.kind, mapping.source)
+def _batches(rows: Iterator[_Row], mapping: Mapping, not_after: datetime) -> Iterator[Batch]:
+    builder = RowBuilder(mapping.kind, mapping.source, not_after=not_after)
     rejections: list[Rejection] = []
     skipped = 0
     for where, row, raw, problem in rows:

@@ -102,7 +102,7 @@ class MispJsonAdapter(Adapter):
         return 95 if text[:1] in "[{" and _JSON_HEAD.search(text[:512]) else 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
-        builder = RowBuilder("events", SOURCE)
+        builder = RowBuilder("events", SOURCE, not_after=options.not_after())
         rejections: list[Rejection] = []
         for position, item in enumerate(_json_events(path)):
             event = item.get("Event", item) if isinstance(item, dict) else item
@@ -131,7 +131,7 @@ class MispCsvAdapter(Adapter):
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
         records = iter_csv_records(path, max_record_bytes=options.max_record_bytes)
         header = read_csv_header(records, path, CSV_REQUIRED)
-        builder = RowBuilder("events", SOURCE)
+        builder = RowBuilder("events", SOURCE, not_after=options.not_after())
         rejections: list[Rejection] = []
         for record in records:
             try:

@@ -111,7 +111,7 @@ class StixAdapter(Adapter):
         bundle = _load_bundle(path)
         objects = bundle.get("objects") or []
         index = _Index(objects, str(bundle.get("spec_version") or ""))
-        builder = RowBuilder("events", SOURCE)
+        builder = RowBuilder("events", SOURCE, not_after=options.not_after())
         rejections: list[Rejection] = []
         derived = 0
         for position, obj in enumerate(objects):

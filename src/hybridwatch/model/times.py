@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 _FORMATS = (  # (strptime format, precision), tried in order
     ("%Y-%m-%dT%H:%M:%S.%f%z", "second"), ("%Y-%m-%dT%H:%M:%S%z", "second"),
@@ -71,3 +71,22 @@ def _precision_of(fmt: str) -> str:
         if directive in fmt:
             return precision
     return "year"
+
+
+#: How far past its ingest time a record may be dated before it is rejected: a source a time
+#: zone or two ahead of UTC dates today's records "tomorrow"; anything later is a wrong date.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def latest_plausible(ingest_time: datetime | None = None) -> datetime:
+    """The latest date a record ingested at ``ingest_time`` (naive UTC; default now) may carry."""
+    now = ingest_time if ingest_time is not None else \
+        datetime.now(timezone.utc).replace(tzinfo=None)
+    return to_naive_utc(now) + FUTURE_TOLERANCE
+
+
+def future_reason(value: datetime, not_after: datetime) -> str:
+    """The quarantine reason of a record dated ``value``, later than ``not_after`` allows."""
+    ingest = not_after - FUTURE_TOLERANCE
+    return (f"dated after its ingest time ({value:%Y-%m-%d %H:%M} is later than "
+            f"{ingest:%Y-%m-%d %H:%M} UTC + {FUTURE_TOLERANCE.days} day)")

@@ -8,6 +8,7 @@ because DuckDB discards an uncommitted transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import tempfile
@@ -82,6 +83,8 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
     if size == 0:
         raise InputError(path, "file is empty")
     adapter = get_adapter(format) if format else detect_format(path)
+    if options.ingest_time is None:  # records dated after it are quarantined
+        options = dataclasses.replace(options, ingest_time=started)
 
     con = store.con
     con.begin()
