@@ -13,8 +13,8 @@ from hybridwatch.workflows.convergence import measure_convergence, record_conver
 from hybridwatch.workflows.coordination import parse_days
 
 
-def _num(value, fmt: str = "+.2f") -> str:
-    return "n/a" if value is None else format(value, fmt)
+def _num(value, fmt: str = "+.2f", none: str = "n/a") -> str:
+    return none if value is None else format(value, fmt)
 
 
 @cli.command()
@@ -46,8 +46,10 @@ def convergence(actor_a, actor_b, freq, baseline_months, seed, db: Path, as_json
                + ", ".join(f"{k} {v}" for k, v in report["weights"].items()) + ")")
     for period in report["periods"]:
         if period["index"] is None:
+            click.echo(f"  {period['period']}  no data")
             continue
-        parts = " ".join(f"{name[:4]} {_num(v)}" for name, v in period["components"].items())
+        parts = " ".join(f"{name[:4]} {_num(v, none='no data')}"
+                         for name, v in period["components"].items())
         click.echo(f"  {period['period']}  {_num(period['index'])} "
                    f"[{_num(period['low'])}, {_num(period['high'])}]  {parts}  "
                    f"({period['confidence']})")

@@ -94,16 +94,20 @@ def _narratives(store: EventStore, a: str, b: str, months: np.ndarray,
 def _operations(store: EventStore, a: str, b: str, months: np.ndarray, notes: list[str]
                 ) -> tuple[ComponentSeries, list[str]]:
     """Days per month inside stored multi-domain episodes whose hostile events include both
-    actors; months outside the scanned period have no data. Returns the series and, per month,
-    the TLP of the episodes it counts."""
+    actors; months outside the scanned period, and scanned months without a single event (a gap
+    in the data, not a month of calm), have no data. Returns the series and, per month, the TLP
+    of the episodes it counts."""
     values = np.full(months.size, np.nan)
     tlps = ["clear"] * months.size
     run = latest_run(store, "episodes")
     if run is None:
         notes.append("operational_cooccurrence: no episodes stored (run `hybridwatch episodes`)")
         return ComponentSeries("operational_cooccurrence", values), tlps
+    with_events = np.array([row[0] for row in store.con.execute(
+        "SELECT DISTINCT date_trunc('month', occurred_at) FROM events").fetchall()],
+        dtype="datetime64[M]")
     scanned = (months >= np.datetime64(run.summary["start"], "M")) & \
-        (months <= np.datetime64(run.summary["end"], "M"))
+        (months <= np.datetime64(run.summary["end"], "M")) & np.isin(months, with_events)
     values[scanned] = 0.0
     for episode in run.items:
         actors = {row[0] for row in store.con.execute(
