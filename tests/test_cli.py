@@ -162,3 +162,8 @@ def test_kill_during_ingest_leaves_store_as_it_was(tmp_path, store_path, cases_f
     with EventStore(store_path, read_only=True) as store:
         stats = store.stats()
         assert (stats["events"], stats["files_ingested"]) == (2, 1)
+    # the killed ingest's staging folder (its Parquet and scratch files) goes when the store is
+    # next opened for writing; nothing of it is left beside the store
+    with EventStore(store_path):
+        pass
+    assert not [p.name for p in store_path.parent.iterdir() if p.name.startswith(".hybridwatch")]

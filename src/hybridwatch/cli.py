@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                           "reason."),
     "export": (_DATA, "Export the store (--parquet DIR) or its findings as STIX 2.1 "
                       "(`export stix`)."),
-    "import": (_DATA, "Add a Parquet export to the store"),
+    "import": (_DATA, "Restore a Parquet export into a new or empty store"),
     "formats": (_DATA, "List the input formats hybridwatch reads."),
     "episodes": (_COORD, "Multi-domain episodes"),
     "coincide": (_COORD, "Event coincidence analysis"),

@@ -75,6 +75,9 @@ class ReadOptions:
     #: when the file is ingested (naive UTC; None: now). Records dated more than
     #: ``model.times.FUTURE_TOLERANCE`` after it are rejected ("dated after its ingest time").
     ingest_time: datetime | None = None
+    #: a folder for an adapter's temporary files (unpacked archives, DuckDB spill); ingest
+    #: passes its staging folder, so a killed ingest leaves them where the next one cleans up
+    scratch_dir: Path | None = None
 
     def not_after(self) -> datetime:
         """The latest date a record of this ingest may carry."""

@@ -167,7 +167,8 @@ def _plain_file(path: Path, options: ReadOptions) -> Iterator[tuple[Path, _Surve
                 survey.feed(chunk)
         yield path, survey
         return
-    with tempfile.TemporaryDirectory(prefix="hybridwatch-gdelt-") as folder:
+    with tempfile.TemporaryDirectory(prefix="hybridwatch-gdelt-",
+                                     dir=options.scratch_dir) as folder:
         plain = Path(folder) / "export.tsv"
         try:
             with open_bytes(path) as source, open(plain, "wb") as target:
@@ -186,6 +187,9 @@ def _connect(options: ReadOptions) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con.execute(f"SET memory_limit = '{options.memory_limit}'")
         con.execute("SET threads = 2")
+        if options.scratch_dir is not None:  # spill there, not into ./.tmp
+            spill = str(Path(options.scratch_dir) / "duckdb-spill").replace("'", "''")
+            con.execute(f"SET temp_directory = '{spill}'")
         con.execute("SET enable_progress_bar = false")
         # DuckDB guesses a CSV has a few dozen rows and would build its join hash tables on the
         # file, not the lookups (holding the whole file in memory): keep the LEFT JOINs as written

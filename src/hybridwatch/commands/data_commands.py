@@ -15,6 +15,8 @@ from hybridwatch.commands.base import (
 from hybridwatch.commands.progress import record_progress
 from hybridwatch.errors import InputError
 from hybridwatch.store import EventFilter, EventStore, FileReport, ingest_file
+from hybridwatch.store.parquet_io import read_manifest
+from hybridwatch.store.schema import STORE_SCHEMA_VERSION
 
 
 @cli.command()
@@ -160,7 +162,8 @@ def quarantine(limit: int | None, db: Path, as_json: bool) -> None:
 
 @cli.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--parquet", "parquet_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write every table to DIR/<table>.parquet.")
+              help="Write every table (API tokens excepted) to DIR/<table>.parquet, with "
+                   "DIR/manifest.json.")
 @db_option
 @json_option
 @click.pass_context
@@ -171,12 +174,14 @@ def export(ctx: click.Context, parquet_dir: Path | None, db: Path, as_json: bool
     if parquet_dir is None:
         raise click.UsageError("say what to export: --parquet DIR, or `hybridwatch export stix`")
     with EventStore(db, read_only=True) as store:
-        written = store.export_parquet(parquet_dir)
+        exported = store.export_parquet(parquet_dir)
     if as_json:
-        emit_json({"tables": written})
+        emit_json(exported)
     else:
-        for table, info in written.items():
+        for info in exported["tables"].values():
             say(f"{info['path']}: {info['rows']:,} rows", err=False)
+        say(f"{exported['manifest']}: store schema version {exported['schema_version']}",
+            err=False)
 
 
 export.register_lazy({"stix": ("hybridwatch.commands.sharing_commands",
@@ -190,11 +195,12 @@ export.register_lazy({"stix": ("hybridwatch.commands.sharing_commands",
 @db_option
 @json_option
 def import_(parquet_dir: Path, db: Path, as_json: bool) -> None:
-    """Add a Parquet export to the store (records already present are skipped)."""
+    """Restore a Parquet export into a new or empty store, every table or none."""
+    read_manifest(parquet_dir)  # a bad export is refused before a store file is created
     with EventStore(db) as store:
         added = store.import_parquet(parquet_dir)
     if as_json:
-        emit_json({"added": added})
+        emit_json({"added": added, "schema_version": STORE_SCHEMA_VERSION})
     else:
         say(", ".join(f"{table}: {n:,} added" for table, n in added.items()), err=False)
 

@@ -3,7 +3,8 @@
 The flow per file: fingerprint → skip if already ingested → pick the adapter → stream its
 batches into ``events``/``articles`` (skipping ids already stored) and its rejections into
 ``quarantine`` → log → commit. Any failure, a kill included, leaves the store as it was,
-because DuckDB discards an uncommitted transaction.
+because DuckDB discards an uncommitted transaction (and the next writer removes the staging
+folder a killed ingest left; see ``store.staging``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from hybridwatch.adapters import ReadOptions, detect_format, get_adapter
 from hybridwatch.adapters.base import Batch, Rejection
 from hybridwatch.errors import InputError, StoreError, StrictModeError
+from hybridwatch.store.staging import staging_dir
 from hybridwatch.store.store import EventStore
 
 #: Called with the number of records read so far in the current file.
@@ -89,13 +90,13 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
     con = store.con
     con.begin()
     try:
-        with tempfile.TemporaryDirectory(prefix=".hybridwatch-ingest-",
-                                         dir=store.path.parent) as staging_dir:
+        with staging_dir(store.path) as staging:
+            options = dataclasses.replace(options, scratch_dir=staging)
             ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
                                     ).fetchall()[0][0]
             totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0,
                       "skipped": 0}
-            stage = _Stage(Path(staging_dir))
+            stage = _Stage(staging)
             runs: list[dict[str, Any]] = []
             for batch in adapter.read(path, options):
                 if strict and batch.rejections:

@@ -23,12 +23,9 @@ from hybridwatch.store.located import install as install_located
 from hybridwatch.store.schema import (
     DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
 )
+from hybridwatch.store.staging import remove_stale_staging
 
 DEFAULT_DB = "hybridwatch.duckdb"
-#: Tables written by ``export_parquet`` and read back by ``import_parquet``, in that order.
-TABLES = ("events", "articles", "quarantine", "ingest_log", "trade_flows")
-#: Tables an export may lack (added after exports without them were written).
-OPTIONAL_TABLES = ("trade_flows",)
 
 
 def default_db_path() -> Path:
@@ -123,6 +120,8 @@ class EventStore:
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr
         self._prepare(read_only)
+        if not read_only:  # we hold the write lock: no other process ingests into this store
+            remove_stale_staging(self.path)
 
     def _prepare(self, read_only: bool) -> None:
         tables = {row[0] for row in self.con.execute(
@@ -287,55 +286,16 @@ class EventStore:
 
     # -- Parquet -------------------------------------------------------------------------------
 
-    def export_parquet(self, directory: str | Path) -> dict[str, dict[str, Any]]:
-        """Write every table to ``DIR/<table>.parquet`` (zstd); returns paths and row counts."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        written = {}
-        for table in TABLES:
-            if not self.has_table(table):   # a read-only store opened before it existed
-                continue
-            target = out / f"{table}.parquet"
-            self.con.execute(f"COPY {table} TO '{_sql_path(target)}' "
-                             "(FORMAT parquet, COMPRESSION zstd)")
-            rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            written[table] = {"path": str(target), "rows": rows}
-        return written
+    def export_parquet(self, directory: str | Path) -> dict[str, Any]:
+        """Every table but the API tokens to ``DIR/<table>.parquet``, with ``manifest.json``
+        (see ``store.parquet_io``)."""
+        from hybridwatch.store.parquet_io import export_parquet
+
+        return export_parquet(self.con, directory)
 
     def import_parquet(self, directory: str | Path) -> dict[str, int]:
-        """Add the tables of an ``export_parquet`` folder; records already present are skipped.
+        """Restore an ``export_parquet`` folder into this new or empty store, in one
+        transaction; ``StoreError`` for another schema version or a store holding data."""
+        from hybridwatch.store.parquet_io import import_parquet
 
-        Runs as one transaction: a bad file leaves the store as it was.
-        """
-        src = Path(directory)
-        keys = {"events": "event_id", "articles": "article_id", "quarantine": "rejection_id",
-                "ingest_log": "fingerprint", "trade_flows": "flow_id"}
-        missing = [t for t in TABLES if not (src / f"{t}.parquet").exists()
-                   and t not in OPTIONAL_TABLES]
-        if missing:
-            raise StoreError(f"{src}: not a hybridwatch Parquet export (missing "
-                             f"{', '.join(t + '.parquet' for t in missing)})")
-        added: dict[str, int] = {}
-        self.con.begin()
-        try:
-            offset = self.con.execute("SELECT coalesce(max(ingest_id), 0) FROM ingest_log"
-                                      ).fetchall()[0][0]
-            for table in TABLES:
-                if not (src / f"{table}.parquet").exists():
-                    continue
-                key = keys[table]
-                # ingest ids are renumbered after this store's own so the two logs never collide
-                added[table] = self.con.execute(
-                    f"INSERT INTO {table} BY NAME SELECT * REPLACE (ingest_id + {offset} AS ingest_id) "
-                    f"FROM read_parquet('{_sql_path(src / (table + '.parquet'))}') AS n "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key})"
-                ).fetchall()[0][0]
-            self.con.commit()
-        except duckdb.Error as exc:
-            self.con.rollback()
-            raise StoreError(f"{src}: import failed, store unchanged ({exc})") from None
-        return added
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+        return import_parquet(self.con, directory)

@@ -1,0 +1,151 @@
+"""A whole store as Parquet files and back: ``export --parquet DIR`` / ``import --parquet DIR``.
+
+The export writes one ``<table>.parquet`` (zstd) per table of the store — events, articles,
+quarantine, ingest_log, narratives and their assignments, findings, the audit log and any table
+a later version adds — from one snapshot, then ``manifest.json``: the store schema version and,
+per table, its file, row count and DDL. API tokens are never exported: they are credentials.
+The manifest is written last, so a folder without one is an export that did not finish.
+
+The import restores such a folder into a new or empty store in ONE transaction: every table or
+none. It refuses an export of another store schema version (migrate the store that wrote it, or
+use the hybridwatch that did) and a store that already holds data (restoring into it would mix
+two stores' ingest ids and findings).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from hybridwatch import __version__
+from hybridwatch.errors import StoreError
+from hybridwatch.store.schema import STORE_SCHEMA_VERSION
+
+MANIFEST = "manifest.json"
+EXPORT_FORMAT = "hybridwatch-parquet-export"
+#: Never exported: the store's own metadata (the manifest carries the version) and credentials.
+NOT_EXPORTED = frozenset({"hybridwatch_meta", "api_tokens"})
+#: Written first and in this order; any other table follows by name.
+CORE_TABLES = ("events", "articles", "quarantine", "ingest_log", "trade_flows")
+#: A store with rows in any of these holds data an import would mix with another store's.
+DATA_TABLES = frozenset(CORE_TABLES) | {"narratives", "article_narratives", "finding_runs",
+                                        "findings", "media_provenance"}
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """``(name, DDL)`` of the store's own tables (not the web layer's attached schemas)."""
+    rows = con.execute("SELECT table_name, sql FROM duckdb_tables() WHERE NOT temporary "
+                       "AND database_name = current_database() AND schema_name = 'main'"
+                       ).fetchall()
+    ddl = {name: sql for name, sql in rows if name not in NOT_EXPORTED}
+    order = [t for t in CORE_TABLES if t in ddl] + sorted(set(ddl) - set(CORE_TABLES))
+    return [(name, ddl[name]) for name in order]
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path
+                   ) -> dict[str, Any]:
+    """Write every table but the tokens to ``DIR/<table>.parquet`` and the manifest; returns
+    ``{"tables": {table: {path, rows}}, "manifest": path, "schema_version": N}``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)   # a stale manifest must not vouch for new files
+    written: dict[str, dict[str, Any]] = {}
+    entries = []
+    con.begin()  # one snapshot for every table
+    try:
+        for table, ddl in _tables(con):
+            target = out / f"{table}.parquet"
+            con.execute(f'COPY (SELECT * FROM "{table}") TO \'{_quoted(target)}\' '
+                        "(FORMAT parquet, COMPRESSION zstd)")
+            rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+            written[table] = {"path": str(target), "rows": rows}
+            entries.append({"table": table, "file": target.name, "rows": rows, "ddl": ddl})
+    finally:
+        con.rollback()
+    manifest = {"format": EXPORT_FORMAT, "schema_version": STORE_SCHEMA_VERSION,
+                "hybridwatch_version": __version__,
+                "exported_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "not_exported": sorted(NOT_EXPORTED - {"hybridwatch_meta"}),
+                "tables": entries}
+    partial = out / f".{MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(partial, out / MANIFEST)
+    return {"tables": written, "manifest": str(out / MANIFEST),
+            "schema_version": STORE_SCHEMA_VERSION}
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The manifest of an export folder, checked; ``StoreError`` says what is wrong."""
+    src = Path(directory)
+    path = src / MANIFEST
+    if not path.is_file():
+        raise StoreError(f"{src}: not a complete hybridwatch Parquet export (no {MANIFEST}: "
+                         "the export was interrupted, or written by a hybridwatch older than "
+                         "manifests; export the store again with this hybridwatch, after "
+                         "`hybridwatch migrate` if it asks for it)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
+        raise StoreError(f"{path}: not a hybridwatch Parquet export manifest")
+    version = manifest.get("schema_version")
+    if version != STORE_SCHEMA_VERSION:
+        raise StoreError(
+            f"{src}: exported from store schema version {version}, but this hybridwatch "
+            f"reads version {STORE_SCHEMA_VERSION}; import it with the hybridwatch that "
+            "exported it and run `hybridwatch migrate` on that store, then export again")
+    missing = [e["file"] for e in manifest.get("tables", []) if not (src / e["file"]).is_file()]
+    if missing:
+        raise StoreError(f"{src}: export incomplete, missing {', '.join(missing)}")
+    return manifest
+
+
+def import_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path) -> dict[str, int]:
+    """Restore an export into this store, which must hold no data; every table or none.
+    Returns the rows restored per table."""
+    src = Path(directory)
+    manifest = read_manifest(src)
+    present = {name for name, _ in _tables(con)}
+    holding = [t for t in sorted(present & DATA_TABLES)
+               if con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]]
+    if holding:
+        raise StoreError(f"{src}: the store already holds data ({', '.join(holding)}); an "
+                         "import restores a store: pass --db with a new store file")
+    added: dict[str, int] = {}
+    table = None
+    con.begin()
+    try:
+        for entry in manifest["tables"]:
+            table = entry["table"]
+            if table in NOT_EXPORTED:
+                continue
+            if table not in present:
+                con.execute(entry["ddl"])
+            else:  # defaults or rows derived when the store opened: the export's rows win
+                con.execute(f'DELETE FROM "{table}"')
+            file = src / entry["file"]
+            added[table] = con.execute(
+                f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet(\'{_quoted(file)}\')'
+            ).fetchall()[0][0]
+            if added[table] != entry["rows"]:
+                raise StoreError(f"{file}: {added[table]} rows, the manifest says "
+                                 f"{entry['rows']}")
+        con.commit()
+    except StoreError:
+        con.rollback()
+        raise
+    except duckdb.Error as exc:
+        con.rollback()
+        raise StoreError(f"{src}: import failed at {table}, store unchanged "
+                         f"({str(exc).splitlines()[0]})") from None
+    return added
