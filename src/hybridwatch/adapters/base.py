@@ -109,6 +109,12 @@ class Adapter(ABC):
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
         """Yield batches of accepted rows and rejections, in file order."""
 
+    def settings_digest(self, options: ReadOptions) -> str | None:
+        """sha256 of the settings that change what this adapter makes of a file (a mapping's
+        content), or None when it has none. Part of the ingest fingerprint, so the same file
+        read with a corrected mapping is ingested again."""
+        return None
+
 
 class RowBuilder:
     """Collects rows as dicts, checks them against the model, and emits Arrow tables.

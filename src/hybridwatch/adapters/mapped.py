@@ -231,14 +231,20 @@ def _delimiter_hint(header: list[str], delimiter: str) -> str:
     return ""
 
 
+def mapping_file(path: Path) -> Path:
+    """The mapping file ``path`` names: itself, or a shipped mapping for a bare name."""
+    path = Path(path)
+    if not path.exists() and path.parent == Path(".") and path.stem in shipped_mappings():
+        return shipped_mappings()[path.stem]
+    return path
+
+
 def load_mapping(path: Path) -> Mapping:
     """Read and check a mapping file; ``MappingError`` names the file, key and reason.
 
     A bare name that is no file ("pla_sorties") names a shipped mapping.
     """
-    path = Path(path)
-    if not path.exists() and path.parent == Path(".") and path.stem in shipped_mappings():
-        path = shipped_mappings()[path.stem]
+    path = mapping_file(path)
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -357,6 +363,15 @@ class MappedAdapter(Adapter):
 
     def sniff(self, path: Path, head: bytes) -> int:
         return 0  # chosen only with --format mapped or when a mapping is given
+
+    def settings_digest(self, options: ReadOptions) -> str | None:
+        """sha256 of the mapping file's bytes (None if there is none: ``read`` says why)."""
+        if options.mapping_path is None:
+            return None
+        try:
+            return hashlib.sha256(mapping_file(options.mapping_path).read_bytes()).hexdigest()
+        except OSError:
+            return None
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
         if options.mapping_path is None:

@@ -29,16 +29,22 @@ from hybridwatch.store.schema import STORE_SCHEMA_VERSION
                    "(pla_sorties, cyber_ops_reports); implies --format mapped.")
 @click.option("--strict", is_flag=True,
               help="Fail a file on its first bad record and write nothing from it.")
+@click.option("--replace", is_flag=True,
+              help="Re-ingest each file, replacing the events, articles and quarantine entries "
+                   "of its earlier ingests (same path, or same bytes read the same way) in the "
+                   "same transaction.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 @db_option
 @json_option
 @click.pass_context
 def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
-           mapping: Path | None, strict: bool, quiet: bool, db: Path, as_json: bool) -> None:
+           mapping: Path | None, strict: bool, replace: bool, quiet: bool, db: Path,
+           as_json: bool) -> None:
     """Ingest FILES into the store, each file in one transaction.
 
-    Good records are kept and bad ones quarantined (see `hybridwatch quarantine`);
-    a file already ingested (same content) is skipped.
+    Good records are kept and bad ones quarantined (see `hybridwatch quarantine`); a file
+    already ingested with the same content, format and mapping is skipped (a corrected
+    mapping reads it again). --replace re-reads it and replaces what it stored before.
     """
     if mapping and not format_name:
         format_name = "mapped"
@@ -55,7 +61,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
             try:
                 with record_progress(path.name, quiet=quiet) as progress:
                     report = ingest_file(store, path, format=format_name, options=options,
-                                         strict=strict, progress=progress)
+                                         strict=strict, replace=replace, progress=progress)
             except InputError as exc:
                 report = FileReport(str(path), format_name, "failed", error=str(exc))
                 say(f"error: {exc}", fg="red")
@@ -83,8 +89,13 @@ def _say_report(report: FileReport, quiet: bool) -> None:
                 if report.quarantined else "")
         if report.findings:
             note += f", {report.findings:,} finding run(s) restored"
+        if report.replaced:
+            note += (f"; replaced {report.replaced} earlier ingest(s) "
+                     f"({report.removed:,} records removed first)")
         say(f"{report.path}: {report.format}: {report.ingested:,} new of {report.read:,} read, "
             f"{report.duplicates:,} duplicates{note} in {report.seconds:.1f}s", quiet=quiet)
+    for warning in report.warnings:
+        say(f"warning: {report.path}: {warning}", fg="yellow", quiet=quiet)
 
 
 @cli.command()

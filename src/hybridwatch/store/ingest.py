@@ -5,6 +5,12 @@ batches into ``events``/``articles`` (skipping ids already stored) and its rejec
 ``quarantine`` → log → commit. Any failure, a kill included, leaves the store as it was,
 because DuckDB discards an uncommitted transaction (and the next writer removes the staging
 folder a killed ingest left; see ``store.staging``).
+
+The *fingerprint* of an ingest covers the file's bytes, the format it was read as and the
+adapter's settings (a mapping's content): the same file read with a corrected mapping is a new
+ingest. ``replace=True`` re-ingests a file in the same transaction that removes what its
+earlier ingests (same path, or same bytes read the same way) stored: their records, quarantine
+entries and log rows.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hybridwatch.adapters import ReadOptions, detect_format, get_adapter
+from hybridwatch.adapters import Adapter, ReadOptions, detect_format, get_adapter
 from hybridwatch.adapters.base import Batch, Rejection
 from hybridwatch.errors import InputError, StoreError, StrictModeError
 from hybridwatch.store.staging import staging_dir
@@ -46,81 +52,90 @@ class FileReport:
     quarantined: int = 0
     skipped: int = 0            # left out on purpose by the adapter's filter (not errors)
     findings: int = 0           # finding runs restored (from a hybridwatch STIX export)
+    replaced: int = 0           # earlier ingests of this file replaced (``replace=True``)
+    removed: int = 0            # records (events, articles, trade flows) those ingests stored
     ingest_id: int | None = None
     fingerprint: str | None = None
     seconds: float = 0.0
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def fingerprint_file(path: Path) -> tuple[str, int]:
-    """sha256 of the file's bytes and its size: the identity of an input file."""
+    """sha256 of the file's bytes and its size: the identity of an input file's content."""
     with open(path, "rb") as handle:
         digest = hashlib.file_digest(handle, "sha256")
     return digest.hexdigest(), path.stat().st_size
 
 
+def ingest_fingerprint(file_sha256: str, format_name: str, settings_sha256: str | None) -> str:
+    """The identity of an ingest: the file's bytes, the format read, the adapter's settings.
+
+    Stores written before the fingerprint covered format and mapping hold the sha256 of the
+    bytes alone; ``ingest_file`` still recognises those for formats without settings.
+    """
+    return hashlib.sha256(f"{file_sha256}|{format_name}|{settings_sha256 or ''}".encode()
+                          ).hexdigest()
+
+
 def ingest_file(store: EventStore, path: str | Path, *, format: str | None = None,
                 options: ReadOptions = ReadOptions(), strict: bool = False,
-                progress: ProgressCallback | None = None) -> FileReport:
+                replace: bool = False, progress: ProgressCallback | None = None) -> FileReport:
     """Ingest ``path`` into ``store``; raise ``InputError`` if the file cannot be ingested at all.
 
     With ``strict`` the first rejected record raises ``StrictModeError`` and nothing is written.
+    With ``replace`` the file is read even if this fingerprint was ingested before, and what
+    its earlier ingests stored is removed in the same transaction (see the module docstring).
     """
     path = Path(path)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     if not path.is_file():
         raise InputError(path, "no such file" if not path.exists() else "not a regular file")
-    fingerprint, size = fingerprint_file(path)
-    previous = store.con.execute(
-        "SELECT ingest_id, format FROM ingest_log WHERE fingerprint = ? LIMIT 1",
-        [fingerprint]).fetchall()
-    if previous:
-        previous_id, previous_format = previous[0]
-        return FileReport(str(path), previous_format, "unchanged", ingest_id=previous_id,
-                          fingerprint=fingerprint)
+    file_sha256, size = fingerprint_file(path)
     if size == 0:
         raise InputError(path, "file is empty")
     adapter = get_adapter(format) if format else detect_format(path)
+    settings_sha256 = adapter.settings_digest(options)
+    fingerprint = ingest_fingerprint(file_sha256, adapter.name, settings_sha256)
+    # a bytes-only fingerprint is an earlier version's: the same file read without settings
+    known = {fingerprint} | ({file_sha256} if settings_sha256 is None else set())
+    earlier = _earlier_ingests(store, path, fingerprint, file_sha256)
+    same = [row for row in earlier if row[2] in known and row[3] == adapter.name]
+    if same and not replace:
+        return FileReport(str(path), adapter.name, "unchanged", ingest_id=same[0][0],
+                          fingerprint=fingerprint)
+    warnings = []
+    if earlier and not replace:
+        ids = ", ".join(f"#{row[0]}" for row in earlier)
+        warnings.append(f"this file (its path or its bytes) was ingested before ({ids}) with "
+                        "other content, format or mapping: records already stored are kept as "
+                        "they were and the earlier quarantine entries stay; pass --replace to "
+                        "replace them")
     if options.ingest_time is None:  # records dated after it are quarantined
         options = dataclasses.replace(options, ingest_time=started)
 
     con = store.con
     con.begin()
     try:
+        # the new id is taken before earlier ingests go, so ids are never reused
+        ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
+                                ).fetchall()[0][0]
+        replaced = [row[0] for row in earlier] if replace else []
+        removed = _remove_ingests(con, replaced)
         with staging_dir(store.path) as staging:
             options = dataclasses.replace(options, scratch_dir=staging)
-            ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
-                                    ).fetchall()[0][0]
-            totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0,
-                      "skipped": 0}
-            stage = _Stage(staging)
-            runs: list[dict[str, Any]] = []
-            for batch in adapter.read(path, options):
-                if strict and batch.rejections:
-                    first = batch.rejections[0]
-                    raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
-                                          locator=first.locator(), field=first.field)
-                stage.add(batch)
-                runs.extend(batch.findings)
-                totals["read"] += batch.read
-                totals["skipped"] += batch.skipped
-                totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id,
-                                                            path, adapter.name)
-                if progress:
-                    progress(totals["read"])
-            if totals["read"] == 0 and not runs:
-                raise InputError(path, f"no records found (read as {adapter.name})")
-            for kind, staged, rows in stage.close():
-                inserted = _insert_staged(con, kind, staged, ingest_id)
-                totals["ingested"] += inserted
-                totals["duplicates"] += rows - inserted
-            restored, refused = _restore_findings(con, runs, ingest_id, path, adapter.name)
-            totals["quarantined"] += refused
+            totals, restored = _read_into(con, adapter, path, options, staging, ingest_id,
+                                          strict, progress)
+        if removed:
+            _drop_orphan_assignments(con)
         finished = datetime.now(timezone.utc).replace(tzinfo=None)
-        con.execute("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO ingest_log BY NAME SELECT ? AS ingest_id, ? AS path, "
+                    "? AS fingerprint, ? AS size_bytes, ? AS format, ? AS started_at, "
+                    "? AS finished_at, ? AS read, ? AS ingested, ? AS duplicates, "
+                    "? AS quarantined, ? AS skipped",
                     [ingest_id, str(path), fingerprint, size, adapter.name, started, finished,
                      totals["read"], totals["ingested"], totals["duplicates"],
                      totals["quarantined"], totals["skipped"]])
@@ -131,8 +146,83 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
             raise StoreError(f"{path}: store write failed, nothing written ({exc})") from exc
         raise
     return FileReport(str(path), adapter.name, "ingested", ingest_id=ingest_id,
-                      fingerprint=fingerprint, findings=restored,
+                      fingerprint=fingerprint, findings=restored, replaced=len(replaced),
+                      removed=removed, warnings=warnings,
                       seconds=round((finished - started).total_seconds(), 3), **totals)
+
+
+def _earlier_ingests(store: EventStore, path: Path, fingerprint: str, file_sha256: str
+                     ) -> list[tuple[int, str, str, str]]:
+    """``(ingest_id, path, fingerprint, format)`` of the ingests of this file: the same path,
+    or the same bytes read the same way (this fingerprint, or an earlier version's bytes-only
+    one). The log is one row a file: small, so paths are compared resolved, in Python."""
+    here = path.resolve()
+    rows = store.con.execute("SELECT ingest_id, path, fingerprint, format FROM ingest_log "
+                             "ORDER BY ingest_id").fetchall()
+    return [(i, p, f, fmt) for i, p, f, fmt in rows
+            if f in (fingerprint, file_sha256) or p == str(path) or _resolved(p) == here]
+
+
+def _resolved(text: str) -> Path | None:
+    try:
+        return Path(text).resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def _remove_ingests(con: duckdb.DuckDBPyConnection, ingest_ids: list[int]) -> int:
+    """Delete what the ingests ``ingest_ids`` stored; returns the records (events, articles,
+    trade flows) removed."""
+    if not ingest_ids:
+        return 0
+    removed = 0
+    for table in ("events", "articles", "trade_flows"):
+        removed += con.execute(f"DELETE FROM {table} WHERE ingest_id IN (SELECT unnest(?))",
+                               [ingest_ids]).fetchall()[0][0]
+    for table in ("quarantine", "ingest_log"):
+        con.execute(f"DELETE FROM {table} WHERE ingest_id IN (SELECT unnest(?))", [ingest_ids])
+    return removed
+
+
+def _drop_orphan_assignments(con: duckdb.DuckDBPyConnection) -> None:
+    """Narrative assignments of articles a replacement removed for good (kept ids keep theirs)."""
+    if con.execute("SELECT count(*) FROM information_schema.tables "
+                   "WHERE table_name = 'article_narratives'").fetchall()[0][0]:
+        con.execute("DELETE FROM article_narratives a WHERE NOT EXISTS "
+                    "(SELECT 1 FROM articles r WHERE r.article_id = a.article_id)")
+
+
+def _read_into(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path,
+               options: ReadOptions, staging: Path, ingest_id: int, strict: bool,
+               progress: ProgressCallback | None) -> tuple[dict[str, int], int]:
+    """Stream the adapter's batches into the open transaction; returns the counts and the
+    number of finding runs restored."""
+    totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0}
+    stage = _Stage(staging)
+    runs: list[dict[str, Any]] = []
+    for batch in adapter.read(path, options):
+        if strict and batch.rejections:
+            first = batch.rejections[0]
+            raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
+                                  locator=first.locator(), field=first.field)
+        stage.add(batch)
+        runs.extend(batch.findings)
+        totals["read"] += batch.read
+        totals["skipped"] += batch.skipped
+        totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id, path,
+                                                    adapter.name, totals["quarantined"])
+        if progress:
+            progress(totals["read"])
+    if totals["read"] == 0 and not runs:
+        raise InputError(path, f"no records found (read as {adapter.name})")
+    for kind, staged, rows in stage.close():
+        inserted = _insert_staged(con, kind, staged, ingest_id)
+        totals["ingested"] += inserted
+        totals["duplicates"] += rows - inserted
+    restored, refused = _restore_findings(con, runs, ingest_id, path, adapter.name,
+                                          totals["quarantined"])
+    totals["quarantined"] += refused
+    return totals, restored
 
 
 class _Stage:
@@ -199,37 +289,38 @@ def _sql_text(path: Path) -> str:
 
 
 def _insert_rejections(con: duckdb.DuckDBPyConnection, rejections: list[Rejection],
-                       ingest_id: int, path: Path, format_name: str) -> int:
-    """Keep each rejected record verbatim; the same record rejected again is kept once."""
+                       ingest_id: int, path: Path, format_name: str, before: int) -> int:
+    """Keep each rejected record verbatim with its line or record; its id is
+    ``<ingest_id>:<position>``, its position among the file's rejections (``before`` + 1 …).
+    Identical rows on two lines are two entries, so the stored count is the one ``ingest``
+    reports."""
     if not rejections:
         return 0
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+    n = len(rejections)
     rows = pa.table({
-        "rejection_id": [hashlib.md5(f"{format_name}:{r.raw}:{r.reason}".encode(
-            "utf-8", "surrogateescape")).hexdigest() for r in rejections],
-        "ingest_id": [ingest_id] * len(rejections),
-        "path": [str(path)] * len(rejections),
-        "format": [format_name] * len(rejections),
+        "rejection_id": [f"{ingest_id}:{k}" for k in range(before + 1, before + n + 1)],
+        "ingest_id": pa.array([ingest_id] * n, pa.int64()),
+        "path": [str(path)] * n,
+        "format": [format_name] * n,
         "line": pa.array([r.line for r in rejections], pa.int64()),
         "record": pa.array([r.record for r in rejections], pa.string()),
         "field": pa.array([r.field for r in rejections], pa.string()),
         "reason": [r.reason for r in rejections],
         "raw": [r.raw for r in rejections],
-        "quarantined_at": pa.array([now] * len(rejections), pa.timestamp("us")),
+        "quarantined_at": pa.array([now] * n, pa.timestamp("us")),
     })
     con.register("incoming_rejections", rows)
     try:
-        con.execute("INSERT INTO quarantine BY NAME SELECT DISTINCT ON (rejection_id) * "
-                    "FROM incoming_rejections AS n WHERE NOT EXISTS "
-                    "(SELECT 1 FROM quarantine q WHERE q.rejection_id = n.rejection_id)")
+        con.execute("INSERT INTO quarantine BY NAME SELECT * FROM incoming_rejections")
     finally:
         con.unregister("incoming_rejections")
-    # every rejection counts for this file, even one already quarantined by an earlier ingest
-    return len(rejections)
+    return n
 
 
 def _restore_findings(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]],
-                      ingest_id: int, path: Path, format_name: str) -> tuple[int, int]:
+                      ingest_id: int, path: Path, format_name: str,
+                      before: int) -> tuple[int, int]:
     """Restore finding runs carried by the file (ids, times and items as exported).
 
     A store keeps one run per analysis: a run replaces the stored one only if that came from
@@ -271,4 +362,4 @@ def _restore_findings(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]
         if rows:
             con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", rows)
         restored += 1
-    return restored, _insert_rejections(con, refused, ingest_id, path, format_name)
+    return restored, _insert_rejections(con, refused, ingest_id, path, format_name, before)

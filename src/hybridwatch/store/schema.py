@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS articles (
   ingest_id BIGINT
 );
 CREATE TABLE IF NOT EXISTS quarantine (
-  rejection_id VARCHAR NOT NULL,    -- md5(format ':' raw ':' reason): the same bad record is kept once
+  rejection_id VARCHAR NOT NULL,    -- '<ingest_id>:<position>': every rejected record is kept,
+                                    -- numbered 1, 2 … in its ingest (stores written before
+                                    -- hybridwatch 0.2 hold md5 ids of records merged by content)
   ingest_id BIGINT,
   path VARCHAR NOT NULL,
   format VARCHAR,
@@ -44,7 +46,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE TABLE IF NOT EXISTS ingest_log (
   ingest_id BIGINT PRIMARY KEY,
   path VARCHAR NOT NULL,
-  fingerprint VARCHAR NOT NULL,     -- sha256 of the file's bytes
+  fingerprint VARCHAR NOT NULL,     -- sha256(sha256(file bytes) '|' format '|' mapping sha256
+                                    -- or ''); earlier stores: sha256 of the file's bytes
   size_bytes BIGINT NOT NULL,
   format VARCHAR NOT NULL,
   started_at TIMESTAMP NOT NULL,

@@ -203,8 +203,10 @@ class EventStore:
         }
 
     def quarantine(self, *, limit: int | None = None) -> pa.Table:
-        sql = ("SELECT ingest_id, path, format, line, record, field, reason, raw, quarantined_at "
-               "FROM quarantine ORDER BY ingest_id, path, line, record")
+        # ids of this version are '<ingest_id>:<position>': order by the position they number
+        sql = ("SELECT ingest_id, TRY_CAST(split_part(rejection_id, ':', 2) AS BIGINT) AS "
+               "position, path, format, line, record, field, reason, raw, quarantined_at "
+               "FROM quarantine ORDER BY ingest_id, position NULLS LAST, line, record")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return self.con.sql(sql).to_arrow_table()
