@@ -28,6 +28,7 @@ from hybridwatch.analyses.fdr import benjamini_hochberg
 from hybridwatch.analyses.selectors import parse_selector
 from hybridwatch.analyses.series import daily_series
 from hybridwatch.analyses.surrogates import admissible_shifts, min_shift_days
+from hybridwatch.model.targets import events_by_target_sql
 from hybridwatch.store import EventStore
 from hybridwatch.store.ingest import ingest_file
 from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_episodes
@@ -120,8 +121,8 @@ def add_q(rows: list[dict[str, Any]]) -> None:
 
 def q1_targets(store: EventStore, since: date, until: date) -> dict[str, int]:
     counts = dict(store.con.execute(
-        """SELECT target_iso3, count(*) FROM events WHERE source = 'eurepoc' AND actor_iso3 = 'RUS'
-           AND occurred_at >= ? AND occurred_at < ? GROUP BY 1""",
+        f"""SELECT target_iso3, count(*) FROM {events_by_target_sql()} WHERE source = 'eurepoc'
+           AND actor_iso3 = 'RUS' AND occurred_at >= ? AND occurred_at < ? GROUP BY 1""",
         [since, until + timedelta(days=1)]).fetchall())
     return {t: counts.get(t, 0) for t in Q1_CANDIDATES}
 
@@ -233,7 +234,8 @@ def question2(store: EventStore, n_surr: int, seed: int) -> dict:
     add_q(rows)
     dates = store.con.execute(
         """SELECT occurred_at::DATE FROM events WHERE source='eurepoc' AND actor_iso3='CHN'
-           AND target_iso3='TWN' AND occurred_at >= ? ORDER BY 1""", [start]).fetchall()
+           AND list_contains(target_iso3s, 'TWN') AND occurred_at >= ? ORDER BY 1""",
+        [start]).fetchall()
     return {"pla_daily_start": str(start), "rows": rows,
             "chn_twn_dates": [str(d[0]) for d in dates],
             "floors": {"eurepoc": shift_floor(start, eurepoc_end),
@@ -261,8 +263,8 @@ def question3(store: EventStore, seed: int) -> dict:
                      "episodes": [{k: e[k] for k in ("start", "end", "targets", "domains",
                                                      "p_value", "n_events", "signals")}
                                   for e in report["episodes"]]}
-    domains = store.con.execute("""SELECT count(*) FROM (SELECT target_iso3 FROM events
-                                   WHERE target_iso3 IS NOT NULL GROUP BY 1
+    domains = store.con.execute(f"""SELECT count(*) FROM (SELECT target_iso3
+                                   FROM {events_by_target_sql()} GROUP BY 1
                                    HAVING count(DISTINCT domain) >= 3)""").fetchall()[0][0]
     out["targets_with_3_domains"] = domains
     return out
@@ -321,8 +323,8 @@ def md_header(res: dict[str, Any]) -> list[str]:
             f"{p['eurepoc_events']:,} EuRepoC incidents ({share:.0%}) are dated on the 1st of a "
             f"month and {p['eurepoc_jan_1']:,} on 1 January: placeholder dates for month or year "
             f"precision, stored as day precision. {p['eurepoc_rus_multi_receiver']} of "
-            f"{p['eurepoc_rus']} RUS-initiated incidents name several receiver countries; only "
-            f"the first is `target_iso3`. EUvsDisinfo cases per year: {yearly} (to "
+            f"{p['eurepoc_rus']} RUS-initiated incidents name several receiver countries; each "
+            f"counts for every one of them (`target_iso3s`). EUvsDisinfo cases per year: {yearly} (to "
             f"{p['euvsdisinfo_span'][1]}). PLA sortie days per year: {pla} (daily bulletins "
             f"from {res['q2']['pla_daily_start']})."), ""]
 

@@ -74,7 +74,7 @@ def test_stats_events_quarantine_json(cases_file, store_path):
     assert code == 0 and listed["total"] == 1
     assert listed["events"][0]["title"] == "Poland provokes Russia"
     code, listed, _ = run("events", "--db", str(store_path), "--since", "2024-03-02", "--json")
-    assert [e["target_iso3"] for e in listed["events"]] == ["DEU"]
+    assert [e["target_iso3s"] for e in listed["events"]] == [["DEU"]]
     code, listed, _ = run("events", "--db", str(store_path), "--domain", "cyber", "--json")
     assert listed["total"] == 0
 

@@ -32,7 +32,8 @@ def test_fixture_events_and_rejections():
         (12, None, "ragged row: 18 fields, header has 31"),
     ]
     assert rejections[0].raw.startswith("UKR1004,2024-02-30,")
-    got = [(r["source_record_id"], r["domain"], r["occurred_precision"], r["target_iso3"])
+    got = [(r["source_record_id"], r["domain"], r["occurred_precision"],
+            *r["target_iso3s"])
            for r in table.to_pylist()]
     assert got == [
         ("UKR1001", "military", "day", "UKR"), ("UKR1002", "military", "day", "UKR"),

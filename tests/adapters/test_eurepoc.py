@@ -69,7 +69,8 @@ def test_fixture_events_and_rejections():
 
     kasat = rows["9001"]  # multi-line description: the record starts on line 2
     assert (kasat["occurred_at"], kasat["ended_at"]) == (datetime(2022, 2, 24),) * 2
-    assert (kasat["actor_iso3"], kasat["target_iso3"], kasat["domain"]) == ("RUS", "UKR", "cyber")
+    assert (kasat["actor_iso3"], kasat["target_iso3s"], kasat["domain"]) == \
+        ("RUS", ["UKR", "DEU"], "cyber")                    # every receiver country
     assert (kasat["intensity"], kasat["intensity_kind"]) == (4.0, "cyber_intensity")
     assert kasat["actor_name"] == "Sandworm" and kasat["source_type"] == "Disruption"
     assert kasat["target_sector"] == "Critical infrastructure"
@@ -79,13 +80,13 @@ def test_fixture_events_and_rejections():
     assert extra["receiver_country"] == ["Ukraine", "Germany", "Europe (region)"]
     assert len(extra["sources_url"]) == 2 and "description" in extra and "name" not in extra
 
-    assert rows["9002"]["target_iso3"] == "EST"               # first *country* receiver
+    assert rows["9002"]["target_iso3s"] == ["EST"]            # the *country* receivers
     assert json.loads(rows["9003"]["extra"])["receiver_iso3"] == ["LTU", "LVA"]  # "; " cell
     assert rows["9003"]["actor_iso3"] is None and rows["9003"]["source_url"] is None
     coarse = rows["9007"]  # end before start: kept, end left null, raw end in extra
     assert coarse["ended_at"] is None and json.loads(coarse["extra"])["end_date"] == "2023-01-01"
-    assert (coarse["actor_name"], coarse["actor_iso3"], coarse["target_iso3"]) == \
-        ("APT37", "PRK", "KOR")
+    assert (coarse["actor_name"], coarse["actor_iso3"], coarse["target_iso3s"]) == \
+        ("APT37", "PRK", ["KOR"])
 
 
 def test_sniff_and_missing_columns(tmp_path):
@@ -118,7 +119,10 @@ def test_real_global_database(shared_data):
     extras = [json.loads(e) for e in table.column("extra").to_pylist()]
     assert multi == 253  # one event each, every receiver country kept in extra
     assert sum(1 for e in extras if len(e["receiver_iso3"]) > 1) == multi
+    # ... and named by the event, so it counts once for each of them
+    assert [len(t) for t in table.column("target_iso3s").to_pylist()] == \
+        [len(e["receiver_iso3"]) for e in extras]
     first = table.to_pylist()[0]  # ID 2: Azerbaijani hackers deface Armenian sites
-    assert (first["source_record_id"], first["actor_iso3"], first["target_iso3"]) == \
-        ("2", "AZE", "ARM")
+    assert (first["source_record_id"], first["actor_iso3"], first["target_iso3s"]) == \
+        ("2", "AZE", ["ARM"])
     assert first["target_sector"] == "State institutions / political system"

@@ -75,7 +75,7 @@ def test_shipped_pla_sorties_on_real_file(shared_data):
                               table.column("intensity").to_pylist())}.values()))
     rows = table.to_pylist()
     assert (rows[0]["occurred_at"], rows[0]["intensity"]) == (datetime(2015, 3, 30), 1.0)
-    assert {(r["actor_iso3"], r["target_iso3"], r["domain"], r["intensity_kind"])
+    assert {(r["actor_iso3"], *r["target_iso3s"], r["domain"], r["intensity_kind"])
             for r in rows} == {("CHN", "TWN", "military", "sorties")}
     extras = [json.loads(r["extra"]) for r in rows if r["extra"]]
     keys = set().union(*extras)
@@ -207,3 +207,147 @@ def test_docs_example_mapping_reads_the_fixture(tmp_path):
     # its domain map has no CYB (and system = "name" would not read "PL" either)
     assert (rejections[-1].field, rejections[-1].reason.split(" (")[0]) == \
         ("category", "domain: unknown domain 'CYB'")
+
+
+# -- list cells, explode, lenient countries, skip_if, conditional fields -------------------------
+
+DYADS = (
+    'ref,day,side_a,side_b,victims,status,cow,m49\n'
+    '1,2024-03-01,Russia,Ukraine,"Germany+Poland",ok,255,276\n'
+    '2,2024-03-02,Ukraine,Russia,"Narnia+N Korea+Germany",ok,731,408\n'
+    '3,2024-03-03,Belarus,Lithuania,Bosnia,void,346,70\n'
+    '4,2024-03-04,Russia,Georgia,,ok,372,268\n'
+    '5,2024-03-05,"Iran (Islamic Republic of)",Russia,"GB+Korea (Democratic People\'s '
+    'Republic of)",ok,630,364\n'
+    '6,2024-03-06,Russia,Estonia,"Latvia+Lithuania+Latvia",ok,366,233\n'
+)
+DYAD_HEAD = ('[source]\nname = "dyads"\n[fields]\nsource_record_id = "ref"\n'
+             'occurred_at = "day"\ndomain = { const = "cyber" }\n')
+
+
+def _dyads(tmp_path: Path, fields: str, extra: str = "") -> tuple[list[dict], list, list]:
+    data = tmp_path / "dyads.csv"
+    data.write_text(DYADS, encoding="utf-8")
+    mapping = tmp_path / "dyads.toml"
+    mapping.write_text(DYAD_HEAD + fields + extra, encoding="utf-8")
+    batches = list(MappedAdapter().read(data, ReadOptions(mapping_path=mapping)))
+    rows = [r for b in batches for r in b.table.to_pylist()]
+    return rows, [r for b in batches for r in b.rejections], [w for b in batches
+                                                              for w in b.warnings]
+
+
+@pytest.mark.parametrize("split, cell, targets", [
+    ("+", "Germany+Poland", ["DEU", "POL"]), (",", "DE, PL,,DE", ["DEU", "POL"]),
+    ("\n", "Latvia\nLithuania", ["LVA", "LTU"]), (";", "", []),
+])
+def test_split_a_list_cell_into_targets(tmp_path, split, cell, targets):
+    data = tmp_path / "t.csv"
+    with open(data, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["ref", "day", "victims"], ["1", "2024-03-01", cell]])
+    mapping = tmp_path / "t.toml"
+    mapping.write_text(DYAD_HEAD + "target_iso3 = { column = \"victims\", split = "
+                       + json.dumps(split) + " }\n", encoding="utf-8")
+    table, rejections = _read(data, mapping)
+    assert rejections == [] and table.column("target_iso3s").to_pylist() == [targets]
+
+
+def test_an_unknown_country_rejects_the_row_unless_lenient(tmp_path):
+    fields = 'target_iso3 = { column = "victims", system = "name", split = "+" }\n'
+    rows, rejections, warnings = _dyads(tmp_path, fields)
+    assert [(r.line, r.field, r.reason) for r in rejections] == [
+        (3, "victims", "target_iso3: unknown country 'Narnia' (name)")]
+    lenient = fields.replace(' }', ', lenient = true }')
+    rows, rejections, warnings = _dyads(tmp_path, lenient)
+    assert rejections == []
+    assert warnings == ["line 3: victims: target_iso3: unknown country 'Narnia' (name); "
+                        "set to null (lenient)"]
+    assert {r["source_record_id"]: r["target_iso3s"] for r in rows} == {
+        "1": ["DEU", "POL"], "2": ["PRK", "DEU"], "3": ["BIH"], "4": [], "5": ["GBR", "PRK"],
+        "6": ["LVA", "LTU"]}
+
+
+def test_lenient_countries_are_counted_in_the_ingest_report(tmp_path, store_path):
+    from hybridwatch.store import ingest_file
+
+    data = tmp_path / "dyads.csv"
+    data.write_text(DYADS, encoding="utf-8")
+    mapping = tmp_path / "dyads.toml"
+    mapping.write_text(DYAD_HEAD + 'target_iso3 = { column = "victims", system = "name", '
+                       'split = "+", lenient = true }\nactor_iso3 = { column = "side_a", '
+                       'system = "name", lenient = true }\n', encoding="utf-8")
+    from hybridwatch.store import EventStore
+
+    with EventStore(store_path) as store:
+        report = ingest_file(store, data, format="mapped",
+                             options=ReadOptions(mapping_path=mapping))
+    assert (report.read, report.ingested, report.quarantined, report.nulled) == (6, 6, 0, 1)
+    assert report.warnings == [
+        "line 3: victims: target_iso3: unknown country 'Narnia' (name); set to null (lenient)"]
+
+
+def test_explode_gives_one_event_per_item(tmp_path, store_path):
+    rows, rejections, _ = _dyads(tmp_path, 'location_iso3 = { column = "victims", '
+                                           'system = "name", split = "+", explode = true, '
+                                           'lenient = true }\n')
+    assert rejections == []
+    got = [(r["source_record_id"], r["location_iso3"]) for r in rows]
+    assert got[:6] == [("1#Germany", "DEU"), ("1#Poland", "POL"), ("2#Narnia", None),
+                       ("2#N Korea", "PRK"), ("2#Germany", "DEU"), ("3#Bosnia", "BIH")]
+    assert ("4", None) in got  # an empty cell: the row stays one event
+    from hybridwatch.store import EventStore, ingest_file
+
+    mapping = tmp_path / "dyads.toml"
+    with EventStore(store_path) as store:
+        report = ingest_file(store, tmp_path / "dyads.csv", format="mapped",
+                             options=ReadOptions(mapping_path=mapping))
+    assert report.read + report.exploded == report.ingested + report.duplicates \
+        + report.quarantined + report.skipped
+    # "Latvia+Lithuania+Latvia": the repeated item has the same id, stored once
+    assert (report.read, report.exploded, report.ingested, report.duplicates) == \
+        (6, len(rows) - 6, len(rows) - 1, 1)
+
+
+def test_skip_if_values(tmp_path):
+    rows, _, _ = _dyads(tmp_path, "", '[filter]\nskip_if = { status = ["void", "retracted"] }\n')
+    assert [r["source_record_id"] for r in rows] == ["1", "2", "4", "5", "6"]
+
+
+def test_conditional_fields_give_the_other_state_of_a_dyad(tmp_path):
+    fields = ('actor_iso3 = { const = "RUS" }\n'
+              'target_iso3 = [{ column = "side_b", system = "name", when = { side_a = "Russia" } },'
+              ' { column = "side_a", system = "name", when = { side_b = ["Russia", "RU"] } }]\n')
+    rows, rejections, _ = _dyads(tmp_path, fields)
+    assert rejections == []
+    assert {r["source_record_id"]: r["target_iso3s"] for r in rows} == {
+        "1": ["UKR"], "2": ["UKR"], "3": [], "4": ["GEO"], "5": ["IRN"], "6": ["EST"]}
+    assert "side_a" not in json.loads(rows[0]["extra"] or "{}")  # read by `when`: used
+
+
+def test_cow_and_m49_country_systems(tmp_path):
+    rows, rejections, _ = _dyads(tmp_path, 'actor_iso3 = { column = "cow", system = "cow" }\n'
+                                           'location_iso3 = { column = "m49", system = "m49" }\n')
+    assert rejections == []
+    assert [(r["actor_iso3"], r["location_iso3"]) for r in rows] == [
+        ("DEU", "DEU"), ("PRK", "PRK"), ("BIH", "BIH"), ("GEO", "GEO"), ("IRN", "IRN"),
+        ("EST", "EST")]
+
+
+@pytest.mark.parametrize("fields, key, reason", [
+    ('actor_iso3 = { column = "victims", split = "+" }\n', "fields.actor_iso3.split",
+     "holds one value: add explode = true"),
+    ('target_iso3 = { column = "victims", explode = true }\n', "fields.target_iso3.explode",
+     "only with split"),
+    ('title = { column = "victims", lenient = true }\n', "fields.title.lenient",
+     "only for country fields"),
+    ('target_iso3 = [{ column = "side_b" }, { column = "side_a" }]\n', "fields.target_iso3[0]",
+     "only the last alternative may lack `when`"),
+    ('target_iso3 = { column = "side_b", when = { nowhere = "x" } }\n', "fields.target_iso3",
+     "no column 'nowhere'"),
+    ('actor_iso3 = { column = "side_a", split = "+", explode = true }\n'
+     'target_iso3 = { column = "victims", split = "+", explode = true }\n',
+     "fields.target_iso3.explode", "only one field may explode"),
+])
+def test_bad_list_options_name_the_key(tmp_path, fields, key, reason):
+    with pytest.raises(MappingError) as caught:
+        _dyads(tmp_path, fields)
+    assert f": {key}: " in str(caught.value) and reason in str(caught.value)

@@ -51,7 +51,7 @@ def test_json_event_maps_every_field() -> None:
     assert ghost["actor_name"] == "Ghostwriter"  # galaxy cluster and tag: one actor
     assert ghost["actor_code"] == "5f1e2d3c-0000-4000-8000-00000000ga01"
     assert ghost["actor_iso3"] == "BLR"  # the cluster's meta.country "BY"
-    assert (ghost["target_iso3"], ghost["target_sector"]) == ("POL", "Government")
+    assert (ghost["target_iso3s"], ghost["target_sector"]) == (["POL"], "Government")
     assert ghost["domain"] == "cyber"
     assert ghost["source_url"] == "https://cert.example/reports/ghostwriter-2022-03"
     extra = ghost["extra"]
@@ -71,7 +71,7 @@ def test_json_tags_set_domain_tlp_and_undefined_threat_level() -> None:
     # lifts it to AMBER+STRICT (issue #14: markings fail closed)
     assert letter["tlp"] == "amber+strict"
     assert letter["intensity"] is None and letter["intensity_kind"] is None  # level 4
-    assert letter["target_iso3"] == "DEU"  # misp-galaxy:country="germany"
+    assert letter["target_iso3s"] == ["DEU"]  # misp-galaxy:country="germany"
     assert letter["actor_name"] is None
 
 

@@ -77,7 +77,7 @@ def test_campaign_resolves_actor_target_place_and_provenance(fixture_rows) -> No
     assert rhine["actor_name"] == "Sandstorm Example"
     # intrusion set → attributed-to threat actor → originates-from location "RU"
     assert rhine["actor_iso3"] == "RUS"
-    assert rhine["target_iso3"] == "DEU"
+    assert rhine["target_iso3s"] == ["DEU"]
     assert (rhine["location_name"], rhine["location_iso3"], rhine["lat"], rhine["lon"]) == \
         ("Germany", "DEU", 51.0, 10.0)
     assert rhine["domain"] == "cyber"
@@ -96,7 +96,9 @@ def test_campaign_resolves_actor_target_place_and_provenance(fixture_rows) -> No
 
 def test_targets_through_identities_and_most_restrictive_tlp(fixture_rows) -> None:
     vistula = fixture_rows[0]["Operation Vistula"]
-    assert vistula["target_iso3"] == "POL"  # identity located-at a location with country "PL"
+    # both targets relationships count: an identity located-at a location with country "PL",
+    # and a location in Taiwan (a campaign with two targets used to count for the first only)
+    assert vistula["target_iso3s"] == ["POL", "TWN"]
     assert vistula["target_sector"] == "government-national; energy"
     assert [t.get("iso3") for t in vistula["extra"]["targets"]] == ["POL", "TWN"]
     assert vistula["location_name"] == "Poland"
@@ -107,7 +109,7 @@ def test_targets_through_identities_and_most_restrictive_tlp(fixture_rows) -> No
 def test_incident_sighting_report(fixture_rows) -> None:
     by_title = fixture_rows[0]
     incident = by_title["Strait Outage"]
-    assert incident["target_iso3"] == "TWN" and incident["location_iso3"] == "TWN"
+    assert incident["target_iso3s"] == ["TWN"] and incident["location_iso3"] == "TWN"
     assert incident["domain"] == "infrastructure"  # x_hybridwatch_domain
     assert incident["actor_name"] == "Typhoon Example"
     assert incident["actor_iso3"] == "CHN"  # attributed-to an identity the bundle names China

@@ -230,3 +230,48 @@ def test_every_cameo_actor_country_code_is_known_and_names_match() -> None:
         else:
             assert _names_match(name, iso3), (code, name, iso3)
     assert sum(to_iso3(c, "cameo") is None for c in actors) == len(CAMEO_REGIONS) + 1  # + ANT
+
+
+def test_every_m49_code_of_the_real_lookup_gives_its_current_country() -> None:
+    path = _needs(LOOKUPS / "fips_iso3_m49_country_codes.csv")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["M49_code"].strip()]
+    assert len(rows) > 240
+    for row in rows:
+        assert to_iso3(row["M49_code"], "m49") == (row["current_iso_code"] or None), row
+    assert to_iso3("004", "m49") == to_iso3("4.0", "m49") == "AFG"  # zero-padded, or a float
+    assert to_iso3("150", "m49") is None                             # Europe: a region
+
+
+@pytest.mark.parametrize("code, iso3", [
+    ("2", "USA"), ("200", "GBR"), ("UKG", "GBR"), ("255", "DEU"), ("GMY", "DEU"),
+    ("260", "DEU"), ("365", "RUS"), ("710", "CHN"), ("713", "TWN"), ("TAW", "TWN"),
+    ("290", "POL"), ("369", "UKR"), ("AUS", "AUT"), ("900", "AUS"), ("732", "KOR"),
+    ("731", "PRK"), ("345", "SRB"), ("300", None), ("255.0", "DEU"),
+])
+def test_correlates_of_war_codes(code, iso3) -> None:
+    assert to_iso3(code, "cow") == iso3
+
+
+def test_cow_codes_and_abbreviations_are_unique_and_map_to_countries() -> None:
+    from hybridwatch.model.countries import COW_STATES
+
+    abbreviations = [abbreviation for abbreviation, _ in COW_STATES.values()]
+    assert len(set(abbreviations)) == len(abbreviations)
+    for number, (abbreviation, iso3) in COW_STATES.items():
+        assert to_iso3(str(number), "cow") == to_iso3(abbreviation, "cow") == iso3
+        if iso3 is not None:
+            country_name(iso3)
+    with pytest.raises(ValueError, match="unknown country '999' \\(cow\\)"):
+        to_iso3("999", "cow")
+
+
+@pytest.mark.parametrize("name, iso3", [
+    ("Iran (Islamic Republic of)", "IRN"), ("Korea (Democratic People's Republic of)", "PRK"),
+    ("Korea (Republic of)", "KOR"), ("Bolivia (Plurinational State of)", "BOL"),
+    ("Venezuela (Bolivarian Republic of)", "VEN"), ("Bosnia", "BIH"), ("N Korea", "PRK"),
+    ("S. Korea", "KOR"), ("GB", "GBR"),
+])
+def test_names_sources_write(name, iso3) -> None:
+    assert to_iso3(name, "name") == iso3
+    assert to_iso3(name) == iso3  # auto reads them too

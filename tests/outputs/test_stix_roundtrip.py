@@ -47,14 +47,14 @@ def test_imported_events_keep_markings_producer_and_places(info, tmp_path: Path)
         imported = {r["source_record_id"]: r for r in store.events(limit=None).to_pylist()}
     with EventStore(info["path"], read_only=True) as store:
         originals = store.con.execute(
-            "SELECT source_record_id, tlp, source_name, actor_iso3, target_iso3 FROM events "
+            "SELECT source_record_id, tlp, source_name, actor_iso3, target_iso3s FROM events "
             "WHERE source = 'stix' AND event_id IN (SELECT unnest(?))",
             [info["events"]["red"] + info["events"]["amber"]]).fetchall()
     assert originals
     for stix_id, tlp, producer, actor, target in originals:
         row = imported[stix_id]  # the partner's object keeps its id …
         assert (row["tlp"], row["source_name"]) == (tlp, producer)  # … marking and producer
-        assert (row["actor_iso3"], row["target_iso3"]) == (actor, target)
+        assert (row["actor_iso3"], row["target_iso3s"]) == (actor, target)
     sightings = [o for o in objects.values() if o["type"] == "sighting"]
     for sighting in sightings:
         row = imported[sighting["id"]]

@@ -43,7 +43,7 @@ def test_ingest_keeps_good_records_and_quarantines_bad_ones_verbatim(tmp_path, s
     assert (report.status, report.format) == ("ingested", "euvsdisinfo")
     assert (report.read, report.ingested, report.duplicates, report.quarantined) == (3, 2, 0, 1)
     assert [e["title"] for e in stored] == ["Poland provokes Russia", "Germany is not sovereign"]
-    assert [e["target_iso3"] for e in stored] == ["POL", "DEU"]
+    assert [e["target_iso3s"] for e in stored] == [["POL"], ["DEU"]]
     [bad] = quarantined
     assert bad["line"] == 3 and bad["field"] == "date"
     assert bad["raw"].rstrip("\r\n") == BAD_DATE

@@ -11,7 +11,7 @@ Mapping:
   ``DOMAIN_BY_SUB_EVENT_TYPE`` below); ``source_type``: ``sub_event_type``.
 - ``actor_name``: ``actor1``. ACLED's actor1/actor2 carry no direction (neither is "the
   attacker"), so no actor country is guessed from them.
-- ``location_iso3`` and ``target_iso3``: the country where the event happened, from ``iso``
+- ``location_iso3`` and ``target_iso3s`` (that one country): the country where the event happened, from ``iso``
   (ISO 3166 numeric) or, if that is empty or unknown, from ``country`` (name). ACLED events are
   located, not aimed: the country they happen in is the one they affect, and giving it as target
   lets ACLED series sit beside GDELT/EuRepoC target series.
@@ -128,7 +128,7 @@ def acled_event(row: dict[str, str]) -> dict[str, Any]:
         "domain": acled_domain(row["event_type"], row["sub_event_type"]),
         "source_type": row["sub_event_type"].strip() or None,
         "actor_name": row.get("actor1", "").strip() or None,
-        "target_iso3": iso3,
+        "target_iso3s": [iso3] if iso3 else [],
         "location_iso3": iso3,
         "location_name": row.get("location", "").strip() or None,
         "lat": _float(row, "latitude"),

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 import pyarrow as pa
 
 from hybridwatch.model.domains import DOMAINS
+from hybridwatch.model.targets import target_list
 from hybridwatch.model.schema import (
     ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, TLP_LEVELS, record_id_hash,
 )
@@ -55,13 +56,17 @@ class Batch:
     table: pa.Table
     rejections: list[Rejection] = field(default_factory=list)
     skipped: int = 0        # records a filter left out on purpose (e.g. a mapping's skip_if_empty)
+    #: records kept with a value set to null on purpose (a mapping's lenient country), each as
+    #: "line 5: victims: target_iso3: unknown country 'Narnia' (name); set to null (lenient)"
+    warnings: list[str] = field(default_factory=list)
+    exploded: int = 0       # rows beyond one per record (a mapping's explode: one per item)
     #: finding runs the file carries (a hybridwatch STIX export); ingest restores them into the
     #: findings store. Each: kind, run_id, created_at, summary, items (see adapters.stix_findings)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def read(self) -> int:
-        return self.table.num_rows + len(self.rejections) + self.skipped
+        return self.table.num_rows - self.exploded + len(self.rejections) + self.skipped
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,7 @@ class RowBuilder:
         checked["source"] = self.source
         checked[self._id_column] = record_id_hash(self.source, checked["source_record_id"])
         if self.kind == "events":
+            checked["target_iso3s"] = target_list(checked.get("target_iso3s"))
             _check_event(checked)
             _check_not_future(checked, "occurred_at", self.not_after)
         else:
@@ -161,6 +167,11 @@ class RowBuilder:
                 if extra else None
         for name, values in self._columns.items():
             values.append(checked.get(name))
+
+    def truncate(self, rows: int) -> None:
+        """Drop the rows appended after the first ``rows`` (a record that failed half-way)."""
+        for values in self._columns.values():
+            del values[rows:]
 
     def flush(self) -> pa.Table:
         """Return the rows collected so far as a table and start afresh."""

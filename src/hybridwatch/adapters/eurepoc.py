@@ -15,7 +15,7 @@ source_type        ``incident_type`` ("Data theft; Hijacking with Misuse")
 intensity          ``weighted_cyber_intensity`` (kind ``cyber_intensity``)
 actor_name         first ``initiator_name`` that is a name, else first ``attributed_initiator``
 actor_iso3         first ``initiator_country`` that is a country (all of them in ``extra``)
-target_iso3        first ``receiver_country`` that is a country
+target_iso3s       every ``receiver_country`` that is a country, in order, no repeats
 target_sector      first ``receiver_category`` of the first receiver
 source_url         first of ``sources_url``
 extra              every other column, list cells as lists; plus ``receiver_iso3`` and
@@ -24,8 +24,8 @@ extra              every other column, list cells as lists; plus ``receiver_iso3
 
 Why one event per incident, not one per receiver country: the incident is the unit EuRepoC
 codes (one intensity score, one set of dates), so a fan-out would multiply its intensity in
-any sum over events. Analyses that need every target country read ``extra.receiver_iso3``
-(e.g. DuckDB ``unnest(from_json(extra->'receiver_iso3', '["VARCHAR"]'))``).
+any sum over events. The event names every receiver country in ``target_iso3s``, so it counts
+once for each of them in series and counts by target (``model.targets``).
 
 List cells are Python-list strings (``"['Armenia']"``, ``"[['ASIA', 'CENTAS']]"``) or
 ``"; "``-joined text; both are read (``ast.literal_eval`` with a fallback to splitting). Country
@@ -154,7 +154,7 @@ def incident_event(row: dict[str, str]) -> dict[str, Any]:
         "actor_name": _first_name(parse_list_cell(row.get("initiator_name", "")),
                                   parse_list_cell(row.get("attributed_initiator", ""))),
         "actor_iso3": initiators[0] if initiators else None,
-        "target_iso3": receivers[0] if receivers else None,
+        "target_iso3s": receivers,
         "target_sector": _nested_first(row.get("receiver_category", "")),
         "source_url": urls[0] if urls else None,
         "extra": extra,

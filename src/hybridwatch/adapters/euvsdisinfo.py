@@ -10,11 +10,12 @@ Mapping (one event per case, domain ``information``, source_type ``disinformatio
 - ``actor_iso3``: always ``RUS``. The database collects *pro-Kremlin* disinformation by
   definition, so the actor country is the database's scope, not a per-case judgement; the
   outlets that carried the claim are kept (``extra.outlets``), the first one as ``actor_name``.
-- ``target_iso3``: the first listed country that is not Russia, if the case names any other
-  country; else Russia (a claim aimed at Russian audiences about Russia). Regions and blocs
-  ("EU", "Baltic states") and dissolved unions ("USSR") are not countries and are skipped.
-  Every named country is kept as ISO3 in ``extra.target_iso3_all`` (order kept, no repeats),
-  the names as written in ``extra.countries``.
+- ``target_iso3s``: every listed country that is not Russia, in order, no repeats, if the
+  case names any other country; else Russia (a claim aimed at Russian audiences about Russia).
+  A case naming Germany and Poland counts once for each. Regions and blocs ("EU", "Baltic
+  states") and dissolved unions ("USSR") are not countries and are skipped. Every named country
+  is kept as ISO3 in ``extra.target_iso3_all`` (Russia included), the names as written in
+  ``extra.countries``.
 - ``extra``: ``countries``, ``keywords``, ``languages``, ``outlets`` as lists.
 
 A country name the country table does not know rejects the case (field ``countries``), so
@@ -56,12 +57,10 @@ def target_countries(names: list[str]) -> list[str]:
     return found
 
 
-def primary_target(iso3s: list[str]) -> str | None:
-    """The first country that is not Russia when there are others, else Russia (or None)."""
+def case_targets(iso3s: list[str]) -> list[str]:
+    """The countries that are not Russia when there are others, else Russia (or none)."""
     others = [code for code in iso3s if code != ACTOR_ISO3]
-    if others:
-        return others[0]
-    return iso3s[0] if iso3s else None
+    return others or iso3s[:1]
 
 
 def case_event(row: dict[str, str]) -> dict[str, Any]:
@@ -83,7 +82,7 @@ def case_event(row: dict[str, str]) -> dict[str, Any]:
         "source_url": row["id"].strip() or None,
         "actor_iso3": ACTOR_ISO3,
         "actor_name": outlets[0] if outlets else None,
-        "target_iso3": primary_target(iso3s),
+        "target_iso3s": case_targets(iso3s),
         "extra": {
             "countries": countries,
             "target_iso3_all": iso3s,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hybridwatch.model.domains import cameo_domain_sql
 from hybridwatch.model.times import FUTURE_TOLERANCE
+from hybridwatch.model.targets import list_from_scalar_sql
 
 _ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
           "Religion2Code", "Type1Code", "Type2Code", "Type3Code")
@@ -83,14 +84,22 @@ def select_sql(scan: str, layout: Layout, *, escape_json: bool, skip_refused: bo
     read (the caller has counted them); otherwise such a line is an error, never a silent gap.
     Rows dated after ``not_after`` (the ingest time plus a day) are rejected.
     """
+    lines = (f"SELECT ordinality AS _ordinal, line AS _line, string_split(line, '\t') AS p "
+             f"FROM read_csv({scan}, ignore_errors={str(skip_refused).lower()}) WITH ORDINALITY "
+             "WHERE line IS NOT NULL")
+    return rows_sql(lines, layout, escape_json=escape_json)
+
+
+def rows_sql(lines: str, layout: Layout, *, escape_json: bool) -> str:
+    """The normalising SELECT over ``lines``: a relation of ``_ordinal`` (the record's number),
+    ``_line`` (its text, for rejected rows) and ``p``, the record's fields as a list of strings
+    in ``layout`` order ('' for empty). Line-split TSV and parsed CSV both feed it."""
     index = {name: i for i, name in enumerate(layout.columns, start=1)}
     named = ",\n    ".join(f"nullif(p[{index[name]}], '') AS \"{name}\""
                            for name in layout.columns if name in _NAMED)
     return f"""
 WITH lines AS (
-  SELECT ordinality AS _ordinal, line AS _line, string_split(line, '\t') AS p
-  FROM read_csv({scan}, ignore_errors={str(skip_refused).lower()}) WITH ORDINALITY
-  WHERE line IS NOT NULL
+  {lines}
 ), cols AS (
   SELECT _ordinal, _line, len(p) AS _n_fields, {extra_sql(layout, escape_json)} AS _extra,
     {named}
@@ -116,7 +125,7 @@ SELECT
   md5('gdelt:' || "GLOBALEVENTID") AS event_id, 'gdelt' AS source,
   "GLOBALEVENTID" AS source_record_id, _occurred AS occurred_at, 'day' AS occurred_precision,
   NULL::TIMESTAMP AS ended_at, "Actor1Code" AS actor_code, "Actor1Name" AS actor_name,
-  _a1_iso3 AS actor_iso3, _a2_iso3 AS target_iso3, NULL::VARCHAR AS target_sector,
+  _a1_iso3 AS actor_iso3, {list_from_scalar_sql('_a2_iso3')} AS target_iso3s, NULL::VARCHAR AS target_sector,
   "ActionGeo_FullName" AS location_name, _geo_iso3 AS location_iso3, _lat AS lat, _lon AS lon,
   _domain AS domain, "EventCode" AS source_type, _goldstein AS intensity,
   CASE WHEN _goldstein IS NOT NULL THEN 'goldstein' END AS intensity_kind,

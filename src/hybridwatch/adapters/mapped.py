@@ -13,12 +13,17 @@ A mapping (full reference in ``docs/mapping.md``)::
     occurred_at = { column = "date", format = "%Y/%m/%d" }  # strptime format(s); optional
     title = "headline"                                   # a plain string: a column name
     domain = { const = "military" }                      # a constant, checked when loaded
-    target_iso3 = { column = "country", system = "name" } # country code system (default auto)
+    target_iso3 = { column = "victims", system = "name", split = "+" }  # a list cell: targets
     source_type = { column = "kind", map = { "AIR" = "air_incursion" } }  # values mapped first
     # or: source_record_id = { hash_of = ["date", "source", "url"] }  (md5 of several columns)
+    # a country field may be lenient (unknown → null, with a warning), a field conditional:
+    # target_iso3 = [{ column = "side_b", when = { side_a = "RUS" } },
+    #                { column = "side_a", when = { side_b = "RUS" } }]
+    # and one field may explode a list cell into one event per item (explode = true)
 
     [filter]
     skip_if_empty = ["pla_aircraft_sorties"]  # rows with any of these empty are skipped, silently
+    skip_if = { status = ["retracted", "duplicate"] }  # rows with these values are skipped
 
     [extra]
     exclude = ["year", "month"]               # unmapped columns left out of ``extra``
@@ -51,13 +56,20 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.adapters.base import (
-    Adapter, Batch, ReadOptions, RecordError, RecordKind, Rejection, RowBuilder,
+    Adapter,
+    Batch,
+    ReadOptions,
+    RecordError,
+    RecordKind,
+    Rejection,
+    RowBuilder,
 )
 from hybridwatch.adapters.textio import iter_csv_records, read_csv_header
 from hybridwatch.errors import InputError, MappingError
 from hybridwatch.model.countries import SYSTEMS, to_iso3
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.schema import INTENSITY_KINDS, PRECISIONS, TLP_LEVELS
+from hybridwatch.model.targets import target_list
 from hybridwatch.model.times import parse_time, to_naive_utc
 
 FLUSH_ROWS = 50_000
@@ -76,7 +88,11 @@ _TYPES = {  # field → value type, per record kind
 }
 _REQUIRED = {"events": ("source_record_id", "occurred_at", "domain"),
              "articles": ("source_record_id", "outlet", "published_at")}
-_SPEC_KEYS = {"column", "const", "template", "hash_of", "format", "system", "map"}
+_SPEC_KEYS = {"column", "const", "template", "hash_of", "format", "system", "map", "split",
+              "explode", "lenient", "when"}
+#: Fields that hold a list of values (``split`` without ``explode`` is for these only).
+_LIST_FIELDS = {"target_iso3"}
+
 _SOURCES = ("column", "const", "template", "hash_of")
 
 
@@ -119,6 +135,20 @@ class FieldSpec:
     formats: tuple[str, ...] | None = None
     system: str = "auto"
     value_map: dict[str, Any] = field(default_factory=dict)
+    split: str | None = None        # a list cell: the separator between its items
+    explode: bool = False           # one event per item of the list cell
+    lenient: bool = False           # an unknown country becomes null, with a warning
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column → accepted raw values (AND)
+
+    def applies(self, row: dict[str, Any]) -> bool:
+        """Whether this alternative's ``when`` holds for ``row`` (always, without one)."""
+        return all(_text(row[column]) in values for column, values in self.when)
+
+    def items(self, raw: Any) -> list[str]:
+        """The items of a list cell (``split``), blanks dropped."""
+        if raw is None:
+            return []
+        return [part.strip() for part in str(raw).split(self.split) if part.strip()]
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -129,6 +159,10 @@ class FieldSpec:
             return tuple(name for _, name, _, _ in string.Formatter().parse(self.template)
                          if name is not None)
         return self.hash_of
+
+    @property
+    def condition_columns(self) -> tuple[str, ...]:
+        return tuple(column for column, _ in self.when)
 
     def convert(self, value: Any) -> tuple[Any, str | None]:
         """``(typed value, precision or None)``; ``ValueError`` with the reason if it is bad."""
@@ -173,8 +207,9 @@ class Mapping:
     kind: RecordKind
     format: str | None
     delimiter: str
-    fields: dict[str, FieldSpec]
+    fields: dict[str, tuple[FieldSpec, ...]]   # field → alternatives, the first that applies
     skip_if_empty: tuple[str, ...] = ()
+    skip_if: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extra_exclude: frozenset[str] = frozenset()
     extra_rename: dict[str, str] = field(default_factory=dict)
 
@@ -182,13 +217,16 @@ class Mapping:
         return MappingError(f"{self.path}: {key}: {reason}")
 
     def used_columns(self) -> set[str]:
-        return {name for spec in self.fields.values() for name in spec.columns}
+        return {name for specs in self.fields.values() for spec in specs
+                for name in spec.columns + spec.condition_columns}
 
     def check_columns(self, header: list[str], data_path: Path) -> None:
         """``MappingError`` naming the key whose column ``header`` lacks."""
         present = set(header)
-        keys = [(f"fields.{t}", s.columns) for t, s in self.fields.items()]
-        keys += [("filter.skip_if_empty", self.skip_if_empty)]
+        keys = [(f"fields.{t}", s.columns + s.condition_columns)
+                for t, specs in self.fields.items() for s in specs]
+        keys += [("filter.skip_if_empty", self.skip_if_empty),
+                 ("filter.skip_if", tuple(column for column, _ in self.skip_if))]
         for key, columns in keys:
             for column in columns:
                 if column not in present:
@@ -196,19 +234,34 @@ class Mapping:
                     raise self.error(key, f"no column {column!r} in {data_path} (it has: "
                                           f"{shown}){_delimiter_hint(header, self.delimiter)}")
 
-    def convert(self, row: dict[str, Any]) -> dict[str, Any] | None:
-        """The event (or article) of ``row``; None if a filter skips it; ``RecordError`` if bad."""
+    def convert(self, row: dict[str, Any], warnings: list[str] | None = None
+                ) -> list[dict[str, Any]] | None:
+        """The events (or articles) of ``row``: one, or one per item of an exploded list cell;
+        None if a filter skips it; ``RecordError`` if bad. Lenient fields append to
+        ``warnings`` what they set to null."""
         if any(_text(row[name]) == "" for name in self.skip_if_empty):
             return None
+        if any(_text(row[name]) in values for name, values in self.skip_if):
+            return None
+        notes = warnings if warnings is not None else []
         out: dict[str, Any] = {}
-        for target, spec in self.fields.items():
-            where = spec.column or target
-            try:
-                value, precision = spec.convert(spec.raw(row))
-            except ValueError as exc:
-                raise RecordError(where, f"{target}: {exc}") from None
+        exploded: tuple[str, list[tuple[str, Any]]] | None = None
+        for target, alternatives in self.fields.items():
+            spec = next((s for s in alternatives if s.applies(row)), None)
+            if spec is None:  # no alternative applies: no value
+                value, precision = None, None
+            elif spec.split is not None:
+                items = [(item, _lenient(spec, target, item, notes))
+                         for item in spec.items(spec.raw(row))]
+                if spec.explode:
+                    exploded = (target, items)
+                    value, precision = None, None
+                else:
+                    value, precision = [v for _, v in items], None
+            else:
+                value, precision = _lenient(spec, target, spec.raw(row), notes, both=True)
             if value is None and target in _REQUIRED[self.kind]:
-                raise RecordError(where, f"{target}: empty")
+                raise RecordError(spec.column if spec else target, f"{target}: empty")
             out[target] = value
             if target == "occurred_at" and "occurred_precision" not in self.fields:
                 out["occurred_precision"] = precision
@@ -216,7 +269,32 @@ class Mapping:
         out["extra"] = {self.extra_rename.get(k, k): (v.strip() if isinstance(v, str) else v)
                         for k, v in row.items()
                         if k not in used and k not in self.extra_exclude and _text(v) != ""}
-        return out
+        events = [out]
+        if exploded is not None and exploded[1]:
+            target, items = exploded
+            # each item its own event, its id the row's id and the item as written
+            events = [{**out, target: value,
+                       "source_record_id": f"{out['source_record_id']}#{item}"}
+                      for item, value in items]
+        for event in events:
+            if "target_iso3" in event:  # the mapping's one field or list; the event's list
+                event["target_iso3s"] = target_list(event.pop("target_iso3"))
+        return events
+
+
+def _lenient(spec: FieldSpec, target: str, raw: Any, notes: list[str], *,
+             both: bool = False) -> Any:
+    """``spec.convert(raw)``'s value (with its precision if ``both``): ``RecordError`` for a bad
+    value, except that a lenient country field notes the unknown country and gives null."""
+    where = spec.column or target
+    try:
+        converted = spec.convert(raw)
+    except ValueError as exc:
+        if not spec.lenient:
+            raise RecordError(where, f"{target}: {exc}") from None
+        notes.append(f"{where}: {target}: {exc}; set to null (lenient)")
+        converted = (None, None)
+    return converted if both else converted[0]
 
 
 def shipped_mappings() -> dict[str, Path]:
@@ -270,18 +348,54 @@ def load_mapping(path: Path) -> Mapping:
     delimiter = src.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise fail("source.delimiter", f"{delimiter!r} is not one character")
-    specs = {target: _spec(kind, target, value, fail)
+    specs = {target: _alternatives(kind, target, value, fail)
              for target, value in _table(doc, "fields", fail).items()}
     for required in _REQUIRED[kind]:
         if required not in specs:
             raise fail(f"fields.{required}", f"required for {kind} but not mapped")
+    exploding = [t for t, alternatives in specs.items() if any(s.explode for s in alternatives)]
+    if len(exploding) > 1:
+        raise fail(f"fields.{exploding[1]}.explode",
+                   f"only one field may explode a row (also {exploding[0]})")
     flt, extra = doc.get("filter", {}), doc.get("extra", {})
-    _only(flt, {"skip_if_empty"}, "filter.", fail)
+    _only(flt, {"skip_if_empty", "skip_if"}, "filter.", fail)
     _only(extra, {"exclude", "rename"}, "extra.", fail)
     return Mapping(path, name.strip(), kind, fmt, delimiter, specs,
                    tuple(_str_list(flt.get("skip_if_empty", []), "filter.skip_if_empty", fail)),
+                   _conditions(flt.get("skip_if", {}), "filter.skip_if", fail),
                    frozenset(_str_list(extra.get("exclude", []), "extra.exclude", fail)),
                    dict(extra.get("rename", {})))
+
+
+def _conditions(value: Any, key: str, fail: Callable[..., MappingError]
+                ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{ column = "value" | ["v1", "v2"] }`` as ``((column, values), ...)``."""
+    if not isinstance(value, dict):
+        raise fail(key, 'must be a table of column = value or [values], e.g. { status = "void" }')
+    found = []
+    for column, values in value.items():
+        values = [values] if isinstance(values, str) else values
+        if not _is_str_list(values) or not values:
+            raise fail(f"{key}.{column}", "must be a string or a list of strings")
+        found.append((column, tuple(v.strip() for v in values)))
+    return tuple(found)
+
+
+def _alternatives(kind: str, target: str, value: Any, fail: Callable[..., MappingError]
+                  ) -> tuple[FieldSpec, ...]:
+    """A field's spec, or its conditional alternatives (a list, each with ``when`` but the
+    last, the default, which may have none)."""
+    if not isinstance(value, list):
+        spec = _spec(kind, target, value, fail)
+        return (spec,)
+    if not value:
+        raise fail(f"fields.{target}", "an empty list of alternatives")
+    specs = tuple(_spec(kind, target, item, fail, index=i) for i, item in enumerate(value))
+    for i, spec in enumerate(specs[:-1]):
+        if not spec.when:
+            raise fail(f"fields.{target}[{i}]", "only the last alternative may lack `when` "
+                                                "(the ones after it would never apply)")
+    return specs
 
 
 def _table(doc: dict[str, Any], key: str, fail: Callable[..., MappingError]) -> dict[str, Any]:
@@ -306,11 +420,16 @@ def _str_list(value: Any, key: str, fail: Callable[..., MappingError]) -> list[s
     return value
 
 
-def _spec(kind: str, target: str, value: Any, fail: Callable[..., MappingError]) -> FieldSpec:
+def _spec(kind: str, target: str, value: Any, fail: Callable[..., MappingError], *,
+          index: int | None = None) -> FieldSpec:
     """One ``[fields]`` entry as a ``FieldSpec``; constants are checked here, once."""
-    key = f"fields.{target}"
+    key = f"fields.{target}" + (f"[{index}]" if index is not None else "")
+    if target == "target_iso3s":
+        target = "target_iso3"  # the stored column's name reads as the field
     if target not in _TYPES[kind]:
         raise fail(key, f"not a field of {kind} (expected one of: {', '.join(_TYPES[kind])})")
+    if isinstance(value, list):
+        raise fail(key, "alternatives cannot nest")
     kind_type = _TYPES[kind][target]
     if isinstance(value, str):
         value = {"template": value} if "{" in value else {"column": value}
@@ -332,18 +451,34 @@ def _spec(kind: str, target: str, value: Any, fail: Callable[..., MappingError])
     value_map = value.get("map", {})
     if not isinstance(value_map, dict):
         raise fail(f"{key}.map", "must be a table of source value = field value")
+    split, explode, lenient = value.get("split"), value.get("explode", False), \
+        value.get("lenient", False)
+    if split is not None and (not isinstance(split, str) or not split):
+        raise fail(f"{key}.split", 'the separator of the items of a list cell, e.g. "+", ","')
+    if not isinstance(explode, bool) or (explode and split is None):
+        raise fail(f"{key}.explode", "true or false, and only with split (the items to "
+                                     "make one event each)")
+    if split is not None and not explode and target not in _LIST_FIELDS:
+        raise fail(f"{key}.split", f"{target} holds one value: add explode = true for one "
+                                   f"event per item (lists: {', '.join(sorted(_LIST_FIELDS))})")
+    if split is not None and target in ("source_record_id",):
+        raise fail(f"{key}.split", "the record id cannot be split")
+    if not isinstance(lenient, bool) or (lenient and kind_type != "country"):
+        raise fail(f"{key}.lenient", "true or false, only for country fields")
+    when = _conditions(value.get("when", {}), f"{key}.when", fail)
     spec = FieldSpec(target, kind_type, column=value.get("column"),
                      template=value.get("template"),
                      hash_of=tuple(_str_list(value.get("hash_of", []), f"{key}.hash_of", fail)),
                      formats=tuple(formats) if formats else None, system=system,
-                     value_map=value_map)
+                     value_map=value_map, split=split, explode=explode, lenient=lenient,
+                     when=when)
     if spec.template is not None:
         try:
             spec.columns
         except ValueError as exc:
             raise fail(f"{key}.template", f"not a template ({exc})") from None
     if "const" in value:  # kept as written (a TOML date keeps day precision), checked now
-        spec = FieldSpec(target, kind_type, const=value["const"])
+        spec = FieldSpec(target, kind_type, const=value["const"], when=when)
         try:
             spec.convert(spec.const)
         except ValueError as exc:
@@ -426,24 +561,37 @@ def _parquet_rows(path: Path, mapping: Mapping) -> Iterator[_Row]:
 def _batches(rows: Iterator[_Row], mapping: Mapping, not_after: datetime) -> Iterator[Batch]:
     builder = RowBuilder(mapping.kind, mapping.source, not_after=not_after)
     rejections: list[Rejection] = []
-    skipped = 0
+    warnings: list[str] = []
+    skipped = exploded = 0
     for where, row, raw, problem in rows:
         if row is None:
             rejections.append(Rejection(problem or "unreadable", raw, **where))
             continue
+        notes: list[str] = []
         try:
-            converted = mapping.convert(row)
+            converted = mapping.convert(row, notes)
             if converted is None:
                 skipped += 1
                 continue
-            builder.append(converted)
+            staged = len(builder)
+            try:
+                for event in converted:
+                    builder.append(event)
+            except RecordError:
+                builder.truncate(staged)  # a row is kept whole or not at all
+                raise
+            exploded += len(converted) - 1
+            place = f"line {where['line']}" if "line" in where else where["record"]
+            warnings.extend(f"{place}: {note}" for note in notes)
         except RecordError as exc:
             rejections.append(Rejection(exc.reason, raw, field=exc.field, **where))
         if len(builder) + len(rejections) >= FLUSH_ROWS:
-            yield Batch(mapping.kind, builder.flush(), rejections, skipped=skipped)
-            rejections, skipped = [], 0
+            yield Batch(mapping.kind, builder.flush(), rejections, skipped=skipped,
+                        warnings=warnings, exploded=exploded)
+            rejections, warnings, skipped, exploded = [], [], 0, 0
     if len(builder) or rejections or skipped:
-        yield Batch(mapping.kind, builder.flush(), rejections, skipped=skipped)
+        yield Batch(mapping.kind, builder.flush(), rejections, skipped=skipped,
+                    warnings=warnings, exploded=exploded)
 
 
 ADAPTERS = (MappedAdapter(),)

@@ -18,7 +18,7 @@ Shared rules for both formats:
 ``source_record_id`` = Event ``uuid``; ``occurred_at`` = ``date`` (day); ``title`` = ``info``;
 ``source_name`` = ``Orgc.name``; ``intensity`` = ``threat_level_id`` 1 (high) – 3 (low), kind
 "threat_level" (4, "undefined", is null); ``actor_iso3`` from the threat-actor cluster's
-``meta.country``; ``target_iso3``/``target_sector`` from ``misp-galaxy:target-information``,
+``meta.country``; ``target_iso3s`` (every country)/``target_sector`` from ``misp-galaxy:target-information``,
 ``misp-galaxy:country`` and ``misp-galaxy:sector`` tags; ``source_url`` = first ``link``
 attribute; ``extra`` = every other scalar Event field, ``attribute_counts`` by type (objects'
 attributes included), ``object_counts``, ``tags``, ``galaxies``. Attributes themselves are not
@@ -203,7 +203,7 @@ def _json_row(event: Any) -> dict[str, Any]:
         "actor_code": "; ".join(a["uuid"] for a in actors if a.get("uuid")) or None,
         "actor_name": "; ".join(a["name"] for a in actors) or None,
         "actor_iso3": actor_countries.pop() if len(actor_countries) == 1 else None,
-        "target_iso3": targets[0] if targets else None,
+        "target_iso3s": targets,
         "target_sector": "; ".join(sectors) or None,
         "source_url": _shareable_link(attributes, level),
         "domain": _domain(tags), "tlp": level,

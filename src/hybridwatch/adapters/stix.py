@@ -26,8 +26,9 @@ actor_iso3         ``country`` (ISO2) of the actor's ``originates-from`` locatio
                    threat actor/identity it is ``attributed-to``; an attributed-to identity
                    whose *name* is a country counts (the bundle states it). Never guessed from
                    the actor's own name or description. Null when several actors disagree.
-target_iso3        first country among ``targets`` (location ``country``, or identity
-                   ``country``/``x_country``/``located-at``); all targets in ``extra.targets``
+target_iso3s       every country among ``targets`` (location ``country``, or identity
+                   ``country``/``x_country``/``located-at``), in order, no repeats; all
+                   targets (countries or not) in ``extra.targets``
 target_sector      the targeted identities' ``sectors``, joined with "; "
 location_*, lat    sightings: ``where_sighted_refs``; others: ``located-at``, else the first
                    targeted location or located identity
@@ -220,7 +221,7 @@ def _event_row(obj: Obj, index: _Index) -> dict[str, Any]:
         "actor_code": "; ".join(a["id"] for a in actors) or None,
         "actor_name": "; ".join(a["name"] for a in actors if a.get("name")) or None,
         "actor_iso3": actor_countries.pop() if len(actor_countries) == 1 else None,
-        "target_iso3": target_countries[0] if target_countries else None,
+        "target_iso3s": target_countries,
         "target_sector": "; ".join(sectors) or None,
         **_place(obj, index, targets, notes),
         "domain": _domain(obj, notes),

@@ -19,17 +19,29 @@ import numpy as np
 from hybridwatch.analyses.selectors import LOCATED_COLUMNS, Selector, Threshold
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.schema import EVENT_SCHEMA
+from hybridwatch.model.targets import (
+    TARGET_COLUMN,
+    TARGETS_COLUMN,
+    explode_targets,
+    names_any_target,
+)
 
 #: Period names accepted by ``freq`` and the Ibis truncation unit behind each.
 FREQUENCIES = {"hour": "h", "day": "D", "week": "W", "month": "M", "year": "Y"}
-_FILTERABLE = (set(EVENT_SCHEMA.names) - {"extra", "occurred_at", "ended_at"}) | LOCATED_COLUMNS
+# target_iso3: one target of an event (model.targets), never the stored list itself
+_FILTERABLE = ((set(EVENT_SCHEMA.names) - {"extra", "occurred_at", "ended_at", TARGETS_COLUMN})
+               | LOCATED_COLUMNS | {TARGET_COLUMN})
 #: A threshold needs this much history before its rolling percentile is trusted.
 MIN_THRESHOLD_HISTORY_DAYS = 30
 
 
 def select_events(events: ir.Table, selector: Selector | Mapping[str, Any]) -> ir.Table:
     """Rows of ``events`` matching the selector's filters (any of the values of each column;
-    a value ending in ``*`` matches by prefix)."""
+    a value ending in ``*`` matches by prefix).
+
+    ``target_iso3`` matches an event that names any of the values among its targets (it stays
+    one event); on a table exploded by target (``model.targets.explode_targets``) it matches
+    the row's one target."""
     filters = selector.filters if isinstance(selector, Selector) else selector.items()
     for column, wanted in filters:
         if column not in _FILTERABLE:
@@ -44,6 +56,8 @@ def select_events(events: ir.Table, selector: Selector | Mapping[str, Any]) -> i
             continue
         if column == "theatre":  # names compare case-insensitively
             events = events.filter(events.theatre.lower().isin([str(v).lower() for v in values]))
+        if column == TARGET_COLUMN:  # country codes: no prefixes (the selector checks them)
+            events = events.filter(names_any_target(events, values))
             continue
         exact = [v for v in values if not str(v).endswith("*")]
         conditions = [events[column].isin(exact)] if exact else []
@@ -58,12 +72,16 @@ def event_counts(events: ir.Table, *, freq: str = "day", by: Sequence[str] = (),
     """Events per period (and per ``by`` columns): ``period``, ``n_events``, intensity sum/max.
 
     Periods with no events are absent; ``daily_series`` fills them with zeros over its span.
+    Grouped by ``target_iso3``, an event counts once for each target it names (and a target
+    filter of the selector then keeps the rows of the wanted targets).
     """
     if freq not in FREQUENCIES:
         raise SelectorError(f"unknown frequency {freq!r} (one of: {', '.join(FREQUENCIES)})")
     bad = [column for column in by if column not in _FILTERABLE]
     if bad:
         raise SelectorError(f"cannot group by {', '.join(bad)}")
+    if TARGET_COLUMN in by:
+        events = explode_targets(events)
     if selector:
         events = select_events(events, selector)
     period = events.occurred_at.truncate(FREQUENCIES[freq]).name("period")

@@ -68,7 +68,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
             reports.append(report)
             _say_report(report, quiet)
     totals = {key: sum(getattr(r, key) for r in reports)
-              for key in ("read", "ingested", "duplicates", "quarantined")}
+              for key in ("read", "ingested", "duplicates", "quarantined", "nulled")}
     failed = sum(r.status == "failed" for r in reports)
     if as_json:
         emit_json({**totals, "failed": failed, "files": [r.to_dict() for r in reports]})
@@ -89,11 +89,16 @@ def _say_report(report: FileReport, quiet: bool) -> None:
                 if report.quarantined else "")
         if report.findings:
             note += f", {report.findings:,} finding run(s) restored"
+        if report.exploded:
+            note += f", {report.exploded:,} more events from exploded list cells"
         if report.replaced:
             note += (f"; replaced {report.replaced} earlier ingest(s) "
                      f"({report.removed:,} records removed first)")
         say(f"{report.path}: {report.format}: {report.ingested:,} new of {report.read:,} read, "
             f"{report.duplicates:,} duplicates{note} in {report.seconds:.1f}s", quiet=quiet)
+        if report.nulled:
+            say(f"  {report.nulled:,} value(s) set to null by a lenient mapping (first ones "
+                "below)", quiet=quiet, fg="yellow")
     for warning in report.warnings:
         say(f"warning: {report.path}: {warning}", fg="yellow", quiet=quiet)
 
@@ -124,11 +129,13 @@ def events(domain, actor, target, source, since, until, limit, offset, as_csv, d
     elif as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=table.column_names)
         writer.writeheader()
-        writer.writerows(rows)
+        # a list cell as "+"-joined codes (what a mapping reads back with split = "+")
+        writer.writerows({**row, "target_iso3s": "+".join(row["target_iso3s"])}
+                         for row in rows)
     else:
         for row in rows:
             click.echo(f"{row['occurred_at']:%Y-%m-%d} {row['domain']:<14} "
-                       f"{row['actor_iso3'] or '-':<4}→ {row['target_iso3'] or '-':<4} "
+                       f"{row['actor_iso3'] or '-':<4}→ {','.join(row['target_iso3s']) or '-':<4} "
                        f"{row['source']:<11} {(row['title'] or row['source_type'] or '')[:70]}")
         say(f"{len(rows):,} of {total:,} matching events")
 
@@ -214,6 +221,29 @@ def import_(parquet_dir: Path, db: Path, as_json: bool) -> None:
         emit_json({"added": added, "schema_version": STORE_SCHEMA_VERSION})
     else:
         say(", ".join(f"{table}: {n:,} added" for table, n in added.items()), err=False)
+
+
+@cli.command()
+@db_option
+@json_option
+def migrate(db: Path, as_json: bool) -> None:
+    """Upgrade a store written by an older hybridwatch to this version's schema.
+
+    All steps run in one transaction: the store is upgraded completely or not at all.
+    A store already at this version is left as it is.
+    """
+    from hybridwatch.store.migrations import migrate_store
+
+    report = migrate_store(db)
+    if as_json:
+        emit_json(report.to_dict())
+    elif report.applied:
+        for step in report.applied:
+            say(f"  {step}")
+        say(f"{db}: migrated from schema version {report.from_version} to "
+            f"{report.to_version}", err=False)
+    else:
+        say(f"{db}: already at schema version {report.to_version}, nothing to do", err=False)
 
 
 @cli.command()

@@ -1,10 +1,12 @@
 """Country codes and names of every source, normalised to ISO 3166-1 alpha-3.
 
 Systems: ``iso3``, ``iso2`` (ISO 3166-1, from pycountry), ``fips`` (FIPS 10-4, GDELT geo
-``CountryCode``), ``cameo`` (CAMEO actor country codes, GDELT ``Actor1CountryCode``) and ``name``
-(English names and the aliases sources write). ``auto`` tries iso3, iso2, then names; never FIPS
-or CAMEO, whose two- and three-letter codes collide with ISO ones (FIPS ``GM`` is Germany, ISO
-``GM`` is the Gambia).
+``CountryCode``), ``cameo`` (CAMEO actor country codes, GDELT ``Actor1CountryCode``), ``cow``
+(Correlates of War state numbers and abbreviations: ``255``/``GMY`` is Germany), ``m49`` (UN M49
+numeric codes, leading zeros optional: ``276`` is Germany; M49 regions are known non-countries)
+and ``name`` (English names, the UN's "Iran (Islamic Republic of)" form, and the aliases sources
+write). ``auto`` tries iso3, iso2, then names; never FIPS, CAMEO or COW, whose codes collide with
+ISO ones (FIPS ``GM`` is Germany, ISO ``GM`` is the Gambia; COW ``AUS`` is Austria), nor numbers.
 
 Kosovo is ``XKX`` (the user-assigned code the EU, IMF and GDELT use). Regions, blocs,
 organisations and dissolved multi-state unions map to ``None``: they are known, not countries.
@@ -20,7 +22,7 @@ from functools import cache, lru_cache
 
 import pycountry
 
-SYSTEMS = ("auto", "iso3", "iso2", "fips", "cameo", "name")
+SYSTEMS = ("auto", "iso3", "iso2", "fips", "cameo", "cow", "m49", "name")
 _UNKNOWN = object()  # sentinel: a cached "not found" (None means "known non-country")
 
 # FIPS 10-4 → ISO3 (GDELT geo CountryCode). Includes GDELT's additions (EE, OC, NN, UC, RI, YI)
@@ -91,6 +93,80 @@ CAMEO_REGIONS: dict[str, str] = {
     "SCN": "Scandinavia", "SEA": "Southeast Asia", "WAF": "West Africa", "WST": "The West",
 }
 
+# Correlates of War state system: ccode → (StateAbb, ISO3). States that ended are mapped to the
+# country that continues them where COW itself continues the code (365 Russia/USSR, 345
+# Yugoslavia/Serbia) or one country succeeds them (GFR/GDR → DEU, YAR/YPR → YEM, DRV/RVN →
+# VNM, ZAN → TZA, the German and Italian states of the 19th century → DEU/ITA); unions with
+# several successors are known non-countries (None).
+COW_STATES: dict[int, tuple[str, str | None]] = {
+    2: ("USA", "USA"), 20: ("CAN", "CAN"), 31: ("BHM", "BHS"), 40: ("CUB", "CUB"),
+    41: ("HAI", "HTI"), 42: ("DOM", "DOM"), 51: ("JAM", "JAM"), 52: ("TRI", "TTO"),
+    53: ("BAR", "BRB"), 54: ("DMA", "DMA"), 55: ("GRN", "GRD"), 56: ("SLU", "LCA"),
+    57: ("SVG", "VCT"), 58: ("AAB", "ATG"), 60: ("SKN", "KNA"), 70: ("MEX", "MEX"),
+    80: ("BLZ", "BLZ"), 90: ("GUA", "GTM"), 91: ("HON", "HND"), 92: ("SAL", "SLV"),
+    93: ("NIC", "NIC"), 94: ("COS", "CRI"), 95: ("PAN", "PAN"), 100: ("COL", "COL"),
+    101: ("VEN", "VEN"), 110: ("GUY", "GUY"), 115: ("SUR", "SUR"), 130: ("ECU", "ECU"),
+    135: ("PER", "PER"), 140: ("BRA", "BRA"), 145: ("BOL", "BOL"), 150: ("PAR", "PRY"),
+    155: ("CHL", "CHL"), 160: ("ARG", "ARG"), 165: ("URU", "URY"), 200: ("UKG", "GBR"),
+    205: ("IRE", "IRL"), 210: ("NTH", "NLD"), 211: ("BEL", "BEL"), 212: ("LUX", "LUX"),
+    220: ("FRN", "FRA"), 221: ("MNC", "MCO"), 223: ("LIE", "LIE"), 225: ("SWZ", "CHE"),
+    230: ("SPN", "ESP"), 232: ("AND", "AND"), 235: ("POR", "PRT"), 240: ("HAN", "DEU"),
+    245: ("BAV", "DEU"), 255: ("GMY", "DEU"), 260: ("GFR", "DEU"), 265: ("GDR", "DEU"),
+    267: ("BAD", "DEU"), 269: ("SAX", "DEU"), 271: ("WRT", "DEU"), 273: ("HSE", "DEU"),
+    275: ("HSG", "DEU"), 280: ("MEC", "DEU"), 290: ("POL", "POL"), 300: ("AUH", None),
+    305: ("AUS", "AUT"), 310: ("HUN", "HUN"), 315: ("CZE", None), 316: ("CZR", "CZE"),
+    317: ("SLO", "SVK"), 325: ("ITA", "ITA"), 327: ("PAP", "ITA"), 329: ("SIC", "ITA"),
+    331: ("SNM", "SMR"), 332: ("MOD", "ITA"), 335: ("PMA", "ITA"), 337: ("TUS", "ITA"),
+    338: ("MLT", "MLT"), 339: ("ALB", "ALB"), 341: ("MNG", "MNE"), 343: ("MAC", "MKD"),
+    344: ("CRO", "HRV"), 345: ("YUG", "SRB"), 346: ("BOS", "BIH"), 347: ("KOS", "XKX"),
+    349: ("SLV", "SVN"), 350: ("GRC", "GRC"), 352: ("CYP", "CYP"), 355: ("BUL", "BGR"),
+    359: ("MLD", "MDA"), 360: ("ROM", "ROU"), 365: ("RUS", "RUS"), 366: ("EST", "EST"),
+    367: ("LAT", "LVA"), 368: ("LIT", "LTU"), 369: ("UKR", "UKR"), 370: ("BLR", "BLR"),
+    371: ("ARM", "ARM"), 372: ("GRG", "GEO"), 373: ("AZE", "AZE"), 375: ("FIN", "FIN"),
+    380: ("SWD", "SWE"), 385: ("NOR", "NOR"), 390: ("DEN", "DNK"), 395: ("ICE", "ISL"),
+    402: ("CAP", "CPV"), 403: ("STP", "STP"), 404: ("GNB", "GNB"), 411: ("EQG", "GNQ"),
+    420: ("GAM", "GMB"), 432: ("MLI", "MLI"), 433: ("SEN", "SEN"), 434: ("BEN", "BEN"),
+    435: ("MAA", "MRT"), 436: ("NIR", "NER"), 437: ("CDI", "CIV"), 438: ("GUI", "GIN"),
+    439: ("BFO", "BFA"), 450: ("LBR", "LBR"), 451: ("SIE", "SLE"), 452: ("GHA", "GHA"),
+    461: ("TOG", "TGO"), 471: ("CAO", "CMR"), 475: ("NIG", "NGA"), 481: ("GAB", "GAB"),
+    482: ("CEN", "CAF"), 483: ("CHA", "TCD"), 484: ("CON", "COG"), 490: ("DRC", "COD"),
+    500: ("UGA", "UGA"), 501: ("KEN", "KEN"), 510: ("TAZ", "TZA"), 511: ("ZAN", "TZA"),
+    516: ("BUI", "BDI"), 517: ("RWA", "RWA"), 520: ("SOM", "SOM"), 522: ("DJI", "DJI"),
+    530: ("ETH", "ETH"), 531: ("ERI", "ERI"), 540: ("ANG", "AGO"), 541: ("MZM", "MOZ"),
+    551: ("ZAM", "ZMB"), 552: ("ZIM", "ZWE"), 553: ("MAW", "MWI"), 560: ("SAF", "ZAF"),
+    565: ("NAM", "NAM"), 570: ("LES", "LSO"), 571: ("BOT", "BWA"), 572: ("SWA", "SWZ"),
+    580: ("MAG", "MDG"), 581: ("COM", "COM"), 590: ("MAS", "MUS"), 591: ("SEY", "SYC"),
+    600: ("MOR", "MAR"), 615: ("ALG", "DZA"), 616: ("TUN", "TUN"), 620: ("LIB", "LBY"),
+    625: ("SUD", "SDN"), 626: ("SSD", "SSD"), 630: ("IRN", "IRN"), 640: ("TUR", "TUR"),
+    645: ("IRQ", "IRQ"), 651: ("EGY", "EGY"), 652: ("SYR", "SYR"), 660: ("LEB", "LBN"),
+    663: ("JOR", "JOR"), 666: ("ISR", "ISR"), 670: ("SAU", "SAU"), 678: ("YAR", "YEM"),
+    679: ("YEM", "YEM"), 680: ("YPR", "YEM"), 690: ("KUW", "KWT"), 692: ("BAH", "BHR"),
+    694: ("QAT", "QAT"), 696: ("UAE", "ARE"), 698: ("OMA", "OMN"), 700: ("AFG", "AFG"),
+    701: ("TKM", "TKM"), 702: ("TAJ", "TJK"), 703: ("KYR", "KGZ"), 704: ("UZB", "UZB"),
+    705: ("KZK", "KAZ"), 710: ("CHN", "CHN"), 712: ("MON", "MNG"), 713: ("TAW", "TWN"),
+    730: ("KOR", None), 731: ("PRK", "PRK"), 732: ("ROK", "KOR"), 740: ("JPN", "JPN"),
+    750: ("IND", "IND"), 760: ("BHU", "BTN"), 770: ("PAK", "PAK"), 771: ("BNG", "BGD"),
+    775: ("MYA", "MMR"), 780: ("SRI", "LKA"), 781: ("MAD", "MDV"), 790: ("NEP", "NPL"),
+    800: ("THI", "THA"), 811: ("CAM", "KHM"), 812: ("LAO", "LAO"), 816: ("DRV", "VNM"),
+    817: ("RVN", "VNM"), 820: ("MAL", "MYS"), 830: ("SIN", "SGP"), 835: ("BRU", "BRN"),
+    840: ("PHI", "PHL"), 850: ("INS", "IDN"), 860: ("ETM", "TLS"), 900: ("AUL", "AUS"),
+    910: ("PNG", "PNG"), 920: ("NEW", "NZL"), 935: ("VAN", "VUT"), 940: ("SOL", "SLB"),
+    946: ("KIR", "KIR"), 947: ("TUV", "TUV"), 950: ("FIJ", "FJI"), 955: ("TON", "TON"),
+    970: ("NAU", "NRU"), 983: ("MSI", "MHL"), 986: ("PAL", "PLW"), 987: ("FSM", "FSM"),
+    990: ("WSM", "WSM"),
+}
+#: Withdrawn M49 codes still found in older data: the country that continues them, or None
+#: where several succeeded (USSR, Yugoslavia, Serbia and Montenegro, Czechoslovakia).
+M49_FORMER: dict[int, str | None] = {
+    278: "DEU", 280: "DEU", 720: "YEM", 886: "YEM", 230: "ETH", 736: "SDN", 592: "PAN",
+    810: None, 890: None, 891: None, 200: None, 530: None,
+}
+#: UN M49 area codes (world, continents, regions, groupings): known, not countries.
+M49_REGIONS = frozenset({
+    1, 2, 5, 9, 11, 13, 14, 15, 17, 18, 19, 21, 29, 30, 34, 35, 39, 53, 54, 57, 61, 142, 143,
+    145, 150, 151, 154, 155, 199, 202, 419, 432, 722, 778,
+})
+
 # Names and aliases sources write (keys are compared after ``name_key``) beyond pycountry's.
 _NAME_ALIASES: dict[str, str] = {
     "uk": "GBR", "great britain": "GBR", "britain": "GBR", "england": "GBR", "scotland": "GBR",
@@ -112,6 +188,10 @@ _NAME_ALIASES: dict[str, str] = {
     "taiwan": "TWN", "republic of china": "TWN", "people's republic of china": "CHN",
     "prc": "CHN", "uae": "ARE", "emirates": "ARE", "ksa": "SAU",
     "gdr": "DEU", "east germany": "DEU", "west germany": "DEU", "frg": "DEU",
+    "bosnia": "BIH", "bosnia-herzegovina": "BIH", "herzegovina": "BIH",
+    "n korea": "PRK", "n. korea": "PRK", "s korea": "KOR", "s. korea": "KOR",
+    "dprk": "PRK", "rok": "KOR", "gb": "GBR", "u.k.": "GBR", "britain (uk)": "GBR",
+    "russian federation (the)": "RUS",
     # regions inside internationally recognised borders
     "abkhazia": "GEO", "south ossetia": "GEO", "georgian region of abkhazia": "GEO",
     "georgian region of south ossetia": "GEO", "crimea": "UKR", "donbas": "UKR",
@@ -161,7 +241,7 @@ def name_key(value: str) -> str:
     text = _WHITESPACE.sub(" ", text).strip().lower()
     if text.endswith(", the"):  # "Bahamas, The"
         text = text[: -len(", the")]
-    return text[4:] if text.startswith("the ") else text
+    return text.removeprefix("the ")
 
 
 @cache
@@ -203,8 +283,30 @@ def _name_table() -> dict[str, str | None]:
     return table
 
 
+@cache
+def _cow_table() -> dict[str, str | None]:
+    """COW numbers ("255") and abbreviations ("GMY") → ISO3."""
+    table: dict[str, str | None] = {}
+    for number, (abbreviation, iso3) in COW_STATES.items():
+        table[str(number)] = iso3
+        table[abbreviation] = iso3
+    return table
+
+
+@cache
+def _m49_table() -> dict[str, str | None]:
+    """M49 numbers without leading zeros ("276") → ISO3 (ISO 3166 numeric codes are the M49
+    codes of countries); M49 regions → None."""
+    table: dict[str, str | None] = {str(int(c.numeric)): c.alpha_3 for c in pycountry.countries}
+    table.update({str(code): None for code in M49_REGIONS})
+    table.update({str(code): iso3 for code, iso3 in M49_FORMER.items()})
+    return table
+
+
 _TABLES = {"iso3": _iso3_table, "iso2": _iso2_table, "fips": lambda: FIPS_TO_ISO3,
-           "cameo": _cameo_table, "name": _name_table}
+           "cameo": _cameo_table, "cow": _cow_table, "m49": _m49_table, "name": _name_table}
+_NUMERIC = re.compile(r"^\d+(?:\.0+)?$")  # "276", "004", "255.0" (a number read as float)
+_PARENTHESISED = re.compile(r"^(.+?) \((.+)\)$")  # UN style: "Iran (Islamic Republic of)"
 
 
 def _lookup_name(value: str) -> object:
@@ -214,6 +316,12 @@ def _lookup_name(value: str) -> object:
         return table[key]
     if key.endswith(_REGION_SUFFIX) and key[: -len(_REGION_SUFFIX)] in table:
         return table[key[: -len(_REGION_SUFFIX)]]
+    found = _PARENTHESISED.match(key)
+    if found:  # "Iran (Islamic Republic of)" is pycountry's "Iran, Islamic Republic of"
+        head, tail = found.groups()
+        for candidate in (f"{head}, {tail}", f"{tail} {head}"):
+            if candidate in table:
+                return table[candidate]
     return _UNKNOWN
 
 
@@ -223,6 +331,8 @@ def _resolve(value: str, system: str) -> object:
     if system == "name":
         return _lookup_name(value)
     code = value.upper()
+    if system in ("cow", "m49") and _NUMERIC.match(code):
+        code = str(int(float(code)))
     if system != "auto":
         return _TABLES[system]().get(code, _UNKNOWN)
     if len(code) == 3 and code in _iso3_table():

@@ -30,7 +30,9 @@ EVENT_SCHEMA = pa.schema([
     pa.field("actor_code", pa.string()),                    # source's code (CAMEO, intrusion-set id ...)
     pa.field("actor_name", pa.string()),
     pa.field("actor_iso3", pa.string()),                    # ISO 3166 alpha-3 of the actor's country
-    pa.field("target_iso3", pa.string()),                   # ISO 3166 alpha-3 of the target country
+    # ISO 3166 alpha-3 of every target country, source order, no repeats; [] = no target.
+    # Read it through model.targets (an event counts once for each target it names).
+    pa.field("target_iso3s", pa.list_(pa.string()), nullable=False),
     pa.field("target_sector", pa.string()),
     pa.field("location_name", pa.string()),
     pa.field("location_iso3", pa.string()),                 # where it happened

@@ -6,13 +6,13 @@
   the bundle stays standard; if what remains is not valid STIX 2.1 the event falls back to:
 * any other event becomes a ``sighting`` by the exporting organisation: ``first_seen`` /
   ``last_seen`` are when it happened, ``sighting_of_ref`` the threat actor of its actor country
-  (or the unknown actor), ``where_sighted_refs`` the country it happened in (else its target),
+  (or the unknown actor), ``where_sighted_refs`` the country it happened in (else its targets),
   ``labels`` its hybrid-threat domain, ``external_references`` the source record and its URL.
   ``created``/``modified`` are when the event entered the store, so re-exports are identical.
 
 Original campaigns, intrusion sets and incidents also get ``attributed-to`` (the actor
-country) and ``targets`` (the target country) relationships, which is how the importing side
-recovers ``actor_iso3`` and ``target_iso3``.
+country) and one ``targets`` relationship per target country, which is how the importing side
+recovers ``actor_iso3`` and every one of ``target_iso3s``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ ADAPTER_KEYS = frozenset({"stix_version", "time_property", "lifecycle", "revoked
                           "targets", "uses", "notes"})
 _RELATED_TYPES = ("campaign", "intrusion-set", "incident")
 _COLUMNS = ("event_id", "source", "source_record_id", "occurred_at", "occurred_precision",
-            "ended_at", "actor_name", "actor_iso3", "target_iso3", "location_iso3", "domain",
+            "ended_at", "actor_name", "actor_iso3", "target_iso3s", "location_iso3", "domain",
             "source_type", "intensity", "intensity_kind", "title", "source_name", "source_url",
             "tlp", "extra")
 
@@ -85,7 +85,7 @@ def evidence_for(row: dict[str, Any], org_id: str, *, original: bool = True) -> 
     found = found or _sighting(row, level, org_id)
     found.added = _stamp(row)
     found.row = row
-    found.countries |= {c for c in (row["location_iso3"], row["target_iso3"]) if c}
+    found.countries |= {c for c in (row["location_iso3"], *row["target_iso3s"]) if c}
     if row["actor_iso3"]:
         found.actors.add(row["actor_iso3"])
     return found
@@ -98,7 +98,7 @@ def _stamp(row: dict[str, Any]) -> str:
 def _sighting(row: dict[str, Any], level: str, org_id: str) -> Evidence:
     first_seen = stix_time(row["occurred_at"])
     last_seen = stix_time(row["ended_at"]) if row["ended_at"] else first_seen
-    place = row["location_iso3"] or row["target_iso3"]
+    places = [row["location_iso3"]] if row["location_iso3"] else list(row["target_iso3s"])
     reference = {"source_name": row["source"], "external_id": row["source_record_id"]}
     if row["source_url"]:
         reference["url"] = row["source_url"]
@@ -107,19 +107,20 @@ def _sighting(row: dict[str, Any], level: str, org_id: str) -> Evidence:
     obj = sdo("sighting", "event:" + row["event_id"], _stamp(row), created_by_ref=org_id,
               first_seen=first_seen, last_seen=last_seen, count=1,
               sighting_of_ref=actor_id(row["actor_iso3"]),
-              where_sighted_refs=[location_id(place)] if place else None,
+              where_sighted_refs=[location_id(p) for p in places] or None,
               description=_describe(row), labels=[row["domain"]],
               external_references=[reference])
     return Evidence(row["event_id"], obj, level, verbatim=False,
-                    countries={place} if place else set(), actors={row["actor_iso3"]})
+                    countries=set(places), actors={row["actor_iso3"]})
 
 
 def _describe(row: dict[str, Any]) -> str:
     parts = [row["title"] or row["source_type"] or "event"]
     who = row["actor_name"] or row["actor_iso3"]
     facts = [f"domain {row['domain']}", f"type {row['source_type']}" if row["source_type"] else "",
-             f"actor {who}" if who else "", f"target {row['target_iso3']}"
-             if row["target_iso3"] else "", f"time known to the {row['occurred_precision']}"]
+             f"actor {who}" if who else "",
+             f"target {', '.join(row['target_iso3s'])}" if row["target_iso3s"] else "",
+             f"time known to the {row['occurred_precision']}"]
     if row["intensity"] is not None:
         facts.append(f"{row['intensity_kind'] or 'intensity'} {row['intensity']:g}")
     return f"{parts[0]} ({'; '.join(f for f in facts if f)})"
@@ -171,9 +172,8 @@ def _with_relationships(row: dict[str, Any], obj: Obj, level: str, org_id: str) 
             evidence.related.append(relationship("attributed-to", obj["id"],
                                                  actor_id(row["actor_iso3"]), stamp,
                                                  created_by_ref=org_id))
-        if row["target_iso3"]:
-            evidence.countries.add(row["target_iso3"])
-            evidence.related.append(relationship("targets", obj["id"],
-                                                 location_id(row["target_iso3"]), stamp,
-                                                 created_by_ref=org_id))
+        for target in row["target_iso3s"]:  # one relationship per target it names
+            evidence.countries.add(target)
+            evidence.related.append(relationship("targets", obj["id"], location_id(target),
+                                                 stamp, created_by_ref=org_id))
     return evidence

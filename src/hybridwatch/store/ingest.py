@@ -34,6 +34,8 @@ from hybridwatch.errors import InputError, StoreError, StrictModeError
 from hybridwatch.store.staging import staging_dir
 from hybridwatch.store.store import EventStore
 
+#: How many warnings a report quotes (all are counted).
+MAX_WARNING_EXAMPLES = 10
 #: Called with the number of records read so far in the current file.
 ProgressCallback = Callable[[int], None]
 
@@ -51,6 +53,10 @@ class FileReport:
     duplicates: int = 0
     quarantined: int = 0
     skipped: int = 0            # left out on purpose by the adapter's filter (not errors)
+    exploded: int = 0           # events beyond one per record (a mapping's explode): read +
+                                # exploded = ingested + duplicates + quarantined + skipped
+    nulled: int = 0             # values set to null on purpose (a mapping's lenient country);
+                                # the first MAX_WARNING_EXAMPLES are quoted in ``warnings``
     findings: int = 0           # finding runs restored (from a hybridwatch STIX export)
     replaced: int = 0           # earlier ingests of this file replaced (``replace=True``)
     removed: int = 0            # records (events, articles, trade flows) those ingests stored
@@ -128,7 +134,7 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
         with staging_dir(store.path) as staging:
             options = dataclasses.replace(options, scratch_dir=staging)
             totals, restored = _read_into(con, adapter, path, options, staging, ingest_id,
-                                          strict, progress)
+                                          strict, progress, warnings)
         if removed:
             _drop_orphan_assignments(con)
         finished = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -194,10 +200,12 @@ def _drop_orphan_assignments(con: duckdb.DuckDBPyConnection) -> None:
 
 def _read_into(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path,
                options: ReadOptions, staging: Path, ingest_id: int, strict: bool,
-               progress: ProgressCallback | None) -> tuple[dict[str, int], int]:
+               progress: ProgressCallback | None, warnings: list[str]
+               ) -> tuple[dict[str, int], int]:
     """Stream the adapter's batches into the open transaction; returns the counts and the
     number of finding runs restored."""
-    totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0}
+    totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0,
+              "exploded": 0, "nulled": 0}
     stage = _Stage(staging)
     runs: list[dict[str, Any]] = []
     for batch in adapter.read(path, options):
@@ -209,6 +217,10 @@ def _read_into(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path,
         runs.extend(batch.findings)
         totals["read"] += batch.read
         totals["skipped"] += batch.skipped
+        totals["exploded"] += batch.exploded
+        quoted = max(MAX_WARNING_EXAMPLES - totals["nulled"], 0)
+        warnings.extend(batch.warnings[:quoted])
+        totals["nulled"] += len(batch.warnings)
         totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id, path,
                                                     adapter.name, totals["quarantined"])
         if progress:

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import duckdb
 
+from hybridwatch.model.targets import TARGETS_COLUMN
 from hybridwatch.model.theatres import Theatre, theatre_tables
 
 VIEW = "located_events"
 WHERE_KINDS = ("target", "location", "theatre")
 
-#: The targets an event names, as a list (empty: none). One place to change when events name
-#: several targets.
-TARGETS_SQL = "CASE WHEN e.target_iso3 IS NOT NULL THEN [e.target_iso3] ELSE [] END"
+#: The targets an event names, as a list (empty: none): the stored list (model.targets).
+TARGETS_SQL = f"e.{TARGETS_COLUMN}"
 
 _VIEW_SQL = f"""
 CREATE OR REPLACE TEMP VIEW {VIEW} AS

@@ -7,11 +7,14 @@ import pyarrow as pa
 from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA
 from hybridwatch.model.trade import TRADE_FLOW_SCHEMA
 
-#: Bump when a table changes shape; ``EventStore`` refuses stores with another version.
-STORE_SCHEMA_VERSION = 1
+#: Bump when an existing table changes shape, with a numbered migration in
+#: ``store.migrations``; ``EventStore`` refuses other versions (older ones name
+#: ``hybridwatch migrate``). New tables need no bump: create them IF NOT EXISTS on open.
+STORE_SCHEMA_VERSION = 2
 
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
-                 pa.timestamp("us"): "TIMESTAMP", pa.date32(): "DATE"}
+                 pa.timestamp("us"): "TIMESTAMP", pa.date32(): "DATE",
+                 pa.list_(pa.string()): "VARCHAR[]"}
 
 
 def _columns_ddl(schema: pa.Schema) -> str:

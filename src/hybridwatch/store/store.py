@@ -16,10 +16,12 @@ from hybridwatch.errors import SelectorError, StoreError
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres
+from hybridwatch.model.targets import events_by_target_sql, names_target_sql
 from hybridwatch.model.times import parse_time
 from hybridwatch.store.located import VIEW as located_view
 from hybridwatch.store.located import event_days_sql
 from hybridwatch.store.located import install as install_located
+from hybridwatch.store.migrations import stored_version, version_problem
 from hybridwatch.store.schema import (
     DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
 )
@@ -67,7 +69,7 @@ class EventFilter:
             clauses.append("(actor_iso3 = upper(?) OR actor_code = ? OR actor_name ILIKE ?)")
             params += [self.actor, self.actor, f"%{self.actor}%"]
         if self.target:
-            clauses.append("target_iso3 = ?")
+            clauses.append(names_target_sql())
             params.append(self.target)
         if self.source:
             clauses.append("(source = ? OR source_name = ?)")
@@ -137,13 +139,10 @@ class EventStore:
             self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
             return
-        version = self.con.execute(
-            "SELECT value FROM hybridwatch_meta WHERE key = 'schema_version'").fetchall()
-        version = version[0] if version else None
-        if version is None or int(version[0]) != STORE_SCHEMA_VERSION:
+        problem = version_problem(self.path, stored_version(self.con))
+        if problem:
             self.close()
-            raise StoreError(f"{self.path}: store schema version {version and version[0]} is not "
-                             f"the version {STORE_SCHEMA_VERSION} this hybridwatch reads")
+            raise StoreError(problem)
         if not read_only:  # tables added without a version bump
             self.con.execute(TRADE_FLOWS_DDL)
             self.con.execute(MEDIA_PROVENANCE_DDL)
@@ -185,9 +184,9 @@ class EventStore:
             "(SELECT count(*) FROM quarantine), (SELECT min(occurred_at) FROM events), "
             "(SELECT max(occurred_at) FROM events), (SELECT count(*) FROM ingest_log)").fetchall()[0]
 
-        def counts(column: str) -> dict[str, int]:
+        def counts(column: str, relation: str = "events") -> dict[str, int]:
             rows = self.con.execute(
-                f"SELECT coalesce({column}, '(unknown)') AS k, count(*) AS n FROM events "
+                f"SELECT coalesce({column}, '(unknown)') AS k, count(*) AS n FROM {relation} "
                 f"GROUP BY k ORDER BY n DESC, k").fetchall()
             return {k: n for k, n in rows}
 
@@ -197,7 +196,8 @@ class EventStore:
             "first_event": one[3].isoformat() if one[3] else None,
             "last_event": one[4].isoformat() if one[4] else None,
             "by_domain": counts("domain"), "by_source": counts("source"),
-            "by_target": counts("target_iso3"),
+            # an event counts once for each target it names; events naming none: (unknown)
+            "by_target": counts("target_iso3", events_by_target_sql(keep_untargeted=True)),
             "trade_flows": self.con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0]
             if self.has_table("trade_flows") else 0,
         }

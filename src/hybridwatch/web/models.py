@@ -24,7 +24,8 @@ class Event(Open):
     actor_code: str | None = None
     actor_name: str | None = None
     actor_iso3: str | None = None
-    target_iso3: str | None = None
+    target_iso3s: list[str] = Field(default_factory=list,
+                                    description="every target country (ISO 3166 alpha-3)")
     target_sector: str | None = None
     location_name: str | None = None
     location_iso3: str | None = None

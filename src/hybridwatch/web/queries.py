@@ -19,13 +19,19 @@ from typing import Any
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.schema import EVENT_COLUMNS
-from hybridwatch.model.tlp import TLP_LEVELS, readable_sql
+from hybridwatch.model.targets import (
+    TARGET_COLUMN,
+    events_by_target_sql,
+    names_any_target_sql,
+)
 from hybridwatch.model.times import parse_time
+from hybridwatch.model.tlp import TLP_LEVELS, readable_sql
 from hybridwatch.store.store import EventStore
 
 #: Columns of an event in a listing (``extra`` only in the single-event answer).
 PAGE_COLUMNS = tuple(c for c in EVENT_COLUMNS if c != "extra")
-#: Columns a series or count may be grouped by.
+#: Columns a series or count may be grouped by (``target_iso3``: an event counts once for each
+#: target it names, events naming none under a null target).
 GROUP_COLUMNS = ("domain", "target_iso3", "actor_iso3", "location_iso3", "source", "tlp")
 FREQ_DAYS = {"day": 1, "week": 7, "month": 30.44, "year": 365.25}
 #: The most periods one series answer may hold (a decade of days; use week/month beyond).
@@ -108,7 +114,9 @@ class EventQuery:
                 params.extend(values)
 
         any_of("domain", self.domains)
-        any_of("target_iso3", self.targets)
+        if self.targets:
+            clauses.append(names_any_target_sql())
+            params.append(list(self.targets))
         any_of("actor_iso3", self.actors)
         if self.sources:
             marks = ", ".join("?" * len(self.sources))
@@ -248,10 +256,14 @@ def events_by_ids(store: EventStore, event_ids: list[str], clearance: str, *, li
 
 def _source(query: EventQuery, by: str | None, rollup: bool) -> tuple[str, str, str]:
     """(table, count expression, intensity-sum expression) for an aggregate: the daily rollup
-    when it answers the query exactly, else the events table."""
+    when it answers the query exactly, else the events table; by target, one row per (event,
+    target) of either."""
+    table, n = "events", "count(*)"
     if rollup and query.rollup_ok() and by in ROLLUP_GROUPS:
-        return ROLLUP_TABLE, "sum(n_events)", "sum(intensity)"
-    return "events", "count(*)", "sum(intensity)"
+        table, n = ROLLUP_TABLE, "sum(n_events)"
+    if by == TARGET_COLUMN:
+        table = events_by_target_sql(table, keep_untargeted=True) + " AS by_target"
+    return table, n, "sum(intensity)"
 
 
 def count_events(store: EventStore, query: EventQuery, clearance: str, *,
@@ -318,7 +330,7 @@ def series(store: EventStore, query: EventQuery, clearance: str, *, freq: str,
     table, n, total = _source(query, by, rollup)
     visible = visible_clause(clearance)
     key = "NULL" if by is None else ("coalesce(tlp, 'clear')" if by == "tlp" else by)
-    weight = "n_events" if table == ROLLUP_TABLE else "1"
+    weight = "n_events" if n == "sum(n_events)" else "1"  # the rollup: rows weigh their events
     # one scan answers the series and the number withheld: rows above the clearance are kept
     # apart by ``v`` (false) and only counted
     sql = f"""
@@ -367,6 +379,6 @@ def build_rollup(store: EventStore) -> int:
     store.con.execute("ATTACH IF NOT EXISTS ':memory:' AS hw_web")
     store.con.execute(
         f"CREATE OR REPLACE TABLE {ROLLUP_TABLE} AS SELECT occurred_at::DATE AS occurred_at, "
-        "domain, target_iso3, tlp, count(*) AS n_events, sum(intensity) AS intensity "
-        "FROM events GROUP BY ALL ORDER BY domain, target_iso3, occurred_at")
+        "domain, target_iso3s, tlp, count(*) AS n_events, sum(intensity) AS intensity "
+        "FROM events GROUP BY ALL ORDER BY domain, target_iso3s, occurred_at")
     return store.con.execute(f"SELECT count(*) FROM {ROLLUP_TABLE}").fetchall()[0][0]

@@ -23,6 +23,7 @@ from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.hostility import describe as describe_counted
 from hybridwatch.model.phia import phia_term
+from hybridwatch.model.targets import events_by_target_sql, names_target_sql
 from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
 from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
@@ -53,9 +54,8 @@ def _hostile_counts(store: EventStore, targets: list[str] | None, *, as_of: date
     table = store.con.sql(f"""
         SELECT CAST(occurred_at AS DATE) AS day, target_iso3 AS target, {by} AS kind,
                count(*) AS n
-        FROM events
-        WHERE target_iso3 IS NOT NULL AND {by} IS NOT NULL AND {counted}
-          AND occurred_at < ?
+        FROM {events_by_target_sql(where=f"{by} IS NOT NULL AND {counted} "
+                                        "AND occurred_at < ?")}
         GROUP BY ALL""", params=[as_of + timedelta(days=1)]).to_arrow_table()
     if table.num_rows == 0:
         if by != "domain":
@@ -171,7 +171,7 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
                coalesce(title, domain || ' event' || coalesce(' by ' || actor_iso3, '')
                         || ' (' || coalesce(source_name, source) || ')'),
                source_url, coalesce(tlp, 'clear')
-        FROM events WHERE target_iso3 = ? AND {HOSTILE_SQL}
+        FROM events WHERE {names_target_sql()} AND {HOSTILE_SQL}
           AND coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND occurred_at < ?
         ORDER BY occurred_at DESC LIMIT ?""",
         [target, list(allowed), as_of + timedelta(days=1), limit]).fetchall()

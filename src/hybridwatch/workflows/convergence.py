@@ -11,6 +11,7 @@ from hybridwatch.analyses.convergence import ComponentSeries, ConvergenceResult,
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
+from hybridwatch.model.targets import names_target_sql
 from hybridwatch.store import EventStore
 from hybridwatch.model.tlp import most_restricted
 from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
@@ -33,8 +34,8 @@ def _cooperation(store: EventStore, a: str, b: str, months: np.ndarray,
     simply write more does not look like convergence. Bootstrap: days resampled in the month."""
     rows = store.con.execute(f"""
         SELECT CAST(occurred_at AS DATE) AS day,
-               sum(CASE WHEN {COOPERATIVE_SQL} AND ((actor_iso3 = ? AND target_iso3 = ?)
-                         OR (actor_iso3 = ? AND target_iso3 = ?))
+               sum(CASE WHEN {COOPERATIVE_SQL} AND ((actor_iso3 = ? AND {names_target_sql()})
+                         OR (actor_iso3 = ? AND {names_target_sql()}))
                         THEN greatest(coalesce(intensity, 0), 0) ELSE 0 END),
                count(*)
         FROM events WHERE source = 'gdelt' GROUP BY day ORDER BY day""", [a, b, b, a]).fetchall()
@@ -148,10 +149,11 @@ def _technology(store: EventStore, a: str, b: str, months: np.ndarray, notes: li
                                description=f"reconciled trade value of listed dual-use products "
                                            f"(semiconductors, Common High Priority List) between "
                                            f"{a} and {b} (USD, trade_flows)")
-    rows = store.con.execute("""
+    rows = store.con.execute(f"""
         SELECT date_trunc('month', occurred_at), sum(intensity) FROM events
-        WHERE intensity_kind = 'trade_value_usd' AND ((actor_iso3 = ? AND target_iso3 = ?)
-              OR (actor_iso3 = ? AND target_iso3 = ?)) GROUP BY 1""", [a, b, b, a]).fetchall()
+        WHERE intensity_kind = 'trade_value_usd' AND ((actor_iso3 = ? AND {names_target_sql()})
+              OR (actor_iso3 = ? AND {names_target_sql()})) GROUP BY 1""", [a, b, b, a]
+                             ).fetchall()
     values = np.full(months.size, np.nan)
     index = {m: i for i, m in enumerate(months)}
     for month, total in rows:

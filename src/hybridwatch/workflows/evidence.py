@@ -14,7 +14,7 @@ from hybridwatch.store import EventStore
 
 #: What an evidence entry shows of each event.
 EVIDENCE_COLUMNS = ("event_id", "occurred_at", "source", "source_type", "title", "actor_iso3",
-                    "target_iso3", "domain", "source_url")
+                    "target_iso3s", "domain", "source_url")
 
 
 def located_events(store: EventStore, selectors: Sequence[Selector | None], *,

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hybridwatch import __version__
-from hybridwatch.model.tlp import levels_readable_at, parse_level
 import hybridwatch.outputs.briefing.evidence as evidence
 import hybridwatch.outputs.briefing.sections as sections
+from hybridwatch import __version__
+from hybridwatch.model.targets import count_distinct_targets_sql
+from hybridwatch.model.tlp import levels_readable_at, parse_level
 from hybridwatch.outputs.briefing.map_svg import render_map
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
@@ -190,7 +191,7 @@ def _coverage(store: EventStore, tlp: str, period: Period | None) -> dict[str, A
     allowed = _allowed(tlp)
     sources = store.con.execute(
         "SELECT source, count(*), min(occurred_at)::DATE, max(occurred_at)::DATE, "
-        "count(DISTINCT domain), count(DISTINCT target_iso3), "
+        f"count(DISTINCT domain), {count_distinct_targets_sql()}, "
         "string_agg(DISTINCT domain, ', ' ORDER BY domain) FROM events "
         f"WHERE coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND {clause} "
         "GROUP BY source ORDER BY count(*) DESC, source", [allowed, *params]).fetchall()

@@ -65,7 +65,8 @@ def events(store: EventStore, event_ids: Sequence[str], *, clearance: str,
         [allowed, allowed, list(event_ids), *params]).fetchall()[0]
     # one row per distinct headline, then domains in turn, so every domain of an episode shows
     rows = store.con.execute(
-        "SELECT event_id, occurred_at, domain, actor_iso3, actor_name, target_iso3, source, "
+        "SELECT event_id, occurred_at, domain, actor_iso3, actor_name, "
+        "array_to_string(target_iso3s, ', '), source, "
         "source_name, source_type, title, source_url, tlp FROM ("
         "  SELECT *, row_number() OVER (PARTITION BY domain ORDER BY title IS NULL, "
         "                               source = 'gdelt', occurred_at, event_id) AS turn FROM ("

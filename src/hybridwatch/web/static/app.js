@@ -244,7 +244,7 @@
   }
   function eventRow(ev) {
     return h("tr", { "data-event-id": ev.event_id }, h("td", {}, tlp(ev.tlp)), h("td", {}, ev.occurred_at.slice(0, 16).replace("T", " ")),
-      h("td", {}, ev.domain), h("td", {}, ev.actor_iso3 || ev.actor_name || ""), h("td", {}, ev.target_iso3 || ""),
+      h("td", {}, ev.domain), h("td", {}, ev.actor_iso3 || ev.actor_name || ""), h("td", {}, (ev.target_iso3s || []).join(", ")),
       h("td", {}, ev.source_name ? `${ev.source} (${ev.source_name})` : ev.source),
       h("td", {}, ev.source_url ? h("a", { href: ev.source_url, rel: "noopener noreferrer", target: "_blank" }, ev.title || ev.source_url) : (ev.title || "")));
   }

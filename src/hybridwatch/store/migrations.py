@@ -1,0 +1,160 @@
+"""Numbered store migrations: each takes a store from version N − 1 to N, in SQL.
+
+``EventStore`` opens only stores at ``STORE_SCHEMA_VERSION``; an older store is refused with a
+message naming ``hybridwatch migrate``, which calls ``migrate_store``: every pending migration
+runs, in order, in ONE transaction together with the new version number, so a failure or a
+kill leaves the store exactly as it was (DuckDB's DDL is transactional).
+
+Rules for a new migration:
+
+* a new *table* needs none: create it ``IF NOT EXISTS`` when a store is opened read-write;
+* a change to an *existing* table is a function ``_vN(con)`` added to ``MIGRATIONS`` under the
+  version it produces, with ``STORE_SCHEMA_VERSION`` bumped to N in ``store/schema.py``;
+* a migration is frozen once landed: it spells out its own SQL and never reads the current
+  Arrow schema (which later versions change), and it works on stores of any size in SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from hybridwatch.errors import StoreError
+from hybridwatch.store.schema import STORE_SCHEMA_VERSION
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _v2_target_lists(con: duckdb.DuckDBPyConnection) -> None:
+    """events.target_iso3 (one nullable country) → target_iso3s VARCHAR[] NOT NULL ([] = none).
+
+    The table is rebuilt from its own DDL with the one column replaced, so column order, the
+    other columns' constraints and every row stay as they were.
+    """
+    ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'events' "
+                      "AND schema_name = current_schema()").fetchall()
+    if not ddl:
+        raise StoreError("no events table to migrate")
+    new_ddl, replaced = re.subn(r"\btarget_iso3 VARCHAR\b", "target_iso3s VARCHAR[] NOT NULL",
+                                ddl[0][0], count=1)
+    if not replaced:
+        raise StoreError("events has no target_iso3 VARCHAR column to migrate")
+    new_ddl = re.sub(r"^CREATE TABLE\s+(\S+\.)?events\b", "CREATE TABLE events__v2", new_ddl)
+    columns = [row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'events' "
+        "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall()]
+    select = ", ".join(v1_targets_sql("target_iso3") + " AS target_iso3s"
+                       if c == "target_iso3" else f'"{c}"' for c in columns)
+    con.execute(new_ddl)
+    con.execute(f"INSERT INTO events__v2 SELECT {select} FROM events")
+    con.execute("DROP TABLE events")
+    con.execute("ALTER TABLE events__v2 RENAME TO events")
+
+
+def v1_targets_sql(column: str) -> str:
+    """SQL turning a version-1 ``target_iso3`` value into the version-2 list (also used to
+    import Parquet exported from a version-1 store)."""
+    return (f"CASE WHEN {column} IS NULL OR {column} = '' THEN []::VARCHAR[] "
+            f"ELSE [{column}] END")
+
+
+#: version produced → the migration from the version before it.
+MIGRATIONS: dict[int, Migration] = {
+    2: _v2_target_lists,
+}
+assert sorted(MIGRATIONS) == list(range(2, STORE_SCHEMA_VERSION + 1)), \
+    "MIGRATIONS must hold one migration per version up to STORE_SCHEMA_VERSION"
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """What ``migrate_store`` did: the version before and after, the steps applied."""
+
+    db: str
+    from_version: int
+    to_version: int
+    applied: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"db": self.db, "from_version": self.from_version,
+                "to_version": self.to_version, "applied": list(self.applied),
+                "migrated": bool(self.applied)}
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The store's schema version, or None if it has no hybridwatch_meta version row."""
+    rows = con.execute("SELECT value FROM hybridwatch_meta WHERE key = 'schema_version'"
+                       ).fetchall()
+    try:
+        return int(rows[0][0]) if rows else None
+    except ValueError:
+        return None
+
+
+def version_problem(path: Path, version: int | None) -> str | None:
+    """Why a store at ``version`` cannot be opened by this hybridwatch (None if it can)."""
+    if version == STORE_SCHEMA_VERSION:
+        return None
+    if version is not None and version < STORE_SCHEMA_VERSION:
+        return (f"{path}: store schema version {version} is older than version "
+                f"{STORE_SCHEMA_VERSION}, which this hybridwatch reads; upgrade it with "
+                f"`hybridwatch migrate --db {path}` (one transaction: it completes or changes "
+                "nothing)")
+    if version is not None:
+        return (f"{path}: store schema version {version} is newer than version "
+                f"{STORE_SCHEMA_VERSION}, which this hybridwatch reads; use a newer hybridwatch")
+    return f"{path}: store has no schema version; not a store this hybridwatch can read"
+
+
+def migrate_store(path: str | Path) -> MigrationReport:
+    """Bring the store at ``path`` to ``STORE_SCHEMA_VERSION`` in one transaction.
+
+    A store already at that version is left untouched. Raises ``StoreError`` (store unchanged)
+    if the store cannot be opened, is newer than this hybridwatch, or a migration fails.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no store here (pass --db)")
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        if "lock" in first.lower():
+            raise StoreError(f"{path}: the store is in use by another process ({first})"
+                             ) from None
+        raise StoreError(f"{path}: cannot open store ({first})") from None
+    try:
+        tables = {row[0] for row in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        if "hybridwatch_meta" not in tables:
+            raise StoreError(f"{path}: not a hybridwatch store; nothing to migrate")
+        version = stored_version(con)
+        if version is None or version > STORE_SCHEMA_VERSION:
+            raise StoreError(version_problem(path, version) or f"{path}: unknown version")
+        steps = [n for n in sorted(MIGRATIONS) if version < n <= STORE_SCHEMA_VERSION]
+        if not steps:
+            return MigrationReport(str(path), version, version)
+        con.begin()
+        try:
+            for number in steps:
+                MIGRATIONS[number](con)
+            con.execute("UPDATE hybridwatch_meta SET value = ? WHERE key = 'schema_version'",
+                        [str(STORE_SCHEMA_VERSION)])
+            con.commit()
+        except BaseException as exc:  # KeyboardInterrupt too: never a half-migrated store
+            con.rollback()
+            if isinstance(exc, (duckdb.Error, StoreError)):
+                raise StoreError(f"{path}: migration to version {number} failed, store "
+                                 f"unchanged ({exc})") from exc
+            raise
+        con.execute("CHECKPOINT")
+        return MigrationReport(str(path), version, STORE_SCHEMA_VERSION,
+                               tuple(f"{n - 1}→{n}: {MIGRATIONS[n].__doc__.splitlines()[0]}"
+                                     for n in steps))
+    finally:
+        con.close()
