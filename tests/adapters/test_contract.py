@@ -23,6 +23,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CONTRACT_FIXTURES = {
     "gdelt2": ("gdelt/malformed.export.CSV", None),
     "gdelt1": ("gdelt/gdelt1_malformed.tsv", None),
+    "gdelt-csv": ("gdelt/gdelt1_r_export.csv", None),
     "acled": ("acled/acled_sample.csv", None),
     "stix": ("stix/hybrid_bundle.json", None),
     "misp-json": ("misp/events.json", None),
@@ -79,9 +80,13 @@ def test_adapter_contract(name):
             assert isinstance(json.loads(row["extra"]), dict)
         if adapter.kind == "events":
             assert row["domain"] in DOMAINS
-            for column in ("actor_iso3", "target_iso3", "location_iso3"):
+            for column in ("actor_iso3", "location_iso3"):
                 if row[column] is not None:
                     country_name(row[column])  # raises for anything but a known ISO3 code
+            assert isinstance(row["target_iso3s"], list)  # never null; [] = no target
+            assert len(set(row["target_iso3s"])) == len(row["target_iso3s"])
+            for code in row["target_iso3s"]:
+                country_name(code)
     again = _read_all(name)
     assert [b.table for b in again] == [b.table for b in batches], "reading is deterministic"
 

@@ -90,21 +90,21 @@ def test_gdelt2_sample_event_ids_match_python_md5(read2):
 @pytest.mark.parametrize("event_id, expected", [
     # Germany → Russia, "express intent to meet" (080), action in Germany (FIPS GM)
     ("881991441", {"actor_code": "DEU", "actor_name": "GERMANY", "actor_iso3": "DEU",
-                   "target_iso3": "RUS", "location_name": "Germany", "location_iso3": "DEU",
+                   "target_iso3s": ["RUS"], "location_name": "Germany", "location_iso3": "DEU",
                    "lat": 51.5, "lon": 10.5, "domain": "diplomacy", "source_type": "080",
                    "intensity": 5.0, "source_name": "news.yahoo.com"}),
     # Poland → Russia, 0841 (four digits, leading zero), action in Ukraine (FIPS UP)
     ("881992316", {"actor_code": "POL", "actor_name": "WARSAW", "actor_iso3": "POL",
-                   "target_iso3": "RUS", "location_name": "Ukraine", "location_iso3": "UKR",
+                   "target_iso3s": ["RUS"], "location_name": "Ukraine", "location_iso3": "UKR",
                    "lat": 49.0, "lon": 32.0, "domain": "diplomacy", "source_type": "0841",
                    "intensity": 7.0, "source_name": "www.thestar.com"}),
     # Russian government → Africa (a CAMEO region: known, not a country), economic cooperation
     ("881992400", {"actor_code": "RUSGOV", "actor_name": "RUSSIA", "actor_iso3": "RUS",
-                   "target_iso3": None, "location_name": "Petersburg, Sankt-Peterburg, Russia",
+                   "target_iso3s": [], "location_name": "Petersburg, Sankt-Peterburg, Russia",
                    "location_iso3": "RUS", "lat": 59.8944, "lon": 30.2642, "domain": "economy",
                    "source_type": "061", "intensity": 6.4, "source_name": "allafrica.com"}),
     # Europe (region) → UK, action in the UK (FIPS UK)
-    ("881991538", {"actor_code": "EUR", "actor_iso3": None, "target_iso3": "GBR",
+    ("881991538", {"actor_code": "EUR", "actor_iso3": None, "target_iso3s": ["GBR"],
                    "location_iso3": "GBR", "domain": "diplomacy", "source_type": "036",
                    "intensity": 4.0}),
 ])
@@ -143,9 +143,9 @@ def test_gdelt1_sample_57_and_58_columns(sample1: Path):
             modern["intensity"], modern["source_name"]) == ("USA", "USA", "010", 0.0, "wtop.com")
     assert modern["occurred_at"] == datetime(2006, 7, 31)
     backfile = by_id["1552839"]  # 57 columns: before April 2013 there was no SOURCEURL
-    assert (backfile["actor_iso3"], backfile["target_iso3"], backfile["location_iso3"],
+    assert (backfile["actor_iso3"], backfile["target_iso3s"], backfile["location_iso3"],
             backfile["domain"], backfile["source_type"], backfile["intensity"]) == (
-        "CAN", "POL", "CAN", "political", "1312", -5.8)
+        "CAN", ["POL"], "CAN", "political", "1312", -5.8)
     assert backfile["source_url"] is None and backfile["source_name"] is None
     assert json.loads(backfile["extra"])["DATEADDED"] == "20130203"
     assert len(GDELT1_COLUMNS) == 58
@@ -368,3 +368,66 @@ def test_gdelt1_malformed_fixture():
             for r in table.to_pylist()] == [
         ("230000001", False, "diplomacy"), ("230000002", True, "military"),
         ("230000006", False, "diplomacy")]
+
+
+# -- GDELT as CSV with a header (R write.csv, BigQuery exports) ---------------------------------
+
+def _write_csv_export(rows: list[list[str]], path: Path, *, style: str) -> Path:
+    """The rows as R's write.csv writes them (row names, quoted text, unquoted numbers, NA) or
+    as a BigQuery export does (no row names, quotes only where needed, empty for null)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        if style == "bigquery":
+            writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL)
+            writer.writerow(GDELT1_COLUMNS)
+            writer.writerows(row + [""] * (len(GDELT1_COLUMNS) - len(row)) for row in rows)
+            return path
+        handle.write('"",' + ",".join(f'"{c}"' for c in GDELT1_COLUMNS) + "\n")
+        for number, row in enumerate(rows, start=1):
+            cells = [str(number)]
+            for value in row + [""] * (len(GDELT1_COLUMNS) - len(row)):
+                numeric = value.replace(".", "", 1).lstrip("-").isdigit() and \
+                    not (value.startswith("0") and len(value) > 1 and "." not in value)
+                cells.append("NA" if value == "" else value if numeric
+                             else '"' + value.replace('"', '""') + '"')
+            handle.write(",".join(cells) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("style", ["r", "bigquery"])
+def test_gdelt1_csv_export_gives_the_events_of_the_tab_file(sample1: Path, tmp_path, style):
+    """The 710 real GDELT 1.0 rows, re-written as an R or BigQuery CSV, read to exactly the
+    events the tab-separated original gives (ids, fields, extra)."""
+    rows = _csv_rows(sample1)
+    export = _write_csv_export(rows, tmp_path / f"gdelt1_{style}.csv", style=style)
+    assert detect_format(export).name == "gdelt-csv"
+    original, _ = _read(Gdelt1Adapter(), sample1)
+    from hybridwatch.adapters.gdelt_csv import GdeltCsvAdapter
+
+    table, rejections = _read(GdeltCsvAdapter(), export)
+    assert rejections == [] and table.num_rows == 710
+    assert table.sort_by("event_id").equals(original.sort_by("event_id"))
+
+
+def test_gdelt_csv_rejects_bad_rows_verbatim_with_their_line():
+    from hybridwatch.adapters.gdelt_csv import GdeltCsvAdapter
+
+    path = FIXTURES / "gdelt1_r_export.csv"
+    table, rejections = _read(GdeltCsvAdapter(), path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [(r.line, r.field, r.reason) for r in rejections] == [
+        (4, "SQLDATE", "not a date ('20120631')"),
+        (5, "Actor2CountryCode", "unknown CAMEO country code ('QQQ')"),
+        (7, "EventCode", "not a CAMEO event code ('---')")]
+    assert [r.raw for r in rejections] == [lines[3], lines[4], lines[6]]
+    assert table.column("source_record_id").to_pylist() == ["230000001", "230000002",
+                                                            "230000006"]
+    assert table.column("target_iso3s").to_pylist() == [[], ["UKR"], []]
+
+
+def test_gdelt_csv_without_the_key_columns_is_refused(tmp_path):
+    from hybridwatch.adapters.gdelt_csv import GdeltCsvAdapter
+
+    path = tmp_path / "partial.csv"
+    path.write_text("GLOBALEVENTID,SQLDATE,Actor1Code\n1,20160101,USA\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="no column EventCode"):
+        _read(GdeltCsvAdapter(), path)

@@ -16,8 +16,8 @@ from hybridwatch.adapters.base import (
 from hybridwatch.adapters.textio import read_head
 from hybridwatch.errors import FormatError
 
-_BUILTIN_MODULES = ("gdelt", "acled", "stix", "misp", "eurepoc", "euvsdisinfo", "articles",
-                    "mapped", "comtrade", "baci")
+_BUILTIN_MODULES = ("gdelt", "gdelt_csv", "acled", "stix", "misp", "eurepoc", "euvsdisinfo",
+                    "articles", "mapped", "comtrade", "baci")
 _registry: dict[str, Adapter] | None = None
 
 
