@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                       "(`export stix`)."),
     "import": (_DATA, "Restore a Parquet export into a new or empty store"),
     "formats": (_DATA, "List the input formats hybridwatch reads."),
+    "migrate": (_DATA, "Upgrade a store written by an older hybridwatch to this version's "
+                       "schema."),
     "episodes": (_COORD, "Multi-domain episodes"),
     "coincide": (_COORD, "Event coincidence analysis"),
     "theatres": (_COORD, "The named theatres an event without target or location country is "

@@ -261,7 +261,7 @@ class Mapping:
             else:
                 value, precision = _lenient(spec, target, spec.raw(row), notes, both=True)
             if value is None and target in _REQUIRED[self.kind]:
-                raise RecordError(spec.column if spec else target, f"{target}: empty")
+                raise RecordError((spec.column if spec else None) or target, f"{target}: empty")
             out[target] = value
             if target == "occurred_at" and "occurred_precision" not in self.fields:
                 out["occurred_precision"] = precision
