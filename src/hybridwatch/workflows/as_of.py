@@ -20,10 +20,11 @@ from typing import Any
 
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.hostility import HOSTILE_SQL
+from hybridwatch.model.targets import has_target_sql
 from hybridwatch.store import EventStore
 
 #: The events an assessment reads: hostile, with a target.
-ASSESSED_SQL = f"(target_iso3 IS NOT NULL AND {HOSTILE_SQL})"
+ASSESSED_SQL = f"({has_target_sql()} AND {HOSTILE_SQL})"
 MIN_GAP_DAYS = 30          # a tail starts after a gap of at least this many days …
 GAP_FACTOR = 3.0           # … and at least this many times the source's 90th-percentile gap
 MAX_OUTLIER_SHARE = 0.02   # a tail holds at most this share of the source's records
