@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from hybridwatch.model.targets import events_by_target_sql
 from hybridwatch.store import EventStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,12 +29,13 @@ REPO = Path(__file__).resolve().parents[1]
 def _fill(store: EventStore, n: int) -> None:
     store.con.execute(f"""
         INSERT INTO events (event_id, source, source_record_id, occurred_at, occurred_precision,
-                            domain, target_iso3, location_iso3, lat, lon, location_name,
+                            domain, target_iso3s, location_iso3, lat, lon, location_name,
                             source_type)
         SELECT md5(i::VARCHAR), 'bench', i::VARCHAR,
                TIMESTAMP '2020-01-01' + to_days(CAST(i % 1461 AS INTEGER)), 'day',
                ['military', 'cyber', 'information'][1 + i % 3],
-               CASE WHEN i % 3 = 0 THEN ['DEU', 'POL', 'TWN', 'UKR'][1 + (i // 3) % 4] END,
+               CASE WHEN i % 3 = 0 THEN [['DEU', 'POL', 'TWN', 'UKR'][1 + (i // 3) % 4]]
+                    ELSE []::VARCHAR[] END,
                CASE WHEN i % 3 = 1 THEN ['CHN', 'RUS', 'USA'][1 + (i // 3) % 3] END,
                CASE WHEN i % 3 = 2 AND i % 7 <> 0 THEN
                     CASE WHEN i % 2 = 0 THEN 24.0 + (i % 100) / 200.0 ELSE -60 + (i % 1200) / 10.0 END END,
@@ -60,7 +62,7 @@ def main() -> None:
         store.ibis_events(located=True)  # install the view (not timed)
         base_s, base = _time(lambda: store.con.sql(
             "SELECT CAST(occurred_at AS DATE) AS day, target_iso3, domain, count(*) AS n "
-            "FROM events WHERE target_iso3 IS NOT NULL GROUP BY ALL").to_arrow_table())
+            f"FROM {events_by_target_sql()} GROUP BY ALL").to_arrow_table())
         where_s, where = _time(lambda: store.where_day_counts(
             "SELECT * FROM located_events", spread_days=7, hostile_only=True))
         by_kind = {}

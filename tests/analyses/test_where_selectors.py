@@ -42,8 +42,9 @@ def store(tmp_path: Path):
     with EventStore(tmp_path / "s.duckdb") as opened:
         opened.con.executemany(
             "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
-            "occurred_precision, domain, target_iso3, location_iso3, lat, lon) "
-            "VALUES (?, 'test', ?, ?, 'day', ?, ?, ?, ?, ?)",
+            "occurred_precision, domain, target_iso3s, location_iso3, lat, lon) "
+            "VALUES (?, 'test', ?, ?, 'day', ?, list_filter([?::VARCHAR], lambda x: x IS NOT "
+            "NULL), ?, ?, ?)",
             [(str(i), str(i), *row) for i, row in enumerate(rows)])
         yield opened
 

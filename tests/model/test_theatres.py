@@ -52,8 +52,9 @@ def _store(tmp_path: Path, rows: list[tuple], **options) -> EventStore:
     store = EventStore(tmp_path / "t.duckdb", **options)
     store.con.executemany(
         "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
-        "occurred_precision, domain, lat, lon, location_name, location_iso3, target_iso3) "
-        "VALUES (?, 'test', ?, '2024-01-01', 'day', 'military', ?, ?, ?, ?, ?)",
+        "occurred_precision, domain, lat, lon, location_name, location_iso3, target_iso3s) "
+        "VALUES (?, 'test', ?, '2024-01-01', 'day', 'military', ?, ?, ?, ?, "
+        "list_filter([?::VARCHAR], lambda x: x IS NOT NULL))",  # one target, or none
         [(str(i), str(i), *row) for i, row in enumerate(rows)])
     return store
 

@@ -17,9 +17,9 @@ def test_theatre_episode_targets_a_theatre_location(tmp_path: Path) -> None:
     with EventStore(tmp_path / "s.duckdb") as store:
         store.con.execute(
             "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
-            "occurred_precision, domain, target_iso3, lat, lon) VALUES "
-            "('a', 'test', 'a', '2024-01-02', 'day', 'military', NULL, 24.0, 119.5), "
-            "('b', 'test', 'b', '2024-01-02', 'day', 'cyber', 'DEU', NULL, NULL)")
+            "occurred_precision, domain, target_iso3s, lat, lon) VALUES "
+            "('a', 'test', 'a', '2024-01-02', 'day', 'military', [], 24.0, 119.5), "
+            "('b', 'test', 'b', '2024-01-02', 'day', 'cyber', ['DEU'], NULL, NULL)")
         record_episodes(store, {"start": "2024-01-01", "end": "2024-01-31", "episodes": [{
             "start": "2024-01-02", "end": "2024-01-03", "targets": ["DEU", "Taiwan Strait"],
             "domains": ["cyber", "military"], "p_value": 0.01, "statistic": 5.0,
