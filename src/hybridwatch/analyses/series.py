@@ -56,6 +56,7 @@ def select_events(events: ir.Table, selector: Selector | Mapping[str, Any]) -> i
             continue
         if column == "theatre":  # names compare case-insensitively
             events = events.filter(events.theatre.lower().isin([str(v).lower() for v in values]))
+            continue
         if column == TARGET_COLUMN:  # country codes: no prefixes (the selector checks them)
             events = events.filter(names_any_target(events, values))
             continue
