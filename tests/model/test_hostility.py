@@ -38,8 +38,8 @@ def test_rule_per_source(tmp_path: Path) -> None:
     with EventStore(tmp_path / "h.duckdb") as store:
         store.con.executemany(
             "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
-            "occurred_precision, domain, source_type, intensity_kind) "
-            "VALUES (?, ?, ?, '2024-01-01', 'day', 'military', ?, ?)",
+            "occurred_precision, domain, source_type, intensity_kind, target_iso3s) "
+            "VALUES (?, ?, ?, '2024-01-01', 'day', 'military', ?, ?, [])",
             [(str(i), source, str(i), code, kind)
              for i, (source, code, kind, _, _) in enumerate(ROWS)])
         hostile = {r[0] for r in store.con.execute(
