@@ -33,7 +33,7 @@ def _rows(store: EventStore, sql: str) -> list[tuple]:
     return store.con.execute(sql).fetchall()
 
 
-EVENTS_SQL = "SELECT event_id, occurred_at, title, target_iso3 FROM events ORDER BY event_id"
+EVENTS_SQL = "SELECT event_id, occurred_at, title, target_iso3s FROM events ORDER BY event_id"
 QUARANTINE_SQL = ("SELECT rejection_id, path, format, line, record, field, reason, raw "
                   "FROM quarantine ORDER BY ALL")
 
@@ -95,13 +95,13 @@ def test_a_corrected_mapping_ingests_the_same_file_again(tmp_path, store_path):
         again = ingest_file(store, table, format="mapped", options=_mapping(wrong))
         fixed = ingest_file(store, table, format="mapped", options=_mapping(right))
         log = _rows(store, "SELECT fingerprint FROM ingest_log ORDER BY ingest_id")
-        events = _rows(store, "SELECT source_record_id, occurred_at::DATE::VARCHAR, target_iso3 "
+        events = _rows(store, "SELECT source_record_id, occurred_at::DATE::VARCHAR, target_iso3s "
                               "FROM events ORDER BY 1")
     assert (first.status, first.ingested, first.quarantined) == ("ingested", 0, 2)
     assert again.status == "unchanged" and again.ingest_id == first.ingest_id
     assert (fixed.status, fixed.ingested, fixed.quarantined) == ("ingested", 2, 0)
     assert any("--replace" in w for w in fixed.warnings)        # the old rejections remain
-    assert events == [("A1", "2024-01-03", "DEU"), ("A2", "2024-01-04", "POL")]
+    assert events == [("A1", "2024-01-03", ["DEU"]), ("A2", "2024-01-04", ["POL"])]
     import hashlib
     digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (wrong, right)]
     assert log == [(ingest_fingerprint(file_sha, "mapped", d),) for d in digests]

@@ -73,7 +73,7 @@ class GdeltCsvAdapter(Adapter):
                  "quote='\"', escape='\"', nullstr=['NA', ''], allow_quoted_nulls=false, "
                  "auto_detect=false, strict_mode=false, "
                  f"max_line_size={options.max_record_bytes}) WITH ORDINALITY")
-        sql = rows_sql(lines, layout, escape_json=True)
+        sql = rows_sql(lines, layout, escape_json=True, not_after=options.not_after())
         with _connect(options) as con:
             yield from _stream(con, path, sql, options)
 

@@ -87,10 +87,10 @@ def select_sql(scan: str, layout: Layout, *, escape_json: bool, skip_refused: bo
     lines = (f"SELECT ordinality AS _ordinal, line AS _line, string_split(line, '\t') AS p "
              f"FROM read_csv({scan}, ignore_errors={str(skip_refused).lower()}) WITH ORDINALITY "
              "WHERE line IS NOT NULL")
-    return rows_sql(lines, layout, escape_json=escape_json)
+    return rows_sql(lines, layout, escape_json=escape_json, not_after=not_after)
 
 
-def rows_sql(lines: str, layout: Layout, *, escape_json: bool) -> str:
+def rows_sql(lines: str, layout: Layout, *, escape_json: bool, not_after: datetime) -> str:
     """The normalising SELECT over ``lines``: a relation of ``_ordinal`` (the record's number),
     ``_line`` (its text, for rejected rows) and ``p``, the record's fields as a list of strings
     in ``layout`` order ('' for empty). Line-split TSV and parsed CSV both feed it."""
