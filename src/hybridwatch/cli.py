@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                       "time."),
     "stats": (_DATA, "Counts of events, articles and quarantined records, by domain, source and "
                      "target."),
+    "coverage": ("hybridwatch.commands.coverage_command", "Where each source and outlet "
+                                                          "reports densely"),
     "quarantine": (_DATA, "Show rejected records, verbatim, with file, line or record, field and "
                           "reason."),
     "export": (_DATA, "Export the store (--parquet DIR) or its findings as STIX 2.1 "

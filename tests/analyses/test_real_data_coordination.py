@@ -115,7 +115,7 @@ def test_episodes_run_on_real_data(store: EventStore) -> None:
     # be checked; their p-values are not the point here
     report = detect_episodes(store, min_domains=2, targets=["UKR", "TWN"], n_surrogates=19,
                              alpha=0.99, random_state=7, since=date(2015, 1, 1),
-                             until=date(2021, 2, 19)).to_dict()
+                             until=date(2021, 2, 18)).to_dict()   # --until is inclusive
     assert (report["start"], report["end"]) == ("2015-01-01", "2021-02-18")
     assert report["episodes"]
     assert report["parameters"]["target_groups"] == [["UKR", "TWN"]]

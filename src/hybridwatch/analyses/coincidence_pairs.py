@@ -37,7 +37,10 @@ class PairsResult:
 
     Arrays are parallel, one entry per pair; rates and per-rate p-values are at ``best_lag_days``
     (-1 when untestable); ``p_value`` is family-wise over lags and both rates; ``q_value`` is the
-    Benjamini–Hochberg q-value over all testable pairs; ``significant`` is ``q_value <= fdr``.
+    Benjamini–Hochberg q-value over the testable pairs only; ``significant`` is
+    ``q_value <= fdr``. A pair is *untestable* (``testable`` False, p and q NaN, outside the BH
+    family) when either series has no events or no p-value can be computed;
+    ``untestable_reason`` says which.
     """
 
     names: tuple[str, ...]
@@ -60,26 +63,36 @@ class PairsResult:
     combination: str
     warnings: tuple[str, ...]
     input_sha256: str
+    testable: np.ndarray | None = None
+    untestable_reason: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairsResult:
-        fields = {f.name: data[f.name] for f in dataclasses.fields(cls)}
-        for name in ("names", "lags", "warnings"):
-            fields[name] = tuple(fields[name])
-        dtypes = {"a_index": int, "b_index": int, "best_lag_days": int, "significant": bool}
+        fields = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+        for name in ("names", "lags", "warnings", "untestable_reason"):
+            fields[name] = tuple(fields.get(name, ()))
+        dtypes = {"a_index": int, "b_index": int, "best_lag_days": int, "significant": bool,
+                  "testable": bool}
         for name in _ARRAYS:
             values = [math.nan if v is None else v for v in data[name]]
             fields[name] = np.asarray(values, dtype=dtypes.get(name, float))
+        fields["testable"] = (np.asarray(data["testable"], dtype=bool) if "testable" in data
+                              else ~np.isnan(fields["p_value"]))
+        if not fields["untestable_reason"]:
+            fields["untestable_reason"] = tuple("" if t else "no p-value"
+                                                for t in fields["testable"])
         return cls(**fields)
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per pair, with series names, sorted by p-value (NaN last)."""
         order = np.argsort(np.where(np.isnan(self.p_value), np.inf, self.p_value), kind="stable")
         return [{"a": self.names[self.a_index[i]], "b": self.names[self.b_index[i]],
-                 **{name: getattr(self, name)[i].item() for name in _ARRAYS[2:]}} for i in order]
+                 **{name: getattr(self, name)[i].item() for name in _ARRAYS[2:]},
+                 "testable": bool(self.testable[i]),
+                 "untestable_reason": self.untestable_reason[i] or None} for i in order]
 
 
 _ARRAYS = ("a_index", "b_index", "best_lag_days", "precursor_rate", "trigger_rate",
@@ -288,7 +301,13 @@ def _result(names, engine, observed, p_comp, z_obs, p_pair, *, fdr, null, n_used
     p_pair = np.broadcast_to(np.asarray(p_pair, dtype=float), (n_series, n_series))[a_idx, b_idx]
     z = np.where(np.isnan(z_obs), -np.inf, z_obs)[:, :, a_idx, b_idx].reshape(2 * n_lags, -1)
     best = z.argmax(axis=0) % n_lags
-    testable = ~np.isnan(p_pair)
+    empty = engine.n_events == 0
+    reasons = np.where(empty[a_idx], "no events in a",
+                       np.where(empty[b_idx], "no events in b",
+                                np.where(np.isnan(p_pair), "no p-value (too few events away from "
+                                         "the edges, or too short for the null)", "")))
+    testable = reasons == ""
+    p_pair = np.where(testable, p_pair, np.nan)   # untestable pairs leave the BH family
     pick = (slice(None), best, a_idx, b_idx)
     rates, p_best = observed[pick], p_comp[pick]
     q_value = benjamini_hochberg(p_pair)
@@ -300,4 +319,5 @@ def _result(names, engine, observed, p_comp, z_obs, p_pair, *, fdr, null, n_used
         precursor_rate=rates[0], trigger_rate=rates[1], p_precursor=p_best[0],
         p_trigger=p_best[1], p_value=p_pair, q_value=q_value,
         significant=np.nan_to_num(q_value, nan=np.inf) <= fdr, combination=combination,
-        warnings=tuple(warnings), input_sha256=_fingerprint(engine.events))
+        warnings=tuple(warnings), input_sha256=_fingerprint(engine.events), testable=testable,
+        untestable_reason=tuple(str(r) for r in reasons))

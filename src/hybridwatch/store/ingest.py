@@ -32,6 +32,8 @@ from hybridwatch.adapters import Adapter, ReadOptions, detect_format, get_adapte
 from hybridwatch.adapters.base import Batch, Rejection
 from hybridwatch.errors import InputError, StoreError, StrictModeError
 from hybridwatch.store.staging import staging_dir
+from hybridwatch.store.source_days import add_ingest as add_source_days
+from hybridwatch.store.source_days import rebuild_source_days
 from hybridwatch.store.store import EventStore
 
 #: How many warnings a report quotes (all are counted).
@@ -137,6 +139,9 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
                                           strict, progress, warnings)
         if removed:
             _drop_orphan_assignments(con)
+            rebuild_source_days(con)      # the replaced ingests' records are gone
+        else:
+            add_source_days(con, ingest_id)
         finished = datetime.now(timezone.utc).replace(tzinfo=None)
         con.execute("INSERT INTO ingest_log BY NAME SELECT ? AS ingest_id, ? AS path, "
                     "? AS fingerprint, ? AS size_bytes, ? AS format, ? AS started_at, "

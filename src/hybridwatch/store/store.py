@@ -26,6 +26,7 @@ from hybridwatch.store.schema import (
     DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
 )
 from hybridwatch.store.staging import remove_stale_staging
+from hybridwatch.store.source_days import ensure_source_days, read_source_days
 
 DEFAULT_DB = "hybridwatch.duckdb"
 
@@ -138,6 +139,7 @@ class EventStore:
             self.con.execute(MEDIA_PROVENANCE_DDL)
             self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
+            ensure_source_days(self.con)
             return
         problem = version_problem(self.path, stored_version(self.con))
         if problem:
@@ -146,6 +148,7 @@ class EventStore:
         if not read_only:  # tables added without a version bump
             self.con.execute(TRADE_FLOWS_DDL)
             self.con.execute(MEDIA_PROVENANCE_DDL)
+            ensure_source_days(self.con)  # stores written before the table existed get it
 
     def has_table(self, name: str) -> bool:
         return bool(self.con.execute("SELECT count(*) FROM information_schema.tables "
@@ -213,6 +216,11 @@ class EventStore:
 
     def ingest_log(self) -> pa.Table:
         return self.con.sql("SELECT * FROM ingest_log ORDER BY ingest_id").to_arrow_table()
+
+    def source_days(self, kind: str = "events") -> pa.Table:
+        """Records per source (``kind='events'``) or outlet (``'articles'``) and UTC day:
+        ``source``, ``day``, ``records``, ordered by source and day."""
+        return read_source_days(self.con, kind)
 
     def ibis_events(self, *, located: bool = False):
         """The events table as an Ibis expression on this connection (for portable aggregations).
@@ -300,4 +308,6 @@ class EventStore:
         transaction; ``StoreError`` for another schema version or a store holding data."""
         from hybridwatch.store.parquet_io import import_parquet
 
-        return import_parquet(self.con, directory)
+        added = import_parquet(self.con, directory)
+        ensure_source_days(self.con)   # derived: rebuilt from the imported rows
+        return added

@@ -4,8 +4,8 @@ episodes — each computed on the store's events and returned with the events be
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ import pyarrow as pa
 from hybridwatch.analyses.coincidence import CoincidenceResult, coincidence_test
 from hybridwatch.analyses.coincidence_pairs import PairsResult, all_pairs
 from hybridwatch.analyses.episodes import EpisodesResult, find_episodes
+from hybridwatch.analyses.seeding import fingerprint_arrays, resolve_seed
 from hybridwatch.analyses.selectors import Selector, parse_grid, parse_selector
 from hybridwatch.analyses.series import (
     SeriesMatrix,
@@ -26,6 +27,9 @@ from hybridwatch.model.hostility import describe as describe_counted
 from hybridwatch.store import EventStore
 from hybridwatch.store.located import WHERE_KINDS
 from hybridwatch.workflows.evidence import events_on_days, located_events
+from hybridwatch.workflows.coverage import (
+    AnalysisWindow, analysis_window, defining_sources, sources_of_table,
+)
 
 
 def parse_days(text: str | int, option: str) -> int:
@@ -43,6 +47,10 @@ def parse_days(text: str | int, option: str) -> int:
 
 def _period(matrix: SeriesMatrix) -> dict[str, str]:
     return {"start": str(matrix.dates[0]), "end": str(matrix.dates[-1])}
+
+
+def _window(window: AnalysisWindow | None) -> dict[str, Any]:
+    return {"window": window.to_dict()} if window is not None else {}
 
 
 def _clean(value: Any) -> Any:
@@ -66,13 +74,15 @@ class PairReport:
     result: CoincidenceResult
     evidence: tuple[dict[str, Any], ...]
     n_evidence: int                       # coinciding pairs in all; ``evidence`` may be capped
+    window: AnalysisWindow | None = None  # the days analysed and why
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
         best = next((lag for lag in result.per_lag if lag.lag_days == result.best_lag_days),
                     result.per_lag[0])
         return {
-            "a": self.a, "b": self.b, **self.period, "window_days": result.window_days,
+            "a": self.a, "b": self.b, **self.period, **_window(self.window),
+            "window_days": result.window_days,
             "null": result.null, "n_surrogates": result.n_surrogates,
             "random_state": result.random_state, "best_lag_days": result.best_lag_days,
             "precursor_rate": _clean(best.precursor_rate), "trigger_rate": _clean(best.trigger_rate),
@@ -98,11 +108,16 @@ def coincide(store: EventStore, a: str | Selector, b: str | Selector, *, window_
     """
     sel_a = parse_selector(a) if isinstance(a, str) else a
     sel_b = parse_selector(b) if isinstance(b, str) else b
-    matrix = daily_series(located_events(store, [sel_a, sel_b]), [sel_a, sel_b], start=since,
-                          end=until)
+    window = analysis_window(store, defining_sources(store, [sel_a, sel_b]), since=since,
+                             until=until)
+    matrix = daily_series(located_events(store, [sel_a, sel_b]), [sel_a, sel_b],
+                          start=window.start, end=window.end)
+    seed = resolve_seed(random_state, "coincide", fingerprint_arrays(matrix.events, matrix.dates),
+                        window_days, sorted(lags), null, n_surrogates)
     result = coincidence_test(matrix.events[:, 0], matrix.events[:, 1], window_days=window_days,
                               lags=tuple(lags), null=null, n_surrogates=n_surrogates,
-                              random_state=random_state)
+                              random_state=seed)
+    result = replace(result, warnings=window.warnings + result.warnings)
     best = next((lag for lag in result.per_lag if lag.lag_days == result.best_lag_days), None)
     pairs = list(zip(best.precursor_a_days, best.precursor_b_days)) if best else []
     shown = pairs[:evidence_limit]
@@ -115,7 +130,8 @@ def coincide(store: EventStore, a: str | Selector, b: str | Selector, *, window_
     evidence = tuple({"a_date": day(i).isoformat(), "b_date": day(j).isoformat(),
                       "a_events": a_events.get(day(i), []), "b_events": b_events.get(day(j), [])}
                      for i, j in shown)
-    return PairReport(sel_a.label, sel_b.label, _period(matrix), result, evidence, len(pairs))
+    return PairReport(sel_a.label, sel_b.label, _period(matrix), result, evidence, len(pairs),
+                      window)
 
 
 # -- a grid of series, all pairs, FDR -------------------------------------------------------------
@@ -128,17 +144,23 @@ class GridReport:
     result: PairsResult
     n_events: dict[str, int]            # events per series
     n_event_days: dict[str, int]        # days counted as events (after any threshold)
+    window: AnalysisWindow | None = None
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
-        pairs = [{key: _clean(value) for key, value in row.items()} for row in result.rows()]
-        return {**self.period, "series": list(result.names), "n_events": self.n_events,
-                "n_event_days": self.n_event_days,
+        rows = [{key: _clean(value) for key, value in row.items()} for row in result.rows()]
+        pairs = [{k: v for k, v in row.items() if k not in ("testable", "untestable_reason")}
+                 for row in rows if row["testable"]]
+        untestable = [{"a": row["a"], "b": row["b"], "reason": row["untestable_reason"]}
+                      for row in rows if not row["testable"]]
+        return {**self.period, **_window(self.window), "series": list(result.names),
+                "n_events": self.n_events, "n_event_days": self.n_event_days,
                 "window_days": result.window_days, "lags": list(result.lags),
                 "null": result.null, "n_surrogates": result.n_surrogates, "fdr": result.fdr,
                 "random_state": result.random_state, "combination": result.combination,
-                "n_pairs": len(pairs), "n_significant": int(result.significant.sum()),
-                "pairs": pairs, "warnings": list(result.warnings),
+                "n_pairs": len(rows), "n_testable": len(pairs),
+                "n_significant": int(result.significant.sum()), "pairs": pairs,
+                "untestable": untestable, "warnings": list(result.warnings),
                 "input_sha256": result.input_sha256}
 
 
@@ -150,12 +172,19 @@ def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
     selectors = parse_grid(grid)
     if len(selectors) < 2:
         raise SelectorError(f"grid {grid!r} defines one series; all-pairs needs two or more")
-    matrix = daily_series(located_events(store, selectors), selectors, start=since, end=until)
+    window = analysis_window(store, defining_sources(store, selectors), since=since,
+                             until=until)
+    matrix = daily_series(located_events(store, selectors), selectors, start=window.start,
+                          end=window.end)
+    seed = resolve_seed(random_state, "coincide_grid",
+                        fingerprint_arrays(matrix.events, matrix.dates, list(matrix.labels)),
+                        window_days, sorted(lags), null, n_surrogates, fdr)
     result = all_pairs(matrix.events, matrix.labels, window_days=window_days, lags=tuple(lags),
-                       null=null, n_surrogates=n_surrogates, random_state=random_state, fdr=fdr)
+                       null=null, n_surrogates=n_surrogates, random_state=seed, fdr=fdr)
+    result = replace(result, warnings=window.warnings + result.warnings)
     n_events = {label: int(n) for label, n in zip(matrix.labels, matrix.counts.sum(axis=0))}
     n_event_days = {label: int(n) for label, n in zip(matrix.labels, matrix.events.sum(axis=0))}
-    return GridReport(_period(matrix), result, n_events, n_event_days)
+    return GridReport(_period(matrix), result, n_events, n_event_days, window)
 
 
 # -- multi-domain episodes ---------------------------------------------------------------------
@@ -170,6 +199,7 @@ class EpisodesReport:
     event_ids: tuple[tuple[str, ...], ...]    # parallel to result.episodes
     where_kinds: tuple[tuple[str, ...], ...] = ()  # parallel to each episode's signals
     include_cooperative: bool = False
+    window: AnalysisWindow | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
@@ -189,7 +219,8 @@ class EpisodesReport:
                              "signals": signals, "n_events": len(ids),
                              "event_ids": list(ids)})
         parameters = {**data["parameters"], "include_cooperative": self.include_cooperative}
-        return {**self.period, "counted": describe_counted(self.include_cooperative),
+        return {**self.period, **_window(self.window),
+                "counted": describe_counted(self.include_cooperative),
                 "parameters": parameters, "episodes": episodes,
                 "warnings": data["warnings"], "provenance": data["provenance"]}
 
@@ -216,6 +247,11 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
     the sets of wheres whose domains may combine into one cross-target episode (default: all
     scanned ones form one group — declaring the groups an analyst cares about, e.g.
     DEU,POL,TWN, makes the scan far more powerful for them).
+
+    The days scanned default to those every defining source of the scanned events covers
+    densely (:func:`~hybridwatch.workflows.coverage.analysis_window`); ``since`` and ``until``
+    (both inclusive) override them. Without ``random_state`` the seed derives from the counts
+    and the parameters.
     """
     import ibis
 
@@ -223,10 +259,10 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
     events = located_events(store, [selector] if selector else [], located=True)
     if selector is not None:
         events = select_events(events, selector)
-    if since:
-        events = events.filter(events.occurred_at >= str(since))
-    if until:
-        events = events.filter(events.occurred_at < str(until))
+    window = analysis_window(store, [sources_of_table(events)], since=since, until=until,
+                             what="scanned events")
+    events = events.filter((events.occurred_at >= str(window.start))
+                           & (events.occurred_at < str(window.end + timedelta(days=1))))
     selected_sql = str(ibis.to_sql(events, dialect="duckdb"))
     scan = dict(spread_days=max_window_days, hostile_only=not include_cooperative)
     table = store.where_day_counts(selected_sql, **scan)
@@ -235,8 +271,7 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
         raise SelectorError(f"no {what} with a target, a location country or a theatre match: "
                             "nothing to scan")
     periods = table["day"].to_numpy().astype("datetime64[D]")
-    dates = np.arange(np.datetime64(since, "D") if since else periods.min(),
-                      (np.datetime64(until, "D") if until else periods.max() + 1))
+    dates = np.arange(np.datetime64(window.start, "D"), np.datetime64(window.end, "D") + 1)
     where_col = np.asarray(table["where_name"].to_pylist(), dtype=object)
     kind_col = np.asarray(table["where_kind"].to_pylist(), dtype=object)
     domain_col = np.asarray(table["domain"].to_pylist(), dtype=object)
@@ -257,11 +292,16 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
             [d_index[d] for d in domain_col[keep]])
     np.add.at(counts, cell, n_col[keep])
     np.add.at(by_kind, (*cell, [k_index[k] for k in kind_col[keep]]), n_col[keep])
+    groups = [list(g) for g in target_groups] if target_groups else None
+    seed = resolve_seed(random_state, "episodes",
+                        fingerprint_arrays(counts, dates, chosen, domains), min_domains,
+                        max_window_days, alpha, n_surrogates, groups, include_cooperative,
+                        step_down, min_series_events)
     result = find_episodes(counts, dates=dates, targets=chosen, domains=domains,
                            min_domains=min_domains, max_window_days=max_window_days, alpha=alpha,
-                           n_surrogates=n_surrogates, random_state=random_state,
-                           target_groups=[list(g) for g in target_groups] if target_groups else None,
+                           n_surrogates=n_surrogates, random_state=seed, target_groups=groups,
                            step_down=step_down, min_series_events=min_series_events)
+    result = replace(result, warnings=window.warnings + result.warnings)
     cells = [(n, c) for n, episode in enumerate(result.episodes) for c in episode.cells]
     found = store.where_day_event_ids(selected_sql, pa.table({
         "group": pa.array([n for n, _ in cells], pa.int64()),
@@ -277,7 +317,7 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
                                                    d_index[s.domain]].sum(axis=0).argmax())]
                            for s in episode.signals))
     return EpisodesReport(result, {"start": str(dates[0]), "end": str(dates[-1])}, tuple(ids),
-                          tuple(kinds), include_cooperative)
+                          tuple(kinds), include_cooperative, window)
 
 
 MIN_SERIES_EVENTS = 10  # find_episodes' default: sparser series are not scanned
