@@ -4,17 +4,22 @@ Input: one source's records per day (``days`` datetime64[D], ``records`` counts;
 records are absent). The rules, all documented in ``docs/coordination.md`` ("Coverage"):
 
 1. *Segments.* The record days are split at gaps longer than ``max(365, 20 × median gap)``
-   (gaps between consecutive record days). The *core* is the segment with the most records; any
-   other segment joins it when it holds more than 5% of the records or when its rate (records per
-   day over ``max(its span, the split gap)``) reaches a tenth of the core's rate. A single
-   record years away (a 1982 record in a 2010s list, a mistyped 2025 date) is a segment of its
-   own with a negligible rate, so it does not join.
-2. *Sparse edges.* Within the joined span, a sparse prefix (or suffix) is trimmed when its
-   records per day stay below ``c`` = 1% of the source's typical rate (the record-weighted median
-   of its monthly counts, per day): the cut is the minimum of the CUSUM ``Σ (records_t − c)`` over
-   the days from the edge inward, so a few hundred scattered old headlines before a dense 2022
-   corpus are cut, while a source whose reporting *grows* (a few STIX campaigns a year in 2005,
-   dozens in 2020) is not: its early rate stays far above 1% of its typical rate.
+   (gaps between consecutive record days). The *core* is the segment with the most records; the
+   segments next to it join it, one after the other outward, when they hold more than 5% of the
+   records or when the gap before them is plausible (it would hold at most 10 records at the
+   lower of two rates: the joined block's in its year nearest the gap, and the segment's own
+   over ``max(its span, the split gap)``). A record decades away from a busy list (a 1982
+   record in a 2010s list) does not join; the sparse early years of a source whose reporting
+   grows do (at one report a year, a gap of a year and a half is ordinary). What joins can
+   still be cut as a sparse edge (rule 2): a mistyped date a few years after the end.
+2. *Sparse edges.* Within the joined span, a sparse prefix (or suffix) is a candidate when its
+   records per day stay below ``c`` = 10% of the source's typical rate (the record-weighted
+   median of its monthly counts, per day): the candidate cut is the minimum of the CUSUM
+   ``Σ (records_t − c)`` from the edge inward. It is cut only if its rate is below 2% of the rate
+   in the year after the cut — a 50-fold *jump*, not growth. So a few
+   hundred scattered old headlines before a dense 2022 corpus are cut, while a source whose
+   reporting grows (a few STIX campaigns a year in 2005, hundreds in 2020) is not: its rate
+   changes gradually, so no cut point has a 50-fold jump within a year.
 3. Records outside ``[dense_first, dense_last]`` are *outliers*: they do not stretch windows.
 4. *Gaps* inside the dense span: runs without a record longer than
    ``max(14, 4 × p90 of the gaps between record days)``.
@@ -34,8 +39,11 @@ import numpy as np
 SPLIT_MIN_DAYS = 365          # segments split at gaps longer than max(this, SPLIT_FACTOR × median)
 SPLIT_FACTOR = 20
 JOIN_MASS = 0.05              # a segment with more than this share of records joins the core
-JOIN_RATE = 0.1               # … or one with at least this fraction of the core's rate
-EDGE_RATE = 0.01              # sparse edges: below this fraction of the typical rate
+JOIN_GAP_RECORDS = 10         # … or one whose gap would hold at most this many records at the
+                              # rate of the joined block's nearest year
+EDGE_RATE = 0.1               # sparse edge candidates: below this fraction of the typical rate
+EDGE_JUMP = 0.02              # … cut only if the rate in the year before the cut is below this
+EDGE_WINDOW_DAYS = 365        # fraction of the rate in the year after it
 GAP_MIN_DAYS = 14             # a gap is a run without records longer than max(this, 4 × p90)
 GAP_FACTOR = 4
 WEEKLY_SHARE = 0.35           # weekly cycle: at least this share of records on one weekday
@@ -135,18 +143,36 @@ def _split_gap(day_arr: np.ndarray) -> int:
 def _dense_span(day_arr: np.ndarray, rec_arr: np.ndarray) -> tuple[int, int]:
     """Indices (first, last) of the record days in the dense span."""
     split = _split_gap(day_arr)
-    gaps = np.diff(day_arr).astype(np.int64)
-    starts = np.concatenate(([0], np.flatnonzero(gaps > split) + 1))
+    day_num = day_arr.astype(np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(day_num) > split) + 1))
     ends = np.concatenate((starts[1:] - 1, [day_arr.size - 1]))
     mass = np.add.reduceat(rec_arr, starts).astype(float)
-    span = (day_arr[ends] - day_arr[starts]).astype(np.int64) + 1
-    core = int(np.argmax(mass))
-    core_rate = mass[core] / span[core]
-    rate = mass / np.maximum(span, split)
-    joined = (mass / mass.sum() > JOIN_MASS) | (rate >= JOIN_RATE * core_rate)
-    joined[core] = True
-    lo, hi = int(starts[np.flatnonzero(joined)[0]]), int(ends[np.flatnonzero(joined)[-1]])
-    return _trim_edges(day_arr, rec_arr, lo, hi)
+    own_rate = mass / np.maximum(day_num[ends] - day_num[starts] + 1, split)
+    cum = np.concatenate(([0], np.cumsum(rec_arr)))
+
+    def records_between(first: int, last: int) -> float:   # record days first … last-1
+        return float(cum[np.searchsorted(day_num, last)] - cum[np.searchsorted(day_num, first)])
+
+    lo = hi = int(np.argmax(mass))
+    while lo > 0:                # join outward while the gap is plausible at the edge's rate
+        edge = day_num[starts[lo]]
+        span = min(EDGE_WINDOW_DAYS, day_num[ends[hi]] - edge + 1)
+        rate = min(records_between(edge, edge + span) / span, own_rate[lo - 1])
+        gap = edge - day_num[ends[lo - 1]]
+        if mass[lo - 1] / mass.sum() > JOIN_MASS or gap * rate <= JOIN_GAP_RECORDS:
+            lo -= 1
+        else:
+            break
+    while hi < starts.size - 1:
+        edge = day_num[ends[hi]]
+        span = min(EDGE_WINDOW_DAYS, edge - day_num[starts[lo]] + 1)
+        rate = min(records_between(edge - span + 1, edge + 1) / span, own_rate[hi + 1])
+        gap = day_num[starts[hi + 1]] - edge
+        if mass[hi + 1] / mass.sum() > JOIN_MASS or gap * rate <= JOIN_GAP_RECORDS:
+            hi += 1
+        else:
+            break
+    return _trim_edges(day_arr, rec_arr, int(starts[lo]), int(ends[hi]))
 
 
 def typical_daily_rate(day_arr: np.ndarray, rec_arr: np.ndarray) -> float:
@@ -172,16 +198,26 @@ def _trim_edges(day_arr: np.ndarray, rec_arr: np.ndarray, lo: int, hi: int) -> t
 
 
 def _sparse_prefix(days: np.ndarray, rec: np.ndarray, c: float) -> int:
-    """How many leading record days (``days`` as ascending day numbers) form a prefix whose records per day stay below ``c``.
+    """How many leading record days (``days``: ascending day numbers) to cut as a sparse prefix.
 
     Keeping from record day k drops ``sum(rec[:k])`` records over ``days[k] - days[0]`` days;
     the excess ``sum(rec[:k]) - c × (days[k] - days[0])`` is a CUSUM whose minimum (if below 0)
-    is the change from "sparser than c" to "denser than c".
+    is the change from "sparser than c" to "denser than c". The prefix is cut only if its rate is
+    below ``EDGE_JUMP`` times the rate of the ``EDGE_WINDOW_DAYS`` after the cut.
     """
     offset = days - days[0]
-    excess = np.concatenate(([0.0], np.cumsum(rec)[:-1])) - c * offset
+    before = np.concatenate(([0.0], np.cumsum(rec)[:-1]))
+    excess = before - c * offset
     k = int(np.argmin(excess))
-    return k if excess[k] < 0 else 0
+    if excess[k] >= 0:
+        return 0
+    # the whole prefix against the year after the cut: a cut chosen right after a quiet spell
+    # must not make growth look like a jump
+    cut, year = days[k], EDGE_WINDOW_DAYS
+    following = (days >= cut) & (days < cut + year)
+    rate_before = before[k] / offset[k]
+    rate_after = rec[following].sum() / min(year, days[-1] - cut + 1)
+    return k if rate_before < EDGE_JUMP * rate_after else 0
 
 
 def _gaps(dense_days: np.ndarray) -> tuple[tuple[date, date], ...]:
