@@ -153,3 +153,37 @@ def test_old_stores_get_source_days_on_read_write_open(store_db, tmp_path):
     with EventStore(copy) as store:                         # read-write: rebuilt
         assert store.con.execute("SELECT count(*) FROM source_days").fetchall()[0][0] > 0
         assert store.source_days().equals(before)
+
+
+TRADE_MAPPING = """[source]
+name = "trade_rows"
+format = "csv"
+
+[fields]
+source_record_id = "id"
+occurred_at = { column = "date", format = "%Y-%m-%d" }
+domain = { const = "economy" }
+actor_iso3 = { const = "RUS" }
+target_iso3 = { const = "CHN" }
+intensity = "value"
+intensity_kind = { const = "trade_value_usd" }
+"""
+
+
+def test_convergence_months_stay_inside_dense_coverage(tmp_path):
+    # monthly trade rows 2016–2021 and one mistyped 2029 row: the index ends in 2021
+    months = np.arange(np.datetime64("2016-01"), np.datetime64("2022-01"))
+    rows = [f"t{i},{m}-15,{1000 + 10 * i}" for i, m in enumerate(months)] + ["typo,2029-03-15,5"]
+    (tmp_path / "trade.csv").write_text("id,date,value\n" + "\n".join(rows) + "\n")
+    (tmp_path / "trade.toml").write_text(TRADE_MAPPING)
+    db = tmp_path / "trade.duckdb"
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "trade.csv"), "--mapping",
+                                      str(tmp_path / "trade.toml"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    _, report = run(db, "convergence")
+    periods = [p["period"] for p in report["periods"]]
+    assert periods[-1] == "2021-12" and "2029-03" not in periods
+    assert report["window"]["end"] == "2021-12-15"
+    _, coverage = run(db, "coverage")
+    assert coverage["sources"][0]["outliers"] == [{"first": "2029-03-15", "last": "2029-03-15",
+                                                   "records": 1}]

@@ -68,6 +68,14 @@ def db_option(func: Callable) -> Callable:
                         show_default=True, help="DuckDB store file (env HYBRIDWATCH_DB).")(func)
 
 
+def day_option(option: str, text: str | None) -> date | None:
+    """A ``--since``/``--until`` value as a UTC day (``SelectorError`` naming the option)."""
+    from hybridwatch.store.store import _parse_bound
+
+    bound = _parse_bound(option, text)
+    return bound.date() if bound else None
+
+
 def json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True,
                         help="Print one JSON object on stdout.")(func)

@@ -50,9 +50,13 @@ def _day(option: str, text: str | None):
 @click.option("--surrogates", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--fdr", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True, help="False discovery rate for --all-pairs.")
-@click.option("--seed", type=int, default=None, help="Random seed for the surrogates.")
-@click.option("--since", help="First day (UTC), default: the first day with events.")
-@click.option("--until", help="Last day (UTC, inclusive), default: the last day with events.")
+@click.option("--seed", type=int, default=None,
+              help="Random seed for the surrogates (default: derived from the series and the "
+                   "parameters, so a rerun on the same store prints the same numbers).")
+@click.option("--since", help="First day (UTC); default: the first day every series' sources "
+                              "cover densely (see `hybridwatch coverage`).")
+@click.option("--until", help="Last day (UTC, inclusive); default: the last day every series' "
+                              "sources cover densely.")
 @db_option
 @json_option
 def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr, seed, since,
@@ -77,9 +81,10 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
         if as_json:
             emit_json(report)
             return
-        click.echo(f"{report['n_pairs']} ordered pairs, {report['start']} … {report['end']}, "
-                   f"null {report['null']} ({report['n_surrogates']} surrogates), "
-                   f"{report['n_significant']} significant at FDR {fdr}")
+        click.echo(f"{report['n_pairs']} ordered pairs ({report['n_testable']} testable), "
+                   f"{report['start']} … {report['end']}, null {report['null']} "
+                   f"({report['n_surrogates']} surrogates), {report['n_significant']} "
+                   f"significant at FDR {fdr}")
         for pair in report["pairs"][:20]:
             mark = "*" if pair["significant"] else " "
             click.echo(f" {mark} {pair['b']}  →  {pair['a']}: lag {pair['best_lag_days']}d, "
@@ -130,9 +135,11 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
 @click.option("--theatres", "theatres_path", type=click.Path(dir_okay=False, path_type=Path),
               envvar="HYBRIDWATCH_THEATRES",
               help="A theatre TOML file overriding the shipped table (env HYBRIDWATCH_THEATRES).")
-@click.option("--seed", type=int, default=None)
-@click.option("--since", help="First day (UTC).")
-@click.option("--until", help="Day after the last (UTC).")
+@click.option("--seed", type=int, default=None,
+              help="Surrogate seed (default: derived from the counts and the parameters).")
+@click.option("--since", help="First day (UTC); default: the first day the scanned events' "
+                              "sources all cover densely.")
+@click.option("--until", help="Last day (UTC, inclusive); default: the last day they all cover.")
 @db_option
 @json_option
 def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups, where,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import cli, db_option, day_option, emit_json, json_option, say
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore
 from hybridwatch.store.narratives_store import list_narratives
@@ -73,17 +73,25 @@ def list_(limit: int | None, outlet_groups: Path | None, db: Path, as_json: bool
 @click.option("--surrogates", type=click.IntRange(min=19), default=1000, show_default=True)
 @click.option("--period", type=click.Choice(["W", "M"]), default="M", show_default=True,
               help="Convergence per week or month.")
-@click.option("--seed", type=int, default=None)
+@click.option("--seed", type=int, default=None,
+              help="Surrogate seed (default: derived from the articles and the parameters).")
+@click.option("--since", help="First day (UTC; default: the first day both groups cover).")
+@click.option("--until", help="Last day (UTC, inclusive; default: the last day both cover).")
 @_GROUPS_OPTION
 @db_option
 @json_option
-def sync(group_a, group_b, control, fdr, surrogates, period, seed, outlet_groups, db,
-         as_json) -> None:
-    """Which shared narratives A and B push in step, who leads, and beyond the control?"""
+def sync(group_a, group_b, control, fdr, surrogates, period, seed, since, until, outlet_groups,
+         db, as_json) -> None:
+    """Which shared narratives A and B push in step, who leads, and beyond the control?
+
+    By default only the days both groups' outlets cover densely are analysed (see
+    `hybridwatch coverage`); --since/--until override that."""
     with EventStore(db) as store:
         report = narrative_sync(store, a=group_a, b=group_b, control=control or None, fdr=fdr,
                                 n_surrogates=surrogates, period=period,
-                                outlet_groups_path=outlet_groups, random_state=seed)
+                                outlet_groups_path=outlet_groups, random_state=seed,
+                                since=day_option("--since", since),
+                                until=day_option("--until", until))
         record_narrative_sync(store, report)
     if as_json:
         emit_json(report)
@@ -95,4 +103,7 @@ def sync(group_a, group_b, control, fdr, surrogates, period, seed, outlet_groups
         beyond = ", beyond the control" if row.get("beyond_control") else ""
         click.echo(f" {mark} {row['narrative']}: {lead}, q={row['q_value']:.3g}{beyond}")
     say(f"{len(report['narratives'])} shared narratives tested, "
-        f"{len(report['too_little_data'])} with too little data")
+        f"{len(report['too_little_data'])} with too little data, "
+        f"{report['window']['start']} … {report['window']['end']}")
+    for warning in report.get("warnings") or []:
+        say(f"warning: {warning}", fg="yellow")

@@ -84,13 +84,24 @@ class CountsAnswer(BaseModel):
     filters: dict[str, Any]
 
 
+class AnalysisWindowModel(Open):
+    """The days an analysis ran on (both inclusive, UTC) and why: by default those every
+    series' sources cover densely (``hybridwatch coverage``), or the analyst's --since/--until."""
+
+    start: str
+    end: str
+    reason: str
+    sources: list[str] = []
+
+
 class FindingsAnswer(Open):
     """The latest run of an analysis as your clearance sees it: its summary fields, a page of
     ``items`` (each with ``finding_id`` and ``tlp``), ``total_items`` after filters, and
     ``withheld`` (items above your clearance). ``available`` is false until the analysis has
-    been run on this store."""
+    been run on this store; ``window`` says which days it analysed."""
 
     kind: str
+    window: AnalysisWindowModel | None = None
     available: bool
     items: list[dict[str, Any]]
     total_items: int

@@ -15,16 +15,22 @@ from hybridwatch.model.targets import names_target_sql
 from hybridwatch.store import EventStore
 from hybridwatch.model.tlp import most_restricted
 from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
+from hybridwatch.workflows.coverage import store_coverage, union_window
 
 N_BOOTSTRAP = 200
 
 
-def _months(store: EventStore) -> np.ndarray:
-    first, last = store.con.execute(
-        "SELECT min(occurred_at), max(occurred_at) FROM events").fetchall()[0]
-    if first is None:
+def _months(store: EventStore) -> tuple[np.ndarray, dict[str, Any]]:
+    """The months from the earliest to the latest day any source covers densely: coverage
+    outliers (a record from 1982, a mistyped future date) do not add months."""
+    coverage = store_coverage(store)
+    if not coverage:
         raise SelectorError("the store holds no events: nothing to measure convergence on")
-    return np.arange(np.datetime64(first, "M"), np.datetime64(last, "M") + 1)
+    first, last = union_window(coverage.values())
+    window = {"start": first.isoformat(), "end": last.isoformat(),
+              "reason": "the months any source covers densely (coverage outliers left out)",
+              "sources": sorted(coverage)}
+    return np.arange(np.datetime64(first, "M"), np.datetime64(last, "M") + 1), window
 
 
 def _cooperation(store: EventStore, a: str, b: str, months: np.ndarray,
@@ -174,7 +180,7 @@ def measure_convergence(store: EventStore, *, a: str = "RUS", b: str = "CHN",
     """The index for actors ``a`` and ``b`` and, per month, the TLP of what it counts."""
     a, b = to_iso3(a, "iso3"), to_iso3(b, "iso3")
     rng = np.random.default_rng(random_state)
-    months = _months(store)
+    months, window = _months(store)
     notes: list[str] = []
     operations, tlps = _operations(store, a, b, months, notes)
     components = [_cooperation(store, a, b, months, rng), _narratives(store, a, b, months, rng,
@@ -189,7 +195,10 @@ def measure_convergence(store: EventStore, *, a: str = "RUS", b: str = "CHN",
     months, tlps = months[first:], tlps[first:]
     result = convergence_index([str(m) for m in months], components,
                                baseline_months=baseline_months)
+    if months.size:
+        window = {**window, "start": max(window["start"], f"{months[0]}-01")}
     return (ConvergenceResult(**{**result.__dict__,
+                                 "parameters": {**result.parameters, "window": window},
                                  "warnings": tuple(notes) + result.warnings}), tlps)
 
 
@@ -197,7 +206,8 @@ def record_convergence(store: EventStore, result: ConvergenceResult, tlps: list[
                        a: str, b: str) -> dict[str, Any]:
     """Store the index as findings (one per month) and return the JSON contract."""
     periods = result.periods()
-    summary = {"a": a, "b": b, "freq": "month", "weights": result.weights,
+    summary = {"a": a, "b": b, "freq": "month", "window": result.parameters.get("window"),
+               "weights": result.weights,
                "components": list(result.weights), "descriptions": result.descriptions,
                "parameters": result.parameters, "warnings": list(result.warnings)}
     save_run(store, "convergence", summary,

@@ -57,9 +57,10 @@ def base(kind: str, run: FindingRun | None, db: str) -> dict[str, Any]:
     """What every section shows: whether the analysis ran, when, what was withheld, warnings."""
     if run is None:
         return {"kind": kind, "ran": False, "how_to_run": HOW_TO_RUN[kind].format(db=db),
-                "withheld": 0, "warnings": [], "created_at": None}
+                "withheld": 0, "warnings": [], "created_at": None, "window": None}
     return {"kind": kind, "ran": True, "how_to_run": HOW_TO_RUN[kind].format(db=db),
             "withheld": run.withheld, "warnings": list(run.summary.get("warnings") or []),
+            "window": run.summary.get("window"),
             "created_at": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
             "run_id": run.run_id}
 
