@@ -32,6 +32,7 @@ from hybridwatch.model.targets import events_by_target_sql
 from hybridwatch.store import EventStore
 from hybridwatch.store.ingest import ingest_file
 from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_episodes
+from hybridwatch.workflows.coverage import analysis_window, coverage_report, defining_sources
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPINGS = REPO / "src" / "hybridwatch" / "mappings"
@@ -127,8 +128,40 @@ def q1_targets(store: EventStore, since: date, until: date) -> dict[str, int]:
     return {t: counts.get(t, 0) for t in Q1_CANDIDATES}
 
 
-def question1(store: EventStore, since: date, until: date, n_surr: int, seed: int) -> dict:
-    """RUS-attributed cyber incidents vs EUvsDisinfo cases, same target, both directions."""
+def q1_window(store: EventStore) -> tuple[date, date, dict[str, Any]]:
+    """The default window of the Q1 series: the days EuRepoC and EUvsDisinfo both cover."""
+    window = analysis_window(store, defining_sources(store, ["source=eurepoc actor=RUS",
+                                                             "source=euvsdisinfo"]))
+    return window.start, window.end, window.to_dict()
+
+
+def old_default(store: EventStore, targets: list[str], n_surr: int, seed: int
+                ) -> list[dict[str, Any]]:
+    """The same pairs (block null) on the old default span — from the first to the last event of
+    either series — beside the coverage window, to show what the window changes."""
+    rows = []
+    for t in targets:
+        for a, b, direction in ((INFO, CYBER, "cyber→info"), (CYBER, INFO, "info→cyber")):
+            a_sel, b_sel = a.format(t=t), b.format(t=t)
+            first, last = store.con.execute(
+                "SELECT min(occurred_at)::DATE, max(occurred_at)::DATE FROM events WHERE "
+                "source IN ('eurepoc', 'euvsdisinfo') AND target_iso3 = ? AND "
+                "(source = 'euvsdisinfo' OR actor_iso3 = 'RUS')", [t]).fetchall()[0]
+            span = coincide(store, a_sel, b_sel, window_days=WINDOW_DAYS, lags=LAGS,
+                            null="block", n_surrogates=n_surr, random_state=seed, since=first,
+                            until=last).to_dict()
+            window = coincide(store, a_sel, b_sel, window_days=WINDOW_DAYS, lags=LAGS,
+                              null="block", n_surrogates=n_surr, random_state=seed).to_dict()
+            rows.append({"target": t, "question": direction, "span": [str(first), str(last)],
+                         "p_span": span["p_value"], "window": window["window"],
+                         "p_window": window["p_value"]})
+    return rows
+
+
+def question1(store: EventStore, n_surr: int, seed: int) -> dict:
+    """RUS-attributed cyber incidents vs EUvsDisinfo cases, same target, both directions, on the
+    days both sources cover densely (the workflows' default window)."""
+    since, until, window = q1_window(store)
     counts = q1_targets(store, since, until)
     targets = [t for t, n in counts.items() if n >= MIN_CYBER]
     families: dict[str, list[dict[str, Any]]] = {}
@@ -146,10 +179,11 @@ def question1(store: EventStore, since: date, until: date, n_surr: int, seed: in
     grids = {null: grid_run(store, targets, null, since, until, n_surr, seed)
              for null in ("shift", "shuffle")}
     extra = shuffle_only(store, grids, since, until, n_surr, seed)
-    return {"since": str(since), "until": str(until), "cyber_counts": counts,
+    return {"since": str(since), "until": str(until), "window": window, "cyber_counts": counts,
             "targets": targets, "families": families, "grids": grids, "shuffle_only": extra,
             "day_precise": day_precise(store, targets, since, until, n_surr, seed),
-            "shift_floor": shift_floor(since, until)}
+            "shift_floor": shift_floor(since, until),
+            "old_default": old_default(store, targets, n_surr, seed)}
 
 
 def grid_run(store: EventStore, targets: list[str], null: str, since: date, until: date,
@@ -216,21 +250,20 @@ def day_precise(store: EventStore, targets: list[str], since: date, until: date,
 def question2(store: EventStore, n_surr: int, seed: int) -> dict:
     """PLA sortie surges vs Chinese-attributed cyber incidents and EUvsDisinfo surges."""
     start = pla_daily_start(store)
-    eurepoc_end = scalar(store, "SELECT max(occurred_at)::DATE FROM events WHERE source='eurepoc'")
-    info_end = scalar(store, "SELECT max(occurred_at)::DATE FROM events "
-                             "WHERE source='euvsdisinfo'")
     surge = "source=pla_sorties intensity>p90"
-    tests = [("CHN→TWN cyber", "source=eurepoc actor=CHN target=TWN", eurepoc_end),
-             ("CHN cyber, any target", "source=eurepoc actor=CHN", eurepoc_end),
-             ("EUvsDisinfo surge (count>p90)", "source=euvsdisinfo count>p90", info_end)]
-    rows = []
-    for label, other, end in tests:
+    tests = [("CHN→TWN cyber", "source=eurepoc actor=CHN target=TWN"),
+             ("CHN cyber, any target", "source=eurepoc actor=CHN"),
+             ("EUvsDisinfo surge (count>p90)", "source=euvsdisinfo count>p90")]
+    rows, ends = [], {}
+    for label, other in tests:
         for a, b, direction in ((other, surge, "PLA surge→other"), (surge, other, "other→PLA surge")):
+            # from the start of the daily bulletins; the end is the coverage window's
             report = coincide(store, a, b, window_days=WINDOW_DAYS, lags=LAGS, null="shift",
-                              n_surrogates=n_surr, random_state=seed, since=start,
-                              until=end).to_dict()
+                              n_surrogates=n_surr, random_state=seed, since=start).to_dict()
+            end = date.fromisoformat(report["end"])
+            ends["euvsdisinfo" if "euvsdisinfo" in other else "eurepoc"] = end
             rows.append({**pair_row(report, direction, label), "since": str(start),
-                         "until": str(end)})
+                         "until": str(end), "window": report["window"]})
     add_q(rows)
     dates = store.con.execute(
         """SELECT occurred_at::DATE FROM events WHERE source='eurepoc' AND actor_iso3='CHN'
@@ -238,8 +271,7 @@ def question2(store: EventStore, n_surr: int, seed: int) -> dict:
         [start]).fetchall()
     return {"pla_daily_start": str(start), "rows": rows,
             "chn_twn_dates": [str(d[0]) for d in dates],
-            "floors": {"eurepoc": shift_floor(start, eurepoc_end),
-                       "euvsdisinfo": shift_floor(start, info_end)}}
+            "floors": {name: shift_floor(start, end) for name, end in ends.items()}}
 
 
 def question3(store: EventStore, seed: int) -> dict:
@@ -249,14 +281,14 @@ def question3(store: EventStore, seed: int) -> dict:
         "min3_default": {"min_domains": 3},
         "min3_UKR_TWN": {"min_domains": 3, "targets": both},
         "min3_UKR_TWN_overlap": {"min_domains": 3, "targets": both,
-                                 "since": date(2020, 10, 1), "until": date(2021, 2, 19)},
-        "min2_default_2015_2023": {"min_domains": 2, "since": date(2015, 1, 1),
-                                   "until": date(2023, 9, 1)}}
+                                 "since": date(2020, 10, 1), "until": date(2021, 2, 18)},
+        "min2_default_window": {"min_domains": 2}}
     out = {}
     for name, params in runs.items():
         report = detect_episodes(store, n_surrogates=199, random_state=seed, **params).to_dict()
         out[name] = {"params": {k: str(v) for k, v in params.items()},
                      "start": report["start"], "end": report["end"],
+                     "window_reason": report["window"]["reason"],
                      "n_episodes": len(report["episodes"]), "warnings": report["warnings"],
                      "targets_scanned": sorted({t for g in report["parameters"]["target_groups"]
                                                 for t in g}),
@@ -341,8 +373,8 @@ def md_q1(q1: dict[str, Any]) -> list[str]:
     precise = ", ".join(f"{r['target']} {r['n_cyber_days']}" for r in dp[::2])
     floor = q1["shift_floor"]
     lines = ["### Q1 — Russian-attributed cyber incidents vs EUvsDisinfo cases, same target", "",
-             (f"Period {q1['since']} … {q1['until']} ({floor['n_days']:,} days, the EUvsDisinfo "
-             f"span inside EuRepoC's). Window ΔT = {WINDOW_DAYS} d, lags "
+             (f"Period {q1['since']} … {q1['until']} ({floor['n_days']:,} days: the default "
+             f"window, {q1['window']['reason']}). Window ΔT = {WINDOW_DAYS} d, lags "
              f"{','.join(map(str, LAGS))} d, pair p-value = max-statistic over lags and both "
              f"rates. Targets: of {', '.join(Q1_CANDIDATES)}, those with ≥ {MIN_CYBER} RUS "
              f"incidents in the period ({targets}). {len(fam['shift'])} tests per null (each "
@@ -368,7 +400,8 @@ def md_q2(q2: dict[str, Any]) -> list[str]:
     lines = ["### Q2 — PLA sortie surges vs cyber incidents and disinformation surges", "",
              ("PLA surge days = `source=pla_sorties intensity>p90` (daily sorties above the "
              f"trailing 90-day 90th percentile). Period from {q2['pla_daily_start']} (daily "
-             f"bulletins) to the end of the other series. Shift null, ΔT = {WINDOW_DAYS} d, lags "
+             "bulletins, `--since`) to the end of the coverage window (the last day both "
+             "sources cover densely). Shift null, ΔT = {WINDOW_DAYS} d, lags "
              f"{','.join(map(str, LAGS))} d; q = BH over the {len(q2['rows'])} tests below."), "",
              ("| other series | b → a | period | PLA surge days | other days | best lag | p | q | "
              "p floor (shifts) |"), "|---|---|---|---|---|---|---|---|---|"]
@@ -394,7 +427,8 @@ def md_q3(q3: dict[str, Any]) -> list[str]:
         params = ", ".join(f"{k}={v}" for k, v in run["params"].items())
         scanned = ",".join(run["targets_scanned"]) or "none"
         first = f", first: “{run['warnings'][0]}”" if run["warnings"] else ""
-        lines.append(f"- `{name}` ({params}; {run['start']} … {run['end']}; targets "
+        lines.append(f"- `{name}` ({params or 'defaults'}; {run['start']} … {run['end']}, "
+                     f"{run['window_reason']}; targets "
                      f"{scanned}): {run['n_episodes']} episode(s); {len(run['warnings'])} "
                      f"warning(s){first}.")
         lines += [f"  - {e['start']} … {e['end']} {','.join(e['targets'])} "
@@ -403,8 +437,37 @@ def md_q3(q3: dict[str, Any]) -> list[str]:
     return lines
 
 
+def md_coverage(sources: list[dict[str, Any]]) -> list[str]:
+    lines = ["### Coverage of each source (`hybridwatch coverage`)", "",
+             "| source | records | first … last | dense coverage | outliers | gaps | weekly cycle |",
+             "|---|---|---|---|---|---|---|"]
+    for c in sources:
+        outliers = "; ".join(f"{o['records']} in {o['first']} … {o['last']}"
+                             for o in c["outliers"]) or "none"
+        gaps = (f"{len(c['gaps'])} (longest {max(g['days'] for g in c['gaps'])} d)"
+                if c["gaps"] else "none")
+        cycle = (f"{c['weekly_cycle']['share']:.0%} on {c['weekly_cycle']['weekday']}s"
+                 if c["weekly_cycle"] else "none")
+        lines.append(f"| {c['source']} | {c['records']:,} | {c['first']} … {c['last']} | "
+                     f"{c['dense_first']} … {c['dense_last']} | {outliers} | {gaps} | {cycle} |")
+    return [*lines, ""]
+
+
+def md_old_default(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["Old default against the coverage window (block null, same seed): the old default "
+             "ran from the first to the last event of either series.", "",
+             "| target | b → a | old span | p old span | coverage window | p window |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['target']} | {r['question']} | {r['span'][0]} … {r['span'][1]} | "
+                     f"{fmt(r['p_span'])} | {r['window']['start']} … {r['window']['end']} | "
+                     f"{fmt(r['p_window'])} |")
+    return [*lines, ""]
+
+
 def markdown(res: dict[str, Any]) -> str:
-    return "\n".join([*md_header(res), *md_q1(res["q1"]), *md_q2(res["q2"]),
+    return "\n".join([*md_header(res), *md_coverage(res["coverage"]), *md_q1(res["q1"]),
+                      *md_old_default(res["q1"]["old_default"]), *md_q2(res["q2"]),
                       *md_q3(res["q3"])])
 
 
@@ -422,11 +485,9 @@ def main(argv: list[str] | None = None) -> int:
         ingest = build_store(args.data, db)
         with EventStore(db, read_only=True) as store:
             prof = profile(store)
-            since = date.fromisoformat(prof["euvsdisinfo_span"][0])
-            until = date.fromisoformat(prof["euvsdisinfo_span"][1])
             results = {"seed": args.seed, "n_surrogates": args.surrogates, "ingest": ingest,
-                       "profile": prof,
-                       "q1": question1(store, since, until, args.surrogates, args.seed),
+                       "profile": prof, "coverage": coverage_report(store)["sources"],
+                       "q1": question1(store, args.surrogates, args.seed),
                        "q2": question2(store, args.surrogates, args.seed),
                        "q3": question3(store, args.seed)}
     results["seconds"] = round(time.perf_counter() - started, 1)

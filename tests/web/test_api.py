@@ -228,6 +228,21 @@ def test_coincidences_filter_significant(client, tokens):
             [i["finding_id"] for i in every if bool(i["significant"]) == flag]
 
 
+@pytest.mark.parametrize("route,kind", [("/api/episodes", "episodes"),
+                                        ("/api/coincidences", "coincidences"),
+                                        ("/api/narratives", "narrative_sync"),
+                                        ("/api/convergence", "convergence")])
+def test_findings_say_which_days_they_analysed(client, tokens, direct, route, kind):
+    import json
+
+    answer = client.get(route, headers=bearer(tokens["viewer"])).json()
+    stored = json.loads(direct.execute("SELECT summary FROM finding_runs WHERE kind = ?",
+                                       [kind]).fetchall()[0][0])
+    assert answer["window"] == stored["window"]
+    assert {"start", "end", "reason", "sources"} <= set(answer["window"])
+    assert answer["window"]["start"] <= answer["window"]["end"]
+
+
 def test_overview_counts_agree_with_the_endpoints(client, tokens, direct):
     overview = client.get("/api/overview", headers=bearer(tokens["viewer"])).json()
     episodes = client.get("/api/episodes", headers=bearer(tokens["viewer"])).json()
