@@ -385,7 +385,7 @@ def md_q1(q1: dict[str, Any]) -> list[str]:
     lines += ["", f"Tests with q ≤ 0.05: {sig}; with raw p ≤ 0.05: {raw}.",
               ("Full grid (`coincide --grid '<cyber series> ; <info series>' --all-pairs`, all "
               f"ordered pairs of the {len(grids['shift']['n_events'])} series, BH over all): "
-              f"{grid_text(grids)}. Strongest shift-null pairs: {top}."),
+              f"{grid_text(grids)}. Strongest shift-null pairs: {top or 'none'}."),
               *(f"Significant under shuffle only: {r['pair']} (shuffle q {fmt(r['shuffle_q'])}; "
                 f"shift p {fmt(r['shift_p'])}, q {fmt(r['shift_q'])}); coinciding b/a days: "
                 f"{', '.join(r['days'][:4])}{' …' if len(r['days']) > 4 else ''}."
@@ -401,7 +401,7 @@ def md_q2(q2: dict[str, Any]) -> list[str]:
              ("PLA surge days = `source=pla_sorties intensity>p90` (daily sorties above the "
              f"trailing 90-day 90th percentile). Period from {q2['pla_daily_start']} (daily "
              "bulletins, `--since`) to the end of the coverage window (the last day both "
-             "sources cover densely). Shift null, ΔT = {WINDOW_DAYS} d, lags "
+             f"sources cover densely). Shift null, ΔT = {WINDOW_DAYS} d, lags "
              f"{','.join(map(str, LAGS))} d; q = BH over the {len(q2['rows'])} tests below."), "",
              ("| other series | b → a | period | PLA surge days | other days | best lag | p | q | "
              "p floor (shifts) |"), "|---|---|---|---|---|---|---|---|---|"]

@@ -169,8 +169,7 @@ def analysis_window(store: EventStore, series_sources: Sequence[Mapping[str, int
     warnings += _shared_cycle(series_sources, spans)
     reason = "; ".join(reasons)
     if not since and not until:
-        reason = ("the days every " + what.rstrip("s") + "'s sources cover densely ("
-                  + ", ".join(names) + ")")
+        reason = f"the days the sources of all {what} cover densely ({', '.join(names)})"
     return AnalysisWindow(start, end, reason, tuple(names), tuple(warnings))
 
 
