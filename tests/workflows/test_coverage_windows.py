@@ -187,3 +187,14 @@ def test_convergence_months_stay_inside_dense_coverage(tmp_path):
     _, coverage = run(db, "coverage")
     assert coverage["sources"][0]["outliers"] == [{"first": "2029-03-15", "last": "2029-03-15",
                                                    "records": 1}]
+
+
+def test_parquet_import_keeps_source_days_right(store_db, tmp_path):
+    db, sources = store_db
+    with EventStore(db, read_only=True) as store:
+        store.export_parquet(tmp_path / "export")
+        expected = store.source_days()
+    ingest_sources(tmp_path / "partial.duckdb", tmp_path, sources[:1])   # one source already in
+    with EventStore(tmp_path / "partial.duckdb") as store:
+        store.import_parquet(tmp_path / "export")
+        assert store.source_days().equals(expected)
