@@ -104,7 +104,9 @@ def coincide(store: EventStore, a: str | Selector, b: str | Selector, *, window_
     """Does series ``b`` precede series ``a`` more often than chance (b → a)?
 
     Evidence: at the best lag, each A event day preceded by a B event day within the window,
-    with up to five events of each side.
+    with up to five events of each side. The days analysed default to those both series'
+    defining sources cover densely (``since``/``until``, inclusive, override them); without
+    ``random_state`` the seed derives from the two series and the parameters.
     """
     sel_a = parse_selector(a) if isinstance(a, str) else a
     sel_b = parse_selector(b) if isinstance(b, str) else b
@@ -168,7 +170,11 @@ def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
                   lags: Sequence[int] = (0, 1, 2, 3), null: str = "block",
                   n_surrogates: int = 1000, random_state: int | None = None, fdr: float = 0.05,
                   since: date | None = None, until: date | None = None) -> GridReport:
-    """Test every ordered pair of the grid's series and control the false discovery rate."""
+    """Test every ordered pair of the grid's series and control the false discovery rate.
+
+    The days analysed default to those every series' defining sources cover densely; pairs
+    with an empty series leave the Benjamini–Hochberg family and are reported as untestable.
+    """
     selectors = parse_grid(grid)
     if len(selectors) < 2:
         raise SelectorError(f"grid {grid!r} defines one series; all-pairs needs two or more")
