@@ -89,6 +89,7 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
             mark = "*" if pair["significant"] else " "
             click.echo(f" {mark} {pair['b']}  →  {pair['a']}: lag {pair['best_lag_days']}d, "
                        f"p={_num(pair['p_value'])} q={_num(pair['q_value'])}")
+        say(f"days analysed: {report['window']['reason']}")
         for warning in report["warnings"]:
             say(f"warning: {warning}", fg="yellow")
         return
@@ -102,6 +103,7 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
     click.echo(f"B: {report['b']}\nA: {report['a']}\n{report['start']} … {report['end']}, "
                f"n_a={report['n_a']} n_b={report['n_b']}, window {report['window_days']}d, "
                f"null {report['null']} ({report['n_surrogates']} surrogates)")
+    say(f"days analysed: {report['window']['reason']}")
     for lag in report["lags"]:
         click.echo(f"  lag {lag['lag_days']}d: precursor {_num(lag['precursor_rate'])} "
                    f"(p={_num(lag['p_precursor'])})  trigger {_num(lag['trigger_rate'])} "
@@ -165,6 +167,7 @@ def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups,
         return
     click.echo(f"{len(report['episodes'])} episode(s) at alpha {alpha}, "
                f"{report['start']} … {report['end']}, counting {report['counted']}")
+    say(f"days analysed: {report['window']['reason']}")
     for episode in report["episodes"]:
         wheres = ", ".join(f"{s['domain']}@{s['where']} ({s['where_kind']})"
                            for s in episode["signals"])
