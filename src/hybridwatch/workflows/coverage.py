@@ -80,7 +80,7 @@ def defining_sources(store: EventStore, selectors: Sequence[Selector | str]
     selectors = [parse_selector(s) if isinstance(s, str) else s for s in selectors]
     if not selectors:
         return []
-    events = store.ibis_events()
+    events = store.ibis_events(located=any(s.located for s in selectors))
     parts = [select_events(events, s).group_by("source").aggregate(n=ibis._.count())
              .mutate(series=ibis.literal(i)) for i, s in enumerate(selectors)]
     table = (ibis.union(*parts) if len(parts) > 1 else parts[0]).to_pyarrow()
