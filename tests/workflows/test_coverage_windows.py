@@ -171,9 +171,10 @@ intensity_kind = { const = "trade_value_usd" }
 
 
 def test_convergence_months_stay_inside_dense_coverage(tmp_path):
-    # monthly trade rows 2016–2021 and one mistyped 2029 row: the index ends in 2021
+    # monthly trade rows 2016–2021 and one mistyped 1996 row: the index starts in 2016 (a row
+    # dated in the future would be quarantined at ingest instead)
     months = np.arange(np.datetime64("2016-01"), np.datetime64("2022-01"))
-    rows = [f"t{i},{m}-15,{1000 + 10 * i}" for i, m in enumerate(months)] + ["typo,2029-03-15,5"]
+    rows = [f"t{i},{m}-15,{1000 + 10 * i}" for i, m in enumerate(months)] + ["typo,1996-03-15,5"]
     (tmp_path / "trade.csv").write_text("id,date,value\n" + "\n".join(rows) + "\n")
     (tmp_path / "trade.toml").write_text(TRADE_MAPPING)
     db = tmp_path / "trade.duckdb"
@@ -182,19 +183,34 @@ def test_convergence_months_stay_inside_dense_coverage(tmp_path):
     assert result.exit_code == 0, result.output
     _, report = run(db, "convergence")
     periods = [p["period"] for p in report["periods"]]
-    assert periods[-1] == "2021-12" and "2029-03" not in periods
-    assert report["window"]["end"] == "2021-12-15"
+    assert periods[0] >= "2016-01" and "1996-03" not in periods
+    assert report["window"]["start"] == "2016-01-15"
     _, coverage = run(db, "coverage")
-    assert coverage["sources"][0]["outliers"] == [{"first": "2029-03-15", "last": "2029-03-15",
+    assert coverage["sources"][0]["outliers"] == [{"first": "1996-03-15", "last": "1996-03-15",
                                                    "records": 1}]
 
 
 def test_parquet_import_keeps_source_days_right(store_db, tmp_path):
-    db, sources = store_db
+    db, _ = store_db
     with EventStore(db, read_only=True) as store:
         store.export_parquet(tmp_path / "export")
         expected = store.source_days()
-    ingest_sources(tmp_path / "partial.duckdb", tmp_path, sources[:1])   # one source already in
-    with EventStore(tmp_path / "partial.duckdb") as store:
+    with EventStore(tmp_path / "restored.duckdb") as store:
         store.import_parquet(tmp_path / "export")
         assert store.source_days().equals(expected)
+
+
+def test_replace_rebuilds_source_days(tmp_path):
+    days, records = two_sources(4)[0][3]
+    ingest_sources(tmp_path / "r.duckdb", tmp_path, [("cases", "information", "POL",
+                                                      (days, records))])
+    with EventStore(tmp_path / "r.duckdb") as store:   # the same file, one row fewer
+        from hybridwatch.adapters import ReadOptions
+        from hybridwatch.store import ingest_file
+
+        csv = tmp_path / "cases.csv"
+        lines = csv.read_text().splitlines()
+        csv.write_text("\n".join(lines[:-1]) + "\n")
+        ingest_file(store, csv, format="mapped", replace=True,
+                    options=ReadOptions(mapping_path=tmp_path / "cases.toml"))
+        assert sum(store.source_days()["records"].to_pylist()) == int(records.sum()) - 1
