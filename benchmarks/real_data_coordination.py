@@ -28,7 +28,7 @@ from hybridwatch.analyses.fdr import benjamini_hochberg
 from hybridwatch.analyses.selectors import parse_selector
 from hybridwatch.analyses.series import daily_series
 from hybridwatch.analyses.surrogates import admissible_shifts, min_shift_days
-from hybridwatch.model.targets import events_by_target_sql
+from hybridwatch.model.targets import events_by_target_sql, names_target_sql
 from hybridwatch.store import EventStore
 from hybridwatch.store.ingest import ingest_file
 from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_episodes
@@ -145,7 +145,7 @@ def old_default(store: EventStore, targets: list[str], n_surr: int, seed: int
             a_sel, b_sel = a.format(t=t), b.format(t=t)
             first, last = store.con.execute(
                 "SELECT min(occurred_at)::DATE, max(occurred_at)::DATE FROM events WHERE "
-                "source IN ('eurepoc', 'euvsdisinfo') AND target_iso3 = ? AND "
+                f"source IN ('eurepoc', 'euvsdisinfo') AND {names_target_sql()} AND "
                 "(source = 'euvsdisinfo' OR actor_iso3 = 'RUS')", [t]).fetchall()[0]
             span = coincide(store, a_sel, b_sel, window_days=WINDOW_DAYS, lags=LAGS,
                             null="block", n_surrogates=n_surr, random_state=seed, since=first,
