@@ -7,7 +7,6 @@ import csv
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 
 from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
 from hybridwatch.store import EventStore, ingest_file
@@ -50,21 +49,22 @@ def test_rule_per_source(tmp_path: Path) -> None:
     assert cooperative == {str(i) for i, row in enumerate(ROWS) if row[4]}
 
 
-GDELT = Path("../shared/data/gdelt_samples_and_lookups/samples/20191024143000.export.CSV")
+GDELT_SAMPLE = "gdelt_samples_and_lookups/samples/20191024143000.export.CSV"
 
 
-@pytest.mark.skipif(not GDELT.exists(), reason="real GDELT sample not in ../shared/data")
-def test_real_gdelt_rows_the_scan_counts_are_conflict_only(tmp_path: Path) -> None:
+def test_real_gdelt_rows_the_scan_counts_are_conflict_only(tmp_path: Path, shared_data: Path
+                                                            ) -> None:
     """What the episode scan counts of 2,111 real GDELT 2.0 rows: no QuadClass 1–2 row by
     default (on such rows 74% of the old episodes' events were cooperative), and all of them
     are back with include_cooperative."""
     import hashlib
 
-    with GDELT.open(encoding="utf-8", newline="") as handle:
+    gdelt = shared_data / GDELT_SAMPLE
+    with gdelt.open(encoding="utf-8", newline="") as handle:
         quad = {hashlib.md5(f"gdelt:{row[0]}".encode()).hexdigest(): row[29]
                 for row in csv.reader(handle, delimiter="\t")}
     with EventStore(tmp_path / "g.duckdb") as store:
-        ingest_file(store, GDELT, format="gdelt2")
+        ingest_file(store, gdelt, format="gdelt2")
         counted = {}
         for hostile_only in (True, False):
             cells = store.where_day_counts("SELECT * FROM located_events", spread_days=7,
