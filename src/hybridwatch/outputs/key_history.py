@@ -98,12 +98,7 @@ class KeyRotation:
         """Parse the shape (not the signatures: :meth:`verify` needs the old identity)."""
         from hybridwatch.outputs.keystore import check_identity
 
-        if not isinstance(doc, dict) or doc.get("type") != ROTATION_TYPE:
-            raise InputError(source, f"not a {ROTATION_TYPE} statement")
-        if doc.get("version") != STATEMENT_VERSION:
-            raise InputError(source, f"unsupported {ROTATION_TYPE} version "
-                                     f"{doc.get('version')!r} (this hybridwatch reads "
-                                     f"{STATEMENT_VERSION})")
+        doc = _statement(doc, ROTATION_TYPE, source)
         new_identity = check_identity(doc.get("new_identity"), source)
         try:
             parse_time(doc.get("rotated_at"), "rotated_at")
@@ -176,12 +171,7 @@ class KeyRevocation:
 
     @classmethod
     def from_dict(cls, doc: object, source: object) -> KeyRevocation:
-        if not isinstance(doc, dict) or doc.get("type") != REVOCATION_TYPE:
-            raise InputError(source, f"not a {REVOCATION_TYPE} statement")
-        if doc.get("version") != STATEMENT_VERSION:
-            raise InputError(source, f"unsupported {REVOCATION_TYPE} version "
-                                     f"{doc.get('version')!r} (this hybridwatch reads "
-                                     f"{STATEMENT_VERSION})")
+        doc = _statement(doc, REVOCATION_TYPE, source)
         fields = {name: doc.get(name) for name in ("org", "stix_identity_id", "key_id", "reason",
                                                    "revoked_at", "effective_from", "signed_by",
                                                    "comment")}
@@ -383,3 +373,13 @@ class KeyHistory:
                          "revocation": status.revocation.summary() if status.revocation
                          else None})
         return rows
+
+
+def _statement(doc: object, kind: str, source: object) -> dict:
+    """``doc`` if it is a ``kind`` statement of the version this hybridwatch reads."""
+    if not isinstance(doc, dict) or doc.get("type") != kind:
+        raise InputError(source, f"not a {kind} statement")
+    if doc.get("version") != STATEMENT_VERSION:
+        raise InputError(source, f"unsupported {kind} version {doc.get('version')!r} "
+                                 f"(this hybridwatch reads {STATEMENT_VERSION})")
+    return doc
