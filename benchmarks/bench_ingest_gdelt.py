@@ -41,7 +41,8 @@ def worker(task: str, src: Path, db: Path) -> dict:
 
         rows = len(pd.read_csv(src, sep="\t", header=None, quoting=3, low_memory=False))
     elif task in ("hybridwatch_ingest", "hybridwatch_reingest"):
-        from hybridwatch.store import EventStore, ingest_file
+        from hybridwatch.store import EventStore
+        from hybridwatch.workflows.ingest import ingest_file
 
         with EventStore(db) as store:
             if task == "hybridwatch_reingest":

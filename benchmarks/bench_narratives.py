@@ -62,7 +62,8 @@ def peak_mb() -> float:
 
 def run(n: int, n_update: int) -> dict:
     from hybridwatch.model.outlet_groups import load_outlet_groups
-    from hybridwatch.store import EventStore, ingest_file
+    from hybridwatch.store import EventStore
+    from hybridwatch.workflows.ingest import ingest_file
     from hybridwatch.store.narratives_store import list_narratives
     from hybridwatch.workflows.narrative_build import build_narratives
 

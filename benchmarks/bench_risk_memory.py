@@ -101,7 +101,8 @@ def generate(out: Path, *, first_year: int, growth_years: float | None, seed: in
                          for i, (d, v, s) in enumerate(zip(dates, victims, sectors)))
     (out / "incidents.toml").write_text(MAPPING, encoding="utf-8")
     from hybridwatch.adapters import ReadOptions
-    from hybridwatch.store import EventStore, ingest_file
+    from hybridwatch.store import EventStore
+    from hybridwatch.workflows.ingest import ingest_file
 
     db = out / "store.duckdb"
     with EventStore(db) as store:

@@ -37,7 +37,8 @@ def build_store(directory: Path, rows: int) -> tuple[Path, dict[str, float]]:
     """The benchmark store: ``rows`` GDELT events + the demo STIX bundle + findings."""
     from hybridwatch.demo.gdelt_synth import write_gdelt2_export
     from hybridwatch.demo.scenario import generate_scenario
-    from hybridwatch.store import EventStore, ingest_file
+    from hybridwatch.store import EventStore
+    from hybridwatch.workflows.ingest import ingest_file
 
     timings: dict[str, float] = {}
     started = time.perf_counter()

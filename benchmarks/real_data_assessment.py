@@ -23,7 +23,7 @@ from real_data_coordination import FILES, MAPPINGS  # noqa: E402
 
 from hybridwatch.adapters.base import ReadOptions  # noqa: E402
 from hybridwatch.store import EventStore  # noqa: E402
-from hybridwatch.store.ingest import ingest_file  # noqa: E402
+from hybridwatch.workflows.ingest import ingest_file  # noqa: E402
 from hybridwatch.workflows.assessment import run_assessment  # noqa: E402
 from hybridwatch.workflows.coordination import detect_episodes  # noqa: E402
 from hybridwatch.workflows.findings import record_episodes  # noqa: E402

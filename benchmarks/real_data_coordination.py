@@ -30,7 +30,7 @@ from hybridwatch.analyses.series import daily_series
 from hybridwatch.analyses.surrogates import admissible_shifts, min_shift_days
 from hybridwatch.model.targets import events_by_target_sql, names_target_sql
 from hybridwatch.store import EventStore
-from hybridwatch.store.ingest import ingest_file
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_episodes
 from hybridwatch.workflows.coverage import analysis_window, coverage_report, defining_sources
 

@@ -23,7 +23,8 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from hybridwatch.analyses.narratives import fit_narratives
 from hybridwatch.model.outlet_groups import load_outlet_groups
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.narratives_store import list_narratives
 from hybridwatch.workflows.narrative_build import build_narratives
 

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from hybridwatch.cli import cli
 from hybridwatch.demo.scenario import generate_scenario
 from hybridwatch.model.schema import record_id_hash
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from hybridwatch.model.countries import country_name
 from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA, record_id_hash
 from hybridwatch.model.trade import FLOWS, TRADE_FLOW_SCHEMA
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from hybridwatch.cli import cli
 from hybridwatch.errors import InputError
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SAMPLES = {  # format → a valid sample in that format

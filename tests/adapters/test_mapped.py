@@ -267,7 +267,7 @@ def test_an_unknown_country_rejects_the_row_unless_lenient(tmp_path):
 
 
 def test_lenient_countries_are_counted_in_the_ingest_report(tmp_path, store_path):
-    from hybridwatch.store import ingest_file
+    from hybridwatch.workflows.ingest import ingest_file
 
     data = tmp_path / "dyads.csv"
     data.write_text(DYADS, encoding="utf-8")
@@ -294,7 +294,8 @@ def test_explode_gives_one_event_per_item(tmp_path, store_path):
     assert got[:6] == [("1#Germany", "DEU"), ("1#Poland", "POL"), ("2#Narnia", None),
                        ("2#N Korea", "PRK"), ("2#Germany", "DEU"), ("3#Bosnia", "BIH")]
     assert ("4", None) in got  # an empty cell: the row stays one event
-    from hybridwatch.store import EventStore, ingest_file
+    from hybridwatch.store import EventStore
+    from hybridwatch.workflows.ingest import ingest_file
 
     mapping = tmp_path / "dyads.toml"
     with EventStore(store_path) as store:

@@ -10,7 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from hybridwatch.cli import cli
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NINES = "9" * 5000

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from hybridwatch.analyses.coverage import source_coverage
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 
 def _coverage(name: str, per_day: Counter) -> object:

@@ -26,7 +26,8 @@ from hybridwatch.analyses.selectors import parse_selector
 from hybridwatch.analyses.series import daily_series, event_counts
 from hybridwatch.cli import cli
 from hybridwatch.outputs.stix_export import export_stix
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.coordination import detect_episodes
 from hybridwatch.workflows.findings import record_episodes
 

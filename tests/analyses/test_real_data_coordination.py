@@ -14,7 +14,7 @@ import pytest
 
 from hybridwatch.adapters.base import ReadOptions
 from hybridwatch.store import EventStore
-from hybridwatch.store.ingest import ingest_file
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_episodes
 
 REPO = Path(__file__).resolve().parents[2]

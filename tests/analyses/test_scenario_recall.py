@@ -34,7 +34,8 @@ import pytest
 from hybridwatch.adapters import ReadOptions
 from hybridwatch.analyses.selectors import parse_selector
 from hybridwatch.demo.scenario import generate_scenario
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.supply import SupplyQuery, run_supply
 from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 ROWS = [  # (source, source_type, intensity_kind, hostile?, cooperative?)
     ("gdelt", "042", "goldstein", False, True),       # consult: cooperative (QuadClass 1)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.findings_store import FindingItem, finding_id, save_run
 from hybridwatch.workflows.findings import (
     episode_key, record_coincidences, record_episodes, record_narrative_sync,

@@ -186,7 +186,8 @@ def test_ingredient_chain(pki, media):
 
 def test_cli_records_verdicts_that_articles_carry(pki, media, tmp_path):
     from hybridwatch.adapters import ReadOptions
-    from hybridwatch.store import EventStore, ingest_file
+    from hybridwatch.store import EventStore
+    from hybridwatch.workflows.ingest import ingest_file
 
     db = tmp_path / "store.duckdb"
     articles = tmp_path / "articles.jsonl"

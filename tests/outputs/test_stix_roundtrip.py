@@ -12,7 +12,8 @@ from stix_store import shared_store
 
 from hybridwatch.model.schema import record_id_hash
 from hybridwatch.outputs.stix_export import export_stix
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from hybridwatch.adapters.base import ReadOptions
 from hybridwatch.adapters.gdelt import GDELT2_COLUMNS
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 INGEST_TIME = datetime(2024, 3, 10, 12, 0)   # what the tests pretend "now" is
 

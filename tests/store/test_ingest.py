@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from hybridwatch.errors import InputError, StoreError, StrictModeError
-from hybridwatch.store import EventFilter, EventStore, ingest_file
+from hybridwatch.store import EventFilter, EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 EUVSDISINFO_HEADER = "date,id,title,countries,keywords,languages,outlets\n"
 

@@ -11,7 +11,8 @@ import pytest
 
 from hybridwatch.demo.scenario import generate_scenario
 from hybridwatch.model.outlet_groups import load_outlet_groups
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.narratives_store import article_assignments, list_narratives
 from hybridwatch.workflows.narrative_build import build_narratives, load_model
 

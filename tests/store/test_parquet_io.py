@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from hybridwatch.cli import cli
 from hybridwatch.errors import StoreError
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.access_store import audit, create_token
 from hybridwatch.workflows.narrative_build import build_narratives
 from hybridwatch.store.schema import STORE_SCHEMA_VERSION

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from hybridwatch.cli import cli
 from hybridwatch.errors import StrictModeError
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.ingest import fingerprint_file, ingest_fingerprint
 
 HEADER = "date,id,title,countries,keywords,languages,outlets\n"

@@ -74,7 +74,7 @@ def test_reconciliation_prefers_the_importers_declaration_and_keeps_the_mirror(s
         "202302,KAZ,RUS,X,854231,70\n"        # only the exporter declares
         "202302,KAZ,RUS,RX,854231,999\n"      # re-exports are not counted
         "202302,DEU,KAZ,X,8542,5000\n")       # an HS4 row beside HS6 rows: left out
-    from hybridwatch.store import ingest_file
+    from hybridwatch.workflows.ingest import ingest_file
 
     with EventStore(store_path) as store:
         ingest_file(store, csv)
@@ -94,7 +94,7 @@ def test_annual_declarations_are_not_added_to_the_months(store_path, tmp_path):
     csv.write_text("freqCode,period,reporterISO,partnerISO,flowCode,cmdCode,primaryValue\n"
                    "M,202301,DEU,KAZ,X,854231,10\nM,202302,DEU,KAZ,X,854231,20\n"
                    "A,2023,DEU,KAZ,X,854231,365\n")
-    from hybridwatch.store import ingest_file
+    from hybridwatch.workflows.ingest import ingest_file
 
     with EventStore(store_path) as store:
         ingest_file(store, csv)

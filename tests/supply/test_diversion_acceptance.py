@@ -11,7 +11,8 @@ import pytest
 from trade_data import DESTINATION, ORIGINS, write_comtrade
 
 from hybridwatch.analyses.diversion import find_diversion
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.trade_store import flow_values
 
 FDR = 0.05

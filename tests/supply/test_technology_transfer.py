@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from hybridwatch.adapters import ReadOptions
 from hybridwatch.cli import cli
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.convergence import measure_convergence
 
 MONTHS = [str(m).replace("-", "") for m in np.arange(np.datetime64("2022-01"),

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -22,9 +22,9 @@ def demo_db(tmp_path_factory) -> Path:
     episodes, coincidences, narratives, the convergence index and the assessment, with mixed
     TLP markings (the assessment cites evidence up to RED, so its items span the levels)."""
     from hybridwatch.adapters import ReadOptions
-    from hybridwatch.commands.demo_command import ASSESSMENT_TARGETS, DEMO_GRID
+    from hybridwatch.demo.pipeline import ASSESSMENT_TARGETS, DEMO_GRID
     from hybridwatch.demo.scenario import generate_scenario
-    from hybridwatch.store import ingest_file
+    from hybridwatch.workflows.ingest import ingest_file
     from hybridwatch.workflows.narrative_build import build_narratives
     from hybridwatch.workflows.coordination import coincide_grid, detect_episodes
     from hybridwatch.workflows.findings import (

@@ -11,7 +11,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analyses"))
 from coverage_data import growing_reports, weekly_batches  # noqa: E402
 
-from hybridwatch.store import EventStore, ingest_file  # noqa: E402
+from hybridwatch.store import EventStore  # noqa: E402
+from hybridwatch.workflows.ingest import ingest_file  # noqa: E402
 
 MAPPING = """[source]
 name = "{name}"

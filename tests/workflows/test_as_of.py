@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from hybridwatch.adapters import ReadOptions
 from hybridwatch.cli import cli
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.as_of import default_as_of
 
 FIRST, LAST = date(2021, 1, 1), date(2023, 6, 30)

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from hybridwatch.cli import cli
 from hybridwatch.model.phia import phia_term
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.model.tlp import tlp_rank
 from hybridwatch.store.findings_store import finding, latest_run
 from hybridwatch.adapters import ReadOptions

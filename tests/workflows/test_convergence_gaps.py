@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from hybridwatch.cli import cli
 from hybridwatch.outputs.briefing import render_briefing_html
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.convergence import measure_convergence, record_convergence
 from hybridwatch.workflows.coordination import detect_episodes
 from hybridwatch.workflows.findings import record_episodes

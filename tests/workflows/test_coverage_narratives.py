@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from hybridwatch.cli import cli
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 TOPICS = ["sanctions hurt european industry", "nato expansion threatens security",
           "western media lies about the war", "grain deal collapse blamed on kyiv",

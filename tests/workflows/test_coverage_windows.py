@@ -206,7 +206,7 @@ def test_replace_rebuilds_source_days(tmp_path):
                                                       (days, records))])
     with EventStore(tmp_path / "r.duckdb") as store:   # the same file, one row fewer
         from hybridwatch.adapters import ReadOptions
-        from hybridwatch.store import ingest_file
+        from hybridwatch.workflows.ingest import ingest_file
 
         csv = tmp_path / "cases.csv"
         lines = csv.read_text().splitlines()

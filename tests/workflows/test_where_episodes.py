@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.workflows.coordination import detect_episodes
 
 from where_scenario import generate, write_surge

@@ -11,63 +11,21 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
 from hybridwatch.model.domains import DOMAINS
+# re-exported: every adapter builds these
+from hybridwatch.model.records import Batch, RecordKind, Rejection  # noqa: F401
 from hybridwatch.model.targets import target_list
 from hybridwatch.model.schema import (
     ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, TLP_LEVELS, record_id_hash,
 )
 from hybridwatch.model.times import future_reason, latest_plausible, to_naive_utc
-
-RecordKind = Literal["events", "articles", "trade_flows"]
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """One record an adapter could not turn into an event, kept verbatim with its reason."""
-
-    reason: str
-    raw: str
-    line: int | None = None          # 1-based line where the record starts, for text formats
-    record: str | None = None        # record locator where lines mean nothing ("object 12 (campaign--…)")
-    field: str | None = None         # the field at fault, if one is
-
-    def locator(self) -> str:
-        if self.line is not None:
-            return f"line {self.line}"
-        return f"record {self.record}" if self.record else "record"
-
-    def message(self, path: str) -> str:
-        what = f"{self.field}: {self.reason}" if self.field else self.reason
-        return f"{path} {self.locator()}: {what}"
-
-
-@dataclass
-class Batch:
-    """A slice of one file's records: accepted rows as Arrow, rejected ones as ``Rejection``s."""
-
-    kind: RecordKind
-    table: pa.Table
-    rejections: list[Rejection] = field(default_factory=list)
-    skipped: int = 0        # records a filter left out on purpose (e.g. a mapping's skip_if_empty)
-    #: records kept with a value set to null on purpose (a mapping's lenient country), each as
-    #: "line 5: victims: target_iso3: unknown country 'Narnia' (name); set to null (lenient)"
-    warnings: list[str] = field(default_factory=list)
-    exploded: int = 0       # rows beyond one per record (a mapping's explode: one per item)
-    #: finding runs the file carries (a hybridwatch STIX export); ingest restores them into the
-    #: findings store. Each: kind, run_id, created_at, summary, items (see adapters.stix_findings)
-    findings: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def read(self) -> int:
-        return self.table.num_rows - self.exploded + len(self.rejections) + self.skipped
-
 
 @dataclass(frozen=True)
 class ReadOptions:

@@ -14,7 +14,8 @@ from hybridwatch.commands.base import (
 )
 from hybridwatch.commands.progress import record_progress
 from hybridwatch.errors import InputError
-from hybridwatch.store import EventFilter, EventStore, FileReport, ingest_file
+from hybridwatch.store import EventFilter, EventStore, FileReport
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.parquet_io import read_manifest
 from hybridwatch.store.schema import STORE_SCHEMA_VERSION
 

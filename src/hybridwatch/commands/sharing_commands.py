@@ -13,7 +13,8 @@ from hybridwatch.commands.data_commands import export
 from hybridwatch.commands.progress import record_progress
 from hybridwatch.errors import InputError
 from hybridwatch.model.schema import TLP_LEVELS
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 
 @export.command("stix")

@@ -1,6 +1,6 @@
 """Ingest one file into the store as one transaction: all of its good records, or nothing.
 
-The flow per file: fingerprint → skip if already ingested → pick the adapter → stream its
+The flow per file: fingerprint → skip if already ingested → stream the reader's
 batches into ``events``/``articles`` (skipping ids already stored) and its rejections into
 ``quarantine`` → log → commit. Any failure, a kill included, leaves the store as it was,
 because DuckDB discards an uncommitted transaction (and the next writer removes the staging
@@ -15,10 +15,9 @@ entries and log rows.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,9 +27,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hybridwatch.adapters import Adapter, ReadOptions, detect_format, get_adapter
-from hybridwatch.adapters.base import Batch, Rejection
 from hybridwatch.errors import InputError, StoreError, StrictModeError
+from hybridwatch.model.records import Batch, Rejection
 from hybridwatch.store.staging import staging_dir
 from hybridwatch.store.source_days import add_ingest as add_source_days
 from hybridwatch.store.source_days import rebuild_source_days
@@ -89,31 +87,46 @@ def ingest_fingerprint(file_sha256: str, format_name: str, settings_sha256: str 
                           ).hexdigest()
 
 
-def ingest_file(store: EventStore, path: str | Path, *, format: str | None = None,
-                options: ReadOptions = ReadOptions(), strict: bool = False,
-                replace: bool = False, progress: ProgressCallback | None = None) -> FileReport:
-    """Ingest ``path`` into ``store``; raise ``InputError`` if the file cannot be ingested at all.
+@dataclass(frozen=True)
+class IngestSource:
+    """One input as the store sees it: which file, read how, and a reader of its records.
+
+    ``read`` takes the scratch folder the ingest provides (inside its staging folder, so a
+    killed ingest leaves its temporary files where the next one cleans up) and yields batches.
+    Which adapter reads the file is the workflow's business (``workflows.ingest``), not the
+    store's.
+    """
+
+    path: Path
+    format: str
+    file_sha256: str
+    size: int
+    settings_sha256: str | None
+    read: Callable[[Path], Iterable[Batch]]
+
+    @property
+    def fingerprint(self) -> str:
+        return ingest_fingerprint(self.file_sha256, self.format, self.settings_sha256)
+
+
+def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = False,
+                  replace: bool = False, progress: ProgressCallback | None = None,
+                  started: datetime | None = None) -> FileReport:
+    """Write ``source``'s records into ``store`` in one transaction (see the module docstring).
 
     With ``strict`` the first rejected record raises ``StrictModeError`` and nothing is written.
     With ``replace`` the file is read even if this fingerprint was ingested before, and what
-    its earlier ingests stored is removed in the same transaction (see the module docstring).
+    its earlier ingests stored is removed in the same transaction.
     """
-    path = Path(path)
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
-    if not path.is_file():
-        raise InputError(path, "no such file" if not path.exists() else "not a regular file")
-    file_sha256, size = fingerprint_file(path)
-    if size == 0:
-        raise InputError(path, "file is empty")
-    adapter = get_adapter(format) if format else detect_format(path)
-    settings_sha256 = adapter.settings_digest(options)
-    fingerprint = ingest_fingerprint(file_sha256, adapter.name, settings_sha256)
+    path = source.path
+    started = started or datetime.now(timezone.utc).replace(tzinfo=None)
+    fingerprint = source.fingerprint
     # a bytes-only fingerprint is an earlier version's: the same file read without settings
-    known = {fingerprint} | ({file_sha256} if settings_sha256 is None else set())
-    earlier = _earlier_ingests(store, path, fingerprint, file_sha256)
-    same = [row for row in earlier if row[2] in known and row[3] == adapter.name]
+    known = {fingerprint} | ({source.file_sha256} if source.settings_sha256 is None else set())
+    earlier = _earlier_ingests(store, path, fingerprint, source.file_sha256)
+    same = [row for row in earlier if row[2] in known and row[3] == source.format]
     if same and not replace:
-        return FileReport(str(path), adapter.name, "unchanged", ingest_id=same[0][0],
+        return FileReport(str(path), source.format, "unchanged", ingest_id=same[0][0],
                           fingerprint=fingerprint)
     warnings = []
     if earlier and not replace:
@@ -122,8 +135,6 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
                         "other content, format or mapping: records already stored are kept as "
                         "they were and the earlier quarantine entries stay; pass --replace to "
                         "replace them")
-    if options.ingest_time is None:  # records dated after it are quarantined
-        options = dataclasses.replace(options, ingest_time=started)
 
     con = store.con
     con.begin()
@@ -134,9 +145,8 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
         replaced = [row[0] for row in earlier] if replace else []
         removed = _remove_ingests(con, replaced)
         with staging_dir(store.path) as staging:
-            options = dataclasses.replace(options, scratch_dir=staging)
-            totals, restored = _read_into(con, adapter, path, options, staging, ingest_id,
-                                          strict, progress, warnings)
+            totals, restored = _read_into(con, source, staging, ingest_id, strict, progress,
+                                          warnings)
         if removed:
             _drop_orphan_assignments(con)
             rebuild_source_days(con)      # the replaced ingests' records are gone
@@ -147,8 +157,8 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
                     "? AS fingerprint, ? AS size_bytes, ? AS format, ? AS started_at, "
                     "? AS finished_at, ? AS read, ? AS ingested, ? AS duplicates, "
                     "? AS quarantined, ? AS skipped",
-                    [ingest_id, str(path), fingerprint, size, adapter.name, started, finished,
-                     totals["read"], totals["ingested"], totals["duplicates"],
+                    [ingest_id, str(path), fingerprint, source.size, source.format, started,
+                     finished, totals["read"], totals["ingested"], totals["duplicates"],
                      totals["quarantined"], totals["skipped"]])
         con.commit()
     except BaseException as exc:  # KeyboardInterrupt too: the store must stay as it was
@@ -156,7 +166,7 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
         if isinstance(exc, duckdb.Error):
             raise StoreError(f"{path}: store write failed, nothing written ({exc})") from exc
         raise
-    return FileReport(str(path), adapter.name, "ingested", ingest_id=ingest_id,
+    return FileReport(str(path), source.format, "ingested", ingest_id=ingest_id,
                       fingerprint=fingerprint, findings=restored, replaced=len(replaced),
                       removed=removed, warnings=warnings,
                       seconds=round((finished - started).total_seconds(), 3), **totals)
@@ -203,17 +213,17 @@ def _drop_orphan_assignments(con: duckdb.DuckDBPyConnection) -> None:
                     "(SELECT 1 FROM articles r WHERE r.article_id = a.article_id)")
 
 
-def _read_into(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path,
-               options: ReadOptions, staging: Path, ingest_id: int, strict: bool,
-               progress: ProgressCallback | None, warnings: list[str]
-               ) -> tuple[dict[str, int], int]:
+def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Path,
+               ingest_id: int, strict: bool, progress: ProgressCallback | None,
+               warnings: list[str]) -> tuple[dict[str, int], int]:
     """Stream the adapter's batches into the open transaction; returns the counts and the
     number of finding runs restored."""
     totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0,
               "exploded": 0, "nulled": 0}
     stage = _Stage(staging)
     runs: list[dict[str, Any]] = []
-    for batch in adapter.read(path, options):
+    path, format_name = source.path, source.format
+    for batch in source.read(staging):
         if strict and batch.rejections:
             first = batch.rejections[0]
             raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
@@ -227,16 +237,16 @@ def _read_into(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path,
         warnings.extend(batch.warnings[:quoted])
         totals["nulled"] += len(batch.warnings)
         totals["quarantined"] += _insert_rejections(con, batch.rejections, ingest_id, path,
-                                                    adapter.name, totals["quarantined"])
+                                                    format_name, totals["quarantined"])
         if progress:
             progress(totals["read"])
     if totals["read"] == 0 and not runs:
-        raise InputError(path, f"no records found (read as {adapter.name})")
+        raise InputError(path, f"no records found (read as {format_name})")
     for kind, staged, rows in stage.close():
         inserted = _insert_staged(con, kind, staged, ingest_id)
         totals["ingested"] += inserted
         totals["duplicates"] += rows - inserted
-    restored, refused = _restore_findings(con, runs, ingest_id, path, adapter.name,
+    restored, refused = _restore_findings(con, runs, ingest_id, path, format_name,
                                           totals["quarantined"])
     totals["quarantined"] += refused
     return totals, restored

@@ -180,6 +180,12 @@ class EventStore:
         clause, params = where.where()
         return self.con.execute(f"SELECT count(*) FROM events WHERE {clause}", params).fetchall()[0][0]
 
+    def count_events_by_source_record(self, record_ids: Sequence[str]) -> int:
+        """How many stored events carry one of these source record ids."""
+        return self.con.execute(
+            "SELECT count(*) FROM events WHERE source_record_id IN (SELECT unnest(?))",
+            [list(record_ids)]).fetchall()[0][0]
+
     def stats(self) -> dict[str, Any]:
         """Counts of everything in the store, by domain, source and target, and its time span."""
         one = self.con.execute(
