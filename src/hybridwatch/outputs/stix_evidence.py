@@ -22,13 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
 
 from hybridwatch.model.stix_findings import STIX_ID
 from hybridwatch.model.tlp import TLP2_MARKING_IDS
 from hybridwatch.outputs.stix_objects import (
     Obj, actor_id, location_id, producer_identity, relationship, sdo, stix_time,
 )
+from hybridwatch.store.event_queries import events_with_ingest_time
 from hybridwatch.store.store import EventStore
 
 #: Keys the STIX adapter adds to ``extra``; everything else in it is the original object.
@@ -61,16 +61,7 @@ def fetch_events(store: EventStore, event_ids: Sequence[str]) -> list[dict[str, 
     """The events with these ids, with ``ingested_at`` (when their file was ingested)."""
     if not event_ids:
         return []
-    ids = pa.table({"event_id": pa.array(list(dict.fromkeys(event_ids)), pa.string())})
-    store.con.register("_stix_export_ids", ids)
-    try:
-        table = store.con.sql(
-            f"SELECT {', '.join('e.' + c for c in _COLUMNS)}, l.finished_at AS ingested_at "
-            "FROM _stix_export_ids i JOIN events e USING (event_id) "
-            "LEFT JOIN ingest_log l ON l.ingest_id = e.ingest_id").to_arrow_table()
-    finally:
-        store.con.unregister("_stix_export_ids")
-    return table.to_pylist()
+    return events_with_ingest_time(store, event_ids, _COLUMNS).to_pylist()
 
 
 def evidence_for(row: dict[str, Any], org_id: str, *, original: bool = True) -> Evidence:

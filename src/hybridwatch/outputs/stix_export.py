@@ -40,6 +40,7 @@ from hybridwatch.outputs.stix_objects import (
     producer_identity, relationship, sdo, stix_time,
 )
 from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
+from hybridwatch.store.narratives_store import narrative_labels
 from hybridwatch.store.store import EventStore
 
 DEFAULT_ORG = "hybridwatch"
@@ -128,7 +129,7 @@ def export_stix(store: EventStore, *, tlp: str = "amber", org: str | None = None
     out.add(producer_identity(org), "clear", REFERENCE_TIMESTAMP)
     kind_of = {item["finding_id"]: run.kind for run in runs for item in run.items}
     exported_ids = {i["finding_id"] for pairs in kept.values() for i, _ in pairs}
-    labels = _narrative_labels(store) if kept.get("narrative_sync") else {}
+    labels = narrative_labels(store) if kept.get("narrative_sync") else {}
     countries: set[str] = set()
     actors: set[str | None] = set()
     for run in runs:
@@ -292,12 +293,6 @@ def _iso2(iso3: str) -> str | None:
     return country.alpha_2 if country else None
 
 
-def _narrative_labels(store: EventStore) -> dict[str, str]:
-    try:
-        rows = store.con.execute("SELECT narrative_id, label FROM narratives").fetchall()
-    except Exception:  # no narratives table: labels fall back to the narrative id
-        return {}
-    return {narrative_id: label for narrative_id, label in rows if label}
 
 
 def _run_text(kind: str, summary: dict[str, Any]) -> str:

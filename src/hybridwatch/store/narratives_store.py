@@ -177,3 +177,46 @@ def article_assignments(store: EventStore) -> dict[str, str]:
         return {}
     return dict(store.con.execute(
         "SELECT article_id, narrative_id FROM article_narratives").fetchall())
+
+
+def narrative_labels(store: EventStore) -> dict[str, str]:
+    """narrative id → label, for the narratives that have one (empty when none were built)."""
+    if not store.has_table("narratives"):
+        return {}
+    return {narrative_id: label for narrative_id, label in store.con.execute(
+        "SELECT narrative_id, label FROM narratives").fetchall() if label}
+
+
+def dated_article_assignments(store: EventStore) -> list[tuple]:
+    """Every article, oldest first: ``(article_id, day published, outlet, narrative_id)``,
+    the narrative None where the article has none yet."""
+    ensure_tables(store)
+    return store.con.execute(
+        "SELECT a.article_id, CAST(a.published_at AS DATE), a.outlet, n.narrative_id "
+        "FROM articles a LEFT JOIN article_narratives n USING (article_id) "
+        "ORDER BY a.published_at, a.article_id").fetchall()
+
+
+def narrative_exists(store: EventStore, narrative_id: str) -> bool:
+    return store.has_table("narratives") and store.has_table("article_narratives") and bool(
+        store.con.execute("SELECT count(*) FROM narratives WHERE narrative_id = ?",
+                          [narrative_id]).fetchall()[0][0])
+
+
+def narrative_outlet_counts(store: EventStore, narrative_id: str, freq: str
+                            ) -> tuple[list[tuple], list[datetime]]:
+    """Articles of a narrative per period (``freq``: day, week or month) and outlet, and every
+    period from its first to its last (gaps included)."""
+    if freq not in ("day", "week", "month"):
+        raise ValueError(f"unknown period {freq!r}")
+    rows = store.con.execute(
+        f"SELECT date_trunc('{freq}', a.published_at) AS p, a.outlet, count(*) "
+        "FROM article_narratives n JOIN articles a USING (article_id) "
+        "WHERE n.narrative_id = ? GROUP BY ALL ORDER BY p", [narrative_id]).fetchall()
+    periods = [p for (p,) in store.con.execute(
+        f"SELECT unnest(generate_series(min(p), max(p), INTERVAL 1 {freq})) FROM ("
+        f"SELECT date_trunc('{freq}', a.published_at) AS p FROM article_narratives n "
+        "JOIN articles a USING (article_id) WHERE n.narrative_id = ?)", [narrative_id]
+    ).fetchall()] if rows else []
+    return rows, periods
+

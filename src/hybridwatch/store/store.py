@@ -154,6 +154,16 @@ class EventStore:
         return bool(self.con.execute("SELECT count(*) FROM information_schema.tables "
                                      "WHERE table_name = ?", [name]).fetchall()[0][0])
 
+    def version(self) -> tuple[Any, ...]:
+        """What changes when events or findings change: the ingest log and the finding runs
+        (a cache key for views computed from both)."""
+        ingests = self.con.execute("SELECT count(*), max(ingest_id) FROM ingest_log"
+                                   ).fetchall()[0]
+        runs = self.con.execute("SELECT string_agg(run_id, ',' ORDER BY run_id) "
+                                "FROM finding_runs").fetchall()[0][0] \
+            if self.has_table("finding_runs") else None
+        return (*ingests, runs)
+
     def close(self) -> None:
         self.con.close()
 

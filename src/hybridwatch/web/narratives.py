@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hybridwatch.store.narratives_store import narrative_exists, narrative_outlet_counts
 from hybridwatch.store.store import EventStore
 
 
@@ -17,25 +18,14 @@ def narrative_labels(store: EventStore) -> dict[str, dict[str, Any]]:
             for n in list_narratives(store, outlet_groups=load_outlet_groups(), n_examples=0)}
 
 
-def _has_narratives(store: EventStore) -> bool:
-    return store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'article_narratives'"
-    ).fetchall()[0][0] > 0
-
-
 def narrative_series(store: EventStore, narrative_id: str, freq: str) -> dict[str, Any] | None:
     """Articles of ``narrative_id`` per period and outlet group; None if there is no such
     narrative. Outlets outside every group count as ``other``."""
     from hybridwatch.model.outlet_groups import load_outlet_groups, outlet_group
 
-    if not _has_narratives(store) or not store.con.execute(
-            "SELECT count(*) FROM narratives WHERE narrative_id = ?",
-            [narrative_id]).fetchall()[0][0]:
+    if not narrative_exists(store, narrative_id):
         return None
-    rows = store.con.execute(
-        f"SELECT date_trunc('{freq}', a.published_at) AS p, a.outlet, count(*) "
-        "FROM article_narratives n JOIN articles a USING (article_id) "
-        "WHERE n.narrative_id = ? GROUP BY ALL ORDER BY p", [narrative_id]).fetchall()
+    rows, all_periods = narrative_outlet_counts(store, narrative_id, freq)
     groups = load_outlet_groups()
     counts: dict[tuple[str, str], int] = {}
     for period, outlet, n in rows:
@@ -43,11 +33,7 @@ def narrative_series(store: EventStore, narrative_id: str, freq: str) -> dict[st
         counts[key] = counts.get(key, 0) + n
     names = sorted({g for _, g in counts})
     # every period from the first to the last, zeros included: a gap is a day without articles
-    periods = [p.date().isoformat() for (p,) in store.con.execute(
-        f"SELECT unnest(generate_series(min(p), max(p), INTERVAL 1 {freq})) FROM ("
-        f"SELECT date_trunc('{freq}', a.published_at) AS p FROM article_narratives n "
-        "JOIN articles a USING (article_id) WHERE n.narrative_id = ?)", [narrative_id]
-    ).fetchall()] if counts else []
+    periods = [p.date().isoformat() for p in all_periods]
     points = [{"period": p, "group": g, "n_articles": counts.get((p, g), 0)}
               for p in periods for g in names]
     return {"narrative": narrative_id, "freq": freq, "groups": names, "points": points}

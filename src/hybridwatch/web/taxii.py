@@ -139,24 +139,13 @@ def _export_at(request: Request, store: EventStore, clearance: str):
     from hybridwatch.outputs.stix_export import default_org, export_stix
 
     org = getattr(request.app.state, "org", None) or default_org()
-    key = ("taxii-export", clearance, org, _store_version(store))
+    key = ("taxii-export", clearance, org, store.version())
     cache = getattr(request.app.state, "cache", None)
 
     def compute():
         return _listing(export_stix(store, tlp=clearance, org=org))
 
     return cache.get_or_compute(key, compute) if cache is not None else compute()
-
-
-def _store_version(store: EventStore) -> tuple[Any, ...]:
-    """What changes when events or findings change: the ingest log and the finding runs."""
-    ingests = store.con.execute("SELECT count(*), max(ingest_id) FROM ingest_log").fetchall()[0]
-    try:
-        runs = store.con.execute("SELECT string_agg(run_id, ',' ORDER BY run_id) "
-                                 "FROM finding_runs").fetchall()[0][0]
-    except Exception:  # no findings tables yet
-        runs = None
-    return (*ingests, runs)
 
 
 def _listing(export) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, int]]:

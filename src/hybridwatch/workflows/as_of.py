@@ -22,6 +22,7 @@ from hybridwatch.errors import SelectorError
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.targets import has_target_sql
 from hybridwatch.store import EventStore
+from hybridwatch.store.event_queries import coverage_tail_cut, event_span
 
 #: The events an assessment reads: hostile, with a target.
 ASSESSED_SQL = f"({has_target_sql()} AND {HOSTILE_SQL})"
@@ -81,9 +82,7 @@ def parse_as_of(text: str | date | None, option: str = "--as-of") -> date | None
 def explicit_as_of(store: EventStore, day: date, *, where: str = ASSESSED_SQL) -> AsOf:
     """``day`` as given, checked against the store: an error when no assessed event is on or
     before it."""
-    first, last = store.con.execute(f"""
-        SELECT CAST(min(occurred_at) AS DATE), CAST(max(occurred_at) AS DATE) FROM events
-        WHERE {where}""").fetchall()[0]
+    first, last = event_span(store, where)
     if first is None:
         raise SelectorError("no hostile events with a target in the store: nothing to assess")
     if day < first:
@@ -106,49 +105,12 @@ def default_as_of(store: EventStore, *, where: str = ASSESSED_SQL) -> AsOf:
     with fewer than ``MIN_SOURCE_DAYS`` days are taken as they are). ``as_of`` is the latest
     remaining day over the sources.
     """
-    con = store.con
-    records = f"""records AS (
-        SELECT e.source, e.event_id, e.source_record_id, CAST(e.occurred_at AS DATE) AS day,
-               coalesce(CAST(e.occurred_at AS DATE) > CAST(l.started_at AS DATE), false)
-                 AS after_ingest
-        FROM (SELECT * FROM events WHERE {where}) e
-        LEFT JOIN ingest_log l ON e.ingest_id = l.ingest_id)"""
-    ends = con.execute(f"""
-        WITH {records},
-        days AS (
-          SELECT source, day, count(*) AS n FROM records WHERE NOT after_ingest GROUP BY ALL),
-        gaps AS (
-          SELECT source, day, n,
-                 day - lag(day) OVER (PARTITION BY source ORDER BY day) AS gap,
-                 sum(n) OVER (PARTITION BY source ORDER BY day DESC) AS tail,
-                 sum(n) OVER (PARTITION BY source) AS total,
-                 count(*) OVER (PARTITION BY source) AS n_days
-          FROM days),
-        typical AS (SELECT source, quantile_cont(gap, 0.9) AS p90 FROM gaps GROUP BY source),
-        cuts AS (
-          SELECT g.source, min(g.day) AS tail_start FROM gaps g JOIN typical t USING (source)
-          WHERE g.n_days >= ? AND g.gap > greatest(?, ? * t.p90) AND g.tail <= ? * g.total
-          GROUP BY g.source)
-        SELECT g.source, max(g.day) FILTER (WHERE c.tail_start IS NULL OR g.day < c.tail_start)
-        FROM gaps g LEFT JOIN cuts c USING (source) GROUP BY g.source
-        """, [MIN_SOURCE_DAYS, MIN_GAP_DAYS, GAP_FACTOR, MAX_OUTLIER_SHARE]).fetchall()
-    dense_last = dict(ends)
-    latest = con.execute(f"SELECT CAST(max(occurred_at) AS DATE) FROM events WHERE {where}"
-                         ).fetchall()[0][0]
+    cut = coverage_tail_cut(store, where, min_source_days=MIN_SOURCE_DAYS,
+                            min_gap_days=MIN_GAP_DAYS, gap_factor=GAP_FACTOR,
+                            max_tail_share=MAX_OUTLIER_SHARE, n_listed=OUTLIERS_LISTED)
+    dense_last, latest, n_outliers, listed = cut.dense_last, cut.latest, cut.n_outliers, cut.listed
     if latest is None:
         raise SelectorError("no hostile events with a target in the store: nothing to assess")
-    outlier_sql = f"""WITH {records} SELECT {{}} FROM records r
-        LEFT JOIN hybridwatch_as_of_dense d USING (source)
-        WHERE r.after_ingest OR d.dense_last IS NULL OR r.day > d.dense_last"""
-    con.register("hybridwatch_as_of_dense", _dense_table(dense_last))
-    try:
-        n_outliers = con.execute(outlier_sql.format("count(*)")).fetchall()[0][0]
-        listed = con.execute(outlier_sql.format(
-            "r.source, r.source_record_id, r.event_id, r.day, r.after_ingest")
-            + " ORDER BY r.day DESC, r.source, r.source_record_id LIMIT ?",
-            [OUTLIERS_LISTED]).fetchall()
-    finally:
-        con.unregister("hybridwatch_as_of_dense")
     outliers = tuple({"source": s, "source_record_id": rid, "event_id": eid,
                       "date": day.isoformat(),
                       "why": "dated after it was ingested" if after else
@@ -161,10 +123,3 @@ def default_as_of(store: EventStore, *, where: str = ASSESSED_SQL) -> AsOf:
     source, day = max(dense_last.items(), key=lambda item: (item[1], item[0]))
     return AsOf(day, "dense_last", f"the last day source {source!r} covers densely",
                 latest_event=latest, outliers=outliers, n_outliers=int(n_outliers))
-
-
-def _dense_table(dense_last: dict[str, date]):
-    import pyarrow as pa
-
-    return pa.table({"source": pa.array(list(dense_last), pa.string()),
-                     "dense_last": pa.array(list(dense_last.values()), pa.date32())})

@@ -23,9 +23,9 @@ from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.hostility import describe as describe_counted
 from hybridwatch.model.phia import phia_term
-from hybridwatch.model.targets import events_by_target_sql, names_target_sql
 from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
+from hybridwatch.store.event_queries import daily_target_counts, latest_hostile_events_against
 from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
 from hybridwatch.workflows.as_of import default_as_of, explicit_as_of, parse_as_of
 
@@ -51,12 +51,8 @@ def _hostile_counts(store: EventStore, targets: list[str] | None, *, as_of: date
 
     counted = "TRUE" if include_cooperative else HOSTILE_SQL
     what = "events" if include_cooperative else "hostile events"
-    table = store.con.sql(f"""
-        SELECT CAST(occurred_at AS DATE) AS day, target_iso3 AS target, {by} AS kind,
-               count(*) AS n
-        FROM {events_by_target_sql(where=f"{by} IS NOT NULL AND {counted} "
-                                        "AND occurred_at < ?")}
-        GROUP BY ALL""", params=[as_of + timedelta(days=1)]).to_arrow_table()
+    table = daily_target_counts(store, by=by, counted_sql=counted,
+                                before=as_of + timedelta(days=1))
     if table.num_rows == 0:
         if by != "domain":
             return (DailyCells.from_columns(np.zeros(0), (np.zeros(0), np.zeros(0)), np.zeros(0),
@@ -166,15 +162,8 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
                          "label": f"{pair['b']} → {pair['a']} (lag {pair['best_lag_days']}d, "
                                   f"q={pair['q_value']:.3g})"})
         tlps.append(pair["tlp"])
-    rows = store.con.execute(f"""
-        SELECT event_id, CAST(occurred_at AS DATE), domain,
-               coalesce(title, domain || ' event' || coalesce(' by ' || actor_iso3, '')
-                        || ' (' || coalesce(source_name, source) || ')'),
-               source_url, coalesce(tlp, 'clear')
-        FROM events WHERE {names_target_sql()} AND {HOSTILE_SQL}
-          AND coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND occurred_at < ?
-        ORDER BY occurred_at DESC LIMIT ?""",
-        [target, list(allowed), as_of + timedelta(days=1), limit]).fetchall()
+    rows = latest_hostile_events_against(store, target, levels=allowed,
+                                         before=as_of + timedelta(days=1), limit=limit)
     for event_id, day, domain, title, url, tlp in rows:
         evidence.append({"kind": "event", "event_id": event_id, "date": str(day),
                          "label": title, "url": url})

@@ -10,9 +10,10 @@ import numpy as np
 from hybridwatch.analyses.convergence import ComponentSeries, ConvergenceResult, convergence_index
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.countries import to_iso3
-from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
-from hybridwatch.model.targets import names_target_sql
 from hybridwatch.store import EventStore
+from hybridwatch.store.event_queries import (
+    daily_cooperation, hostile_actors_of, monthly_trade_event_values, months_with_events,
+)
 from hybridwatch.model.tlp import most_restricted
 from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
 from hybridwatch.workflows.coverage import store_coverage, union_window
@@ -38,13 +39,7 @@ def _cooperation(store: EventStore, a: str, b: str, months: np.ndarray,
     """Goldstein-weighted cooperative (CAMEO 01–09, QuadClass 1–2) events between a and b per
     1,000 coded events of the same sources that day — coverage-normalised, so a month when the media
     simply write more does not look like convergence. Bootstrap: days resampled in the month."""
-    rows = store.con.execute(f"""
-        SELECT CAST(occurred_at AS DATE) AS day,
-               sum(CASE WHEN {COOPERATIVE_SQL} AND ((actor_iso3 = ? AND {names_target_sql()})
-                         OR (actor_iso3 = ? AND {names_target_sql()}))
-                        THEN greatest(coalesce(intensity, 0), 0) ELSE 0 END),
-               count(*)
-        FROM events WHERE source = 'gdelt' GROUP BY day ORDER BY day""", [a, b, b, a]).fetchall()
+    rows = daily_cooperation(store, a, b, source="gdelt")
     values = np.full(months.size, np.nan)
     draws = np.full((N_BOOTSTRAP, months.size), np.nan)
     if rows and any(r[1] for r in rows):
@@ -110,16 +105,12 @@ def _operations(store: EventStore, a: str, b: str, months: np.ndarray, notes: li
     if run is None:
         notes.append("operational_cooccurrence: no episodes stored (run `hybridwatch episodes`)")
         return ComponentSeries("operational_cooccurrence", values), tlps
-    with_events = np.array([row[0] for row in store.con.execute(
-        "SELECT DISTINCT date_trunc('month', occurred_at) FROM events").fetchall()],
-        dtype="datetime64[M]")
+    with_events = np.array(months_with_events(store), dtype="datetime64[M]")
     scanned = (months >= np.datetime64(run.summary["start"], "M")) & \
         (months <= np.datetime64(run.summary["end"], "M")) & np.isin(months, with_events)
     values[scanned] = 0.0
     for episode in run.items:
-        actors = {row[0] for row in store.con.execute(
-            f"SELECT DISTINCT actor_iso3 FROM events WHERE event_id IN (SELECT unnest(?)) "
-            f"AND {HOSTILE_SQL}", [episode["event_ids"]]).fetchall()}
+        actors = hostile_actors_of(store, episode["event_ids"])
         if not {a, b} <= actors:
             continue
         days = np.arange(np.datetime64(episode["start"]), np.datetime64(episode["end"]) + 1)
@@ -155,11 +146,7 @@ def _technology(store: EventStore, a: str, b: str, months: np.ndarray, notes: li
                                description=f"reconciled trade value of listed dual-use products "
                                            f"(semiconductors, Common High Priority List) between "
                                            f"{a} and {b} (USD, trade_flows)")
-    rows = store.con.execute(f"""
-        SELECT date_trunc('month', occurred_at), sum(intensity) FROM events
-        WHERE intensity_kind = 'trade_value_usd' AND ((actor_iso3 = ? AND {names_target_sql()})
-              OR (actor_iso3 = ? AND {names_target_sql()})) GROUP BY 1""", [a, b, b, a]
-                             ).fetchall()
+    rows = monthly_trade_event_values(store, a, b)
     values = np.full(months.size, np.nan)
     index = {m: i for i, m in enumerate(months)}
     for month, total in rows:

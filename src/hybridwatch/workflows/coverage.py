@@ -22,6 +22,7 @@ from hybridwatch.analyses.selectors import Selector, parse_selector
 from hybridwatch.analyses.series import select_events
 from hybridwatch.errors import SelectorError
 from hybridwatch.store import EventStore
+from hybridwatch.store.event_queries import source_counts
 
 DEFINING_SHARE = 0.05     # a source defines a series when it carries at least this share of it
 SHORT_OVERLAP_DAYS = 90   # windows shorter than this get a warning
@@ -106,9 +107,7 @@ def sources_of_table(events) -> dict[str, int]:
 def sources_of_events(store: EventStore, where_sql: str = "TRUE",
                       params: Sequence[Any] = ()) -> dict[str, int]:
     """The defining sources of the events a SQL condition selects (e.g. those with a target)."""
-    rows = store.con.execute(f"SELECT source, count(*) FROM events WHERE {where_sql} "
-                             "GROUP BY source", list(params)).fetchall()
-    return _major(dict(rows))
+    return _major(source_counts(store, where_sql, params))
 
 
 # -- the window ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from hybridwatch.analyses.seeding import fingerprint_arrays, resolve_seed
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.outlet_groups import load_outlet_groups, outlet_group
 from hybridwatch.store import EventStore
-from hybridwatch.store.narratives_store import ensure_tables
+from hybridwatch.store.narratives_store import dated_article_assignments
 from hybridwatch.workflows.coverage import AnalysisWindow, analysis_window, store_coverage
 
 
@@ -39,11 +39,7 @@ def narrative_sync(store: EventStore, *, a: str = "ru_state", b: str = "cn_state
     ``lead_actor``, ``lag_days``, ``p_value``, ``q_value``, ``significant``,
     ``beyond_control``, ``evidence``), ``too_little_data``, ``convergence``, ``parameters``.
     """
-    ensure_tables(store)
-    rows = store.con.execute(
-        "SELECT a.article_id, CAST(a.published_at AS DATE), a.outlet, n.narrative_id "
-        "FROM articles a LEFT JOIN article_narratives n USING (article_id) "
-        "ORDER BY a.published_at, a.article_id").fetchall()
+    rows = dated_article_assignments(store)
     if not rows:
         raise SelectorError("the store holds no articles (ingest some, then run "
                             "`hybridwatch narratives build`)")

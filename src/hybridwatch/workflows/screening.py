@@ -11,22 +11,11 @@ from hybridwatch.adapters.screening_lists import read_screening_list
 from hybridwatch.analyses.screening import ScreeningIndex
 from hybridwatch.errors import InputError, SelectorError
 from hybridwatch.store import EventStore
-from hybridwatch.model.tlp import most_restricted
+from hybridwatch.store.event_queries import actor_names
 from hybridwatch.store.findings_store import FindingItem, save_run
 
 CAUTION = ("Matches are leads for an analyst to check — similar names, not established "
            "identities. A match says nothing about wrongdoing by anyone.")
-
-
-def event_names(store: EventStore) -> list[dict[str, Any]]:
-    """Distinct actor names of the events, with their count, a few event ids and their TLP."""
-    rows = store.con.execute("""
-        SELECT actor_name, count(*) AS n, list(event_id ORDER BY occurred_at, event_id)[1:5],
-               list(DISTINCT coalesce(tlp, 'clear'))
-        FROM events WHERE actor_name IS NOT NULL AND trim(actor_name) <> ''
-        GROUP BY actor_name ORDER BY actor_name""").fetchall()
-    return [{"name": r[0], "evidence": {"events": r[1], "event_ids": r[2]},
-             "tlp": most_restricted(r[3])} for r in rows]
 
 
 def file_names(path: str | Path, column: str | None) -> list[dict[str, Any]]:
@@ -62,7 +51,7 @@ def run_screening(store: EventStore | None, lists: list[str | Path], *,
                             "targets.simple.csv or the US Consolidated Screening List CSV)")
     read = [read_screening_list(path) for path in lists]
     index = ScreeningIndex(e for lst in read for e in lst.entries)
-    names = file_names(names_file, column) if names_file else event_names(store)
+    names = file_names(names_file, column) if names_file else actor_names(store)
     grouped: dict[str, dict[str, Any]] = {}
     for entry in names:
         if entry["name"] in grouped:
