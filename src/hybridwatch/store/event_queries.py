@@ -9,7 +9,6 @@ fragments; the store only composes them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -137,68 +136,15 @@ def actor_names(store: EventStore) -> list[dict[str, Any]]:
              "tlp": most_restricted(r[3])} for r in rows]
 
 
-@dataclass(frozen=True)
-class TailCut:
-    """Per source, the last day before its coverage outlier tail; the outliers themselves."""
-
-    dense_last: dict[str, date]
-    latest: date | None                # the latest selected event, outliers included
-    n_outliers: int
-    listed: list[tuple]                # (source, source_record_id, event_id, day, after_ingest)
-
-
-def coverage_tail_cut(store: EventStore, where_sql: str, *, min_source_days: int,
-                      min_gap_days: int, gap_factor: float, max_tail_share: float,
-                      n_listed: int) -> TailCut:
-    """Cut each source's *coverage outlier tail* among the events ``where_sql`` selects.
-
-    Per source: records dated after the day they were ingested are outliers; of the rest, the
-    distinct days are scanned for the first gap longer than ``min_gap_days`` and
-    ``gap_factor`` × the source's 90th-percentile gap after which at most ``max_tail_share``
-    of its records remain — those records are the tail (sources with fewer than
-    ``min_source_days`` days are taken as they are).
-    """
-    con = store.con
-    records = f"""records AS (
-        SELECT e.source, e.event_id, e.source_record_id, CAST(e.occurred_at AS DATE) AS day,
-               coalesce(CAST(e.occurred_at AS DATE) > CAST(l.started_at AS DATE), false)
-                 AS after_ingest
-        FROM (SELECT * FROM events WHERE {where_sql}) e
-        LEFT JOIN ingest_log l ON e.ingest_id = l.ingest_id)"""
-    ends = con.execute(f"""
-        WITH {records},
-        days AS (
-          SELECT source, day, count(*) AS n FROM records WHERE NOT after_ingest GROUP BY ALL),
-        gaps AS (
-          SELECT source, day, n,
-                 day - lag(day) OVER (PARTITION BY source ORDER BY day) AS gap,
-                 sum(n) OVER (PARTITION BY source ORDER BY day DESC) AS tail,
-                 sum(n) OVER (PARTITION BY source) AS total,
-                 count(*) OVER (PARTITION BY source) AS n_days
-          FROM days),
-        typical AS (SELECT source, quantile_cont(gap, 0.9) AS p90 FROM gaps GROUP BY source),
-        cuts AS (
-          SELECT g.source, min(g.day) AS tail_start FROM gaps g JOIN typical t USING (source)
-          WHERE g.n_days >= ? AND g.gap > greatest(?, ? * t.p90) AND g.tail <= ? * g.total
-          GROUP BY g.source)
-        SELECT g.source, max(g.day) FILTER (WHERE c.tail_start IS NULL OR g.day < c.tail_start)
-        FROM gaps g LEFT JOIN cuts c USING (source) GROUP BY g.source
-        """, [min_source_days, min_gap_days, gap_factor, max_tail_share]).fetchall()
-    dense_last = dict(ends)
-    latest = con.execute(f"SELECT CAST(max(occurred_at) AS DATE) FROM events WHERE {where_sql}"
-                         ).fetchall()[0][0]
-    outlier_sql = f"""WITH {records} SELECT {{}} FROM records r
-        LEFT JOIN hybridwatch_as_of_dense d USING (source)
-        WHERE r.after_ingest OR d.dense_last IS NULL OR r.day > d.dense_last"""
-    con.register("hybridwatch_as_of_dense", pa.table({
-        "source": pa.array(list(dense_last), pa.string()),
-        "dense_last": pa.array(list(dense_last.values()), pa.date32())}))
-    try:
-        n_outliers = con.execute(outlier_sql.format("count(*)")).fetchall()[0][0]
-        listed = con.execute(outlier_sql.format(
-            "r.source, r.source_record_id, r.event_id, r.day, r.after_ingest")
-            + " ORDER BY r.day DESC, r.source, r.source_record_id LIMIT ?",
-            [n_listed]).fetchall()
-    finally:
-        con.unregister("hybridwatch_as_of_dense")
-    return TailCut(dense_last, latest, int(n_outliers), listed)
+def events_after(store: EventStore, where_sql: str, day: date, *, limit: int
+                 ) -> tuple[int, list[tuple]]:
+    """How many of the events ``where_sql`` selects are dated after ``day``, and the latest
+    ``limit`` of them: ``(source, source_record_id, event_id, day)``."""
+    condition = f"({where_sql}) AND CAST(occurred_at AS DATE) > ?"
+    n = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", [day]
+                          ).fetchall()[0][0]
+    rows = store.con.execute(
+        f"SELECT source, source_record_id, event_id, CAST(occurred_at AS DATE) FROM events "
+        f"WHERE {condition} ORDER BY occurred_at DESC, source, source_record_id LIMIT ?",
+        [day, int(limit)]).fetchall()
+    return int(n), rows

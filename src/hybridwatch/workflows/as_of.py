@@ -2,13 +2,10 @@
 cover densely — never a stray record far beyond them.
 
 Taking the latest event lets one mistyped date (2052 for 2025) move the assessment decades
-ahead, into days no source reported, where every series is quiet. :func:`default_as_of` reads,
-per source, the days with records and cuts off a *coverage outlier tail*: the records after the
-first gap that is far longer than the source's usual gaps, when they are a small share of the
-source. Records dated after the day they were ingested cannot have been reported yet and are
-outliers too.
-
-The rule lives in this one small function so a fuller coverage model can replace it.
+ahead, into days no source reported, where every series is quiet. :func:`default_as_of` takes
+the day from the same coverage model that sets every analysis window
+(``workflows.coverage.dense_last``): the last day the assessed events' defining sources all
+cover densely. Records dated after their ingest are quarantined at ingest already.
 """
 
 from __future__ import annotations
@@ -22,14 +19,11 @@ from hybridwatch.errors import SelectorError
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.targets import has_target_sql
 from hybridwatch.store import EventStore
-from hybridwatch.store.event_queries import coverage_tail_cut, event_span
+from hybridwatch.store.event_queries import event_span, events_after
+from hybridwatch.workflows.coverage import dense_last, sources_of_events, store_coverage
 
 #: The events an assessment reads: hostile, with a target.
 ASSESSED_SQL = f"({has_target_sql()} AND {HOSTILE_SQL})"
-MIN_GAP_DAYS = 30          # a tail starts after a gap of at least this many days …
-GAP_FACTOR = 3.0           # … and at least this many times the source's 90th-percentile gap
-MAX_OUTLIER_SHARE = 0.02   # a tail holds at most this share of the source's records
-MIN_SOURCE_DAYS = 20       # fewer distinct days: too few to tell a stray record from a gap
 OUTLIERS_LISTED = 10
 
 
@@ -43,6 +37,7 @@ class AsOf:
     latest_event: date | None = None    # the latest assessed event, outliers included
     outliers: tuple[dict[str, Any], ...] = field(default=())  # records beyond the coverage
     n_outliers: int = 0
+    notes: tuple[str, ...] = ()         # e.g. sources that report later than as_of
 
     def to_dict(self) -> dict[str, Any]:
         return {"date": self.day.isoformat(), "method": self.method, "reason": self.reason,
@@ -52,7 +47,7 @@ class AsOf:
     def warning(self) -> str | None:
         """The warning that names the records left beyond ``as_of``, if any."""
         if not self.n_outliers:
-            return None
+            return "; ".join(self.notes) or None
         by_source: dict[str, list[str]] = {}
         for record in self.outliers:
             by_source.setdefault(record["source"], []).append(
@@ -62,7 +57,7 @@ class AsOf:
                 if self.n_outliers > len(self.outliers) else "")
         return (f"as_of {self.day} ({self.reason}); {self.n_outliers} record(s) dated after it "
                 f"are coverage outliers and were left out: {listed}{more}. Pass --as-of to "
-                "choose the day yourself.")
+                "choose the day yourself." + "".join(f" {note}." for note in self.notes))
 
 
 def parse_as_of(text: str | date | None, option: str = "--as-of") -> date | None:
@@ -96,30 +91,32 @@ def explicit_as_of(store: EventStore, day: date, *, where: str = ASSESSED_SQL) -
 
 
 def default_as_of(store: EventStore, *, where: str = ASSESSED_SQL) -> AsOf:
-    """The latest day any source of the assessed events (``where``) covers densely.
+    """The last day all the sources defining the assessed events (``where``) cover densely.
 
-    Per source: its records dated after the day they were ingested are outliers; of the rest,
-    the distinct days are scanned for the first gap longer than ``MIN_GAP_DAYS`` and
-    ``GAP_FACTOR`` × the source's 90th-percentile gap after which at most
-    ``MAX_OUTLIER_SHARE`` of its records remain — those records are the outlier tail (sources
-    with fewer than ``MIN_SOURCE_DAYS`` days are taken as they are). ``as_of`` is the latest
-    remaining day over the sources.
+    The coverage model (``analyses.coverage``, through ``workflows.coverage.dense_last``) is the
+    same one that sets the window of every other analysis: a source's dense span ends before a
+    sparse tail of stray records, so a mistyped date does not move ``as_of``. The assessed
+    events dated after ``as_of`` are listed as outliers; a source that reports later than the
+    others is named in a note (its later days would look quiet for the rest).
     """
-    cut = coverage_tail_cut(store, where, min_source_days=MIN_SOURCE_DAYS,
-                            min_gap_days=MIN_GAP_DAYS, gap_factor=GAP_FACTOR,
-                            max_tail_share=MAX_OUTLIER_SHARE, n_listed=OUTLIERS_LISTED)
-    dense_last, latest, n_outliers, listed = cut.dense_last, cut.latest, cut.n_outliers, cut.listed
+    latest = event_span(store, where)[1]
     if latest is None:
         raise SelectorError("no hostile events with a target in the store: nothing to assess")
+    chosen = dense_last(store, sources_of_events(store, where))
+    n_outliers, listed = events_after(store, where, chosen.day, limit=OUTLIERS_LISTED)
+    source = _ending_source(store, chosen)
     outliers = tuple({"source": s, "source_record_id": rid, "event_id": eid,
                       "date": day.isoformat(),
-                      "why": "dated after it was ingested" if after else
-                             "beyond a gap far longer than the source's usual gaps"}
-                     for s, rid, eid, day, after in listed)
-    if not dense_last:
-        return AsOf(latest, "latest_event", "every record is dated after it was ingested: the "
-                    "latest event is used", latest_event=latest, outliers=outliers,
-                    n_outliers=int(n_outliers))
-    source, day = max(dense_last.items(), key=lambda item: (item[1], item[0]))
-    return AsOf(day, "dense_last", f"the last day source {source!r} covers densely",
-                latest_event=latest, outliers=outliers, n_outliers=int(n_outliers))
+                      "why": f"after the last day {source!r} covers densely (beyond a gap or "
+                             "a sparse tail of its coverage)"}
+                     for s, rid, eid, day in listed)
+    return AsOf(chosen.day, "dense_last", f"the last day source {source!r} covers densely",
+                latest_event=latest, outliers=outliers, n_outliers=n_outliers,
+                notes=tuple(w for w in chosen.warnings if "report later" in w))
+
+
+def _ending_source(store: EventStore, chosen) -> str:
+    """The source whose dense coverage ends on ``chosen.day`` (the earliest-ending one)."""
+    coverage = store_coverage(store)
+    ending = [s for s in chosen.sources if s in coverage and coverage[s].dense_last == chosen.day]
+    return (ending or list(chosen.sources) or ["?"])[0]
