@@ -23,7 +23,8 @@ from hybridwatch.outputs.briefing.evidence import safe_link
 from hybridwatch.outputs.briefing.map_svg import CLASSES, render_map
 from hybridwatch.store import EventStore
 from hybridwatch.model.tlp import tlp_rank
-from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
+from hybridwatch.model.finding_kinds import kind_names
+from hybridwatch.store.findings_store import latest_run
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="poppler-utils (pdftotext, pdftoppm) not installed")
@@ -146,7 +147,7 @@ def test_html_loads_nothing_from_outside(amber) -> None:
 
 def test_tlp_filtering_matches_the_store(demo_db: Path) -> None:
     with EventStore(demo_db, read_only=True) as store:
-        everything = {k: latest_run(store, k, clearance="red") for k in FINDING_KINDS}
+        everything = {k: latest_run(store, k, clearance="red") for k in kind_names()}
         # what a briefing lists: every judgement, index period and episode; significant pairs
         # and narratives only
         items = [i for kind, run in everything.items() if run for i in run.items

@@ -14,7 +14,11 @@ from hybridwatch.model.schema import record_id_hash
 from hybridwatch.outputs.stix_export import export_stix
 from hybridwatch.store import EventStore
 from hybridwatch.workflows.ingest import ingest_file
-from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
+from hybridwatch.store.findings_store import latest_run
+
+#: The kinds the STIX test store records (tests/outputs/stix_store.py); every registered kind
+#: goes through export and import in tests/test_finding_kinds.py.
+STORED_KINDS = ("assessment", "convergence", "episodes", "coincidences", "narrative_sync")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,7 @@ def test_export_import_export_is_identical(info, tmp_path: Path, tlp: str) -> No
     with EventStore(tmp_path / "partner.duckdb") as store:
         report = ingest_file(store, tmp_path / "first.json")
         assert report.status == "ingested" and report.quarantined == 0
-        assert report.findings == len(FINDING_KINDS)
+        assert report.findings == len(STORED_KINDS)
     second = _export(tmp_path / "partner.duckdb", tlp, tmp_path / "second.json")
     assert second == first  # timestamps included: they come from run and source times
 
@@ -72,10 +76,10 @@ def test_findings_are_restored_with_their_evidence(info, tmp_path: Path) -> None
     with EventStore(tmp_path / "partner.duckdb") as store:
         ingest_file(store, tmp_path / "bundle.json")
         event_ids = {r[0] for r in store.con.execute("SELECT event_id FROM events").fetchall()}
-        restored = {kind: latest_run(store, kind) for kind in FINDING_KINDS}
+        restored = {kind: latest_run(store, kind) for kind in STORED_KINDS}
     with EventStore(info["path"], read_only=True) as store:
-        source = {kind: latest_run(store, kind, clearance="amber") for kind in FINDING_KINDS}
-    for kind in FINDING_KINDS:
+        source = {kind: latest_run(store, kind, clearance="amber") for kind in STORED_KINDS}
+    for kind in STORED_KINDS:
         mine, theirs = restored[kind], source[kind]
         assert (mine.run_id, mine.created_at) == (theirs.run_id, theirs.created_at)
         assert mine.summary["producer"]["name"] == "hybridwatch"
@@ -92,13 +96,13 @@ def test_a_store_keeps_its_own_findings(info, tmp_path: Path) -> None:
     own = tmp_path / "own.duckdb"
     shutil.copy(info["path"], own)
     with EventStore(own) as store:
-        before = {k: latest_run(store, k).run_id for k in FINDING_KINDS}
+        before = {k: latest_run(store, k).run_id for k in STORED_KINDS}
         # the store's runs are its own (no producer): a partner's runs must not replace them
         report = ingest_file(store, tmp_path / "bundle.json")
-        after = {k: latest_run(store, k).run_id for k in FINDING_KINDS}
+        after = {k: latest_run(store, k).run_id for k in STORED_KINDS}
         reasons = [r["reason"] for r in store.quarantine().to_pylist()]
     assert before == after
-    assert report.findings == 0 and report.quarantined == len(FINDING_KINDS)
+    assert report.findings == 0 and report.quarantined == len(STORED_KINDS)
     assert all("the store holds its own" in r for r in reasons)
     # the same partner's newer export replaces their earlier one
     partner = tmp_path / "partner.duckdb"
@@ -107,7 +111,7 @@ def test_a_store_keeps_its_own_findings(info, tmp_path: Path) -> None:
     _export(info["path"], "red", tmp_path / "newer.json")
     with EventStore(partner) as store:
         report = ingest_file(store, tmp_path / "newer.json")
-        assert report.findings == len(FINDING_KINDS) and report.quarantined == 0
+        assert report.findings == len(STORED_KINDS) and report.quarantined == 0
         assert len(latest_run(store, "episodes").items) == 5
 
 

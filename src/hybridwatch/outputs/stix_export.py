@@ -39,13 +39,12 @@ from hybridwatch.outputs.stix_objects import (
     REFERENCE_TIMESTAMP, Obj, actor_id, country_actor, country_location, derived,
     producer_identity, relationship, sdo, stix_time,
 )
-from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
+from hybridwatch.model.finding_kinds import get_kind, kinds
+from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.narratives_store import narrative_labels
 from hybridwatch.store.store import EventStore
 
 DEFAULT_ORG = "hybridwatch"
-_MAIN_TYPE = {"episodes": "campaign", "coincidences": "grouping", "narrative_sync": "grouping",
-              "assessment": "note", "convergence": "note"}
 _CONTAINERS = ("report", "grouping")
 
 
@@ -89,7 +88,7 @@ class StixExport:
 
 def main_stix_id(kind: str, finding_id: str) -> str:
     """The id of a finding's main object (campaign, grouping or note)."""
-    main = _MAIN_TYPE[kind]
+    main = get_kind(kind).stix_type
     return f"{main}--{stix_uuid(main, 'finding:' + finding_id)}"
 
 
@@ -120,7 +119,7 @@ def export_stix(store: EventStore, *, tlp: str = "amber", org: str | None = None
     except ValueError as exc:
         raise SelectorError(f"--org: {exc}") from None
     org_id = stix_identity_id(org)
-    runs = [run for kind in FINDING_KINDS if (run := latest_run(store, kind)) is not None]
+    runs = [run for kind in kinds() if (run := latest_run(store, kind.name)) is not None]
     kept, events = _findings_within(store, runs, tlp_rank(tlp))
     evidence = _evidence_objects(kept, events, org_id)
     out = _Collector()

@@ -17,7 +17,13 @@ assessment         the ``note`` is the statement (``object_refs``: the target's 
                    (PHIA term → opinion, see ``stix_objects.OPINION_BY_PHIA``) with the number,
                    interval and PHIA term in ``explanation``; both carry ``confidence``
 convergence        one ``note`` per period on the two actor countries' threat actors
+any other kind     the ``note`` alone (its registered ``display`` fields as text), referring
+                   to its evidence events, else to the run's grouping
 =================  ===========================================================================
+
+The main object's type of each kind is declared in the finding-kind registry
+(``model.finding_kinds``, ``stix_type``); builders for kinds with richer mappings are in
+``_BUILDERS``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hybridwatch.model.finding_kinds import get_kind
 from hybridwatch.model.stix_findings import note_content, stix_uuid
 from hybridwatch.model.theatres import find_theatre, load_theatres
 from hybridwatch.outputs.stix_objects import (
@@ -62,7 +69,7 @@ def build_finding(item: dict[str, Any], position: int, record_item: dict[str, An
                   ctx: FindingContext) -> Built:
     """The STIX objects of one finding; ``record_item`` is the item as the note's JSON."""
     fid = item["finding_id"]
-    builder = _BUILDERS[ctx.kind]
+    builder = _BUILDERS.get(ctx.kind, _generic)
     built, text, refs, extra = builder(item, fid, ctx)
     record = {"hybridwatch": "finding", "kind": ctx.kind, "finding_id": fid,
               "position": position, "item": record_item}
@@ -235,6 +242,22 @@ def _convergence(item, fid, ctx):
     built = Built("", [], actors=set(actors))
     return built, text, [actor_id(x) for x in actors] or [ctx.run_group_id], \
         {"confidence": confidence_score(item.get("confidence"))}
+
+
+def _generic(item, fid, ctx):
+    declared = get_kind(ctx.kind)
+    fields = "; ".join(f"{name.replace('_', ' ')}: {_field(item.get(name))}"
+                       for name in declared.display if item.get(name) is not None)
+    text = f"{declared.title}: {declared.key(item)}" + (f"\n{fields}." if fields else "")
+    if ctx.summary.get("caution"):
+        text += f"\n{ctx.summary['caution']}"
+    return Built(""), text, _evidence(item, ctx) or [ctx.run_group_id], {}
+
+
+def _field(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return _short(value)
 
 
 _BUILDERS: dict[str, Callable] = {

@@ -19,14 +19,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hybridwatch.errors import StoreError
+from hybridwatch.model.finding_kinds import FindingKind, get_kind
 from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable
 from hybridwatch.store.store import EventStore
 
-#: The analyses whose results the store keeps, in the order a briefing presents them.
-FINDING_KINDS = ("assessment", "convergence", "episodes", "coincidences", "narrative_sync")
-#: Kinds the store records but briefing, API and STIX export do not render yet (they need the
-#: finding-kind registry of issue #15): saved and read with ``save_run``/``latest_run`` only.
-RECORDED_ONLY_KINDS = ("supply", "screening")
 
 FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS finding_runs (
@@ -53,6 +49,23 @@ class FindingItem:
     key: str
     item: dict[str, Any]
     tlp: str = "clear"
+
+
+def store_kind(kind: str) -> FindingKind:
+    """The registered kind called ``kind`` (``StoreError`` naming the kinds otherwise)."""
+    try:
+        return get_kind(kind)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+
+
+def items_of(kind: str, items: Sequence[dict[str, Any]], tlps: Sequence[str | None] | None = None
+             ) -> list[FindingItem]:
+    """``items`` of ``kind`` as findings keyed by the kind's registered key."""
+    declared = store_kind(kind)
+    levels = list(tlps) if tlps is not None else ["clear"] * len(items)
+    return [FindingItem(declared.key(item), item, tlp or "clear")
+            for item, tlp in zip(items, levels, strict=True)]
 
 
 def finding_id(kind: str, key: str) -> str:
@@ -84,9 +97,7 @@ def tlp_of_events(store: EventStore, event_ids: Sequence[str]) -> str:
 def save_run(store: EventStore, kind: str, summary: dict[str, Any],
              items: Sequence[FindingItem]) -> str:
     """Store a run of ``kind``, replacing the previous one; returns the run id."""
-    if kind not in FINDING_KINDS + RECORDED_ONLY_KINDS:
-        raise StoreError(f"unknown finding kind {kind!r} (kinds: "
-                         f"{', '.join(FINDING_KINDS + RECORDED_ONLY_KINDS)})")
+    store_kind(kind)
     keys = [item.key for item in items]
     if len(set(keys)) != len(keys):
         raise StoreError(f"{kind}: two findings share a key; keys must be unique within a run")

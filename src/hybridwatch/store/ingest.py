@@ -357,7 +357,8 @@ def _restore_findings(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]
     """
     if not runs:
         return 0, 0
-    from hybridwatch.store.findings_store import FINDING_KINDS, FINDINGS_DDL
+    from hybridwatch.model.finding_kinds import kind_names
+    from hybridwatch.store.findings_store import FINDINGS_DDL
 
     con.execute(FINDINGS_DDL)
     restored, refused = 0, []
@@ -369,7 +370,7 @@ def _restore_findings(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]
         holder = (json.loads(existing[0][0]).get("producer") or {}).get("id") \
             if existing else None
         problem = None
-        if kind not in FINDING_KINDS:
+        if kind not in kind_names():
             problem = f"unknown finding kind {kind!r}"
         elif existing and (holder is None or holder != producer):
             whose = "its own" if holder is None else "another producer's"

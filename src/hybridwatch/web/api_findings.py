@@ -1,5 +1,9 @@
 """Findings endpoints: the latest results of the analyses (never recomputed here), each item
-within the caller's TLP clearance, plus the overview and the latest briefing."""
+within the caller's TLP clearance, plus the overview and the latest briefing.
+
+Every registered finding kind (``model.finding_kinds``) is served at its ``api_route``: the
+kinds below with filters of their own by hand, every other kind by ``_generic_route``
+(paging, and ``significant`` where the kind declares a significance field)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from fastapi import APIRouter, Depends, Path as PathParam, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from hybridwatch.errors import SelectorError
+from hybridwatch.model.finding_kinds import FindingKind, get_kind, kinds
 from hybridwatch.store.findings_store import finding, latest_run
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.auth import Principal, current_principal
@@ -19,10 +24,6 @@ from hybridwatch.web.errors import ApiError, error_responses
 from hybridwatch.web.models import FindingDetail, FindingsAnswer, NarrativeSeries
 from hybridwatch.web.narratives import narrative_labels, narrative_series
 from hybridwatch.web.queries import _ISO3, _bound, events_by_ids
-
-_HINT = {"episodes": "hybridwatch episodes", "coincidences": "hybridwatch coincide --grid … "
-         "--all-pairs", "narrative_sync": "hybridwatch narratives sync",
-         "convergence": "hybridwatch convergence", "assessment": "hybridwatch assess"}
 
 
 def _id() -> Any:
@@ -38,7 +39,8 @@ def _page(store: EventStore, principal: Principal, kind: str, *, limit: int, off
     if run is None:
         answer = {"kind": kind, "available": False, "items": [], "total_items": 0,
                   "withheld": 0, "limit": limit, "offset": offset,
-                  "message": f"not computed on this store yet: run `{_HINT[kind]}`"}
+                  "message": f"not computed on this store yet: run "
+                             f"`{get_kind(kind).how_to_run(store.path.name)}`"}
     else:
         items = [item for item in run.items if keep(item)]
         answer = {**run.to_dict(), "available": True, "items": items[offset: offset + limit],
@@ -194,6 +196,11 @@ def findings_router() -> APIRouter:
                                   keep=lambda i: iso3 is None or i.get("target") == iso3,
                                   resource="/api/assessments", filters={"target": iso3}))
 
+    served = {route.path for route in router.routes}
+    for kind in kinds():
+        if kind.api_route not in served:
+            _generic_route(router, kind, limit_q, offset_q)
+
     @router.get("/findings/{finding_id}", response_model=FindingDetail,
                 summary="Any finding by id", responses=error_responses(404))
     def any_finding(finding_id: str = _id(), store: EventStore = Depends(store_dependency),
@@ -243,3 +250,28 @@ def findings_router() -> APIRouter:
         return HTMLResponse(html)
 
     return router
+
+
+def _generic_route(router: APIRouter, kind: FindingKind, limit_q: Any, offset_q: Any) -> None:
+    """``GET kind.api_route``: the kind's latest run at the caller's clearance, paged."""
+    name = kind.name
+
+    def listing(significant: bool | None = Query(
+                    None, description="only items that passed (or failed) the kind's test"),
+                limit: int = limit_q, offset: int = offset_q,
+                store: EventStore = Depends(store_dependency),
+                principal: Principal = Depends(current_principal)):
+        flag = kind.significant_field
+
+        def keep(item: dict[str, Any]) -> bool:
+            return significant is None or flag is None or bool(item.get(flag)) == significant
+
+        return JSONResponse(_page(store, principal, name, limit=limit, offset=offset,
+                                  keep=keep, resource=kind.api_route,
+                                  filters={"significant": significant}))
+
+    listing.__doc__ = f"{kind.description} ({kind.noun}, latest run; TLP rule: " \
+                      f"{kind.tlp_rule})."
+    listing.__name__ = f"findings_{name}"
+    router.add_api_route(kind.api_route.removeprefix("/api"), listing, methods=["GET"],
+                         response_model=FindingsAnswer, summary=kind.title)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from hybridwatch.model.finding_kinds import kinds
 from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.queries import ROLLUP_TABLE, visible_clause
 
 
 def build_overview(store: EventStore, clearance: str) -> dict[str, Any]:
-    """Counts of visible events (from the daily rollup ``queries.build_rollup``), the assessments' statements (most likely first), the last
-    convergence period, and the number of episodes, pairs and narratives — each with the
-    number withheld above ``clearance``."""
+    """Counts of visible events (from the daily rollup ``queries.build_rollup``), the
+    assessments' statements (most likely first), the last convergence period, and per finding
+    kind its dashboard counter (episodes, significant pairs …) — each with the number withheld
+    above ``clearance``. Counters come from the finding-kind registry: a kind's ``dashboard``
+    names the key, and a kind with a significance field counts its significant items."""
     visible = visible_clause(clearance)
     n_visible, n_withheld, first, last = store.con.execute(
         f"SELECT coalesce(sum(n_events) FILTER (WHERE {visible}), 0), "
         f"coalesce(sum(n_events) FILTER (WHERE NOT {visible}), 0), "
         f"min(occurred_at) FILTER (WHERE {visible}), max(occurred_at) FILTER (WHERE {visible}) "
         f"FROM {ROLLUP_TABLE}").fetchall()[0]
-    runs = {kind: latest_run(store, kind, clearance=clearance)
-            for kind in ("assessment", "convergence", "episodes", "coincidences",
-                         "narrative_sync")}
+    runs = {kind.name: latest_run(store, kind.name, clearance=clearance) for kind in kinds()}
     withheld = n_withheld + sum(run.withheld for run in runs.values() if run)
     judgements = []
     if runs["assessment"]:
@@ -39,13 +40,17 @@ def build_overview(store: EventStore, clearance: str) -> dict[str, Any]:
             k: latest.get(k) for k in ("period", "index", "low", "high", "confidence")}}
     assessment_summary = runs["assessment"].summary if runs["assessment"] else {}
 
-    def counted(kind: str, significant: bool = False) -> dict[str, int] | None:
-        run = runs[kind]
+    def counted(kind) -> dict[str, int] | None:
+        run = runs[kind.name]
         if run is None:
             return None
-        items = [i for i in run.items if not significant or i.get("significant")]
+        flag = kind.significant_field
+        items = [i for i in run.items if flag is None or i.get(flag)]
         return {"count": len(items), "withheld": run.withheld}
 
+    # judgements and convergence are shown above, not counted
+    counted_kinds = [kind for kind in kinds() if kind.name not in ("assessment", "convergence")]
+    counters = {kind.dashboard: counted(kind) for kind in counted_kinds}
     return {
         "clearance": clearance,
         "events": {"count": int(n_visible), "withheld": int(n_withheld),
@@ -57,8 +62,12 @@ def build_overview(store: EventStore, clearance: str) -> dict[str, Any]:
         "caution": assessment_summary.get("caution"),
         "backtest_verdict": (assessment_summary.get("backtest") or {}).get("verdict"),
         "convergence": convergence,
-        "episodes": counted("episodes"),
-        "significant_pairs": counted("coincidences", significant=True),
-        "synchronised_narratives": counted("narrative_sync", significant=True),
+        **counters,
+        # the same, in registry order with labels, for the dashboard to list every kind run
+        "counters": [{"kind": kind.name, "key": kind.dashboard, "route": kind.api_route,
+                      "label": kind.dashboard_label or kind.title,
+                      **(counters[kind.dashboard] or {"count": None, "withheld": 0})}
+                     for kind in counted_kinds if counters[kind.dashboard] is not None
+                     or not kind.optional],
         "withheld": withheld,
     }

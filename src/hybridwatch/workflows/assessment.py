@@ -26,7 +26,7 @@ from hybridwatch.model.phia import phia_term
 from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
 from hybridwatch.store.event_queries import daily_target_counts, latest_hostile_events_against
-from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
+from hybridwatch.store.findings_store import items_of, latest_run, save_run
 from hybridwatch.workflows.as_of import default_as_of, explicit_as_of, parse_as_of
 
 MAX_MODEL_TARGETS = 30   # the model is pooled over the busiest targets (and the requested ones)
@@ -325,5 +325,5 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                "warnings": list(result.warnings)}
     if record:
         save_run(store, "assessment", summary,
-                 [FindingItem(item["target"], item, tlp) for item, tlp in items])
+                 items_of("assessment", [item for item, _ in items], [tlp for _, tlp in items]))
     return {**summary, "targets": [item for item, _ in items]}

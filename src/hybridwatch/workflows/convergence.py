@@ -15,7 +15,7 @@ from hybridwatch.store.event_queries import (
     daily_cooperation, hostile_actors_of, monthly_trade_event_values, months_with_events,
 )
 from hybridwatch.model.tlp import most_restricted
-from hybridwatch.store.findings_store import FindingItem, latest_run, save_run
+from hybridwatch.store.findings_store import items_of, latest_run, save_run
 from hybridwatch.workflows.coverage import store_coverage, union_window
 
 N_BOOTSTRAP = 200
@@ -198,5 +198,5 @@ def record_convergence(store: EventStore, result: ConvergenceResult, tlps: list[
                "components": list(result.weights), "descriptions": result.descriptions,
                "parameters": result.parameters, "warnings": list(result.warnings)}
     save_run(store, "convergence", summary,
-             [FindingItem(p["period"], p, tlp) for p, tlp in zip(periods, tlps)])
+             items_of("convergence", periods, tlps))
     return {**summary, "periods": periods}

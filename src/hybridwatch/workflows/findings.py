@@ -12,21 +12,21 @@ from hybridwatch.analyses.selectors import parse_selector
 from hybridwatch.analyses.series import select_events
 from hybridwatch.store import EventStore
 from hybridwatch.model.tlp import most_restricted
-from hybridwatch.store.findings_store import FindingItem, save_run, tlp_of_events
+from hybridwatch.model.finding_kinds import get_kind
+from hybridwatch.store.findings_store import items_of, save_run, tlp_of_events
 from hybridwatch.workflows.coordination import EpisodesReport, GridReport
 from hybridwatch.workflows.evidence import located_events
 
 
 def episode_key(episode: dict[str, Any]) -> str:
-    return f"{episode['start']}:{episode['end']}:{','.join(episode['targets'])}:" \
-           f"{','.join(episode['domains'])}"
+    return get_kind("episodes").key(episode)
 
 
 def record_episodes(store: EventStore, report: EpisodesReport | dict[str, Any]) -> str:
     """Store detected episodes; an episode is as restricted as its most restricted event."""
     data = report.to_dict() if isinstance(report, EpisodesReport) else report
-    items = [FindingItem(episode_key(e), e, tlp_of_events(store, e["event_ids"]))
-             for e in data["episodes"]]
+    items = items_of("episodes", data["episodes"],
+                     [tlp_of_events(store, e["event_ids"]) for e in data["episodes"]])
     return save_run(store, "episodes", {k: v for k, v in data.items() if k != "episodes"}, items)
 
 
@@ -42,14 +42,14 @@ def record_coincidences(store: EventStore, report: GridReport | dict[str, Any]) 
     """Store an all-pairs coincidence grid; a pair is as restricted as its two series."""
     data = report.to_dict() if isinstance(report, GridReport) else report
     tlp = {label: series_tlp(store, label) for label in data["series"]}
-    items = [FindingItem(f"{pair['b']} -> {pair['a']}", pair,
-                         most_restricted([tlp[pair["a"]], tlp[pair["b"]]])) for pair in data["pairs"]]
+    items = items_of("coincidences", data["pairs"],
+                     [most_restricted([tlp[pair["a"]], tlp[pair["b"]]]) for pair in data["pairs"]])
     return save_run(store, "coincidences", {k: v for k, v in data.items() if k != "pairs"},
                     items)
 
 
 def record_narrative_sync(store: EventStore, result: dict[str, Any]) -> str:
     """Store narrative synchronisation; articles carry no TLP marking, so items are clear."""
-    items = [FindingItem(row["narrative"], row) for row in result["narratives"]]
+    items = items_of("narrative_sync", result["narratives"])
     return save_run(store, "narrative_sync",
                     {k: v for k, v in result.items() if k != "narratives"}, items)

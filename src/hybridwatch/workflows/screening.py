@@ -12,7 +12,7 @@ from hybridwatch.analyses.screening import ScreeningIndex
 from hybridwatch.errors import InputError, SelectorError
 from hybridwatch.store import EventStore
 from hybridwatch.store.event_queries import actor_names
-from hybridwatch.store.findings_store import FindingItem, save_run
+from hybridwatch.store.findings_store import items_of, save_run
 
 CAUTION = ("Matches are leads for an analyst to check — similar names, not established "
            "identities. A match says nothing about wrongdoing by anyone.")
@@ -72,6 +72,5 @@ def run_screening(store: EventStore | None, lists: list[str | Path], *,
 
 
 def record_screening(store: EventStore, report: dict[str, Any]) -> str:
-    items = [FindingItem(f"{m['name']}|{m['entry_id']}", m, m["tlp"]) for m in report["matches"]]
     return save_run(store, "screening", {k: v for k, v in report.items() if k != "matches"},
-                    items)
+                    items_of("screening", report["matches"], [m["tlp"] for m in report["matches"]]))

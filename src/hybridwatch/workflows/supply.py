@@ -13,7 +13,7 @@ from hybridwatch.errors import SelectorError
 from hybridwatch.model.products import load_product_lists, select_products
 from hybridwatch.model.trade import COUNTRY_GROUPS, expand_countries
 from hybridwatch.store import EventStore
-from hybridwatch.store.findings_store import FindingItem, save_run
+from hybridwatch.store.findings_store import items_of, save_run
 from hybridwatch.store.trade_store import select_trade
 
 DEFAULT_ACTORS = "CHN,RUS,EU27"
@@ -102,7 +102,5 @@ def run_supply(store: EventStore, query: SupplyQuery) -> dict[str, Any]:
 def record_supply(store: EventStore, report: dict[str, Any]) -> str:
     """Store the report as the ``supply`` run: one item per diversion candidate (trade data
     carries no TLP marking, so items are clear)."""
-    items = [FindingItem(f"{row['origin']}>{row['via']}>{row['destination']}", row)
-             for row in report["diversion"]]
     return save_run(store, "supply", {k: v for k, v in report.items() if k != "diversion"},
-                    items)
+                    items_of("supply", report["diversion"]))

@@ -21,7 +21,8 @@ from hybridwatch.model.targets import count_distinct_targets_sql
 from hybridwatch.model.tlp import levels_readable_at, parse_level
 from hybridwatch.outputs.briefing.map_svg import render_map
 from hybridwatch.outputs.briefing.period import Period
-from hybridwatch.store.findings_store import FINDING_KINDS, latest_run
+from hybridwatch.model.finding_kinds import kinds
+from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.store import EventStore
 
 #: Evidence rows per finding in the annex (the store holds the rest; the annex says how many).
@@ -43,17 +44,22 @@ def build_context(store: EventStore, *, tlp: str = "amber",
     if isinstance(period, str):
         period = Period.parse(period)
     db = store.path.name
-    runs = {kind: latest_run(store, kind, clearance=tlp) for kind in FINDING_KINDS}
+    runs = {kind.name: latest_run(store, kind.name, clearance=tlp) for kind in kinds()}
     catalogue = _narrative_catalogue(store)
     ctx: dict[str, Any] = {
         "tlp": tlp, "tlp_label": f"TLP:{tlp.upper()}", "period": period,
         "period_label": period.label() if period else None,
-        "assessment": sections.assessment(runs["assessment"], db),
-        "convergence": sections.convergence(runs["convergence"], db, period),
-        "episodes": sections.episodes(runs["episodes"], db, period),
-        "coincidences": sections.coincidences(runs["coincidences"], db),
-        "narratives": sections.narratives(runs["narrative_sync"], db, period, catalogue),
+        "kind_nouns": {kind.name: kind.noun for kind in kinds()},
     }
+    given = sections.SectionInput(db, period, catalogue)
+    for kind in kinds():
+        ctx[kind.briefing_section] = sections.build_section(kind.name, runs[kind.name], given)
+    # kinds without a template block of their own, in registry order (left out until run if
+    # optional)
+    ctx["generic_sections"] = [
+        ctx[kind.briefing_section] for kind in kinds()
+        if kind.name not in sections.SECTION_BUILDERS
+        and (runs[kind.name] is not None or not kind.optional)]
     ctx["catalogue"] = {"narratives": list(catalogue.values())[:CATALOGUE_SIZE],
                         "total": len(catalogue)}
     ctx["map"] = _map(ctx)

@@ -2,29 +2,27 @@
 
 Builders only select, order and format what the findings store holds (never recompute): each
 returns a plain dict the template renders. A kind that has never been run gives a section that
-says so and names the command that runs it.
+says so and names the command that runs it. Kinds with their own builder (and template block)
+are listed in ``SECTION_BUILDERS``; every other registered kind gets ``generic``, a table of
+its declared ``display`` fields.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from hybridwatch.model.countries import country_name
+from hybridwatch.model.finding_kinds import get_kind
 import hybridwatch.outputs.briefing.charts as charts
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.findings_store import FindingRun
 
-#: How to produce each kind of finding (shown when the analysis has not been run).
-HOW_TO_RUN = {
-    "assessment": "hybridwatch assess --db {db}",
-    "convergence": "hybridwatch convergence --db {db}",
-    "episodes": "hybridwatch episodes --db {db} --target-group ISO3,ISO3,…",
-    "coincidences": "hybridwatch coincide --db {db} --grid 'SEL ; SEL ; …' --all-pairs",
-    "narrative_sync": "hybridwatch narratives build --db {db} && "
-                      "hybridwatch narratives sync --db {db}",
-}
+#: Rows a generic section lists (the API and the STIX export carry all of them).
+GENERIC_ROWS = 50
 
 
 def name_of(iso3: str) -> str:
@@ -55,10 +53,11 @@ def _defaults(item: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 def base(kind: str, run: FindingRun | None, db: str) -> dict[str, Any]:
     """What every section shows: whether the analysis ran, when, what was withheld, warnings."""
+    how_to_run = get_kind(kind).how_to_run(db)
     if run is None:
-        return {"kind": kind, "ran": False, "how_to_run": HOW_TO_RUN[kind].format(db=db),
+        return {"kind": kind, "ran": False, "how_to_run": how_to_run,
                 "withheld": 0, "warnings": [], "created_at": None, "window": None}
-    return {"kind": kind, "ran": True, "how_to_run": HOW_TO_RUN[kind].format(db=db),
+    return {"kind": kind, "ran": True, "how_to_run": how_to_run,
             "withheld": run.withheld, "warnings": list(run.summary.get("warnings") or []),
             "window": run.summary.get("window"),
             "created_at": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
@@ -242,3 +241,60 @@ def narratives(run: FindingRun | None, db: str, period: Period | None,
         "parameters": summary.get("parameters") or {},
         "svg": charts.narrative_convergence_chart(monthly, a, b) if monthly else None})
     return section
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return num(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "–" if value is None else str(value)
+
+
+def generic(kind: str, run: FindingRun | None, db: str) -> dict[str, Any]:
+    """Any registered kind without its own builder: its items' ``display`` fields as a table
+    (only the significant ones when the kind has a significance field), in stored order."""
+    declared = get_kind(kind)
+    section = {**base(kind, run, db), "title": declared.title, "noun": declared.noun,
+               "description": declared.description, "columns": list(declared.display),
+               "optional": declared.optional}
+    if run is None:
+        return section
+    flag = declared.significant_field
+    shown = [i for i in run.items if flag is None or i.get(flag)]
+    section.update({
+        "rows": [{"anchor": f"f-{item['finding_id']}", "tlp": item["tlp"],
+                  "cells": [_cell(item.get(column)) for column in declared.display]}
+                 for item in shown[:GENERIC_ROWS]],
+        "n_items": len(run.items), "n_shown": len(shown),
+        "more": max(0, len(shown) - GENERIC_ROWS), "significant_only": flag is not None,
+        "caution": run.summary.get("caution"),
+        "parameters": run.summary.get("parameters") or {}})
+    return section
+
+
+@dataclass(frozen=True)
+class SectionInput:
+    """What section builders get besides the run."""
+
+    db: str
+    period: Period | None = None
+    catalogue: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+#: Kinds with their own section (and template block); the others render through ``generic``.
+SECTION_BUILDERS: dict[str, Callable[[FindingRun | None, SectionInput], dict[str, Any]]] = {
+    "assessment": lambda run, given: assessment(run, given.db),
+    "convergence": lambda run, given: convergence(run, given.db, given.period),
+    "episodes": lambda run, given: episodes(run, given.db, given.period),
+    "coincidences": lambda run, given: coincidences(run, given.db),
+    "narrative_sync": lambda run, given: narratives(run, given.db, given.period,
+                                                    given.catalogue),
+}
+
+
+def build_section(kind: str, run: FindingRun | None, given: SectionInput) -> dict[str, Any]:
+    builder = SECTION_BUILDERS.get(kind)
+    return builder(run, given) if builder else generic(kind, run, given.db)

@@ -141,9 +141,8 @@
     const kpi = (value, label) => h("div", { class: "kpi" }, h("b", {}, value), h("span", {}, label));
     b.appendChild(h("div", { class: "kpis" },
       kpi(o.events.count.toLocaleString(), `events ${o.events.first_day || ""} … ${o.events.last_day || ""}`),
-      kpi(o.episodes ? String(o.episodes.count) : "–", "multi-domain episodes"),
-      kpi(o.significant_pairs ? String(o.significant_pairs.count) : "–", "coinciding series pairs"),
-      kpi(o.synchronised_narratives ? String(o.synchronised_narratives.count) : "–", "synchronised narratives"),
+      // one counter per finding kind (the server's registry says which and how to label it)
+      ...(o.counters || []).map((c) => kpi(c.count === null ? "–" : String(c.count), c.label)),
       o.convergence ? kpi(num(o.convergence.index, 2), `convergence ${o.convergence.a || ""}–${o.convergence.b || ""}, ${o.convergence.period}`) : null));
     if (o.judgements.length) {
       b.appendChild(h("ul", { class: "judgements" }, o.judgements.map((j) => h("li", { "data-target": j.target },

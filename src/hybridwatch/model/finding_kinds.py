@@ -1,0 +1,212 @@
+"""The registry of finding kinds: what each analysis's stored result is, in one place.
+
+A *finding kind* (``episodes``, ``coincidences``, ``supply`` …) is the stored result of one
+analysis. Everything that stores, filters, renders or exports findings asks this registry
+instead of keeping its own list: the findings store validates kinds and computes item keys
+with it, the briefing builds one section per kind, the web API serves one route per kind, the
+dashboard's overview counts what each kind's hint says, and the STIX export maps each kind's
+findings to its STIX type. Kind-specific *rendering* (a briefing section with charts, a STIX
+builder with relationships) is registered in the layer that renders (``outputs``); a kind
+without one gets the generic renderers, driven by ``display`` and ``significant_field`` here.
+
+Adding a kind: write its analysis and workflow, then ``register(FindingKind(...))`` below (or
+from your own module before the store is used). ``tests/test_finding_kinds.py`` then runs the
+contract checks on it (store round-trip, TLP filtering, briefing, STIX export, API).
+
+Pure: no I/O, nothing imported from the layers above.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: How an item's TLP level is decided when a workflow records it (documented per kind; the
+#: store keeps the level and every reader filters on it, whatever the rule).
+TLP_RULES = {
+    "events": "the most restricted level of the events it cites (event_ids)",
+    "series": "the most restricted level of the events of the series it compares",
+    "evidence": "the most restricted level of the evidence it cites (events and findings)",
+    "marked": "the level carried by the item itself (the records it was computed from)",
+    "clear": "clear: its sources (articles, trade statistics) carry no TLP marking",
+}
+#: The STIX 2.1 type of a finding's main object.
+STIX_TYPES = ("campaign", "grouping", "note")
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    """The declaration of one kind of finding.
+
+    ``items_field`` names the list in the analysis result that holds the items; an item's key
+    (stable across runs, so its finding id is too) is its ``key_fields`` joined by
+    ``key_sep`` (list values joined by commas). ``display`` names the item fields a generic
+    renderer shows; ``significant_field`` the boolean that says an item passed its test.
+    """
+
+    name: str
+    title: str                          # a section heading: "Multi-domain episodes"
+    noun: str                           # what one item is, counted: "episode(s)"
+    result_type: str                    # "module:Class" of the analysis result
+    items_field: str
+    key_fields: tuple[str, ...]
+    tlp_rule: str
+    command: str                        # how to produce it, with ``{db}`` for the store
+    briefing_section: str               # view-model key and HTML section id
+    stix_type: str                      # main STIX object of each finding
+    api_route: str                      # the listing endpoint, e.g. "/api/episodes"
+    dashboard: str                      # the overview's counter: its key in /api/overview
+    key_sep: str = ":"
+    display: tuple[str, ...] = ()
+    significant_field: str | None = None
+    description: str = ""
+    dashboard_label: str = ""           # the counter's label on the dashboard (default: title)
+    #: its inputs (trade data, screening lists) are absent from many stores: the briefing
+    #: leaves its section out until it has run, rather than explaining how to run it
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.tlp_rule not in TLP_RULES:
+            raise ValueError(f"finding kind {self.name!r}: tlp_rule {self.tlp_rule!r} is not "
+                             f"one of {', '.join(TLP_RULES)}")
+        if self.stix_type not in STIX_TYPES:
+            raise ValueError(f"finding kind {self.name!r}: stix_type {self.stix_type!r} is "
+                             f"not one of {', '.join(STIX_TYPES)}")
+        if not self.api_route.startswith("/api/"):
+            raise ValueError(f"finding kind {self.name!r}: api_route must start with /api/")
+        if not self.key_fields:
+            raise ValueError(f"finding kind {self.name!r}: key_fields is empty")
+
+    def key(self, item: Mapping[str, Any]) -> str:
+        """The item's key within its kind (the finding id is derived from it)."""
+        missing = [f for f in self.key_fields if item.get(f) is None]
+        if missing:
+            raise ValueError(f"{self.name}: item has no {', '.join(missing)} (its key fields)")
+        return self.key_sep.join(
+            ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+            for value in (item[f] for f in self.key_fields))
+
+    def how_to_run(self, db: str = "hybridwatch.duckdb") -> str:
+        return self.command.format(db=db)
+
+    def result_class(self) -> type:
+        """The analysis result type (imported on demand: it lives in a higher layer)."""
+        module, _, name = self.result_type.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.name, "title": self.title, "noun": self.noun,
+                "result_type": self.result_type, "tlp_rule": self.tlp_rule,
+                "tlp_rule_text": TLP_RULES[self.tlp_rule], "command": self.command,
+                "briefing_section": self.briefing_section, "stix_type": self.stix_type,
+                "api_route": self.api_route, "dashboard": self.dashboard,
+                "dashboard_label": self.dashboard_label or self.title,
+                "optional": self.optional, "description": self.description}
+
+
+_REGISTRY: dict[str, FindingKind] = {}
+
+
+def register(kind: FindingKind) -> FindingKind:
+    """Add ``kind``; names, API routes, briefing sections and dashboard counters are unique."""
+    for other in _REGISTRY.values():
+        for attribute in ("name", "api_route", "briefing_section", "dashboard"):
+            if getattr(other, attribute) == getattr(kind, attribute):
+                raise ValueError(f"finding kind {kind.name!r}: {attribute} "
+                                 f"{getattr(kind, attribute)!r} is already {other.name!r}'s")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def kinds() -> tuple[FindingKind, ...]:
+    """Every registered kind, in the order a briefing presents them."""
+    return tuple(_REGISTRY.values())
+
+
+def kind_names() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def get_kind(name: str) -> FindingKind:
+    """The kind called ``name``; ``ValueError`` naming the known kinds otherwise."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown finding kind {name!r} (kinds: {', '.join(_REGISTRY)})"
+                         ) from None
+
+
+# The built-in kinds, in briefing order.
+register(FindingKind(
+    name="assessment", title="Key judgements", noun="judgement(s)",
+    result_type="hybridwatch.analyses.risk:RiskResult", items_field="targets",
+    key_fields=("target",), tlp_rule="evidence",
+    command="hybridwatch assess --db {db}", briefing_section="assessment",
+    stix_type="note", api_route="/api/assessments", dashboard="judgements",
+    dashboard_label="key judgements",
+    display=("target", "probability", "phia_term", "confidence", "statement"),
+    description="Calibrated probability per target of a hostile multi-domain episode."))
+register(FindingKind(
+    name="convergence", title="Convergence index", noun="convergence period(s)",
+    result_type="hybridwatch.analyses.convergence:ConvergenceResult", items_field="periods",
+    key_fields=("period",), tlp_rule="events",
+    command="hybridwatch convergence --db {db}", briefing_section="convergence",
+    stix_type="note", api_route="/api/convergence", dashboard="convergence",
+    dashboard_label="convergence index",
+    display=("period", "index", "low", "high", "confidence"),
+    description="How far two actors act in concert, per period, with its uncertainty."))
+register(FindingKind(
+    name="episodes", title="Multi-domain episodes", noun="episode(s)",
+    result_type="hybridwatch.workflows.coordination:EpisodesReport", items_field="episodes",
+    key_fields=("start", "end", "targets", "domains"), tlp_rule="events",
+    command="hybridwatch episodes --db {db} --target-group ISO3,ISO3,…",
+    briefing_section="episodes", stix_type="campaign", api_route="/api/episodes",
+    dashboard="episodes",
+    dashboard_label="multi-domain episodes", display=("start", "end", "targets", "domains", "p_value"),
+    description="Windows where several domains were jointly elevated against a target."))
+register(FindingKind(
+    name="coincidences", title="Coinciding activity", noun="coincidence pair(s)",
+    result_type="hybridwatch.workflows.coordination:GridReport", items_field="pairs",
+    key_fields=("b", "a"), key_sep=" -> ", tlp_rule="series",
+    command="hybridwatch coincide --db {db} --grid 'SEL ; SEL ; …' --all-pairs",
+    briefing_section="coincidences", stix_type="grouping", api_route="/api/coincidences",
+    dashboard="significant_pairs",
+    dashboard_label="coinciding series pairs", significant_field="significant",
+    display=("b", "a", "best_lag_days", "p_value", "q_value", "significant"),
+    description="Ordered pairs of series where B's events precede A's beyond chance."))
+register(FindingKind(
+    name="narrative_sync", title="Synchronised narratives", noun="narrative(s)",
+    result_type="hybridwatch.analyses.narrative_sync:SyncResult",
+    items_field="narratives", key_fields=("narrative",), tlp_rule="clear",
+    command="hybridwatch narratives build --db {db} && hybridwatch narratives sync --db {db}",
+    briefing_section="narratives", stix_type="grouping", api_route="/api/narratives",
+    dashboard="synchronised_narratives",
+    dashboard_label="synchronised narratives", significant_field="significant",
+    display=("narrative", "lead_actor", "lag_days", "q_value", "significant"),
+    description="Narratives two actor groups' media push in step, and who leads."))
+register(FindingKind(
+    name="supply", title="Supply chains: diversion through third countries",
+    noun="diversion candidate(s)", result_type="hybridwatch.analyses.diversion:DiversionResult",
+    items_field="diversion", key_fields=("origin", "via", "destination"), key_sep=">",
+    tlp_rule="clear",
+    command="hybridwatch supply --db {db} --product 8542 --destination RUS",
+    briefing_section="supply", stix_type="note", api_route="/api/supply",
+    dashboard="diversion_candidates",
+    dashboard_label="significant diversion candidates", significant_field="significant", optional=True,
+    display=("via", "origin", "destination", "start", "excess_value_usd", "p_value",
+             "q_value", "significant"),
+    description="Transit countries whose flows rose with a break in origin→destination "
+                "trade beyond their own trend: leads, not proof of evasion."))
+register(FindingKind(
+    name="screening", title="Screening-list matches", noun="screening match(es)",
+    result_type="hybridwatch.analyses.screening:Match", items_field="matches",
+    key_fields=("name", "entry_id"), key_sep="|", tlp_rule="marked",
+    command="hybridwatch screen --db {db} --list targets.simple.csv",
+    briefing_section="screening", stix_type="note", api_route="/api/screening",
+    dashboard="screening_matches",
+    dashboard_label="screening-list matches", optional=True,
+    display=("name", "listed_name", "list", "programme", "score"),
+    description="Names in the data resembling names on screening lists: leads for an "
+                "analyst to check, not established identities."))

@@ -1,0 +1,291 @@
+"""The contract every registered finding kind meets, checked for each (as scikit-learn's common
+checks run over every estimator): its runs round-trip through the store, an item above the
+reader's clearance is never visible (store, briefing, STIX export, API), the briefing renders
+its section, and the STIX export carries and restores its findings.
+
+The contract store holds a real run of every kind: the STIX test store's five analyses (60 days
+of the demo scenario, episodes and coincidences recorded through their workflows), a ``supply``
+run on a generated Comtrade file with a planted diversion, and a ``screening`` run of a names
+file against the fixture screening lists. A newly registered kind fails
+``test_every_kind_has_a_run`` until its analysis runs here too — then every check covers it.
+For the TLP checks the runs are stored again with their items' levels cycled through
+CLEAR … RED (the first item RED), so every kind has items on both sides of each clearance.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybridwatch.model.finding_kinds import FindingKind, get_kind, kind_names, kinds, register
+from hybridwatch.model.tlp import TLP_LEVELS, tlp_rank
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
+from hybridwatch.store.findings_store import finding, finding_id, items_of, latest_run, save_run
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+LISTS = [FIXTURES / "screening" / "targets.simple.csv",
+         FIXTURES / "screening" / "consolidated_screening_list.csv"]
+KINDS = kind_names()
+BELOW_RED = TLP_LEVELS[:-1]
+
+
+def _bare(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("finding_id", "tlp")}
+
+
+def _build(directory: Path) -> Path:
+    from outputs.stix_store import build_store
+    from supply.trade_data import write_comtrade
+
+    from hybridwatch.workflows.screening import record_screening, run_screening
+    from hybridwatch.workflows.supply import SupplyQuery, record_supply, run_supply
+
+    path = build_store(directory)["path"]
+    truth = write_comtrade(directory / "trade.csv", [3])[0]
+    names = directory / "shipments.csv"
+    names.write_text("date,importer\n2024-01-05,ООО Квазитрон\n2024-02-01,Ural Polimikron\n"
+                     "2024-03-01,Kvazitron Ltd\n", encoding="utf-8")
+    with EventStore(path) as store:
+        ingest_file(store, directory / "trade.csv")
+        record_supply(store, run_supply(store, SupplyQuery(
+            product=truth.product, destination="RUS", origin="DEU,NLD,ITA",
+            break_month="2022-03")))
+        record_screening(store, run_screening(store, LISTS, names_file=names,
+                                              column="importer"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def contract_db(tmp_path_factory) -> Path:
+    return _build(tmp_path_factory.mktemp("finding-kinds"))
+
+
+@pytest.fixture(scope="module")
+def tlp_db(contract_db: Path, tmp_path_factory) -> Path:
+    """The contract store with every run stored again, its items' levels cycled (RED first)."""
+    path = tmp_path_factory.mktemp("finding-kinds-tlp") / "store.duckdb"
+    shutil.copy(contract_db, path)
+    with EventStore(path) as store:
+        for kind in KINDS:
+            run = latest_run(store, kind)
+            items = [_bare(i) for i in run.items]
+            levels = [TLP_LEVELS[(n - 1) % len(TLP_LEVELS)] for n in range(len(items))]
+            save_run(store, kind, run.summary, items_of(kind, items, levels))
+    return path
+
+
+_LEVELS: dict[tuple[Path, str], dict[str, str]] = {}
+
+
+def _levels(path: Path, kind: str) -> dict[str, str]:
+    """Finding id → stored level of the kind's run (read once: the API test's app then holds
+    the store open)."""
+    if (path, kind) not in _LEVELS:
+        with EventStore(path, read_only=True) as store:
+            _LEVELS[(path, kind)] = {i["finding_id"]: i["tlp"]
+                                     for i in latest_run(store, kind).items}
+    return _LEVELS[(path, kind)]
+
+
+def _above(levels: dict[str, str], clearance: str) -> set[str]:
+    return {fid for fid, level in levels.items() if tlp_rank(level) > tlp_rank(clearance)}
+
+
+# ---- the registry itself ---------------------------------------------------------------------
+
+def test_every_kind_has_a_run(contract_db: Path) -> None:
+    with EventStore(contract_db, read_only=True) as store:
+        empty = [k for k in KINDS if not (latest_run(store, k) and latest_run(store, k).items)]
+    assert not empty, f"add a run with items of {empty} to this test's contract store"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_declaration_is_complete(kind: str) -> None:
+    declared = get_kind(kind)
+    assert declared.result_class().__name__ == declared.result_type.split(":")[1]
+    assert declared.command.startswith("hybridwatch ") and "{db}" in declared.command
+    assert set(declared.display) and declared.noun and declared.title
+    assert json.loads(json.dumps(declared.to_dict()))["kind"] == kind
+
+
+def test_register_refuses_clashes_and_bad_rules() -> None:
+    episodes = get_kind("episodes")
+    with pytest.raises(ValueError, match="already 'episodes'"):
+        register(FindingKind(**{**episodes.__dict__, "name": "other"}))
+    with pytest.raises(ValueError, match="tlp_rule 'guess'"):
+        FindingKind(**{**episodes.__dict__, "name": "other", "tlp_rule": "guess"})
+    with pytest.raises(ValueError, match="unknown finding kind 'nope'"):
+        get_kind("nope")
+    assert [k.name for k in kinds()][:5] == ["assessment", "convergence", "episodes",
+                                             "coincidences", "narrative_sync"]
+
+
+def test_keys_are_those_stored_before_the_registry() -> None:
+    """Finding ids stay stable across the change: keys are spelt as the workflows spelt them."""
+    assert get_kind("episodes").key({"start": "2024-01-10", "end": "2024-01-12",
+                                     "targets": ["TWN", "JPN"], "domains": ["cyber", "military"]}
+                                    ) == "2024-01-10:2024-01-12:TWN,JPN:cyber,military"
+    assert get_kind("coincidences").key({"a": "x", "b": "y"}) == "y -> x"
+    assert get_kind("supply").key({"origin": "DEU,NLD", "via": "KAZ",
+                                   "destination": "RUS"}) == "DEU,NLD>KAZ>RUS"
+    assert get_kind("screening").key({"name": "A", "entry_id": "e-1"}) == "A|e-1"
+    with pytest.raises(ValueError, match="no target"):
+        get_kind("assessment").key({"probability": 0.1})
+
+
+# ---- the contract, per kind --------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_store_round_trip(kind: str, contract_db: Path, tmp_path: Path) -> None:
+    with EventStore(contract_db, read_only=True) as store:
+        run = latest_run(store, kind)
+    declared = get_kind(kind)
+    # the workflow keyed its items with the registry's key
+    assert [i["finding_id"] for i in run.items] == [
+        finding_id(kind, declared.key(i)) for i in run.items]
+    items = [_bare(i) for i in run.items]
+    with EventStore(tmp_path / "copy.duckdb") as store:
+        save_run(store, kind, run.summary, items_of(kind, items, [i["tlp"] for i in run.items]))
+        again = latest_run(store, kind)
+    assert again.summary == run.summary
+    assert list(again.items) == list(run.items)    # ids, levels, every value, the order
+    assert json.loads(json.dumps(again.to_dict(), allow_nan=False))["kind"] == kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("clearance", TLP_LEVELS)
+def test_store_never_shows_an_item_above_the_clearance(kind: str, clearance: str,
+                                                       tlp_db: Path) -> None:
+    levels = _levels(tlp_db, kind)
+    above = _above(levels, clearance)
+    with EventStore(tlp_db, read_only=True) as store:
+        run = latest_run(store, kind, clearance=clearance)
+        assert {i["finding_id"] for i in run.items} == set(levels) - above
+        assert run.withheld == len(above)
+        for fid in above:
+            assert finding(store, fid, clearance=clearance) is None
+        if clearance != "red":
+            assert above, "the cycled levels put an item above every clearance but RED"
+
+
+_HTML: dict[tuple[Path, str], str] = {}
+
+
+def _briefing(path: Path, tlp: str) -> tuple[dict[str, Any], str]:
+    from hybridwatch.outputs.briefing import build_context, html_from_context
+
+    with EventStore(path, read_only=True) as store:
+        ctx = build_context(store, tlp=tlp)
+    if (path, tlp) not in _HTML:
+        _HTML[(path, tlp)] = html_from_context(ctx)
+    return ctx, _HTML[(path, tlp)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_briefing_renders_the_section(kind: str, contract_db: Path) -> None:
+    declared = get_kind(kind)
+    ctx, html = _briefing(contract_db, "red")
+    section = ctx[declared.briefing_section]
+    assert section["ran"] and section["kind"] == kind
+    assert declared.title in html
+    assert ctx["meta"]["runs"] and kind in {r["kind"] for r in ctx["meta"]["runs"]}
+    # what the briefing lists of the kind is anchored by finding id, and is the stored items
+    with EventStore(contract_db, read_only=True) as store:
+        stored = {i["finding_id"] for i in latest_run(store, kind).items}
+    shown = {fid for fid in stored if f'id="f-{fid}"' in html}
+    assert shown, f"the briefing shows none of the {kind} findings"
+
+
+@pytest.mark.parametrize("clearance", BELOW_RED)
+def test_briefing_never_shows_an_item_above_the_clearance(clearance: str, tlp_db: Path) -> None:
+    _, html = _briefing(tlp_db, clearance)
+    for kind in KINDS:
+        above = _above(_levels(tlp_db, kind), clearance)
+        assert above and not [fid for fid in above if fid in html], kind
+
+
+@pytest.fixture(scope="module")
+def bundles(tlp_db: Path) -> dict[str, str]:
+    from hybridwatch.outputs.stix_export import export_stix
+
+    with EventStore(tlp_db, read_only=True) as store:
+        return {tlp: export_stix(store, tlp=tlp).to_json() for tlp in TLP_LEVELS}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stix_export_carries_and_restores_the_findings(kind: str, bundles: dict[str, str],
+                                                        tlp_db: Path, tmp_path: Path) -> None:
+    from hybridwatch.outputs.stix_export import main_stix_id
+
+    bundle = json.loads(bundles["red"])
+    objects = {o["id"]: o for o in bundle["objects"]}
+    levels = _levels(tlp_db, kind)
+    for fid in levels:
+        main = main_stix_id(kind, fid)
+        assert main in objects and objects[main]["type"] == get_kind(kind).stix_type
+    (tmp_path / "bundle.json").write_text(bundles["red"], encoding="utf-8")
+    with EventStore(tmp_path / "partner.duckdb") as store:
+        report = ingest_file(store, tmp_path / "bundle.json")
+        restored = latest_run(store, kind)
+    assert report.quarantined == 0 and restored is not None
+    back = {i["finding_id"]: i["tlp"] for i in restored.items}
+    assert set(back) == set(levels)
+    # a finding travels at least as restricted as stored (more if its evidence is: an
+    # assessment citing a RED episode is RED)
+    assert all(tlp_rank(back[f]) >= tlp_rank(levels[f]) for f in levels)
+
+
+@pytest.mark.parametrize("clearance", BELOW_RED)
+def test_stix_export_never_carries_an_item_above_the_clearance(clearance: str,
+                                                                bundles: dict[str, str],
+                                                                tlp_db: Path) -> None:
+    text = bundles[clearance]
+    for kind in KINDS:
+        above = _above(_levels(tlp_db, kind), clearance)
+        assert above and not [fid for fid in above if fid in text], kind
+
+
+@pytest.fixture(scope="module")
+def api(tlp_db: Path):
+    """A TestClient on the TLP store, a GREEN viewer's and a RED admin's tokens."""
+    from hybridwatch.store.access_store import create_token
+    from hybridwatch.web.app import create_app
+
+    for kind in KINDS:
+        _levels(tlp_db, kind)
+    with EventStore(tlp_db) as store:
+        tokens = {"green": create_token(store, role="viewer", clearance="green").token,
+                  "red": create_token(store, role="admin").token}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    with TestClient(create_app(tlp_db)) as client:
+        yield client, tokens
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("clearance", ["green", "red"])
+def test_api_route_serves_the_kind_within_the_clearance(kind: str, clearance: str, api,
+                                                        tlp_db: Path) -> None:
+    client, tokens = api
+    declared = get_kind(kind)
+    levels = _levels(tlp_db, kind)
+    above = _above(levels, clearance)
+    answer = client.get(declared.api_route, params={"limit": 500},
+                        headers={"Authorization": f"Bearer {tokens[clearance]}"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["kind"] == kind and body["available"] and body["withheld"] == len(above)
+    assert {i["finding_id"] for i in body["items"]} == set(levels) - above
+    overview = client.get("/api/overview",
+                          headers={"Authorization": f"Bearer {tokens[clearance]}"}).json()
+    if kind not in ("assessment", "convergence"):
+        counter = {c["kind"]: c for c in overview["counters"]}[kind]
+        assert counter["withheld"] == len(above)
+        assert overview[declared.dashboard]["count"] == counter["count"]
