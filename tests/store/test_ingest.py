@@ -118,9 +118,9 @@ def test_real_euvsdisinfo_ingest_counts_and_idempotency(shared_data, store_path)
         report = ingest_file(store, src)
         assert report.read == n_rows
         assert report.ingested + report.duplicates + report.quarantined == n_rows
-        stored = store.count_events(EventFilter(source="euvsdisinfo"))
+        stored = store.count_events(EventFilter(sources=("euvsdisinfo",)))
         assert stored == report.ingested
-        assert store.count_events(EventFilter(domain="information")) == stored
+        assert store.count_events(EventFilter(domains=("information",))) == stored
         again = ingest_file(store, src)
     assert again.status == "unchanged"
     assert _counts(store_path)[0] == stored

@@ -101,7 +101,7 @@ def test_migrate_command_upgrades_every_row_and_keeps_the_rest(store_path):
         assert after[at] == expected[after[0]]
         assert after[:at] + after[at + 1:] == before[:at] + before[at + 1:]
     with EventStore(store_path, read_only=True) as store:
-        assert store.count_events(EventFilter(target="DEU")) == 1
+        assert store.count_events(EventFilter(targets=("DEU",))) == 1
         assert store.stats()["by_target"] == {"DEU": 1, "POL": 1, "(unknown)": 1}
     with pytest.raises(duckdb.ConstraintException), duckdb.connect(str(store_path)) as con:
         con.execute("UPDATE events SET target_iso3s = NULL WHERE event_id = 'e1'")  # never null

@@ -70,9 +70,9 @@ def db_option(func: Callable) -> Callable:
 
 def day_option(option: str, text: str | None) -> date | None:
     """A ``--since``/``--until`` value as a UTC day (``SelectorError`` naming the option)."""
-    from hybridwatch.store.store import _parse_bound
+    from hybridwatch.store.event_filter import parse_bound
 
-    bound = _parse_bound(option, text)
+    bound = parse_bound(option, text)
     return bound.date() if bound else None
 
 

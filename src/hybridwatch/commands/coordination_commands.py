@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import cli, day_option, db_option, emit_json, json_option, say
 from hybridwatch.store import EventStore
-from hybridwatch.store.store import _parse_bound
 from hybridwatch.workflows.findings import record_coincidences, record_episodes
 from hybridwatch.workflows.coordination import (
     coincide as coincide_pair, coincide_grid, detect_episodes, parse_days,
@@ -24,11 +23,6 @@ def _lags(text: str) -> tuple[int, ...]:
     if not lags or min(lags) < 0:
         raise click.BadParameter("lags are whole days ≥ 0")
     return lags
-
-
-def _day(option: str, text: str | None):
-    bound = _parse_bound(option, text)
-    return bound.date() if bound else None
 
 
 @cli.command()
@@ -68,8 +62,8 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
     events followed by an A event. p-values are one-sided against the chosen null model.
     """
     common = dict(window_days=parse_days(window, "--window"), lags=_lags(lags), null=null,
-                  n_surrogates=surrogates, random_state=seed, since=_day("--since", since),
-                  until=_day("--until", until))
+                  n_surrogates=surrogates, random_state=seed, since=day_option("--since", since),
+                  until=day_option("--until", until))
     if grid or all_pairs:
         if not (grid and all_pairs):
             raise click.UsageError("--grid and --all-pairs go together")
@@ -158,7 +152,7 @@ def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups,
             alpha=alpha, n_surrogates=surrogates, random_state=seed, where=where,
             targets=_where_list(store, targets) if targets else None,
             target_groups=[_where_list(store, g) for g in target_groups] or None,
-            since=_day("--since", since), until=_day("--until", until),
+            since=day_option("--since", since), until=day_option("--until", until),
             include_cooperative=include_cooperative,
             min_series_events=min_series_events).to_dict()
         record_episodes(store, report)

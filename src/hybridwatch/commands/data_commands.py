@@ -105,10 +105,12 @@ def _say_report(report: FileReport, quiet: bool) -> None:
 
 
 @cli.command()
-@click.option("--domain", help="One of the 13 hybrid-threat domains.")
-@click.option("--actor", help="Actor ISO3 country, actor code, or part of its name.")
-@click.option("--target", help="Target country, ISO 3166 alpha-3.")
-@click.option("--source", help="Dataset (gdelt, acled, stix, misp, eurepoc …) or source name.")
+@click.option("--domain", help="Hybrid-threat domains (comma-separated), e.g. cyber,military.")
+@click.option("--actor", help="Actor countries, ISO 3166 alpha-3 (comma-separated).")
+@click.option("--actor-name", help="Part of the actor's name, or its exact actor code.")
+@click.option("--target", help="Target countries, ISO 3166 alpha-3 (comma-separated).")
+@click.option("--source", help="Datasets (gdelt, acled, stix, misp, eurepoc …) or source names.")
+@click.option("--tlp", help="Only these TLP levels (comma-separated; clear includes unmarked).")
 @click.option("--since", help="From this date (inclusive, UTC), e.g. 2024-03-01.")
 @click.option("--until", help="Before this date (exclusive, UTC).")
 @click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True)
@@ -116,10 +118,14 @@ def _say_report(report: FileReport, quiet: bool) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV on stdout.")
 @db_option
 @json_option
-def events(domain, actor, target, source, since, until, limit, offset, as_csv, db, as_json):
-    """List events, oldest first, filtered by domain, actor, target, source and time."""
-    where = EventFilter.parse(domain=domain, actor=actor, target=target, source=source,
-                              since=since, until=until)
+def events(domain, actor, actor_name, target, source, tlp, since, until, limit, offset, as_csv,
+           db, as_json):
+    """List events, oldest first, filtered by domain, actor, target, source and time.
+
+    The filters mean what the REST API's ``/events`` parameters of the same names mean."""
+    where = EventFilter.parse(domain=domain, actor=actor, actor_name=actor_name, target=target,
+                              source=source, tlp=tlp, since=since, until=until,
+                              option_prefix="--")
     with EventStore(db, read_only=True) as store:
         table = store.events(where, limit=limit, offset=offset)
         total = store.count_events(where)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +11,9 @@ import duckdb
 import pyarrow as pa
 
 from hybridwatch.errors import SelectorError, StoreError
-from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres
-from hybridwatch.model.targets import events_by_target_sql, names_target_sql
-from hybridwatch.model.times import parse_time
+from hybridwatch.model.targets import events_by_target_sql
 from hybridwatch.store.located import VIEW as located_view
 from hybridwatch.store.located import event_days_sql
 from hybridwatch.store.located import install as install_located
@@ -26,6 +22,7 @@ from hybridwatch.store.schema import (
     DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
 )
 from hybridwatch.store.staging import remove_stale_staging
+from hybridwatch.store.event_filter import EventFilter
 from hybridwatch.store.source_days import ensure_source_days, read_source_days
 
 DEFAULT_DB = "hybridwatch.duckdb"
@@ -34,63 +31,6 @@ DEFAULT_DB = "hybridwatch.duckdb"
 def default_db_path() -> Path:
     """``$HYBRIDWATCH_DB`` if set, else ``./hybridwatch.duckdb``."""
     return Path(os.environ.get("HYBRIDWATCH_DB", DEFAULT_DB))
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Which events a query returns; every field is optional and they combine with AND."""
-
-    domain: str | None = None
-    actor: str | None = None        # actor ISO3, actor code, or part of the actor name
-    target: str | None = None       # target ISO3
-    source: str | None = None       # dataset family (gdelt, stix …) or source name
-    since: datetime | None = None   # inclusive, UTC
-    until: datetime | None = None   # exclusive, UTC
-
-    @classmethod
-    def parse(cls, *, domain: str | None = None, actor: str | None = None,
-              target: str | None = None, source: str | None = None, since: str | None = None,
-              until: str | None = None) -> EventFilter:
-        """Build a filter from user text, with clear errors for bad domains or dates."""
-        try:
-            domain = normalise_domain(domain) if domain else None
-        except ValueError as exc:
-            raise SelectorError(f"--domain: {exc}") from None
-        return cls(domain=domain, actor=actor, target=target.upper() if target else None,
-                   source=source, since=_parse_bound("--since", since),
-                   until=_parse_bound("--until", until))
-
-    def where(self) -> tuple[str, list[Any]]:
-        """The filter as a SQL WHERE clause with ``?`` parameters."""
-        clauses, params = ["TRUE"], []
-        if self.domain:
-            clauses.append("domain = ?")
-            params.append(self.domain)
-        if self.actor:
-            clauses.append("(actor_iso3 = upper(?) OR actor_code = ? OR actor_name ILIKE ?)")
-            params += [self.actor, self.actor, f"%{self.actor}%"]
-        if self.target:
-            clauses.append(names_target_sql())
-            params.append(self.target)
-        if self.source:
-            clauses.append("(source = ? OR source_name = ?)")
-            params += [self.source, self.source]
-        if self.since:
-            clauses.append("occurred_at >= ?")
-            params.append(self.since)
-        if self.until:
-            clauses.append("occurred_at < ?")
-            params.append(self.until)
-        return " AND ".join(clauses), params
-
-
-def _parse_bound(option: str, text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return parse_time(text)[0]
-    except ValueError as exc:
-        raise SelectorError(f"{option}: {exc}; use YYYY-MM-DD") from None
 
 
 class EventStore:

@@ -8,22 +8,23 @@ from typing import Any
 
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.cache import QueryCache
+from hybridwatch.store.event_filter import EventFilter
 from hybridwatch.web.queries import (
-    EventQuery, check_periods, count_by, count_events, event_page, series, span,
+    check_periods, count_by, count_events, event_page, series, span,
 )
 
 #: Pages up to this size are cached (immutable while the server holds the store).
 MAX_CACHED_PAGE = 200
 
 
-def totals(cache: QueryCache, store: EventStore, query: EventQuery,
+def totals(cache: QueryCache, store: EventStore, query: EventFilter,
            clearance: str) -> tuple[int, int]:
     """(visible, withheld) events matching ``query``."""
     return cache.get_or_compute(("count", query, clearance),
                                 lambda: count_events(store, query, clearance, rollup=True))
 
 
-def page_answer(cache: QueryCache, store: EventStore, query: EventQuery, clearance: str, *,
+def page_answer(cache: QueryCache, store: EventStore, query: EventFilter, clearance: str, *,
                 limit: int, cursor: str | None, order: str, count: bool) -> dict[str, Any]:
     def compute():
         return event_page(store, query, clearance, limit=limit, cursor=cursor,
@@ -37,7 +38,7 @@ def page_answer(cache: QueryCache, store: EventStore, query: EventQuery, clearan
             "total": total, "withheld": withheld, "filters": query.to_dict()}
 
 
-def series_answer(cache: QueryCache, store: EventStore, query: EventQuery, clearance: str, *,
+def series_answer(cache: QueryCache, store: EventStore, query: EventFilter, clearance: str, *,
                   freq: str, by: str | None, max_groups: int,
                   intensity: bool = False) -> dict[str, Any]:
     check_periods(freq, query, cache.get_or_compute(("span",), lambda: span(store)))
@@ -48,7 +49,7 @@ def series_answer(cache: QueryCache, store: EventStore, query: EventQuery, clear
     return {**answer, "filters": query.to_dict()}
 
 
-def counts_answer(cache: QueryCache, store: EventStore, query: EventQuery, clearance: str, *,
+def counts_answer(cache: QueryCache, store: EventStore, query: EventFilter, clearance: str, *,
                   by: str, limit: int) -> dict[str, Any]:
     counts = cache.get_or_compute(
         ("by", query, clearance, by, limit),
@@ -67,7 +68,7 @@ def warm_dashboard(cache: QueryCache, store: EventStore, clearances: list[str]) 
     for clearance in clearances:
         overview = cache.get_or_compute(("overview", clearance),
                                         lambda: build_overview(store, clearance))
-        everything = EventQuery()
+        everything = EventFilter()
         for by in ("target_iso3", "domain", "actor_iso3"):
             counts_answer(cache, store, everything, clearance, by=by, limit=300)
         last = overview["events"]["last_day"]
@@ -76,7 +77,7 @@ def warm_dashboard(cache: QueryCache, store: EventStore, clearances: list[str]) 
 
             since = date.fromisoformat(last) - timedelta(days=364)
             first = overview["events"]["first_day"]
-            query = EventQuery.parse(since=since.isoformat()) \
+            query = EventFilter.parse(since=since.isoformat()) \
                 if first and since.isoformat() > first else everything
             days = (date.fromisoformat(last) - (since if query.since else
                                                 date.fromisoformat(first))).days

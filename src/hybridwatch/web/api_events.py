@@ -16,7 +16,8 @@ from hybridwatch.web.deps import audit_access, cache_dependency, store_dependenc
 from hybridwatch.web.errors import ApiError, error_responses
 from hybridwatch.web.models import CountsAnswer, EventDetail, EventsPage, SeriesAnswer
 from hybridwatch.web.answers import counts_answer, page_answer, series_answer
-from hybridwatch.web.queries import MAX_GROUPS, EventQuery, event_by_id
+from hybridwatch.store.event_filter import EventFilter
+from hybridwatch.web.queries import MAX_GROUPS, event_by_id
 
 GroupBy = Literal["domain", "target_iso3", "actor_iso3", "location_iso3", "source", "tlp"]
 
@@ -50,9 +51,9 @@ async def event_query(
     until: date | datetime | None = Query(None, description="Exclusive, UTC date or date-time"),
     tlp: str | None = Query(None, max_length=80, pattern=_list_pattern(_LEVEL),
                             description="Only these TLP levels"),
-) -> EventQuery:
+) -> EventFilter:
     """The filters shared by every event endpoint (an empty period matches nothing)."""
-    return EventQuery.parse(domain=domain, target=target, actor=actor, actor_name=actor_name,
+    return EventFilter.parse(domain=domain, target=target, actor=actor, actor_name=actor_name,
                             source=source, since=_text(since), until=_text(until), tlp=tlp)
 
 
@@ -62,7 +63,7 @@ def events_router() -> APIRouter:
 
     @router.get("/events", response_model=EventsPage, summary="A page of events")
     def list_events(
-        request_query: EventQuery = Depends(event_query),
+        request_query: EventFilter = Depends(event_query),
         limit: int = Query(100, ge=1, le=1000),
         cursor: str | None = Query(None, max_length=400, pattern=r"^[A-Za-z0-9_-]+$",
                                    description="next_cursor of the previous page"),
@@ -97,7 +98,7 @@ def events_router() -> APIRouter:
 
     @router.get("/series", response_model=SeriesAnswer, summary="Events per period")
     def get_series(
-        request_query: EventQuery = Depends(event_query),
+        request_query: EventFilter = Depends(event_query),
         freq: Literal["day", "week", "month", "year"] = Query("day"),
         by: GroupBy | None = Query(None, description="split the series by this column"),
         max_groups: int = Query(12, ge=1, le=MAX_GROUPS,
@@ -119,7 +120,7 @@ def events_router() -> APIRouter:
 
     @router.get("/counts", response_model=CountsAnswer, summary="Events per value of a column")
     def get_counts(
-        request_query: EventQuery = Depends(event_query),
+        request_query: EventFilter = Depends(event_query),
         by: GroupBy = Query("target_iso3"),
         limit: int = Query(300, ge=1, le=1000),
         store: EventStore = Depends(store_dependency),

@@ -23,7 +23,8 @@ from hybridwatch.web.deps import audit_access, cache_dependency, store_dependenc
 from hybridwatch.web.errors import ApiError, error_responses
 from hybridwatch.web.models import FindingDetail, FindingsAnswer, NarrativeSeries
 from hybridwatch.web.narratives import narrative_labels, narrative_series
-from hybridwatch.web.queries import _ISO3, _bound, events_by_ids
+from hybridwatch.store.event_filter import ISO3_TEXT, parse_bound
+from hybridwatch.web.queries import events_by_ids
 
 
 def _id() -> Any:
@@ -54,7 +55,7 @@ def _page(store: EventStore, principal: Principal, kind: str, *, limit: int, off
 def _iso3(name: str, text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    if not _ISO3.match(text.strip()):
+    if not ISO3_TEXT.match(text.strip()):
         raise SelectorError(f"{name}: {text!r} is not an ISO 3166 alpha-3 code (e.g. DEU)")
     return text.strip().upper()
 
@@ -79,7 +80,7 @@ def findings_router() -> APIRouter:
                  principal: Principal = Depends(current_principal)):
         """Windows where several domains were jointly elevated, as last detected."""
         iso3 = _iso3("target", target)
-        start, end = (_bound(name, value.isoformat() if value else None)
+        start, end = (parse_bound(name, value.isoformat() if value else None)
                       for name, value in (("since", since), ("until", until)))
 
         wanted = where.upper() if where and len(where) == 3 else where

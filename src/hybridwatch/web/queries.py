@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from hybridwatch.errors import SelectorError
-from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.schema import EVENT_COLUMNS
 from hybridwatch.model.targets import (
     TARGET_COLUMN,
     events_by_target_sql,
-    names_any_target_sql,
 )
-from hybridwatch.model.times import parse_time
-from hybridwatch.model.tlp import TLP_LEVELS, readable_sql
+from hybridwatch.model.tlp import readable_sql
+from hybridwatch.store.event_filter import EventFilter
 from hybridwatch.store.store import EventStore
 
 #: Columns of an event in a listing (``extra`` only in the single-event answer).
@@ -41,123 +37,16 @@ MAX_GROUPS = 50
 #: memory for the life of the server; aggregates that only filter on these use it.
 ROLLUP_TABLE = "hw_web.event_rollup"
 ROLLUP_GROUPS = (None, "domain", "target_iso3", "tlp")
-_ISO3 = re.compile(r"^[A-Za-z]{3}$")
-_SOURCE = re.compile(r"^[\w.:/ -]{1,80}$")
 
 
-def _split(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+def rollup_answers(query: EventFilter) -> bool:
+    """Whether the daily rollup answers aggregates of this query exactly (its filters are on
+    rolled-up columns and its bounds fall on midnights)."""
+    def midnight(value: datetime | None) -> bool:
+        return value is None or value == datetime(value.year, value.month, value.day)
 
-
-def _bound(name: str, text: str | None) -> datetime | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        value = parse_time(text)[0]
-    except (ValueError, OverflowError) as exc:
-        raise SelectorError(f"{name}: {exc}; use YYYY-MM-DD or an ISO 8601 date-time") from None
-    if not 1 <= value.year <= 9999:
-        raise SelectorError(f"{name}: year {value.year} is out of range")
-    return value
-
-
-@dataclass(frozen=True)
-class EventQuery:
-    """Filters of an event request (each a tuple of alternatives, combined with AND)."""
-
-    domains: tuple[str, ...] = ()
-    targets: tuple[str, ...] = ()
-    actors: tuple[str, ...] = ()           # actor ISO3 codes
-    actor_name: str | None = None          # part of the actor's name or code
-    sources: tuple[str, ...] = ()
-    since: datetime | None = None          # inclusive, UTC
-    until: datetime | None = None          # exclusive, UTC
-    tlp: tuple[str, ...] = ()              # only these TLP levels (clear = unmarked too)
-
-    @classmethod
-    def parse(cls, *, domain: str | None = None, target: str | None = None,
-              actor: str | None = None, actor_name: str | None = None,
-              source: str | None = None, since: str | None = None, until: str | None = None,
-              tlp: str | None = None) -> EventQuery:
-        """Build from query-string text (comma-separated lists); errors name the parameter."""
-        try:
-            domains = tuple(sorted({normalise_domain(d) for d in _split(domain)}))
-        except ValueError as exc:
-            raise SelectorError(f"domain: {exc}") from None
-        codes = {}
-        for name, text in (("target", target), ("actor", actor)):
-            values = _split(text)
-            bad = [v for v in values if not _ISO3.match(v)]
-            if bad:
-                raise SelectorError(f"{name}: {bad[0]!r} is not an ISO 3166 alpha-3 code "
-                                    "(e.g. DEU)")
-            codes[name] = tuple(sorted({v.upper() for v in values}))
-        sources = _split(source)
-        if any(not _SOURCE.match(s) for s in sources):
-            raise SelectorError("source: a dataset family or source name, e.g. gdelt, stix")
-        if actor_name is not None and (len(actor_name) > 100 or
-                                       any(ord(ch) < 32 for ch in actor_name)):
-            raise SelectorError("actor_name: at most 100 printable characters")
-        levels = tuple(sorted({t.lower().removeprefix("tlp:") for t in _split(tlp)}))
-        if any(level not in TLP_LEVELS for level in levels):
-            raise SelectorError(f"tlp: levels are {', '.join(TLP_LEVELS)}")
-        start, end = _bound("since", since), _bound("until", until)
-        return cls(domains, codes["target"], codes["actor"], actor_name or None,
-                   tuple(sorted(set(sources))), start, end, levels)
-
-    def where(self) -> tuple[str, list[Any]]:
-        clauses, params = ["TRUE"], []
-
-        def any_of(column: str, values: tuple[str, ...]) -> None:
-            if values:
-                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-
-        any_of("domain", self.domains)
-        if self.targets:
-            clauses.append(names_any_target_sql())
-            params.append(list(self.targets))
-        any_of("actor_iso3", self.actors)
-        if self.sources:
-            marks = ", ".join("?" * len(self.sources))
-            clauses.append(f"(source IN ({marks}) OR source_name IN ({marks}))")
-            params += [*self.sources, *self.sources]
-        if self.actor_name:
-            clauses.append("(actor_name ILIKE ? OR actor_code = ?)")
-            params += [f"%{self.actor_name}%", self.actor_name]
-        if self.since:
-            clauses.append("occurred_at >= ?")
-            params.append(self.since)
-        if self.until:
-            clauses.append("occurred_at < ?")
-            params.append(self.until)
-        if self.tlp:
-            clauses.append(tlp_clause(self.tlp))
-        return " AND ".join(clauses), params
-
-    def rollup_ok(self) -> bool:
-        """Whether the daily rollup answers aggregates of this query exactly (its filters are
-        on rolled-up columns and its bounds fall on midnights)."""
-        def midnight(value: datetime | None) -> bool:
-            return value is None or value == datetime(value.year, value.month, value.day)
-
-        return (not self.actors and not self.actor_name and not self.sources
-                and midnight(self.since) and midnight(self.until))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in {
-            "domain": list(self.domains), "target": list(self.targets),
-            "actor": list(self.actors), "actor_name": self.actor_name,
-            "source": list(self.sources), "tlp": list(self.tlp),
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None}.items() if v}
-
-
-def tlp_clause(levels: tuple[str, ...] | list[str]) -> str:
-    """SQL true for events whose TLP is one of ``levels`` (unmarked events count as clear)."""
-    quoted = ", ".join(f"'{level}'" for level in levels if level in TLP_LEVELS)
-    null = "tlp IS NULL OR " if "clear" in levels else ""
-    return f"({null}tlp IN ({quoted or 'NULL'}))"
+    return (not query.actors and not query.actor_name and not query.sources
+            and midnight(query.since) and midnight(query.until))
 
 
 def visible_clause(clearance: str) -> str:
@@ -181,7 +70,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
                             "from the previous page)") from None
 
 
-def event_page(store: EventStore, query: EventQuery, clearance: str, *, limit: int,
+def event_page(store: EventStore, query: EventFilter, clearance: str, *, limit: int,
                cursor: str | None = None, descending: bool = False) -> tuple[list[dict], str | None]:
     """One page of visible events in (occurred_at, event_id) order, and the next cursor."""
     clause, params = query.where()
@@ -254,19 +143,19 @@ def events_by_ids(store: EventStore, event_ids: list[str], clearance: str, *, li
     return [_jsonable_row(names, row) for row in cur.fetchall()], counts[0], counts[1]
 
 
-def _source(query: EventQuery, by: str | None, rollup: bool) -> tuple[str, str, str]:
+def _source(query: EventFilter, by: str | None, rollup: bool) -> tuple[str, str, str]:
     """(table, count expression, intensity-sum expression) for an aggregate: the daily rollup
     when it answers the query exactly, else the events table; by target, one row per (event,
     target) of either."""
     table, n = "events", "count(*)"
-    if rollup and query.rollup_ok() and by in ROLLUP_GROUPS:
+    if rollup and rollup_answers(query) and by in ROLLUP_GROUPS:
         table, n = ROLLUP_TABLE, "sum(n_events)"
     if by == TARGET_COLUMN:
         table = events_by_target_sql(table, keep_untargeted=True) + " AS by_target"
     return table, n, "sum(intensity)"
 
 
-def count_events(store: EventStore, query: EventQuery, clearance: str, *,
+def count_events(store: EventStore, query: EventFilter, clearance: str, *,
                  rollup: bool = False) -> tuple[int, int]:
     """(visible, withheld) events matching ``query``."""
     clause, params = query.where()
@@ -279,7 +168,7 @@ def count_events(store: EventStore, query: EventQuery, clearance: str, *,
     return int(row[0]), int(row[1])
 
 
-def count_by(store: EventStore, query: EventQuery, clearance: str, by: str, *,
+def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
              limit: int = 300, rollup: bool = False) -> list[dict[str, Any]]:
     """Visible events per value of ``by``, largest first."""
     if by not in GROUP_COLUMNS:
@@ -301,7 +190,7 @@ def span(store: EventStore) -> tuple[datetime | None, datetime | None]:
     return row[0][0], row[0][1]
 
 
-def check_periods(freq: str, query: EventQuery, store_span: tuple) -> int:
+def check_periods(freq: str, query: EventFilter, store_span: tuple) -> int:
     """The number of periods the answer may hold; a clear error beyond ``MAX_PERIODS``."""
     if freq not in FREQ_DAYS:
         raise SelectorError(f"freq: one of {', '.join(FREQ_DAYS)}")
@@ -317,7 +206,7 @@ def check_periods(freq: str, query: EventQuery, store_span: tuple) -> int:
     return periods
 
 
-def series(store: EventStore, query: EventQuery, clearance: str, *, freq: str,
+def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
            by: str | None, max_groups: int, rollup: bool = False,
            intensity: bool = False) -> dict[str, Any]:
     """Visible events per period (and per ``by`` value; beyond the ``max_groups`` largest the
