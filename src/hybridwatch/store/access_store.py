@@ -196,6 +196,23 @@ def audit(store: EventStore, *, action: str, resource: str, token_id: str | None
         store.con.execute(sql, row)
 
 
+#: The audit log's columns, in order (``append_audit_rows`` takes rows of these).
+AUDIT_COLUMNS = ("at", "token_id", "name", "role", "action", "resource", "detail", "status")
+
+
+def append_audit_rows(store: EventStore, rows: list[tuple]) -> None:
+    """Append many audit rows at once (a buffered writer's batch), in one statement."""
+    import pyarrow as pa
+
+    queued = pa.table({name: [row[i] for row in rows] for i, name in enumerate(AUDIT_COLUMNS)})
+    store.con.register("hybridwatch_audit_queued", queued)
+    try:
+        store.con.execute('INSERT INTO audit_log SELECT "at", token_id, name, role, action, '
+                          "resource, detail, status::INTEGER FROM hybridwatch_audit_queued")
+    finally:
+        store.con.unregister("hybridwatch_audit_queued")
+
+
 def audit_entries(store: EventStore, *, limit: int | None = 100, token_id: str | None = None,
                   action: str | None = None) -> list[dict[str, Any]]:
     """Audit rows, newest first."""

@@ -104,6 +104,15 @@ class EventStore:
             if self.has_table("finding_runs") else None
         return (*ingests, runs)
 
+    def cursor_store(self, *, lazy: bool = False, audit_sink: Any = None) -> EventStore:
+        """This store on a new cursor of its connection, for another thread; the caller closes
+        it. ``lazy``: the cursor opens on first use (see ``store.cursors``)."""
+        from hybridwatch.store.cursors import CursorStore, LazyCursorStore, utc_cursor
+
+        if lazy:
+            return LazyCursorStore(self.path, self.con, audit_sink)
+        return CursorStore(self.path, utc_cursor(self.con), audit_sink)
+
     def close(self) -> None:
         self.con.close()
 

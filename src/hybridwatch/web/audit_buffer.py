@@ -17,15 +17,14 @@ from typing import Any
 
 import duckdb
 
-from hybridwatch.store.access_store import ensure_access_tables
+from hybridwatch.store.access_store import append_audit_rows, ensure_access_tables
 from hybridwatch.store.store import EventStore
 
-_COLUMNS = ("at", "token_id", "name", "role", "action", "resource", "detail", "status")
 
 
 class AuditBuffer:
     def __init__(self, store: EventStore, *, flush_seconds: float = 0.2) -> None:
-        self._con = store.con.cursor()  # its own cursor: flushes run on their own thread
+        self._store = store.cursor_store()  # its own cursor: flushes run on their own thread
         ensure_access_tables(store)
         self.flush_seconds = flush_seconds
         self._rows: list[tuple] = []
@@ -54,13 +53,8 @@ class AuditBuffer:
                 rows, self._rows = self._rows, []
             if not rows:
                 return 0
-            import pyarrow as pa
-
-            queued = pa.table({name: [row[i] for row in rows]  # noqa: F841 (read by DuckDB)
-                               for i, name in enumerate(_COLUMNS)})
             try:
-                self._con.execute('INSERT INTO audit_log SELECT "at", token_id, name, role, '
-                                  "action, resource, detail, status::INTEGER FROM queued")
+                append_audit_rows(self._store, rows)
             except duckdb.Error:
                 with self._lock:  # keep them for the next try rather than lose them
                     self._rows[:0] = rows
@@ -81,4 +75,4 @@ class AuditBuffer:
         try:
             self.flush()
         finally:
-            self._con.close()
+            self._store.close()

@@ -6,17 +6,18 @@ between threads, cursors are how threads share one database. Routers take it as 
 
     from fastapi import Depends
     from hybridwatch.store import EventStore
+    from hybridwatch.store.findings_store import latest_run
     from hybridwatch.web.auth import Principal, current_principal
     from hybridwatch.web.deps import audit_access, store_dependency
 
     @router.get("/things")
     def things(store: EventStore = Depends(store_dependency),
                principal: Principal = Depends(current_principal)):
-        rows = store.con.execute("SELECT ...").fetchall()
+        rows = latest_run(store, "episodes").items      # named store reads, never raw SQL
         audit_access(store, principal, "read", "/things", detail={"returned": len(rows)})
         return {...}
 
-The object is an ``EventStore`` bound to the request's cursor, so every store function
+The object is an ``EventStore`` bound to the request's cursor (``store.cursors``), so every store function
 (``latest_run``, ``EventStore.events``, ``ibis_events`` …) works on it unchanged. FastAPI caches a
 dependency within one request, so ``current_principal`` and the endpoint share the cursor.
 """
@@ -24,10 +25,8 @@ dependency within one request, so ``current_principal`` and the endpoint share t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 from fastapi import Request
 
 from hybridwatch.store.access_store import audit
@@ -37,47 +36,10 @@ if TYPE_CHECKING:
     from hybridwatch.web.auth import Principal
 
 
-class CursorStore(EventStore):
-    """An ``EventStore`` on a cursor of the process's connection (no schema checks: the
-    connection it came from was checked when the app opened the store)."""
-
-    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection,
-                 audit_sink: Any = None) -> None:  # noqa: D107
-        self.path = path
-        self.con = con
-        self.audit_sink = audit_sink  # the app's AuditBuffer
-
-
-class LazyCursorStore(CursorStore):
-    """A ``CursorStore`` that opens its cursor on first use: requests answered from caches
-    (a known token, a cached aggregate) never touch DuckDB."""
-
-    def __init__(self, path: Path, root: duckdb.DuckDBPyConnection,
-                 audit_sink: Any = None) -> None:  # noqa: D107
-        self.path = path
-        self._root = root
-        self._cursor: duckdb.DuckDBPyConnection | None = None
-        self.audit_sink = audit_sink
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:  # type: ignore[override]
-        if self._cursor is None:
-            self._cursor = self._root.cursor()
-            self._cursor.execute("SET TimeZone = 'UTC'")  # session setting: not inherited
-        return self._cursor
-
-    def close(self) -> None:
-        if self._cursor is not None:
-            self._cursor.close()
-
-
-def open_cursor_store(request_or_app: Any) -> CursorStore:
+def open_cursor_store(request_or_app: Any) -> EventStore:
     """A store on a fresh cursor of the app's connection; the caller closes it."""
     app = getattr(request_or_app, "app", request_or_app)
-    root: EventStore = app.state.store
-    cursor = root.con.cursor()
-    cursor.execute("SET TimeZone = 'UTC'")  # session setting: each cursor needs its own
-    return CursorStore(root.path, cursor, getattr(app.state, "audit", None))
+    return app.state.store.cursor_store(audit_sink=getattr(app.state, "audit", None))
 
 
 async def store_dependency(request: Request) -> AsyncIterator[EventStore]:
@@ -86,8 +48,7 @@ async def store_dependency(request: Request) -> AsyncIterator[EventStore]:
     ``async`` on purpose: opening a cursor takes microseconds, and a sync dependency would cost
     a thread-pool hop per request; the endpoint itself runs in the pool and uses the cursor."""
     app = request.app
-    store = LazyCursorStore(app.state.store.path, app.state.store.con,
-                            getattr(app.state, "audit", None))
+    store = app.state.store.cursor_store(lazy=True, audit_sink=getattr(app.state, "audit", None))
     try:
         yield store
     finally:
