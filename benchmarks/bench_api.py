@@ -4,7 +4,7 @@
 
 1. Builds the store straight in DuckDB SQL (``range`` + hashes: three years of events with
    skewed domains, targets and actors, 4 % TLP-marked) unless it exists already.
-2. Baseline: the same queries (``hybridwatch.web.queries``) serially on DuckDB, no HTTP.
+2. Baseline: the same queries (``hybridwatch.store.event_views``) serially on DuckDB, no HTTP.
 3. Starts ``hybridwatch serve`` in a subprocess on loopback and drives it with N concurrent
    closed-loop clients (asyncio + httpx, no think time) for a fixed time, over a mix of
    filtered event pages (first pages and keyset follow-ups) and series queries, drawn from a
@@ -130,14 +130,15 @@ def direct_baseline(path: Path, mix, n: int, threads: int = 1) -> dict[str, Any]
 
     from hybridwatch.store import EventStore
     from hybridwatch.web.deps import CursorStore
-    from hybridwatch.web.queries import EventQuery, build_rollup, event_page, series
+    from hybridwatch.store.event_filter import EventFilter
+    from hybridwatch.store.event_views import build_rollup, event_page, series
 
     times: dict[str, list[float]] = {"page": [], "series": []}
 
     def run(items) -> None:
         cursor = CursorStore(store.path, store.con.cursor())
         for kind, params in items:
-            q = EventQuery.parse(**{k: v for k, v in params.items()
+            q = EventFilter.parse(**{k: v for k, v in params.items()
                                     if k in ("domain", "target", "actor", "since", "until")})
             started = time.perf_counter()
             if kind == "page":

@@ -9,7 +9,7 @@ from typing import Any
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.cache import QueryCache
 from hybridwatch.store.event_filter import EventFilter
-from hybridwatch.web.queries import (
+from hybridwatch.store.event_views import (
     check_periods, count_by, count_events, event_page, series, span,
 )
 

@@ -17,7 +17,7 @@ from hybridwatch.web.errors import ApiError, error_responses
 from hybridwatch.web.models import CountsAnswer, EventDetail, EventsPage, SeriesAnswer
 from hybridwatch.web.answers import counts_answer, page_answer, series_answer
 from hybridwatch.store.event_filter import EventFilter
-from hybridwatch.web.queries import MAX_GROUPS, event_by_id
+from hybridwatch.store.event_views import MAX_GROUPS, event_by_id
 
 GroupBy = Literal["domain", "target_iso3", "actor_iso3", "location_iso3", "source", "tlp"]
 

@@ -24,7 +24,7 @@ from hybridwatch.web.errors import ApiError, error_responses
 from hybridwatch.web.models import FindingDetail, FindingsAnswer, NarrativeSeries
 from hybridwatch.web.narratives import narrative_labels, narrative_series
 from hybridwatch.store.event_filter import ISO3_TEXT, parse_bound
-from hybridwatch.web.queries import events_by_ids
+from hybridwatch.store.event_views import events_by_ids
 
 
 def _id() -> Any:

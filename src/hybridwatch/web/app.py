@@ -26,7 +26,7 @@ from hybridwatch.store.store import EventStore
 from hybridwatch.web.audit_buffer import AuditBuffer
 from hybridwatch.web.cache import QueryCache, TokenCache
 from hybridwatch.web.errors import error_responses, install_error_handlers
-from hybridwatch.web.queries import build_rollup
+from hybridwatch.store.event_views import build_rollup
 
 API_DESCRIPTION = """Events, series and the latest findings of hybridwatch's analyses, filtered
 by the caller's TLP clearance. Authenticate with `Authorization: Bearer <token>` (tokens from

@@ -7,21 +7,16 @@ from typing import Any
 from hybridwatch.model.finding_kinds import kinds
 from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.store import EventStore
-from hybridwatch.web.queries import ROLLUP_TABLE, visible_clause
+from hybridwatch.store.event_views import rollup_totals
 
 
 def build_overview(store: EventStore, clearance: str) -> dict[str, Any]:
-    """Counts of visible events (from the daily rollup ``queries.build_rollup``), the
+    """Counts of visible events (from the daily rollup, ``store.event_views``), the
     assessments' statements (most likely first), the last convergence period, and per finding
     kind its dashboard counter (episodes, significant pairs …) — each with the number withheld
     above ``clearance``. Counters come from the finding-kind registry: a kind's ``dashboard``
     names the key, and a kind with a significance field counts its significant items."""
-    visible = visible_clause(clearance)
-    n_visible, n_withheld, first, last = store.con.execute(
-        f"SELECT coalesce(sum(n_events) FILTER (WHERE {visible}), 0), "
-        f"coalesce(sum(n_events) FILTER (WHERE NOT {visible}), 0), "
-        f"min(occurred_at) FILTER (WHERE {visible}), max(occurred_at) FILTER (WHERE {visible}) "
-        f"FROM {ROLLUP_TABLE}").fetchall()[0]
+    n_visible, n_withheld, first, last = rollup_totals(store, clearance)
     runs = {kind.name: latest_run(store, kind.name, clearance=clearance) for kind in kinds()}
     withheld = n_withheld + sum(run.withheld for run in runs.values() if run)
     judgements = []

@@ -1,4 +1,5 @@
-"""The SQL behind the event endpoints: filters, TLP clearance, keyset pages, counts, series.
+"""The reads behind the event views of the API and dashboard: keyset pages, counts, series, the
+daily rollup; filtered by an ``EventFilter`` and a TLP clearance.
 
 Pages use keyset pagination on ``(occurred_at, event_id)``: the cursor holds the last row's key,
 so page 1,000 costs what page 1 costs (an OFFSET would scan everything before it), and DuckDB's
@@ -271,3 +272,14 @@ def build_rollup(store: EventStore) -> int:
         "domain, target_iso3s, tlp, count(*) AS n_events, sum(intensity) AS intensity "
         "FROM events GROUP BY ALL ORDER BY domain, target_iso3s, occurred_at")
     return store.con.execute(f"SELECT count(*) FROM {ROLLUP_TABLE}").fetchall()[0][0]
+
+
+def rollup_totals(store: EventStore, clearance: str) -> tuple[int, int, Any, Any]:
+    """From the daily rollup: events visible at ``clearance``, events withheld above it, and
+    the first and last visible day."""
+    visible = visible_clause(clearance)
+    return tuple(store.con.execute(
+        f"SELECT coalesce(sum(n_events) FILTER (WHERE {visible}), 0), "
+        f"coalesce(sum(n_events) FILTER (WHERE NOT {visible}), 0), "
+        f"min(occurred_at) FILTER (WHERE {visible}), max(occurred_at) FILTER (WHERE {visible}) "
+        f"FROM {ROLLUP_TABLE}").fetchall()[0])
