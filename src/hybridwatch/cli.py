@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                         "third countries."),
     "screen": (_SUPPLY, "Match names in the data against screening lists (fuzzy, with "
                         "transliteration)."),
+    "findings": ("hybridwatch.commands.findings_commands", "Runs of the analyses: list, show, "
+                                                          "compare, pin"),
     "brief": ("hybridwatch.commands.brief_command", "Write a briefing of the latest findings"),
     "pull": ("hybridwatch.commands.sharing_commands", "Ingest a partner's TAXII 2.1 collection"),
     "keys": (_ID, "Organisation identities"),

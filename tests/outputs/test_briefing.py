@@ -294,3 +294,29 @@ def test_map_shades_targets_by_value() -> None:
                   re.findall(r'fill="(#[0-9a-f]{6})"[^>]*><title>(\w+)</title>', result.svg)}
     assert by_country["Germany"] == CLASSES[4] and by_country["Poland"] == CLASSES[1]
     assert "http" not in result.svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_demo_runs_are_pinned_and_exploration_does_not_change_the_briefing(
+        demo_db: Path, tmp_path: Path) -> None:
+    """The demo pins its runs: an exploratory analysis afterwards adds a run, and the briefing
+    (which states the run ids it used) still renders the demo's."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, copy)
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(cli, ["findings", "list", "--db", str(copy), "--json"]
+                                      ).stdout)["runs"]
+    pinned = {r["kind"]: r["id"] for r in listed if r["pinned"]}
+    assert set(pinned) >= {"assessment", "convergence", "episodes", "coincidences",
+                           "narrative_sync"}
+    explored = runner.invoke(cli, ["assess", "--targets", "USA", "--db", str(copy), "--json"])
+    assert explored.exit_code == 0, explored.output
+    new_run = json.loads(explored.stdout)["run_id"]
+    assert new_run and new_run != pinned["assessment"]
+    result = runner.invoke(cli, ["brief", "--db", str(copy), "-o", str(tmp_path), "--html-only",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    runs = {r["kind"]: r for r in json.loads(result.stdout)["runs"]}
+    assert {k: runs[k]["run_id"] for k in pinned} == pinned
+    assert all(runs[k]["pinned"] for k in pinned)
+    html = (tmp_path / "briefing.html").read_text(encoding="utf-8")
+    assert pinned["assessment"][:12] in html and new_run[:12] not in html

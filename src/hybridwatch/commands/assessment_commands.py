@@ -138,7 +138,7 @@ def backtest(targets, horizon, step, seed, as_of, evidence_tlp, include_cooperat
         emit_json({"as_of": report["as_of"], "as_of_choice": report["as_of_choice"],
                    "horizon_days": report["horizon_days"], "warnings": report["warnings"],
                    **{k: v for k, v in report["backtest"].items() if k != "by_outcome"},
-                   "by_outcome": outcomes})
+                   "by_outcome": outcomes, "run_id": report["run_id"]})
         return
     click.echo(f"backtest as of {report['as_of']} ({report['as_of_choice']['reason']})")
     for name, scores in outcomes.items():

@@ -34,14 +34,18 @@ def brief(out_dir: Path, tlp: str, period: str | None, html_only: bool, quiet: b
     index, multi-domain episodes, a map of targets, coinciding activity, synchronised
     narratives, an evidence annex, methods and limitations, data coverage and generation
     metadata. Every page carries the TLP marking. Nothing is recomputed: run the analyses
-    first (a section whose analysis has not been run says how to run it).
+    first (a section whose analysis has not been run says how to run it). Each analysis's
+    pinned run is used, else its latest (`hybridwatch findings`); the briefing is logged with
+    the runs it used, and the next one says what changed since.
     """
     from hybridwatch.outputs.briefing import Period, write_briefing
 
     parsed = Period.parse(period)  # bad text fails before the store is opened
-    with EventStore(db, read_only=True) as store:
+    # writable: the briefing is logged with the runs it used (a missing store: the read-only
+    # open says so)
+    with EventStore(db, read_only=not db.exists()) as store:
         result = write_briefing(store, out_dir, tlp=tlp.lower(), period=parsed,
-                                pdf=not html_only)
+                                pdf=not html_only, record=True)
     if as_json:
         emit_json(result.to_dict())
         return

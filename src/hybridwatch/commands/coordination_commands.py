@@ -71,7 +71,7 @@ def coincide(sel_a, sel_b, grid, all_pairs, window, lags, null, surrogates, fdr,
             raise click.UsageError("give either --a/--b or --grid --all-pairs")
         with EventStore(db) as store:
             report = coincide_grid(store, grid, fdr=fdr, **common).to_dict()
-            record_coincidences(store, report)  # the latest grid is what briefings render
+            report["run_id"] = record_coincidences(store, report)  # kept beside earlier runs
         if as_json:
             emit_json(report)
             return
@@ -155,7 +155,7 @@ def episodes(min_domains, max_window, alpha, surrogates, targets, target_groups,
             since=day_option("--since", since), until=day_option("--until", until),
             include_cooperative=include_cooperative,
             min_series_events=min_series_events).to_dict()
-        record_episodes(store, report)
+        report["run_id"] = record_episodes(store, report)
     if as_json:
         emit_json(report)
         return

@@ -92,7 +92,7 @@ def sync(group_a, group_b, control, fdr, surrogates, period, seed, since, until,
                                 outlet_groups_path=outlet_groups, random_state=seed,
                                 since=day_option("--since", since),
                                 until=day_option("--until", until))
-        record_narrative_sync(store, report)
+        report["run_id"] = record_narrative_sync(store, report)
     if as_json:
         emit_json(report)
         return

@@ -69,7 +69,7 @@ def supply(product, destination, origin, since, until, actors, freq, break_month
                         products_file=products_file)
     with EventStore(db) as store:
         report = run_supply(store, query)
-        record_supply(store, report)
+        report["run_id"] = record_supply(store, report)
     if as_json:
         emit_json(report)
         return
@@ -126,7 +126,7 @@ def screen(lists, names_file, column, min_score, quiet, db: Path, as_json: bool)
     with EventStore(db) as store:
         report = run_screening(store, list(lists), names_file=names_file, column=column,
                                min_score=min_score)
-        record_screening(store, report)
+        report["run_id"] = record_screening(store, report)
     if as_json:
         emit_json(report)
         return

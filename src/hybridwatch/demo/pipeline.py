@@ -16,6 +16,7 @@ from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.outputs.briefing import write_briefing
 from hybridwatch.store import EventStore
 from hybridwatch.store.narratives_store import list_narratives
+from hybridwatch.store.run_history import pin_run
 from hybridwatch.store.ingest import ProgressCallback
 from hybridwatch.workflows.assessment import run_assessment
 from hybridwatch.workflows.convergence import measure_convergence, record_convergence
@@ -76,18 +77,22 @@ def run_demo(out_dir: Path, db: Path, *, seed: int = 7, days: int = 730,
         narratives = {n["id"]: n for n in list_narratives(store,
                                                           outlet_groups=load_outlet_groups())}
         sync = narrative_sync(store, random_state=seed)
-        record_episodes(store, episodes)
-        record_coincidences(store, pairs)
-        record_narrative_sync(store, sync)
+        runs = {"episodes": record_episodes(store, episodes),
+                "coincidences": record_coincidences(store, pairs),
+                "narrative_sync": record_narrative_sync(store, sync)}
         say("measuring RUS–CHN convergence and assessing risk per target …")
         index, tlps = measure_convergence(store, random_state=seed)
         convergence = record_convergence(store, index, tlps, a="RUS", b="CHN")
         assessment = run_assessment(store, targets=ASSESSMENT_TARGETS, random_state=seed)
+        runs.update(convergence=convergence["run_id"], assessment=assessment["run_id"])
         say("screening trade for diversion of integrated circuits to Russia …")
         supply = run_supply(store, SupplyQuery(product="8542", destination="RUS"))
-        record_supply(store, supply)
+        runs["supply"] = record_supply(store, supply)
+        # pinned: the demo briefing never changes under a user's exploratory commands
+        for run_id in runs.values():
+            pin_run(store, run_id)
         say(f"writing the demo briefing (TLP:{DEMO_TLP.upper()}) …")
-        briefing = write_briefing(store, out_dir / "briefing", tlp=DEMO_TLP)
+        briefing = write_briefing(store, out_dir / "briefing", tlp=DEMO_TLP, record=True)
     return {
         "out": str(out_dir), "db": str(db), "seed": seed, "ground_truth": str(files.ground_truth),
         "files": [r.to_dict() for r in reports], "stats": stats, "planted_episodes": planted,
@@ -103,6 +108,7 @@ def run_demo(out_dir: Path, db: Path, *, seed: int = 7, days: int = 730,
         "assessment": assessment,
         "supply": {k: supply[k] for k in ("diversion", "diversion_test", "warnings")},
         "planted_diversion": truth.get("trade_diversion"),
+        "runs": runs,
         "briefing": briefing.to_dict(),
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -1,45 +1,66 @@
 """Findings: the results of analyses, kept in the store so briefings, the web API and STIX export
 render them without recomputing.
 
-A *run* is one execution of an analysis (``kind``: episodes, coincidences, narrative_sync,
-convergence, assessment); its *items* are the findings a reader sees one by one (an episode, a
+A *run* is one execution of an analysis (``kind``: any registered finding kind, see
+``model.finding_kinds``); its *items* are the findings a reader sees one by one (an episode, a
 coinciding pair, a narrative, a month of the convergence index, a target's risk). Each item carries
 its own TLP level — the most restricted level of the evidence behind it — so a reader with a lower
-clearance gets the run without the items they may not see. Saving a run of a kind replaces the
-previous run of that kind in one transaction: the store holds the latest result of each analysis.
+clearance gets the run without the items they may not see.
+
+Runs are kept: a new run never overwrites another. Each records when it ran, its parameters,
+the days it analysed, its seed, the fingerprint of its input and the hybridwatch version.
+Readers (briefing, dashboard, API, STIX export, analyses that build on others) use the *current*
+run of each kind: the pinned one where a run is pinned, else the latest
+(``store.run_history`` lists, pins and compares runs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from hybridwatch import __version__
 from hybridwatch.errors import StoreError
 from hybridwatch.model.finding_kinds import FindingKind, get_kind
 from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable
 from hybridwatch.store.store import EventStore
-
 
 FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS finding_runs (
   run_id VARCHAR PRIMARY KEY,
   kind VARCHAR NOT NULL,
   created_at TIMESTAMP NOT NULL,    -- UTC
-  summary VARCHAR NOT NULL          -- JSON: the result without its items
+  summary VARCHAR NOT NULL,         -- JSON: the result without its items
+  parameters VARCHAR,               -- JSON
+  analysis_window VARCHAR,          -- JSON: the days analysed and why
+  seed BIGINT,                      -- the random state the run used
+  input_sha256 VARCHAR,             -- fingerprint of the data it read
+  code_version VARCHAR,             -- the hybridwatch version that ran it
+  pinned BOOLEAN NOT NULL DEFAULT false
 );
 CREATE TABLE IF NOT EXISTS findings (
-  finding_id VARCHAR PRIMARY KEY,   -- md5(kind ':' key): stable across runs
+  finding_id VARCHAR NOT NULL,      -- md5(kind ':' key): the same in every run that finds it
   run_id VARCHAR NOT NULL,
   kind VARCHAR NOT NULL,
   position INTEGER NOT NULL,        -- order within the run
   tlp VARCHAR NOT NULL,             -- most restricted TLP 2.0 level of the item's evidence
-  item VARCHAR NOT NULL             -- JSON
+  item VARCHAR NOT NULL,            -- JSON
+  PRIMARY KEY (run_id, finding_id)
 );
 """
+#: The current run of each kind: the pinned one, else the latest.
+CURRENT_RUNS_SQL = """
+SELECT run_id, kind FROM (
+  SELECT run_id, kind, row_number() OVER (PARTITION BY kind
+         ORDER BY pinned DESC, created_at DESC, run_id DESC) AS rank
+  FROM finding_runs) WHERE rank = 1"""
+RUN_COLUMNS = ("run_id", "kind", "created_at", "summary", "parameters", "analysis_window",
+               "seed", "input_sha256", "code_version", "pinned")
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,7 @@ def ensure_findings_tables(store: EventStore) -> None:
     store.con.execute(FINDINGS_DDL)
 
 
-def _has_findings(store: EventStore) -> bool:
+def has_findings(store: EventStore) -> bool:
     """Whether the findings tables exist (reads must work on read-only stores too)."""
     return bool(store.con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'finding_runs'"
@@ -94,9 +115,29 @@ def tlp_of_events(store: EventStore, event_ids: Sequence[str]) -> str:
     return most_restricted(row[0] for row in rows)
 
 
+def run_metadata(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a run records besides its summary, read from the summary where the analysis put it
+    (results differ in where: ``parameters.random_state``, ``provenance.seed`` …)."""
+    parameters = summary.get("parameters") if isinstance(summary.get("parameters"), dict) \
+        else {}
+    provenance = summary.get("provenance") if isinstance(summary.get("provenance"), dict) \
+        else {}
+    window = summary.get("window") or parameters.get("window")
+    if window is None and summary.get("start"):
+        window = {"start": summary.get("start"), "end": summary.get("end")}
+    seed = next((v for v in (summary.get("random_state"), parameters.get("random_state"),
+                             parameters.get("seed"), provenance.get("seed"),
+                             provenance.get("random_state")) if isinstance(v, int)), None)
+    fingerprint = summary.get("input_sha256") or provenance.get("input_sha256") \
+        or provenance.get("input_fingerprint")
+    return {"parameters": parameters, "window": window, "seed": seed,
+            "input_sha256": fingerprint if isinstance(fingerprint, str) else None,
+            "code_version": provenance.get("version") or __version__}
+
+
 def save_run(store: EventStore, kind: str, summary: dict[str, Any],
              items: Sequence[FindingItem]) -> str:
-    """Store a run of ``kind``, replacing the previous one; returns the run id."""
+    """Store a new run of ``kind`` (earlier runs are kept); returns its run id."""
     store_kind(kind)
     keys = [item.key for item in items]
     if len(set(keys)) != len(keys):
@@ -107,19 +148,20 @@ def save_run(store: EventStore, kind: str, summary: dict[str, Any],
                          f"(levels: {', '.join(TLP_LEVELS)})")
     created_at = datetime.now(timezone.utc).replace(tzinfo=None)
     summary_json = json.dumps(summary, sort_keys=True, allow_nan=False)
-    run_id = hashlib.md5(f"{kind}:{created_at.isoformat()}:{summary_json}".encode()).hexdigest()
+    # random bytes too: two runs with the same result in the same microsecond stay two runs
+    run_id = hashlib.md5(f"{kind}:{created_at.isoformat()}:{os.urandom(8).hex()}:"
+                         f"{summary_json}".encode()).hexdigest()
+    meta = run_metadata(summary)
     rows = [(finding_id(kind, item.key), run_id, kind, position, item.tlp or "clear",
              json.dumps(item.item, sort_keys=True, allow_nan=False))
             for position, item in enumerate(items)]
     ensure_findings_tables(store)
     store.con.begin()
     try:
-        store.con.execute("DELETE FROM findings WHERE kind = ?", [kind])
-        store.con.execute("DELETE FROM finding_runs WHERE kind = ?", [kind])
-        store.con.execute("INSERT INTO finding_runs VALUES (?, ?, ?, ?)",
-                          [run_id, kind, created_at, summary_json])
+        insert_run(store.con, run_id, kind, created_at, summary_json, meta)
         if rows:
-            store.con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", rows)
+            store.con.executemany("INSERT INTO findings (finding_id, run_id, kind, position, "
+                                  "tlp, item) VALUES (?, ?, ?, ?, ?, ?)", rows)
         store.con.commit()
     except Exception:
         store.con.rollback()
@@ -127,9 +169,20 @@ def save_run(store: EventStore, kind: str, summary: dict[str, Any],
     return run_id
 
 
+def insert_run(con, run_id: str, kind: str, created_at: datetime, summary_json: str,
+               meta: dict[str, Any], *, pinned: bool = False) -> None:
+    """One ``finding_runs`` row (also used by ingest to restore a partner's run)."""
+    con.execute(f"INSERT INTO finding_runs ({', '.join(RUN_COLUMNS)}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, kind, created_at, summary_json,
+                 json.dumps(meta.get("parameters") or {}, sort_keys=True, allow_nan=False),
+                 json.dumps(meta.get("window"), sort_keys=True, allow_nan=False),
+                 meta.get("seed"), meta.get("input_sha256"), meta.get("code_version"), pinned])
+
+
 @dataclass(frozen=True)
 class FindingRun:
-    """The latest run of a kind as a reader with a given clearance sees it."""
+    """A run of a kind as a reader with a given clearance sees it."""
 
     run_id: str
     kind: str
@@ -137,39 +190,54 @@ class FindingRun:
     summary: dict[str, Any]
     items: tuple[dict[str, Any], ...]      # each with ``finding_id`` and ``tlp`` added
     withheld: int                          # items above the reader's clearance
+    pinned: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "kind": self.kind,
                 "created_at": self.created_at.isoformat() + "Z", **self.summary,
-                "items": list(self.items), "withheld": self.withheld}
+                "pinned": self.pinned, "items": list(self.items), "withheld": self.withheld}
 
 
-def latest_run(store: EventStore, kind: str, *, clearance: str = "red") -> FindingRun | None:
-    """The stored run of ``kind`` with only the items at or below ``clearance``; None if the
-    analysis has not been run on this store."""
-    if not _has_findings(store):
+def current_run_id(store: EventStore, kind: str) -> str | None:
+    """The run readers see of ``kind``: the pinned one, else the latest (None: never run)."""
+    if not has_findings(store):
         return None
-    runs = store.con.execute("SELECT run_id, created_at, summary FROM finding_runs "
-                             "WHERE kind = ?", [kind]).fetchall()
+    rows = store.con.execute(f"SELECT run_id FROM ({CURRENT_RUNS_SQL}) WHERE kind = ?",
+                             [kind]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def latest_run(store: EventStore, kind: str, *, clearance: str = "red",
+               run_id: str | None = None) -> FindingRun | None:
+    """The current run of ``kind`` (pinned, else latest) — or the run ``run_id`` — with only
+    the items at or below ``clearance``; None if the analysis has not been run on this store."""
+    if not has_findings(store):
+        return None
+    run_id = run_id or current_run_id(store, kind)
+    runs = store.con.execute("SELECT run_id, created_at, summary, pinned FROM finding_runs "
+                             "WHERE kind = ? AND run_id = ?", [kind, run_id]).fetchall()
     if not runs:
         return None
-    run_id, created_at, summary = runs[0]
+    run_id, created_at, summary, pinned = runs[0]
     rows = store.con.execute("SELECT finding_id, tlp, item FROM findings WHERE run_id = ? "
                              "ORDER BY position", [run_id]).fetchall()
     items = tuple({**json.loads(item), "finding_id": fid, "tlp": tlp}
                   for fid, tlp, item in rows if readable(tlp, clearance))
     return FindingRun(run_id, kind, created_at, json.loads(summary), items,
-                      withheld=len(rows) - len(items))
+                      withheld=len(rows) - len(items), pinned=bool(pinned))
 
 
 def finding(store: EventStore, finding_id_: str, *, clearance: str = "red"
             ) -> dict[str, Any] | None:
-    """One finding by id, or None if absent or above ``clearance``."""
-    if not _has_findings(store):
+    """One finding by id as its kind's current run holds it, or None if absent there or above
+    ``clearance``."""
+    if not has_findings(store):
         return None
-    rows = store.con.execute("SELECT kind, tlp, item FROM findings WHERE finding_id = ?",
-                             [finding_id_]).fetchall()
+    rows = store.con.execute(
+        f"SELECT f.kind, f.tlp, f.item, f.run_id FROM findings f JOIN ({CURRENT_RUNS_SQL}) c "
+        "USING (run_id) WHERE f.finding_id = ?", [finding_id_]).fetchall()
     if not rows or not readable(rows[0][1], clearance):
         return None
-    kind, tlp, item = rows[0]
-    return {**json.loads(item), "finding_id": finding_id_, "kind": kind, "tlp": tlp}
+    kind, tlp, item, run_id = rows[0]
+    return {**json.loads(item), "finding_id": finding_id_, "kind": kind, "tlp": tlp,
+            "run_id": run_id}

@@ -350,44 +350,46 @@ def _restore_findings(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]
                       before: int) -> tuple[int, int]:
     """Restore finding runs carried by the file (ids, times and items as exported).
 
-    A store keeps one run per analysis: a run replaces the stored one only if that came from
-    the same producer (an earlier import of theirs); the store's own run, or another
-    producer's, is kept and the incoming run is quarantined with the reason. Returns
+    A partner's runs of an analysis are kept beside each other like the store's own runs, but
+    never mixed with another source's: a run is restored only if every stored run of its kind
+    came from the same producer (earlier imports of theirs); if the store holds its own runs
+    of the kind, or another producer's, the incoming run is quarantined with the reason. The
+    same run exported again (e.g. at another TLP) replaces its earlier copy. Returns
     (runs restored, runs quarantined).
     """
     if not runs:
         return 0, 0
     from hybridwatch.model.finding_kinds import kind_names
-    from hybridwatch.store.findings_store import FINDINGS_DDL
+    from hybridwatch.store.findings_store import FINDINGS_DDL, insert_run, run_metadata
 
     con.execute(FINDINGS_DDL)
     restored, refused = 0, []
     for run in runs:
         kind = run["kind"]
         producer = (run["summary"].get("producer") or {}).get("id")
-        existing = con.execute("SELECT summary FROM finding_runs WHERE kind = ?",
-                               [kind]).fetchall()
-        holder = (json.loads(existing[0][0]).get("producer") or {}).get("id") \
-            if existing else None
+        holders = {(json.loads(summary).get("producer") or {}).get("id") for (summary,) in
+                   con.execute("SELECT summary FROM finding_runs WHERE kind = ?",
+                               [kind]).fetchall()}
         problem = None
         if kind not in kind_names():
             problem = f"unknown finding kind {kind!r}"
-        elif existing and (holder is None or holder != producer):
-            whose = "its own" if holder is None else "another producer's"
-            problem = (f"{kind} findings not restored: the store holds {whose} {kind} run and "
-                       "keeps one per analysis (ingest into a separate store to keep both)")
+        elif holders and holders != {producer}:
+            whose = "its own" if None in holders else "another producer's"
+            problem = (f"{kind} findings not restored: the store holds {whose} {kind} runs and "
+                       "does not mix them with a partner's (ingest into a separate store to "
+                       "keep both)")
         if problem:
             refused.append(Rejection(reason=problem, raw=json.dumps(run, sort_keys=True),
                                      record=f"findings run {kind} ({run['run_id']})"))
             continue
-        con.execute("DELETE FROM findings WHERE kind = ?", [kind])
-        con.execute("DELETE FROM finding_runs WHERE kind = ?", [kind])
-        con.execute("INSERT INTO finding_runs VALUES (?, ?, ?, ?)",
-                    [run["run_id"], kind, datetime.fromisoformat(run["created_at"]),
-                     json.dumps(run["summary"], sort_keys=True)])
+        con.execute("DELETE FROM findings WHERE run_id = ?", [run["run_id"]])
+        con.execute("DELETE FROM finding_runs WHERE run_id = ?", [run["run_id"]])
+        insert_run(con, run["run_id"], kind, datetime.fromisoformat(run["created_at"]),
+                   json.dumps(run["summary"], sort_keys=True), run_metadata(run["summary"]))
         rows = [(i["finding_id"], run["run_id"], kind, i["position"], i["tlp"],
                  json.dumps(i["item"], sort_keys=True)) for i in run["items"]]
         if rows:
-            con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", rows)
+            con.executemany("INSERT INTO findings (finding_id, run_id, kind, position, tlp, "
+                            "item) VALUES (?, ?, ?, ?, ?, ?)", rows)
         restored += 1
     return restored, _insert_rejections(con, refused, ingest_id, path, format_name, before)

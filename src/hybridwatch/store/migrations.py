@@ -56,6 +56,53 @@ def _v2_target_lists(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE events__v2 RENAME TO events")
 
 
+def _v3_runs_kept(con: duckdb.DuckDBPyConnection) -> None:
+    """finding_runs keeps every run with its metadata and a pin; findings key on (run, finding).
+
+    Version 2 kept one run per kind (a new run deleted the old) and keyed findings on the
+    finding id alone. The tables are rebuilt: runs gain parameters, window, seed and input
+    fingerprint (read from the stored summary), the code version (the provenance's where
+    recorded) and ``pinned``. Stores that never stored a finding have neither table: nothing
+    to do (they are created in the new shape when first used).
+    """
+    tables = {row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = current_schema()").fetchall()}
+    if "finding_runs" in tables:
+        con.execute("""
+            CREATE TABLE finding_runs__v3 (
+              run_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+              summary VARCHAR NOT NULL, parameters VARCHAR, analysis_window VARCHAR,
+              seed BIGINT, input_sha256 VARCHAR, code_version VARCHAR,
+              pinned BOOLEAN NOT NULL DEFAULT false)""")
+        con.execute("""
+            INSERT INTO finding_runs__v3
+            SELECT run_id, kind, created_at, summary,
+                   coalesce(json_extract(summary, '$.parameters')::VARCHAR, '{}'),
+                   coalesce(json_extract(summary, '$.window'),
+                            json_extract(summary, '$.parameters.window'))::VARCHAR,
+                   TRY_CAST(coalesce(json_extract_string(summary, '$.random_state'),
+                                     json_extract_string(summary, '$.parameters.random_state'),
+                                     json_extract_string(summary, '$.provenance.seed'))
+                            AS BIGINT),
+                   coalesce(json_extract_string(summary, '$.input_sha256'),
+                            json_extract_string(summary, '$.provenance.input_sha256')),
+                   json_extract_string(summary, '$.provenance.version'), false
+            FROM finding_runs""")
+        con.execute("DROP TABLE finding_runs")
+        con.execute("ALTER TABLE finding_runs__v3 RENAME TO finding_runs")
+    if "findings" in tables:
+        con.execute("""
+            CREATE TABLE findings__v3 (
+              finding_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+              position INTEGER NOT NULL, tlp VARCHAR NOT NULL, item VARCHAR NOT NULL,
+              PRIMARY KEY (run_id, finding_id))""")
+        con.execute("INSERT INTO findings__v3 SELECT finding_id, run_id, kind, position, tlp, "
+                    "item FROM findings")
+        con.execute("DROP TABLE findings")
+        con.execute("ALTER TABLE findings__v3 RENAME TO findings")
+
+
 def v1_targets_sql(column: str) -> str:
     """SQL turning a version-1 ``target_iso3`` value into the version-2 list (also used to
     import Parquet exported from a version-1 store)."""
@@ -66,6 +113,7 @@ def v1_targets_sql(column: str) -> str:
 #: version produced → the migration from the version before it.
 MIGRATIONS: dict[int, Migration] = {
     2: _v2_target_lists,
+    3: _v3_runs_kept,
 }
 assert sorted(MIGRATIONS) == list(range(2, STORE_SCHEMA_VERSION + 1)), \
     "MIGRATIONS must hold one migration per version up to STORE_SCHEMA_VERSION"

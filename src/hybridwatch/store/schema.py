@@ -10,7 +10,7 @@ from hybridwatch.model.trade import TRADE_FLOW_SCHEMA
 #: Bump when an existing table changes shape, with a numbered migration in
 #: ``store.migrations``; ``EventStore`` refuses other versions (older ones name
 #: ``hybridwatch migrate``). New tables need no bump: create them IF NOT EXISTS on open.
-STORE_SCHEMA_VERSION = 2
+STORE_SCHEMA_VERSION = 3
 
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
                  pa.timestamp("us"): "TIMESTAMP", pa.date32(): "DATE",

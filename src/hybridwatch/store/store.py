@@ -99,8 +99,9 @@ class EventStore:
         (a cache key for views computed from both)."""
         ingests = self.con.execute("SELECT count(*), max(ingest_id) FROM ingest_log"
                                    ).fetchall()[0]
-        runs = self.con.execute("SELECT string_agg(run_id, ',' ORDER BY run_id) "
-                                "FROM finding_runs").fetchall()[0][0] \
+        # pins too: pinning changes which run readers use
+        runs = self.con.execute("SELECT string_agg(run_id || ':' || pinned, ',' "
+                                "ORDER BY run_id) FROM finding_runs").fetchall()[0][0] \
             if self.has_table("finding_runs") else None
         return (*ingests, runs)
 

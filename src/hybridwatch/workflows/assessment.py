@@ -323,7 +323,6 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                "evidence_tlp": evidence_tlp,
                "parameters": {**result.to_dict()["parameters"], "random_state": random_state},
                "warnings": list(result.warnings)}
-    if record:
-        save_run(store, "assessment", summary,
-                 items_of("assessment", [item for item, _ in items], [tlp for _, tlp in items]))
-    return {**summary, "targets": [item for item, _ in items]}
+    run_id = save_run(store, "assessment", summary, items_of(
+        "assessment", [item for item, _ in items], [tlp for _, tlp in items])) if record else None
+    return {**summary, "targets": [item for item, _ in items], "run_id": run_id}

@@ -197,6 +197,5 @@ def record_convergence(store: EventStore, result: ConvergenceResult, tlps: list[
                "weights": result.weights,
                "components": list(result.weights), "descriptions": result.descriptions,
                "parameters": result.parameters, "warnings": list(result.warnings)}
-    save_run(store, "convergence", summary,
-             items_of("convergence", periods, tlps))
-    return {**summary, "periods": periods}
+    run_id = save_run(store, "convergence", summary, items_of("convergence", periods, tlps))
+    return {**summary, "periods": periods, "run_id": run_id}

@@ -22,7 +22,9 @@ from hybridwatch.model.tlp import levels_readable_at, parse_level
 from hybridwatch.outputs.briefing.map_svg import render_map
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.model.finding_kinds import kinds
+from hybridwatch.store.briefing_log import last_briefing
 from hybridwatch.store.findings_store import latest_run
+from hybridwatch.store.run_history import compare_items
 from hybridwatch.store.store import EventStore
 
 #: Evidence rows per finding in the annex (the store holds the rest; the annex says how many).
@@ -30,6 +32,8 @@ EVENTS_PER_FINDING = 8
 ARTICLES_PER_NARRATIVE = 8
 #: Narratives listed in the annex's catalogue, largest first.
 CATALOGUE_SIZE = 40
+#: Changed findings listed per kind in "What changed since the last briefing".
+CHANGES_PER_KIND = 10
 
 
 def check_tlp(tlp: str) -> str:
@@ -70,8 +74,44 @@ def build_context(store: EventStore, *, tlp: str = "amber",
     withheld["events"] = _withheld_events(store, evidence_ids, tlp, period)
     ctx["withheld"] = withheld
     ctx["withheld_total"] = sum(withheld.values())
+    ctx["changes"] = changes_since_last(store, runs, tlp)
     ctx["meta"] = _metadata(store, runs, tlp, period, started)
     return ctx
+
+
+def changes_since_last(store: EventStore, runs: dict[str, Any], tlp: str) -> dict[str, Any]:
+    """What changed between the runs the last logged briefing used and those this one uses,
+    per kind, seen at this briefing's clearance (a finding above it is on neither side)."""
+    previous = last_briefing(store)
+    if previous is None:
+        return {"previous": None, "kinds": []}
+    changed = []
+    for kind in kinds():
+        run = runs[kind.name]
+        before, now = previous["runs"].get(kind.name), run.run_id if run else None
+        if before == now:
+            continue
+        old = latest_run(store, kind.name, clearance=tlp, run_id=before) if before else None
+        diff = compare_items(kind.name, old, run)
+        changed.append({
+            "kind": kind.name, "title": kind.title, "noun": kind.noun,
+            "from": before, "to": now, "appeared": [i["key"] for i in diff["appeared"]],
+            "disappeared": [i["key"] for i in diff["disappeared"]],
+            "n_changed": len(diff["changed"]),
+            "changed": [{"key": c["key"], "text": "; ".join(
+                f"{name.replace('_', ' ')} {_value(v['from'])} → {_value(v['to'])}"
+                for name, v in c["changes"].items())}
+                for c in diff["changed"][:CHANGES_PER_KIND]]})
+    return {"previous": {**previous, "created_at": previous["created_at"].strftime(
+        "%Y-%m-%d %H:%M UTC")}, "kinds": changed}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return sections.num(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "–" if value is None else str(value)
 
 
 def _narrative_catalogue(store: EventStore) -> dict[str, dict[str, Any]]:
@@ -236,6 +276,7 @@ def _metadata(store: EventStore, runs: dict[str, Any], tlp: str, period: Period 
         "db": str(store.path), "tlp": tlp,
         "period": period.to_dict() if period else None,
         "runs": [{"kind": kind, "run_id": run.run_id if run else None,
+                  "pinned": run.pinned if run else False,
                   "created_at": run.created_at.strftime("%Y-%m-%d %H:%M UTC") if run else None,
                   "items": len(run.items) if run else 0, "withheld": run.withheld if run else 0,
                   "input_sha256": _input_hash(run.summary) if run else None}

@@ -18,6 +18,7 @@ from hybridwatch.errors import HybridwatchError, InputError
 import hybridwatch.outputs.briefing.sections as sections
 from hybridwatch.outputs.briefing.context import EVENTS_PER_FINDING, build_context
 from hybridwatch.outputs.briefing.period import Period
+from hybridwatch.store.briefing_log import record_briefing
 from hybridwatch.store.store import EventStore
 
 #: TLP 2.0 label colours (FIRST): coloured text on black.
@@ -36,12 +37,15 @@ class BriefingResult:
     withheld: dict[str, int] = field(default_factory=dict)
     period: dict[str, str | None] | None = None
     seconds: float = 0.0
+    runs: tuple[dict[str, Any], ...] = ()    # per kind: the run used (id, pinned, created_at)
+    briefing_number: int | None = None       # in the store's briefing log, when recorded
 
     def to_dict(self) -> dict[str, Any]:
         return {"html_path": str(self.html_path),
                 "pdf_path": str(self.pdf_path) if self.pdf_path else None,
                 "n_pages": self.n_pages, "tlp": self.tlp, "withheld": dict(self.withheld),
-                "period": self.period, "seconds": self.seconds}
+                "period": self.period, "seconds": self.seconds, "runs": list(self.runs),
+                "briefing_number": self.briefing_number}
 
 
 @lru_cache(maxsize=1)
@@ -114,8 +118,12 @@ def pdf_from_html(html: str, pdf_path: Path) -> int:
 
 
 def write_briefing(store: EventStore, out_dir: str | Path, *, tlp: str = "amber",
-                   period: Period | str | None = None, pdf: bool = True) -> BriefingResult:
-    """Write ``briefing.html`` and (unless ``pdf=False``) ``briefing.pdf`` into ``out_dir``."""
+                   period: Period | str | None = None, pdf: bool = True,
+                   record: bool = False) -> BriefingResult:
+    """Write ``briefing.html`` and (unless ``pdf=False``) ``briefing.pdf`` into ``out_dir``.
+
+    ``record=True`` (a writable store) logs the briefing and the runs it used, so the next
+    briefing says what changed since this one."""
     started = time.perf_counter()
     ctx = build_context(store, tlp=tlp, period=period)
     out = Path(out_dir)
@@ -130,6 +138,10 @@ def write_briefing(store: EventStore, out_dir: str | Path, *, tlp: str = "amber"
     if pdf:
         pdf_path = out / "briefing.pdf"
         n_pages = pdf_from_html(html, pdf_path)
+    runs = tuple({k: r[k] for k in ("kind", "run_id", "pinned", "created_at")}
+                 for r in ctx["meta"]["runs"])
+    number = record_briefing(store, ctx["tlp"], {r["kind"]: r["run_id"] for r in runs}) \
+        if record else None
     return BriefingResult(html_path, pdf_path, n_pages, ctx["tlp"], dict(ctx["withheld"]),
                           ctx["period"].to_dict() if ctx["period"] else None,
-                          round(time.perf_counter() - started, 3))
+                          round(time.perf_counter() - started, 3), runs, number)
