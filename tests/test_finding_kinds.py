@@ -289,3 +289,5 @@ def test_api_route_serves_the_kind_within_the_clearance(kind: str, clearance: st
         counter = {c["kind"]: c for c in overview["counters"]}[kind]
         assert counter["withheld"] == len(above)
         assert overview[declared.dashboard]["count"] == counter["count"]
+    # the overview names the run it shows of each kind
+    assert {r["kind"]: r["run_id"] for r in overview["runs"]}[kind] == body["run_id"]

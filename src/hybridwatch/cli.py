@@ -51,6 +51,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                         "transliteration)."),
     "findings": ("hybridwatch.commands.findings_commands", "Runs of the analyses: list, show, "
                                                           "compare, pin"),
+    "review": ("hybridwatch.commands.findings_commands", "Record an analyst's verdict on a "
+                                                         "finding"),
     "brief": ("hybridwatch.commands.brief_command", "Write a briefing of the latest findings"),
     "pull": ("hybridwatch.commands.sharing_commands", "Ingest a partner's TAXII 2.1 collection"),
     "keys": (_ID, "Organisation identities"),

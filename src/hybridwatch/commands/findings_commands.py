@@ -1,9 +1,13 @@
 """``hybridwatch findings list | show | diff | pin | unpin``: the analyses' runs kept in the
-store, and which one of each kind briefings, the dashboard, the API and STIX exports use."""
+store, and which one of each kind briefings, the dashboard, the API and STIX exports use;
+``hybridwatch review``: an analyst's verdict on one finding."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import getpass
+import os
 
 import click
 
@@ -115,3 +119,32 @@ def pin(run: str, db: Path, as_json: bool) -> None:
 def unpin(run: str, db: Path, as_json: bool) -> None:
     """Unpin RUN: readers go back to the latest run of its kind."""
     _pin(run, db, as_json, False)
+
+
+@cli.command()
+@click.argument("finding_id")
+@click.option("--verdict", required=True, type=click.Choice(["confirmed", "rejected",
+                                                             "needs-work"]),
+              help="confirmed, rejected (the finding leaves the briefing) or needs-work.")
+@click.option("--note", default="", help="Why (required unless confirmed).")
+@click.option("--analyst", help="Who reviewed it (default: $HYBRIDWATCH_ANALYST, else your "
+                                "login name).")
+@db_option
+@json_option
+def review(finding_id: str, verdict: str, note: str, analyst: str | None, db: Path,
+           as_json: bool) -> None:
+    """Record an analyst's verdict on a finding (an episode, a coinciding pair, a narrative
+    synchronisation, a judgement …) by its id or its first 8+ characters.
+
+    The latest verdict counts: rejected findings leave the briefing (its annex counts them,
+    with the notes); judgements show who reviewed them and when; the STIX export carries
+    reviews as opinions. Every review is written to the audit log."""
+    from hybridwatch.store.reviews_store import record_review
+
+    who = analyst or os.environ.get("HYBRIDWATCH_ANALYST") or getpass.getuser()
+    with EventStore(db) as store:
+        done = record_review(store, finding_id, verdict=verdict, note=note, analyst=who)
+    if as_json:
+        emit_json(done.to_dict())
+        return
+    say(f"{done.kind} finding {done.finding_id[:12]}: {done.verdict} by {done.analyst}")

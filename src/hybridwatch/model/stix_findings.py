@@ -49,7 +49,7 @@ def derived_id(obj: dict[str, Any]) -> str | None:
         if isinstance(ref, dict) and ref.get("source_name") == HYBRIDWATCH_SOURCE:
             external_id = ref.get("external_id")
             if isinstance(external_id, str) and external_id.split("/")[0] in (
-                    "finding", "run", "export"):
+                    "finding", "run", "export", "review"):
                 return external_id
     return None
 

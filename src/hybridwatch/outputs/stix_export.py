@@ -42,6 +42,7 @@ from hybridwatch.outputs.stix_objects import (
 from hybridwatch.model.finding_kinds import get_kind, kinds
 from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.narratives_store import narrative_labels
+from hybridwatch.store.reviews_store import reviews_of
 from hybridwatch.store.store import EventStore
 
 DEFAULT_ORG = "hybridwatch"
@@ -156,6 +157,10 @@ def export_stix(store: EventStore, *, tlp: str = "amber", org: str | None = None
         out.add(item.obj, item.level, item.added, verbatim=item.verbatim)
         for rel in item.related:
             out.add(rel, item.level, item.added)
+    for pairs in kept.values():
+        for item, level in pairs:
+            for review in _review_opinions(store, item, org_id):
+                out.add(review, level, review["created"])
     _add_references(out, countries, {a for a in actors if a})
     _close_containers(out, org_id)
     published = max((stix_time(run.created_at) for run in runs), default=REFERENCE_TIMESTAMP)
@@ -240,6 +245,27 @@ def _run_objects(run, pairs: list[tuple[dict[str, Any], str]], ctx: FindingConte
                 object_refs=[*members, note["id"]], external_references=derived(f"run/{run.kind}"))
     yield group, level, None
     yield note, level, None
+
+
+#: An analyst's verdict as a STIX opinion on the finding.
+_OPINION_OF_VERDICT = {"confirmed": "agree", "rejected": "disagree", "needs-work": "neutral"}
+
+
+def _review_opinions(store: EventStore, item: dict[str, Any], org_id: str) -> list[Obj]:
+    """Each analyst review of an exported finding as an ``opinion`` on its main object, at
+    the finding's level (the analyst's name in ``authors``, the note in ``explanation``)."""
+    fid = item["finding_id"]
+    opinions = []
+    for review in reviews_of(store, fid):
+        stamp = stix_time(review.reviewed_at)
+        opinions.append(sdo(
+            "opinion", f"review:{review.review_id}:{fid}", stamp, created_by_ref=org_id,
+            opinion=_OPINION_OF_VERDICT[review.verdict], authors=[review.analyst],
+            explanation=f"Analyst review: {review.verdict}." + (
+                f" {review.note}" if review.note else ""),
+            object_refs=[main_stix_id(review.kind, fid)],
+            external_references=derived(f"review/{review.kind}/{fid}/{review.review_id}")))
+    return opinions
 
 
 def _add_references(out: _Collector, countries: set[str], actors: set[str]) -> None:

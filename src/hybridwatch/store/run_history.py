@@ -77,9 +77,7 @@ def _reviewed_runs(store: EventStore) -> set[str]:
     if not present:
         return set()
     return {r[0] for r in store.con.execute(
-        "SELECT DISTINCT f.run_id FROM findings f JOIN finding_reviews v USING (finding_id) "
-        "WHERE v.reviewed_at >= (SELECT created_at FROM finding_runs r "
-        "WHERE r.run_id = f.run_id)").fetchall()}
+        "SELECT DISTINCT run_id FROM finding_reviews").fetchall()}
 
 
 def find_run(store: EventStore, ref: str) -> RunInfo:

@@ -95,15 +95,17 @@ class EventStore:
                                      "WHERE table_name = ?", [name]).fetchall()[0][0])
 
     def version(self) -> tuple[Any, ...]:
-        """What changes when events or findings change: the ingest log and the finding runs
-        (a cache key for views computed from both)."""
+        """What changes when events or findings change: the ingest log, the finding runs (and
+        their pins) and the analyst reviews (a cache key for views computed from them)."""
         ingests = self.con.execute("SELECT count(*), max(ingest_id) FROM ingest_log"
                                    ).fetchall()[0]
         # pins too: pinning changes which run readers use
         runs = self.con.execute("SELECT string_agg(run_id || ':' || pinned, ',' "
                                 "ORDER BY run_id) FROM finding_runs").fetchall()[0][0] \
             if self.has_table("finding_runs") else None
-        return (*ingests, runs)
+        reviews = self.con.execute("SELECT count(*) FROM finding_reviews").fetchall()[0][0] \
+            if self.has_table("finding_reviews") else 0
+        return (*ingests, runs, reviews)
 
     def cursor_store(self, *, lazy: bool = False, audit_sink: Any = None) -> EventStore:
         """This store on a new cursor of its connection, for another thread; the caller closes

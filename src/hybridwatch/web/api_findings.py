@@ -11,17 +11,20 @@ import importlib.util
 from datetime import date, datetime
 from typing import Any, Callable, Literal
 
-from fastapi import APIRouter, Depends, Path as PathParam, Query
+from fastapi import APIRouter, Body, Depends, Path as PathParam, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.finding_kinds import FindingKind, get_kind, kinds
 from hybridwatch.store.findings_store import finding, latest_run
 from hybridwatch.store.store import EventStore
-from hybridwatch.web.auth import Principal, current_principal
+from hybridwatch.store.reviews_store import record_review, reviews_of
+from hybridwatch.web.auth import Principal, current_principal, require_role
 from hybridwatch.web.deps import audit_access, cache_dependency, store_dependency
 from hybridwatch.web.errors import ApiError, error_responses
-from hybridwatch.web.models import FindingDetail, FindingsAnswer, NarrativeSeries
+from hybridwatch.web.models import (
+    FindingDetail, FindingsAnswer, NarrativeSeries, ReviewCreate, ReviewOut,
+)
 from hybridwatch.web.narratives import narrative_labels, narrative_series
 from hybridwatch.store.event_filter import ISO3_TEXT, parse_bound
 from hybridwatch.store.event_views import events_by_ids
@@ -211,7 +214,25 @@ def findings_router() -> APIRouter:
                      status=200 if item else 404)
         if item is None:
             raise ApiError(404, f"no finding {finding_id!r} within your clearance")
-        return JSONResponse(item)
+        return JSONResponse({**item, "reviews": [r.to_dict()
+                                                 for r in reviews_of(store, finding_id)]})
+
+    @router.post("/findings/{finding_id}/reviews", response_model=ReviewOut, status_code=201,
+                 summary="Review a finding: confirm, reject or mark as needing work "
+                         "(analyst, admin)",
+                 responses=error_responses(404))
+    def review(body: ReviewCreate = Body(...), finding_id: str = _id(),
+               store: EventStore = Depends(store_dependency),
+               principal: Principal = Depends(require_role("analyst", "admin"))):
+        """The verdict is recorded under the token's name and written to the audit log; a
+        rejected finding leaves the briefing. Only findings within your clearance."""
+        if finding(store, finding_id, clearance=principal.clearance) is None:
+            audit_access(store, principal, "review", f"findings/{finding_id}", status=404)
+            raise ApiError(404, f"no finding {finding_id!r} within your clearance")
+        done = record_review(store, finding_id, verdict=body.verdict, note=body.note,
+                             analyst=principal.name, token_id=principal.token_id,
+                             role=principal.role)
+        return JSONResponse(done.to_dict(), status_code=201)
 
     @router.get("/overview", summary="Key judgements at a glance")
     def overview(store: EventStore = Depends(store_dependency),

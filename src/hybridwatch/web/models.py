@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -173,3 +173,20 @@ class AuditEntry(BaseModel):
 class AuditAnswer(BaseModel):
     entries: list[AuditEntry]
     count: int
+
+
+class ReviewCreate(BaseModel):
+    verdict: Literal["confirmed", "rejected", "needs-work"] = Field(
+        description="rejected findings leave the briefing")
+    note: str = Field("", max_length=2000, description="why (required unless confirmed)")
+
+
+class ReviewOut(BaseModel):
+    review_id: int
+    finding_id: str
+    kind: str
+    run_id: str
+    verdict: str
+    note: str
+    analyst: str
+    reviewed_at: str

@@ -64,5 +64,9 @@ def build_overview(store: EventStore, clearance: str) -> dict[str, Any]:
                       **(counters[kind.dashboard] or {"count": None, "withheld": 0})}
                      for kind in counted_kinds if counters[kind.dashboard] is not None
                      or not kind.optional],
+        # the run of each kind shown (pinned, else the latest)
+        "runs": [{"kind": kind, "run_id": run.run_id, "pinned": run.pinned,
+                  "created_at": run.created_at.isoformat() + "Z"}
+                 for kind, run in runs.items() if run is not None],
         "withheld": withheld,
     }

@@ -10,6 +10,7 @@ the briefing states.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ from hybridwatch.model.targets import count_distinct_targets_sql
 from hybridwatch.model.tlp import levels_readable_at, parse_level
 from hybridwatch.outputs.briefing.map_svg import render_map
 from hybridwatch.outputs.briefing.period import Period
-from hybridwatch.model.finding_kinds import kinds
+from hybridwatch.model.finding_kinds import get_kind, kinds
 from hybridwatch.store.briefing_log import last_briefing
 from hybridwatch.store.findings_store import latest_run
+from hybridwatch.store.reviews_store import latest_reviews
 from hybridwatch.store.run_history import compare_items
 from hybridwatch.store.store import EventStore
 
@@ -49,6 +51,8 @@ def build_context(store: EventStore, *, tlp: str = "amber",
         period = Period.parse(period)
     db = store.path.name
     runs = {kind.name: latest_run(store, kind.name, clearance=tlp) for kind in kinds()}
+    as_run = runs   # the runs as computed: what changed is told without the reviews
+    runs, rejected = _apply_reviews(runs, latest_reviews(store))
     catalogue = _narrative_catalogue(store)
     ctx: dict[str, Any] = {
         "tlp": tlp, "tlp_label": f"TLP:{tlp.upper()}", "period": period,
@@ -74,9 +78,36 @@ def build_context(store: EventStore, *, tlp: str = "amber",
     withheld["events"] = _withheld_events(store, evidence_ids, tlp, period)
     ctx["withheld"] = withheld
     ctx["withheld_total"] = sum(withheld.values())
-    ctx["changes"] = changes_since_last(store, runs, tlp)
+    ctx["changes"] = changes_since_last(store, as_run, tlp)
+    ctx["rejected"] = rejected
     ctx["meta"] = _metadata(store, runs, tlp, period, started)
     return ctx
+
+
+def _apply_reviews(runs: dict[str, Any], reviews: dict[str, Any]
+                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Each item with its latest review (None: automated, not reviewed); rejected items taken
+    out, and listed with the analyst's note for the annex."""
+    rejected: list[dict[str, Any]] = []
+    kept_runs: dict[str, Any] = {}
+    for name, run in runs.items():
+        if run is None or not reviews:
+            kept_runs[name] = run
+            continue
+        kept = []
+        for item in run.items:
+            review = reviews.get(item["finding_id"])
+            shown = None if review is None else {
+                "verdict": review.verdict, "analyst": review.analyst, "note": review.note,
+                "reviewed_at": review.reviewed_at.strftime("%Y-%m-%d %H:%M UTC")}
+            if shown and review.verdict == "rejected":
+                rejected.append({"kind": name, "title": get_kind(name).title,
+                                 "key": get_kind(name).key(item),
+                                 "finding_id": item["finding_id"], **shown})
+            else:
+                kept.append({**item, "review": shown})
+        kept_runs[name] = replace(run, items=tuple(kept))
+    return kept_runs, rejected
 
 
 def changes_since_last(store: EventStore, runs: dict[str, Any], tlp: str) -> dict[str, Any]:

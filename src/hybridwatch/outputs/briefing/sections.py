@@ -108,7 +108,8 @@ def assessment(run: FindingRun | None, db: str) -> dict[str, Any]:
                         for d in item.get("drivers") or []],
             "domains": _breakdown(item.get("domains")),
             "sectors": _breakdown(item.get("sectors")),
-            "evidence": list(item.get("evidence") or [])})
+            "evidence": list(item.get("evidence") or []),
+            "review": item.get("review")})
     backtest = dict(summary.get("backtest") or {})
     by_outcome = [{"outcome": name, **b, **_skill(b)}
                   for name, b in sorted((backtest.get("by_outcome") or {}).items())]

@@ -156,6 +156,10 @@
     if (o.backtest_verdict) b.appendChild(h("p", { class: "caution" }, "Backtest: " + o.backtest_verdict));
     const w = withheld(o.withheld, "events and findings");
     if (w) b.appendChild(w);
+    if (o.runs && o.runs.length) {
+      b.appendChild(h("p", { class: "muted", id: "runs-used" }, "Runs shown: " + o.runs.map((r) =>
+        `${r.kind} ${r.run_id.slice(0, 12)}${r.pinned ? " (pinned)" : ""}`).join("; ")));
+    }
   }
 
   function seriesFreq(f) {
