@@ -291,3 +291,28 @@ def test_api_route_serves_the_kind_within_the_clearance(kind: str, clearance: st
         assert overview[declared.dashboard]["count"] == counter["count"]
     # the overview names the run it shows of each kind
     assert {r["kind"]: r["run_id"] for r in overview["runs"]}[kind] == body["run_id"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_record_applies_the_kinds_tlp_rule(kind: str, contract_db: Path, tmp_path: Path) -> None:
+    """``record(store, report)`` gives each item the level the kind's workflow gave it (an
+    ``evidence`` rule needs the levels from the workflow: without them it refuses)."""
+    from hybridwatch.errors import StoreError
+    from hybridwatch.workflows.recording import record, report_of
+
+    declared = get_kind(kind)
+    path = tmp_path / "store.duckdb"
+    shutil.copy(contract_db, path)
+    with EventStore(path) as store:
+        run = latest_run(store, kind)
+        # items as read (a "marked" item carries its level in its own ``tlp`` field)
+        report = report_of(kind, {**run.summary, declared.items_field: [
+            {k: v for k, v in i.items() if k != "finding_id"} for i in run.items]})
+        if declared.tlp_rule == "evidence":
+            with pytest.raises(StoreError, match="needs the levels"):
+                record(store, report)
+            return
+        again = record(store, report)
+        assert latest_run(store, kind).run_id == again.run_id != run.run_id
+        assert [i["tlp"] for i in latest_run(store, kind).items] == [
+            i["tlp"] for i in run.items]

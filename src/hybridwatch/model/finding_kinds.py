@@ -28,7 +28,8 @@ from typing import Any
 TLP_RULES = {
     "events": "the most restricted level of the events it cites (event_ids)",
     "series": "the most restricted level of the events of the series it compares",
-    "evidence": "the most restricted level of the evidence it cites (events and findings)",
+    "evidence": "the most restricted level of the evidence behind it (events and findings it "
+                "cites or counts), computed by the workflow and passed with the report",
     "marked": "the level carried by the item itself (the records it was computed from)",
     "clear": "clear: its sources (articles, trade statistics) carry no TLP marking",
 }
@@ -151,7 +152,7 @@ register(FindingKind(
 register(FindingKind(
     name="convergence", title="Convergence index", noun="convergence period(s)",
     result_type="hybridwatch.analyses.convergence:ConvergenceResult", items_field="periods",
-    key_fields=("period",), tlp_rule="events",
+    key_fields=("period",), tlp_rule="evidence",
     command="hybridwatch convergence --db {db}", briefing_section="convergence",
     stix_type="note", api_route="/api/convergence", dashboard="convergence",
     dashboard_label="convergence index",

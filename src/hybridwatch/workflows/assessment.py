@@ -26,8 +26,9 @@ from hybridwatch.model.phia import phia_term
 from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
 from hybridwatch.store.event_queries import daily_target_counts, latest_hostile_events_against
-from hybridwatch.store.findings_store import items_of, latest_run, save_run
+from hybridwatch.store.findings_store import latest_run
 from hybridwatch.workflows.as_of import default_as_of, explicit_as_of, parse_as_of
+from hybridwatch.workflows.recording import record as record_run, report_of
 
 MAX_MODEL_TARGETS = 30   # the model is pooled over the busiest targets (and the requested ones)
 CAUTION = (
@@ -323,6 +324,7 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                "evidence_tlp": evidence_tlp,
                "parameters": {**result.to_dict()["parameters"], "random_state": random_state},
                "warnings": list(result.warnings)}
-    run_id = save_run(store, "assessment", summary, items_of(
-        "assessment", [item for item, _ in items], [tlp for _, tlp in items])) if record else None
+    run_id = record_run(store, report_of(
+        "assessment", {**summary, "targets": [item for item, _ in items]},
+        [tlp for _, tlp in items])).run_id if record else None
     return {**summary, "targets": [item for item, _ in items], "run_id": run_id}

@@ -15,8 +15,9 @@ from hybridwatch.store.event_queries import (
     daily_cooperation, hostile_actors_of, monthly_trade_event_values, months_with_events,
 )
 from hybridwatch.model.tlp import most_restricted
-from hybridwatch.store.findings_store import items_of, latest_run, save_run
+from hybridwatch.store.findings_store import latest_run
 from hybridwatch.workflows.coverage import store_coverage, union_window
+from hybridwatch.workflows.recording import record, report_of
 
 N_BOOTSTRAP = 200
 
@@ -197,5 +198,6 @@ def record_convergence(store: EventStore, result: ConvergenceResult, tlps: list[
                "weights": result.weights,
                "components": list(result.weights), "descriptions": result.descriptions,
                "parameters": result.parameters, "warnings": list(result.warnings)}
-    run_id = save_run(store, "convergence", summary, items_of("convergence", periods, tlps))
+    run_id = record(store, report_of("convergence", {**summary, "periods": periods},
+                                     tlps)).run_id
     return {**summary, "periods": periods, "run_id": run_id}

@@ -30,6 +30,7 @@ from hybridwatch.workflows.evidence import events_on_days, located_events
 from hybridwatch.workflows.coverage import (
     AnalysisWindow, analysis_window, defining_sources, sources_of_table,
 )
+from hybridwatch.model.json_values import json_value
 
 
 def parse_days(text: str | int, option: str) -> int:
@@ -54,12 +55,8 @@ def _window(window: AnalysisWindow | None) -> dict[str, Any]:
 
 
 def _clean(value: Any) -> Any:
-    """NaN → None, numpy scalars → Python: strict JSON."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, np.generic):
-        return _clean(value.item())
-    return value
+    """Strict JSON: the one cleaner (``model.json_values``), NaN → None, numpy → Python."""
+    return json_value(value)
 
 
 # -- one pair ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hybridwatch.analyses.screening import ScreeningIndex
 from hybridwatch.errors import InputError, SelectorError
 from hybridwatch.store import EventStore
 from hybridwatch.store.event_queries import actor_names
-from hybridwatch.store.findings_store import items_of, save_run
+from hybridwatch.workflows.recording import record, report_of
 
 CAUTION = ("Matches are leads for an analyst to check — similar names, not established "
            "identities. A match says nothing about wrongdoing by anyone.")
@@ -72,5 +72,4 @@ def run_screening(store: EventStore | None, lists: list[str | Path], *,
 
 
 def record_screening(store: EventStore, report: dict[str, Any]) -> str:
-    return save_run(store, "screening", {k: v for k, v in report.items() if k != "matches"},
-                    items_of("screening", report["matches"], [m["tlp"] for m in report["matches"]]))
+    return record(store, report_of("screening", report)).run_id   # items carry their level

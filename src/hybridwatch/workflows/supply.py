@@ -13,8 +13,8 @@ from hybridwatch.errors import SelectorError
 from hybridwatch.model.products import load_product_lists, select_products
 from hybridwatch.model.trade import COUNTRY_GROUPS, expand_countries
 from hybridwatch.store import EventStore
-from hybridwatch.store.findings_store import items_of, save_run
 from hybridwatch.store.trade_store import select_trade
+from hybridwatch.workflows.recording import record, report_of
 
 DEFAULT_ACTORS = "CHN,RUS,EU27"
 
@@ -102,5 +102,4 @@ def run_supply(store: EventStore, query: SupplyQuery) -> dict[str, Any]:
 def record_supply(store: EventStore, report: dict[str, Any]) -> str:
     """Store the report as the ``supply`` run: one item per diversion candidate (trade data
     carries no TLP marking, so items are clear)."""
-    return save_run(store, "supply", {k: v for k, v in report.items() if k != "diversion"},
-                    items_of("supply", report["diversion"]))
+    return record(store, report_of("supply", report)).run_id
