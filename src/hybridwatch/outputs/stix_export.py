@@ -1,7 +1,7 @@
 """The store's findings as one STIX 2.1 bundle, marked object by object with TLP 2.0.
 
-What goes in: the latest run of every analysis (``findings_store``), each finding as the
-objects of ``stix_finding_objects``, its evidence events as the objects of ``stix_evidence``,
+What goes in: the current run of every analysis (``findings_store``: the pinned one, else the
+latest), each finding as the objects of ``stix_finding_objects``, its evidence events as the objects of ``stix_evidence``,
 per run a ``grouping`` and a ``note`` with the run's parameters, one ``report`` of everything,
 the producer ``identity`` and the TLP 2.0 ``marking-definition``s used.
 
@@ -233,14 +233,14 @@ def _run_objects(run, pairs: list[tuple[dict[str, Any], str]], ctx: FindingConte
     level = most_restricted(lv for _, lv in pairs)
     summary = {k: v for k, v in run.summary.items() if k != "producer"}
     note = sdo("note", f"run:{run.kind}:{tlp}", ctx.stamp, created_by_ref=ctx.creator_id,
-               abstract=f"hybridwatch {run.kind}: latest run, {ctx.stamp[:10]}",
+               abstract=f"hybridwatch {run.kind}: run {run.run_id[:12]}, {ctx.stamp[:10]}",
                content=note_content(_run_text(run.kind, run.summary), {
                    "hybridwatch": "run", "kind": run.kind, "run_id": run.run_id,
                    "created_at": run.created_at.isoformat(), "summary": summary}),
                object_refs=[ctx.run_group_id], external_references=derived(f"run/{run.kind}"))
     group = sdo("grouping", f"run:{run.kind}:{tlp}", ctx.stamp, created_by_ref=ctx.creator_id,
                 name=f"hybridwatch {run.kind} findings", context="suspicious-activity",
-                description=f"The findings of the latest {run.kind} run ({ctx.stamp[:10]}) "
+                description=f"The findings of {run.kind} run {run.run_id[:12]} ({ctx.stamp[:10]}) "
                             f"shareable at TLP:{tlp.upper()} or below.",
                 object_refs=[*members, note["id"]], external_references=derived(f"run/{run.kind}"))
     yield group, level, None
