@@ -232,6 +232,7 @@ def test_analyses_not_run_say_how(tmp_path: Path) -> None:
 def test_assessment_without_skill_says_so(demo_db: Path, tmp_path: Path) -> None:
     """Key judgements render as stored; a backtest skill ≤ 0 is said in plain words."""
     from hybridwatch.store.findings_store import FindingItem, save_run
+    from hybridwatch.store.run_history import pin_run
 
     db = tmp_path / "copy.duckdb"
     shutil.copy(demo_db, db)
@@ -247,7 +248,9 @@ def test_assessment_without_skill_says_so(demo_db: Path, tmp_path: Path) -> None
                "backtest": {"brier": 0.2, "brier_climatology": 0.19, "skill": -0.05,
                             "n_forecasts": 40, "reliability": [], "verdict": "no skill"}}
     with EventStore(db) as store:
-        save_run(store, "assessment", summary, [FindingItem("DEU", judgement, "amber")])
+        # the demo pins its runs: pin this one so the briefing renders it
+        pin_run(store, save_run(store, "assessment", summary,
+                                [FindingItem("DEU", judgement, "amber")]))
         html_amber, html_green = _html(store, "amber"), _html(store, "green")
     assert "adds nothing over the base rate" in html_amber
     assert "Do not escalate on this alone." in html_amber
