@@ -18,6 +18,8 @@ from hybridwatch.adapters.base import Adapter, Batch, ReadOptions
 from hybridwatch.adapters.textio import decode_head
 from hybridwatch.adapters.trade_sql import (
     FIELD_SEP,
+    Header,
+    TradeSqlSource,
     aggregate_sql,
     connect,
     country_sql,
@@ -31,6 +33,7 @@ from hybridwatch.errors import FormatError
 
 SOURCE = "baci"
 COLUMNS = ("t", "i", "j", "k", "v", "q")
+LABEL = "CEPII BACI CSV"
 
 
 def country_table(path: Path) -> dict[str, str]:
@@ -113,18 +116,26 @@ class BaciAdapter(Adapter):
         return 95 if columns == COLUMNS else 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
+        header = self._header(path)
         con = connect(options)
         try:
-            header = read_header(path)
-            columns = header.columns
-            if tuple(columns) != COLUMNS:
-                raise FormatError(path, f"expected the columns {','.join(COLUMNS)} of a BACI "
-                                        f"file, found {','.join(columns)}", locator="line 1")
             select = baci_select(scan(path, header, options), country_table(path))
-            yield from stream(con, path, select, options,
-                              "CEPII BACI CSV")
+            yield from stream(con, path, select, options, LABEL)
         finally:
             con.close()
+
+    def sql_source(self, path: Path, options: ReadOptions) -> TradeSqlSource:
+        header, codes = self._header(path), country_table(path)
+        return TradeSqlSource(path, header, options,
+                              lambda scan_sql: baci_select(scan_sql, codes), LABEL)
+
+    @staticmethod
+    def _header(path: Path) -> Header:
+        header = read_header(path)
+        if tuple(header.columns) != COLUMNS:
+            raise FormatError(path, f"expected the columns {','.join(COLUMNS)} of a BACI "
+                                    f"file, found {','.join(header.columns)}", locator="line 1")
+        return header
 
 
 ADAPTERS = [BaciAdapter()]

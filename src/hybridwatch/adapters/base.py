@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from hybridwatch.model.domains import DOMAINS
 # re-exported: every adapter builds these
-from hybridwatch.model.records import Batch, RecordKind, Rejection  # noqa: F401
+from hybridwatch.model.records import Batch, RecordKind, Rejection, SqlSource  # noqa: F401
 from hybridwatch.model.targets import target_list
 from hybridwatch.model.schema import (
     ARTICLE_SCHEMA, EVENT_SCHEMA, INTENSITY_KINDS, PRECISIONS, TLP_LEVELS, record_id_hash,
@@ -71,6 +71,12 @@ class Adapter(ABC):
     @abstractmethod
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
         """Yield batches of accepted rows and rejections, in file order."""
+
+    def sql_source(self, path: Path, options: ReadOptions) -> SqlSource | None:
+        """The whole file as one DuckDB SELECT that ingest runs inside the store's own
+        connection (no rows pass through Python), or None to be read through ``read``. Both
+        must give the same rows and rejections."""
+        return None
 
     def settings_digest(self, options: ReadOptions) -> str | None:
         """sha256 of the settings that change what this adapter makes of a file (a mapping's

@@ -18,6 +18,8 @@ from hybridwatch.adapters.base import Adapter, Batch, ReadOptions
 from hybridwatch.adapters.textio import decode_head
 from hybridwatch.adapters.trade_sql import (
     FIELD_SEP,
+    Header,
+    TradeSqlSource,
     aggregate_sql,
     connect,
     country_sql,
@@ -29,6 +31,7 @@ from hybridwatch.errors import FormatError
 
 SOURCE = "comtrade"
 REQUIRED = ("period", "cmdCode", "flowCode", "primaryValue")
+LABEL = "UN Comtrade CSV"
 
 
 def _sniff_columns(head: bytes) -> set[str]:
@@ -148,22 +151,33 @@ class ComtradeAdapter(Adapter):
         return 95 if has_reporter and set(REQUIRED) <= columns else 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
+        header = self._header(path)
         con = connect(options)
         try:
-            header = read_header(path)
-            columns = header.columns
-            missing = [c for c in REQUIRED if c not in columns]
-            if not {"reporterISO", "reporterCode"} & set(columns):
-                missing.append("reporterISO or reporterCode")
-            if not {"partnerISO", "partnerCode"} & set(columns):
-                missing.append("partnerISO or partnerCode")
-            if missing:
-                raise FormatError(path, f"missing column(s) {', '.join(missing)} (not a UN "
-                                        "Comtrade download?)", locator="line 1")
-            yield from stream(con, path, comtrade_select(scan(path, header, options), columns),
-                              options, "UN Comtrade CSV")
+            yield from stream(con, path, comtrade_select(scan(path, header, options),
+                                                         header.columns),
+                              options, LABEL)
         finally:
             con.close()
+
+    def sql_source(self, path: Path, options: ReadOptions) -> TradeSqlSource:
+        header = self._header(path)
+        return TradeSqlSource(path, header, options,
+                              lambda scan_sql: comtrade_select(scan_sql, header.columns), LABEL)
+
+    @staticmethod
+    def _header(path: Path) -> Header:
+        header = read_header(path)
+        columns = header.columns
+        missing = [c for c in REQUIRED if c not in columns]
+        if not {"reporterISO", "reporterCode"} & set(columns):
+            missing.append("reporterISO or reporterCode")
+        if not {"partnerISO", "partnerCode"} & set(columns):
+            missing.append("partnerISO or partnerCode")
+        if missing:
+            raise FormatError(path, f"missing column(s) {', '.join(missing)} (not a UN "
+                                    "Comtrade download?)", locator="line 1")
+        return header
 
 
 ADAPTERS = [ComtradeAdapter()]

@@ -1,7 +1,9 @@
 """Shared machinery of the trade adapters (UN Comtrade, CEPII BACI): one DuckDB SELECT turns the
 file into trade-flow rows plus two private columns, ``_problem`` (``field<US>reason`` of the first
 problem, NULL for a good row) and ``_skip`` (why a row is left out on purpose: an aggregate
-partner, a breakdown of another row); this module streams it as batches with rejections.
+partner, a breakdown of another row). Ingest runs it inside the store's connection
+(``TradeSqlSource``: a counting pass, then one ``INSERT … SELECT``); ``stream`` yields it as
+Arrow batches with rejections for other readers. Both give the same rows and rejections.
 
 Rows DuckDB's CSV reader itself refuses (a wrong number of fields, bad quoting) come from its
 ``reject_errors`` table with their line and verbatim text; rows the SELECT rejects are looked up
@@ -11,7 +13,7 @@ by line number for their verbatim text.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hybridwatch.adapters.base import Batch, ReadOptions, Rejection
+from hybridwatch.adapters.base import Batch, ReadOptions, Rejection, SqlSource
 from hybridwatch.errors import FormatError
 from hybridwatch.model.trade import (
     AGGREGATE_CODES,
@@ -84,13 +86,21 @@ def read_header(path: Path) -> Header:
     return Header(columns, best)
 
 
-def scan(path: Path, header: Header, options: ReadOptions) -> str:
-    """``read_csv`` of every column as VARCHAR; unreadable lines go to ``reject_errors``."""
+#: Where ``scan`` keeps the lines DuckDB refuses (temporary tables of the connection).
+REJECTS = ("reject_errors", "reject_scans")
+
+
+def scan(path: Path, header: Header, options: ReadOptions, *, rejects: bool = True,
+         rejects_tables: tuple[str, str] = REJECTS) -> str:
+    """``read_csv`` of every column as VARCHAR; unreadable lines go to ``rejects_tables``
+    (or are skipped silently, ``rejects=False``, for a pass after they were counted)."""
     spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in header.columns)
     delim = "\\t" if header.delimiter == "\t" else header.delimiter
+    refused = (f"store_rejects=true, rejects_table='{rejects_tables[0]}', "
+               f"rejects_scan='{rejects_tables[1]}'" if rejects else "ignore_errors=true")
     return (f"read_csv('{sql_text(path)}', header=true, columns={{{spec}}}, delim=E'{delim}', "
             "quote='\"', escape='\"', auto_detect=false, "
-            f"store_rejects=true, max_line_size={options.max_record_bytes}, "
+            f"{refused}, max_line_size={options.max_record_bytes}, "
             "null_padding=false, strict_mode=true)")
 
 
@@ -136,20 +146,66 @@ def stream(con: duckdb.DuckDBPyConnection, path: Path, select: str, options: Rea
                                     rejected["_problem"].to_pylist()))
             rows = good.select(TRADE_FLOW_SCHEMA.names).cast(TRADE_FLOW_SCHEMA)
             yield Batch("trade_flows", rows, skipped=pc.sum(skip).as_py() or 0)
-        # DuckDB may log one line several times (once per way it tried to read it)
-        refused = con.execute("SELECT line, any_value(csv_line), min(error_message) "
-                              "FROM reject_errors GROUP BY line ORDER BY line").fetchall()
+        refused = _refused(con, REJECTS[0])
     except duckdb.Error as exc:
         raise FormatError(path, f"cannot read as {format_label} "
                                 f"({str(exc).splitlines()[0]})") from None
+    rejections = _rejections(con, path, problems, refused)
+    if rejections:
+        yield Batch("trade_flows", TRADE_FLOW_SCHEMA.empty_table(), rejections)
+
+
+def _refused(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[int, str, str]]:
+    """``(line, text, message)`` of the lines DuckDB's CSV reader refused, one per line (it
+    may log one line several times, once per way it tried to read it)."""
+    return con.execute(f"SELECT line, any_value(csv_line), min(error_message) FROM {table} "
+                       "GROUP BY line ORDER BY line").fetchall()
+
+
+def _rejections(con: duckdb.DuckDBPyConnection, path: Path, problems: list[tuple[int, str]],
+                refused: list[tuple[int, str, str]]) -> list[Rejection]:
+    """Refused lines and rows the SELECT rejected, in line order."""
     rejections = [Rejection(f"unreadable CSV row: {message.splitlines()[0]}", raw or "",
                             line=int(line)) for line, raw, message in refused]
     if problems:
         rejections += _semantic_rejections(con, path, problems, sorted(int(r[0])
                                                                         for r in refused))
-    if rejections:
-        rejections.sort(key=lambda r: r.line or 0)
-        yield Batch("trade_flows", TRADE_FLOW_SCHEMA.empty_table(), rejections)
+    rejections.sort(key=lambda r: r.line or 0)
+    return rejections
+
+
+class TradeSqlSource(SqlSource):
+    """A trade file for ingest inside the store's connection (see ``SqlSource``).
+
+    ``make_select`` turns a ``read_csv`` expression into the adapter's SELECT; the scan keeps
+    refused lines in temporary tables of its own, dropped when they have been read.
+    """
+
+    kind = "trade_flows"
+    key = "flow_id"
+    _REJECTS = ("_hw_trade_rejects", "_hw_trade_reject_scans")
+
+    def __init__(self, path: Path, header: Header, options: ReadOptions,
+                 make_select: Callable[[str], str], format_label: str) -> None:
+        self.path, self.header, self.options = path, header, options
+        self.make_select, self.format_label = make_select, format_label
+
+    def select(self, con: duckdb.DuckDBPyConnection) -> str:
+        self._drop(con)
+        return self.make_select(scan(self.path, self.header, self.options,
+                                     rejects_tables=self._REJECTS))
+
+    def rejections(self, con: duckdb.DuckDBPyConnection, problems: list[tuple[int, str]]
+                   ) -> tuple[int, list[Rejection]]:
+        try:
+            refused = _refused(con, self._REJECTS[0])
+        finally:
+            self._drop(con)
+        return len(refused), _rejections(con, self.path, problems, refused)
+
+    def _drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table in self._REJECTS:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _semantic_rejections(con: duckdb.DuckDBPyConnection, path: Path,

@@ -3,10 +3,14 @@ them): accepted rows as Arrow batches, rejected ones verbatim with their reason.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
 
 RecordKind = Literal["events", "articles", "trade_flows"]
 
@@ -50,3 +54,28 @@ class Batch:
     @property
     def read(self) -> int:
         return self.table.num_rows - self.exploded + len(self.rejections) + self.skipped
+
+
+class SqlSource(ABC):
+    """A file as one SELECT over DuckDB's own readers, run in the store's connection.
+
+    ``select`` yields the columns of ``kind``'s table plus ``_ordinal`` (file order, from 0),
+    ``_problem`` (``field<US>reason`` of the first problem, NULL for a good row) and ``_skip``
+    (why a row is left out on purpose, else NULL). Ingest writes it once to a staging Parquet
+    file with DuckDB's ``COPY``, counts and quarantines from there, and inserts the good rows
+    with one ``INSERT … SELECT``: no row crosses into Python.
+    """
+
+    kind: RecordKind
+    key: str                   # the id column (first in file order wins)
+
+    @abstractmethod
+    def select(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The SELECT over the file, run once in ``con``; lines DuckDB refuses are kept
+        aside for ``rejections``."""
+
+    @abstractmethod
+    def rejections(self, con: duckdb.DuckDBPyConnection, problems: list[tuple[int, str]]
+                   ) -> tuple[int, list[Rejection]]:
+        """After ``select`` ran: the number of lines DuckDB refused, and the rejections (those
+        lines and the rows with a ``(_ordinal, _problem)`` in ``problems``) in file order."""

@@ -27,8 +27,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hybridwatch.errors import InputError, StoreError, StrictModeError
-from hybridwatch.model.records import Batch, Rejection
+from hybridwatch.errors import FormatError, InputError, StoreError, StrictModeError
+from hybridwatch.model.records import Batch, Rejection, SqlSource
 from hybridwatch.store.staging import staging_dir
 from hybridwatch.store.source_days import add_ingest as add_source_days
 from hybridwatch.store.source_days import rebuild_source_days
@@ -103,6 +103,9 @@ class IngestSource:
     size: int
     settings_sha256: str | None
     read: Callable[[Path], Iterable[Batch]]
+    #: the whole file as one SELECT the store runs itself (``SqlSource``), used instead of
+    #: ``read`` when the adapter has one
+    sql: SqlSource | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -220,9 +223,12 @@ def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Pa
     number of finding runs restored."""
     totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0,
               "exploded": 0, "nulled": 0}
+    path, format_name = source.path, source.format
+    if source.sql is not None:
+        return _read_sql_source(con, source.sql, path, format_name, staging, ingest_id, strict,
+                                progress, totals), 0
     stage = _Stage(staging)
     runs: list[dict[str, Any]] = []
-    path, format_name = source.path, source.format
     for batch in source.read(staging):
         if strict and batch.rejections:
             first = batch.rejections[0]
@@ -250,6 +256,56 @@ def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Pa
                                           totals["quarantined"])
     totals["quarantined"] += refused
     return totals, restored
+
+
+def _read_sql_source(con: duckdb.DuckDBPyConnection, source: SqlSource, path: Path,
+                     format_name: str, staging: Path, ingest_id: int, strict: bool,
+                     progress: ProgressCallback | None, totals: dict[str, int]
+                     ) -> dict[str, int]:
+    """Ingest an adapter's ``SqlSource`` inside the store's connection: DuckDB writes its rows
+    once to a staging Parquet file (flat memory, as ``_Stage``), the rejections and counts come
+    from there, and one ``INSERT … SELECT`` stores the good rows whose ids are not stored yet
+    (first in file order wins). No row passes through Python."""
+    staged = staging / f"{source.kind}-sql.parquet"
+    try:
+        con.execute(f"COPY ({source.select(con)}) TO '{_sql_text(staged)}' "
+                    "(FORMAT parquet, COMPRESSION lz4)")
+    except duckdb.Error as exc:
+        raise FormatError(path, f"cannot read as {format_name} "
+                                f"({str(exc).splitlines()[0]})") from None
+    rows = f"read_parquet('{_sql_text(staged)}')"
+    # distinct hashes of the good ids fewer than the good rows: two rows may share an id (or,
+    # rarely, two hashes collide, and first-wins runs for nothing)
+    parsed, skipped, good, distinct, problems = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE _problem IS NULL AND _skip IS NOT NULL),
+               count(*) FILTER (WHERE _problem IS NULL AND _skip IS NULL),
+               count(DISTINCT hash({source.key})) FILTER (WHERE _problem IS NULL
+                                                          AND _skip IS NULL),
+               list([_ordinal::VARCHAR, _problem] ORDER BY _ordinal)
+                 FILTER (WHERE _problem IS NOT NULL)
+        FROM {rows}""").fetchall()[0]
+    refused, rejections = source.rejections(con, [(int(o), p) for o, p in problems or []])
+    if strict and rejections:
+        first = rejections[0]
+        raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
+                              locator=first.locator(), field=first.field)
+    totals["read"], totals["skipped"] = parsed + refused, skipped
+    totals["quarantined"] = _insert_rejections(con, rejections, ingest_id, path, format_name, 0)
+    if progress:
+        progress(totals["read"])
+    if totals["read"] == 0:
+        raise InputError(path, f"no records found (read as {format_name})")
+    table, key = _TABLE_KEYS[source.kind]
+    first_only = (f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _ordinal) = 1"
+                  if distinct < good else "")
+    inserted = con.execute(
+        f"INSERT INTO {table} BY NAME "
+        f"SELECT * EXCLUDE (_ordinal, _problem, _skip), {int(ingest_id)} AS ingest_id "
+        f"FROM {rows} AS n WHERE _problem IS NULL AND _skip IS NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key}) {first_only}"
+    ).fetchall()[0][0]
+    totals["ingested"], totals["duplicates"] = inserted, good - inserted
+    return totals
 
 
 class _Stage:

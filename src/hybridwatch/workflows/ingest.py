@@ -44,6 +44,7 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
         return adapter.read(path, dataclasses.replace(options, scratch_dir=scratch))
 
     source = IngestSource(path=path, format=adapter.name, file_sha256=file_sha256, size=size,
-                          settings_sha256=adapter.settings_digest(options), read=read)
+                          settings_sha256=adapter.settings_digest(options), read=read,
+                          sql=adapter.sql_source(path, options))
     return ingest_source(store, source, strict=strict, replace=replace, progress=progress,
                          started=started)
