@@ -77,9 +77,11 @@ def dependence(flows: pa.Table, actors: Mapping[str, Sequence[str]], *,
     an actor group is not its own supplier: its share excludes nothing but its own (absent)
     flows, so EU27 members' dependence on EU27 is intra-EU trade."""
     con = _con(flows)
-    members = pa.table({"actor": [a for a, ms in actors.items() for _ in ms],
-                        "country": [c for ms in actors.values() for c in ms]})
-    con.register("members", members)
+    # built in DuckDB: an Arrow table from Python lists would import pandas (a second or so)
+    con.execute("CREATE TEMP TABLE members AS SELECT unnest(?::VARCHAR[]) AS actor, "
+                "unnest(?::VARCHAR[]) AS country",
+                [[a for a, ms in actors.items() for _ in ms],
+                 [c for ms in actors.values() for c in ms]])
     where, params = "value_usd > 0", []
     if importers:
         where += " AND importer IN (SELECT unnest(?))"

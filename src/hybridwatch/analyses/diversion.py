@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hybridwatch.analyses.fdr import benjamini_hochberg
 
@@ -58,11 +59,22 @@ class DiversionResult:
 
 
 class _Flows:
-    """The flow table as numpy columns, built once (months as integers since 1970-01)."""
+    """The flow table as numpy columns, built once (months as integers since 1970-01).
+
+    Countries are integer codes into ``names`` (sorted, so ordering codes orders names):
+    selecting and grouping then compare integers, not Python strings.
+    """
 
     def __init__(self, flows: pa.Table) -> None:
-        self.exporter = np.asarray(flows["exporter"].to_pylist(), object)
-        self.importer = np.asarray(flows["importer"].to_pylist(), object)
+        exporter = flows["exporter"].combine_chunks()
+        importer = flows["importer"].combine_chunks()
+        vocab = pc.unique(pa.concat_arrays([exporter.cast(pa.string()),
+                                            importer.cast(pa.string())]))
+        names = vocab.take(pc.sort_indices(vocab))   # UTF-8 byte order = code point order
+        self.names = np.asarray(names.to_pylist(), object)
+        self._code = {name: i for i, name in enumerate(self.names.tolist())}
+        self.exporter = pc.index_in(exporter, names).to_numpy(zero_copy_only=False)
+        self.importer = pc.index_in(importer, names).to_numpy(zero_copy_only=False)
         days = flows["period"].cast(pa.int32()).to_numpy(zero_copy_only=False)
         self.month = days.astype("datetime64[D]").astype("datetime64[M]").astype(int)
         self.columns = {name: flows[name].to_numpy(zero_copy_only=False).astype(float)
@@ -70,6 +82,9 @@ class _Flows:
 
     def months(self) -> np.ndarray:
         return np.arange(self.month.min(), self.month.max() + 1).astype("datetime64[M]")
+
+    def _codes(self, countries: Sequence[str]) -> np.ndarray:
+        return np.array([self._code[c] for c in countries if c in self._code], np.int64)
 
     def matrix(self, exporters: Sequence[str] | None, importers: Sequence[str] | None,
                months: np.ndarray, key: str, column: str = "value_usd"
@@ -79,22 +94,21 @@ class _Flows:
         value are 0 for ``value_usd`` and NaN for the one-sided columns."""
         keep = np.ones(self.exporter.size, bool)
         if exporters is not None:
-            keep &= np.isin(self.exporter, list(exporters))
+            keep &= np.isin(self.exporter, self._codes(exporters))
         if importers is not None:
-            keep &= np.isin(self.importer, list(importers))
+            keep &= np.isin(self.importer, self._codes(importers))
         values = self.columns[column][keep]
         finite = ~np.isnan(values)
         keys = (self.exporter if key == "exporter" else self.importer)[keep][finite]
-        names, rows = np.unique(keys.astype(str), return_inverse=True) if keys.size \
-            else (np.array([], str), np.array([], int))
+        codes, rows = np.unique(keys, return_inverse=True)
         cols = self.month[keep][finite] - months[0].astype(int)
-        out = np.zeros((names.size, months.size))
-        seen = np.zeros((names.size, months.size), bool)
+        out = np.zeros((codes.size, months.size))
+        seen = np.zeros((codes.size, months.size), bool)
         np.add.at(out, (rows, cols), values[finite])
         seen[rows, cols] = True
         if column != "value_usd":
             out[~seen] = np.nan
-        return [str(n) for n in names], out
+        return [str(n) for n in self.names[codes]], out
 
 
 def _design(start: int, length: int, month_of_year: np.ndarray, t0: int) -> np.ndarray:

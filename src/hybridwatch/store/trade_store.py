@@ -156,21 +156,22 @@ def _reconcile(selection: TradeSelection, freq: str) -> FlowValues:
         table = con.sql(f"""
             WITH sel AS (
               SELECT * FROM rows_in WHERE {wanted} AND source = ? AND length(product) = ?
-            ), imp AS (
-              SELECT partner_iso3 AS exporter, reporter_iso3 AS importer, product, period,
-                     sum(value_usd) AS v FROM sel WHERE flow = 'import' GROUP BY ALL
-            ), exp AS (
-              SELECT reporter_iso3 AS exporter, partner_iso3 AS importer, product, period,
-                     sum(value_usd) AS v FROM sel WHERE flow = 'export' GROUP BY ALL
+                AND flow IN ('import', 'export')
             ), both_sides AS (
-              SELECT exporter, importer, product, {period} AS period, i.v AS imp_v,
-                     e.v AS exp_v
-              FROM imp i FULL OUTER JOIN exp e USING (exporter, importer, product, period)
-              WHERE exporter <> importer
+              -- each direction's declarations side by side: the importer's (partner = exporter)
+              -- and the exporter's (reporter = exporter), one aggregation instead of a join
+              SELECT CASE flow WHEN 'import' THEN partner_iso3 ELSE reporter_iso3 END AS exporter,
+                     CASE flow WHEN 'import' THEN reporter_iso3 ELSE partner_iso3 END AS importer,
+                     product, period,
+                     sum(value_usd) FILTER (WHERE flow = 'import') AS imp_v,
+                     sum(value_usd) FILTER (WHERE flow = 'export') AS exp_v
+              FROM sel GROUP BY ALL
             )
-            SELECT exporter, importer, period, sum(coalesce(imp_v, exp_v)) AS value_usd,
+            SELECT exporter, importer, {period} AS period,
+                   sum(coalesce(imp_v, exp_v)) AS value_usd,
                    sum(imp_v) AS import_reported_usd, sum(exp_v) AS export_reported_usd
-            FROM both_sides GROUP BY ALL ORDER BY exporter, importer, period""",
+            FROM both_sides WHERE exporter <> importer
+            GROUP BY ALL ORDER BY exporter, importer, period""",
                         params=[chosen, level]).to_arrow_table()
         products = tuple(r[0] for r in con.execute(
             f"SELECT DISTINCT product FROM rows_in WHERE {wanted} AND source = ? "
