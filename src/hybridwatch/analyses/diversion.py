@@ -73,11 +73,11 @@ class _Flows:
         names = vocab.take(pc.sort_indices(vocab))   # UTF-8 byte order = code point order
         self.names = np.asarray(names.to_pylist(), object)
         self._code = {name: i for i, name in enumerate(self.names.tolist())}
-        self.exporter = pc.index_in(exporter, names).to_numpy(zero_copy_only=False)
-        self.importer = pc.index_in(importer, names).to_numpy(zero_copy_only=False)
-        days = flows["period"].cast(pa.int32()).to_numpy(zero_copy_only=False)
+        self.exporter = _numpy(pc.index_in(exporter, names), np.int32)
+        self.importer = _numpy(pc.index_in(importer, names), np.int32)
+        days = _numpy(flows["period"].cast(pa.int32()), np.int32)
         self.month = days.astype("datetime64[D]").astype("datetime64[M]").astype(int)
-        self.columns = {name: flows[name].to_numpy(zero_copy_only=False).astype(float)
+        self.columns = {name: _numpy(flows[name].cast(pa.float64()), np.float64)
                         for name in ("value_usd", "import_reported_usd", "export_reported_usd")}
 
     def months(self) -> np.ndarray:
@@ -109,6 +109,20 @@ class _Flows:
         if column != "value_usd":
             out[~seen] = np.nan
         return [str(n) for n in self.names[codes]], out
+
+
+def _numpy(column: pa.Array | pa.ChunkedArray, dtype: type) -> np.ndarray:
+    """A numeric Arrow column as numpy, nulls as NaN, read from its buffer: pyarrow's own
+    ``to_numpy`` imports pandas, a second or more of every ``supply`` run."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(array) == 0:
+        return np.empty(0, dtype)
+    size = np.dtype(dtype).itemsize
+    values = np.frombuffer(array.buffers()[1], dtype, len(array), array.offset * size).copy()
+    if array.null_count:   # the validity bitmap, least significant bit first
+        bits = np.unpackbits(np.frombuffer(array.buffers()[0], np.uint8), bitorder="little")
+        values[~bits[array.offset:array.offset + len(array)].astype(bool)] = np.nan
+    return values
 
 
 def _design(start: int, length: int, month_of_year: np.ndarray, t0: int) -> np.ndarray:
