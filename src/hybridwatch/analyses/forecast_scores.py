@@ -75,6 +75,20 @@ class ForecastScores:
     reliability: tuple[dict[str, Any], ...]
 
     @property
+    def n_positive(self) -> int:
+        """How many of the scored forecasts' outcomes were positive."""
+        return int(round(self.base_rate * self.n_forecasts)) if self.n_forecasts else 0
+
+    def base_rate_words(self) -> str:
+        """The base rate with its count ("3 of 128 past outcomes, 2.3%"): a rate alone hides
+        how little it may rest on, and "0.0%" beside non-zero judgements misleads."""
+        if not self.n_forecasts:
+            return "no past outcome known"
+        share = self.n_positive / self.n_forecasts
+        return (f"{self.n_positive:,} of {self.n_forecasts:,} past outcomes positive"
+                + (f", {share:.1%}" if self.n_positive else ""))
+
+    @property
     def demonstrated(self) -> bool:
         """Skill whose whole 90% interval is above zero and which is large enough to matter
         (``MIN_USEFUL_SKILL``)."""
@@ -91,7 +105,7 @@ class ForecastScores:
                     f"against climatology is {self.skill:+.2f} (90% interval "
                     f"{self.skill_low:+.2f} to {self.skill_high:+.2f}) over "
                     f"{self.n_forecasts:,} past forecasts. Treat its probabilities as the "
-                    f"base rate ({self.base_rate:.1%}), not as a warning.")
+                    f"base rate ({self.base_rate_words()}), not as a warning.")
         return (f"The model beat the base rate in the backtest: Brier skill {self.skill:+.2f} "
                 f"(90% interval {self.skill_low:+.2f} to {self.skill_high:+.2f}) against "
                 f"climatology and {self.skill_persistence:+.2f} against persistence, over "
@@ -100,7 +114,8 @@ class ForecastScores:
     def to_dict(self) -> dict[str, Any]:
         clean = lambda v: None if isinstance(v, float) and v != v else v  # noqa: E731
         return {"n_forecasts": self.n_forecasts, "n_origins": self.n_origins,
-                "base_rate": clean(self.base_rate), "brier": clean(self.brier),
+                "n_positive": self.n_positive, "base_rate": clean(self.base_rate),
+                "base_rate_words": self.base_rate_words(), "brier": clean(self.brier),
                 "brier_climatology": clean(self.brier_climatology),
                 "brier_persistence": clean(self.brier_persistence),
                 "log_loss": clean(self.log_loss),
@@ -108,7 +123,8 @@ class ForecastScores:
                 "skill": clean(self.skill), "skill_low": clean(self.skill_low),
                 "skill_high": clean(self.skill_high),
                 "skill_persistence": clean(self.skill_persistence),
-                "reliability": list(self.reliability), "verdict": self.verdict()}
+                "reliability": list(self.reliability), "demonstrated": self.demonstrated,
+                "verdict": self.verdict()}
 
 
 def _block_counts(n: int, block: int, n_bootstrap: int, random_state: int | None) -> np.ndarray:

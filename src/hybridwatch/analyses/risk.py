@@ -125,11 +125,14 @@ class RiskResult:
     backtest: dict[str, ForecastScores]      # "episode", "elevated", "pooled"
     models: dict[str, dict[str, Any]]        # the final fits: coefficients per feature
     warnings: tuple[str, ...] = field(default=())
+    #: per outcome, the first and last origin day (ISO) of the scored backtest forecasts
+    backtest_origins: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"parameters": asdict(self.parameters), "as_of": self.as_of,
                 "targets": [asdict(t) for t in self.targets],
                 "backtest": {k: v.to_dict() for k, v in self.backtest.items()},
+                "backtest_origins": self.backtest_origins,
                 "models": self.models, "warnings": list(self.warnings)}
 
 
@@ -225,6 +228,24 @@ def _recalibrator(p: np.ndarray, y: np.ndarray):
 
     iso = IsotonicRegression(y_min=0.001, y_max=0.999, out_of_bounds="clip").fit(p, y)
     return iso.predict
+
+
+def feature_diagnostics(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]
+                        ) -> dict[str, dict[str, Any]]:
+    """Why a coefficient may carry an unexpected sign: each feature's correlation with the
+    outcome on its own (``univariate``: the sign the feature has alone) and the other feature
+    it is most correlated with (``collinear``: a partner that can take over its effect)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(np.column_stack([x, y]), rowvar=False)
+    corr = np.nan_to_num(corr)                      # a constant column correlates with nothing
+    univariate = {name: float(corr[i, -1]) for i, name in enumerate(names)}
+    collinear = {}
+    for i, name in enumerate(names):
+        others = [(abs(corr[i, j]), j) for j in range(len(names)) if j != i]
+        if others:
+            _, j = max(others)
+            collinear[name] = {"feature": names[j], "correlation": float(corr[i, j])}
+    return {"univariate": univariate, "collinear": collinear}
 
 
 def _forecast(model: LogitModel | None, recalibrate, x: np.ndarray, base_rate: float,
@@ -323,7 +344,8 @@ def assess_risk(counts: np.ndarray | DailyCells, episode_starts: np.ndarray | Da
         final[kind] = (model, _recalibrator(raw, outcome), base_rate)
         models[kind] = ({"coefficients": dict(zip(("intercept",) + names, model.coef.tolist())),
                          "n_train": model.n_train, "n_positive": model.n_positive,
-                         "base_rate": base_rate} if model else {"base_rate": base_rate})
+                         "base_rate": base_rate, **feature_diagnostics(x[train], y[train], names)}
+                        if model else {"base_rate": base_rate})
     z = float(norm.ppf(0.5 + params.interval / 2))
     first_days = counts.first_day(len(targets))
     results = []
@@ -342,5 +364,10 @@ def assess_risk(counts: np.ndarray | DailyCells, episode_starts: np.ndarray | Da
                            if recent[d] > 0},
             history_days=int(last - (first_days[k] if first_days[k] >= 0 else last) + 1),
             active_domains=int(eligible.sum())))
-    return RiskResult(params, str(np.datetime64(dates[last], "D")), tuple(results), backtest,
-                      models, tuple(notes))
+    day = lambda i: str(np.datetime64(dates[int(i)], "D"))  # noqa: E731
+    windows = {kind: (day(values[4].min()), day(values[4].max())) if values[4].size else None
+               for kind, values in past.items()}
+    known = [w for w in windows.values() if w]
+    windows["pooled"] = (min(w[0] for w in known), max(w[1] for w in known)) if known else None
+    return RiskResult(params, day(last), tuple(results), backtest, models, tuple(notes),
+                      windows)

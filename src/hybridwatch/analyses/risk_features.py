@@ -23,6 +23,20 @@ import numpy as np
 EPISODE_FEATURES = ("activity", "activity_7d", "breadth", "recent_episodes", "convergence")
 ELEVATED_FEATURES = ("own_activity", "activity", "activity_7d", "breadth", "recent_episodes",
                      "convergence")
+#: Each feature in plain words (what a larger value means), for drivers, the model card and docs.
+FEATURE_MEANINGS = {
+    "own_activity": "hostile events in this domain against the target in the last 30 days, "
+                    "against the domain's own past year",
+    "activity": "hostile events against the target in the last 30 days, against its own "
+                "past year",
+    "activity_7d": "hostile events against the target in the last 7 days, against its own "
+                   "past year",
+    "breadth": "the share of the target's domains whose last 30 days were above their "
+               "usual level (the upper quarter of the past year's 30-day windows)",
+    "recent_episodes": "significant multi-domain episodes against the target in the past year",
+    "convergence": "the Russia–China convergence index of the last complete month (−1 … +1, "
+                   "0 = typical of its own past two years)",
+}
 SHORT_DAYS = 7  # the last week separately: a campaign that began days ago shows there first
 _QUANTILE_BYTES = 16 * 2**20  # the baseline windows np.quantile sorts at once (≈ 16 MB)
 

@@ -255,6 +255,17 @@ def episode_words(episodes, include_cooperative: bool) -> tuple[str, list[str]]:
     return "hostile multi-domain episode", notes
 
 
+def _by_outcome(result: RiskResult, sectors: RiskResult | None) -> dict[str, Any]:
+    """Backtest scores per outcome, each with the first and last origin it scored."""
+    out = {}
+    for name, source, kind in [(k, result, k) for k in result.backtest] + \
+            ([("elevated_sector", sectors, "elevated")] if sectors is not None else []):
+        window = source.backtest_origins.get(kind)
+        out[name] = {**source.backtest[kind].to_dict(),
+                     "origins": {"first": window[0], "last": window[1]} if window else None}
+    return out
+
+
 def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                    horizon_days: int = 30, step_days: int = 7, random_state: int | None = 0,
                    evidence_tlp: str = "amber", as_of: date | str | None = None,
@@ -314,9 +325,7 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
     summary = {"horizon_days": horizon_days, "as_of": result.as_of,
                "as_of_choice": chosen.to_dict(),
                "backtest": {**episode_scores, "outcome": "episode",
-                            "by_outcome": {k: v.to_dict() for k, v in result.backtest.items()}
-                              | ({"elevated_sector": sectors.backtest["elevated"].to_dict()}
-                                 if sectors is not None else {})},
+                            "by_outcome": _by_outcome(result, sectors)},
                "caution": CAUTION if not include_cooperative else CAUTION.replace(
                    "hostile activity", "activity (hostile and cooperative)"),
                "counted": describe_counted(include_cooperative),
