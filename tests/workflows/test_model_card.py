@@ -20,7 +20,8 @@ from hybridwatch.analyses.risk import RiskParameters, assess_risk
 from hybridwatch.analyses.risk_features import DailyCells
 from hybridwatch.cli import cli
 from hybridwatch.demo.risk_synth import synth_activity
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.findings_store import FindingItem, save_run
 
 TARGETS = ["DEU", "POL", "TWN", "LTU", "EST"]
