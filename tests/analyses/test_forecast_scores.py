@@ -30,3 +30,12 @@ def test_perfect_forecasts_have_full_skill_and_climatology_has_none():
     none = score_forecasts(clim, y, clim, np.roll(y, 1), origin)
     assert none.skill == 0.0 and not none.demonstrated
     assert "adds nothing" in none.verdict()
+
+
+def test_skill_over_too_few_outcomes_is_not_demonstrated():
+    """Perfect forecasts at two origins: a bootstrap over two origins is no evidence."""
+    y = np.array([1, 1, 1, 0, 1, 1, 0, 1], float)
+    few = score_forecasts(y, y, np.full(8, 0.5), np.zeros(8), np.repeat([0, 1], 4))
+    assert few.skill == 1.0 and not few.enough_outcomes and not few.demonstrated
+    assert few.verdict().startswith("Too few past outcomes to show skill: 6 of 8 past outcomes")
+    assert few.to_dict()["n_positive"] == 6 and few.to_dict()["demonstrated"] is False

@@ -188,3 +188,26 @@ def test_window_is_read_up_to_as_of(card_db, synth):
     cut = int((as_of - synth.dates[0]).astype(int)) + 1
     assert data["events"] == int(synth.counts[:cut].sum())
     assert data["as_of"] == str(as_of)
+
+
+def test_the_card_travels_in_the_briefing_annex_and_the_stix_export(card_db):
+    from hybridwatch.model.stix_findings import note_record
+    from hybridwatch.outputs.briefing.render import html_from_context
+    from hybridwatch.outputs.briefing.context import build_context
+    from hybridwatch.outputs.stix_export import export_stix
+    from hybridwatch.workflows.model_card import model_card
+
+    with EventStore(card_db, read_only=True) as store:
+        card = model_card(store)
+        ctx = build_context(store, tlp="amber")
+        html = html_from_context(ctx)
+        bundle = export_stix(store, tlp="amber").bundle
+    assert ctx["model_card"] == card
+    assert 'id="annex-model-card"' in html
+    assert card["metrics"]["episode"]["base_rate_words"] in html
+    notes = [o for o in bundle["objects"] if o["type"] == "note"
+             and (note_record(o.get("content")) or {}).get("hybridwatch") == "model-card"]
+    assert len(notes) == 1
+    record = note_record(notes[0]["content"])
+    assert record["card"] == json.loads(json.dumps(card))
+    assert notes[0]["content"].startswith("# Model card: hybridwatch risk model")

@@ -17,6 +17,10 @@ import numpy as np
 EPS = 1e-6  # log loss clips probabilities to [EPS, 1 − EPS]
 #: Skill below this is not worth acting on even when it is statistically above zero.
 MIN_USEFUL_SKILL = 0.02
+#: Fewest positive and negative outcomes, and forecast origins (about three months of weekly
+#: origins), before skill can count as demonstrated: a bootstrap over a handful of origins or
+#: outcomes gives a narrow interval that means nothing.
+MIN_DEMONSTRATION = {"positives": 10, "negatives": 10, "origins": 13}
 
 
 def brier(probability: np.ndarray, outcome: np.ndarray) -> float:
@@ -89,17 +93,33 @@ class ForecastScores:
                 + (f", {share:.1%}" if self.n_positive else ""))
 
     @property
+    def enough_outcomes(self) -> bool:
+        """Whether the backtest holds enough outcomes and origins to show skill at all
+        (``MIN_DEMONSTRATION``)."""
+        return (self.n_positive >= MIN_DEMONSTRATION["positives"]
+                and self.n_forecasts - self.n_positive >= MIN_DEMONSTRATION["negatives"]
+                and self.n_origins >= MIN_DEMONSTRATION["origins"])
+
+    @property
     def demonstrated(self) -> bool:
         """Skill whose whole 90% interval is above zero and which is large enough to matter
-        (``MIN_USEFUL_SKILL``)."""
-        return (self.skill_low == self.skill_low and self.skill_low > 0
-                and self.skill >= MIN_USEFUL_SKILL)
+        (``MIN_USEFUL_SKILL``), over enough outcomes (``enough_outcomes``)."""
+        return (self.enough_outcomes and self.skill_low == self.skill_low
+                and self.skill_low > 0 and self.skill >= MIN_USEFUL_SKILL)
 
     def verdict(self) -> str:
         """The backtest in plain words, as the assessment reports it beside every judgement."""
         if self.n_forecasts == 0:
             return ("No forecast could be checked: the history is too short, or too few past "
                     "outcomes were positive to fit a model; the number given is the base rate.")
+        if not self.enough_outcomes:
+            return (f"Too few past outcomes to show skill: {self.base_rate_words()} over "
+                    f"{self.n_origins:,} forecast origins (at least "
+                    f"{MIN_DEMONSTRATION['positives']} positive, "
+                    f"{MIN_DEMONSTRATION['negatives']} negative and "
+                    f"{MIN_DEMONSTRATION['origins']} origins are needed). The model adds "
+                    "nothing demonstrable over the base rate; treat its probabilities as the "
+                    "base rate, not as a warning.")
         if not self.demonstrated:
             return (f"The model adds nothing demonstrable over the base rate: its Brier skill "
                     f"against climatology is {self.skill:+.2f} (90% interval "

@@ -29,7 +29,8 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += ["", "## Training data", "",
               f"Events dated {data['window']['first']} to {data['window']['last']} "
               f"({data['events']:,} target-event rows) against the "
-              f"{len(data['modelled_targets'])} modelled targets.", ""]
+              f"{len(data['modelled_targets'])} modelled targets." if data.get("recorded", True)
+              else "The assessment run does not record the data it read.", ""]
     lines += _table(["source", "events", "first", "last", "collector", "licence"],
                     [[s["source"], f"{s['events']:,}", s["first"], s["last"],
                       (s["statement"] or {}).get("collector", "no data statement"),

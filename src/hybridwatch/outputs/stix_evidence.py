@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+from hybridwatch.model.actors import public_actor_name
 from hybridwatch.model.stix_findings import STIX_ID
 from hybridwatch.model.tlp import TLP2_MARKING_IDS
 from hybridwatch.outputs.stix_objects import (
@@ -107,7 +108,7 @@ def _sighting(row: dict[str, Any], level: str, org_id: str) -> Evidence:
 
 def _describe(row: dict[str, Any]) -> str:
     parts = [row["title"] or row["source_type"] or "event"]
-    who = row["actor_name"] or row["actor_iso3"]
+    who = public_actor_name(row["actor_name"], row.get("source")) or row["actor_iso3"]
     facts = [f"domain {row['domain']}", f"type {row['source_type']}" if row["source_type"] else "",
              f"actor {who}" if who else "",
              f"target {', '.join(row['target_iso3s'])}" if row["target_iso3s"] else "",

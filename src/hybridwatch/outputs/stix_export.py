@@ -35,6 +35,7 @@ from hybridwatch.model.tlp import (
 from hybridwatch.outputs.identity import stix_identity_id, validate_org_name
 from hybridwatch.outputs.stix_evidence import Evidence, evidence_for, fetch_events
 from hybridwatch.outputs.stix_finding_objects import FindingContext, build_finding
+from hybridwatch.outputs.stix_model_card import model_card_note
 from hybridwatch.outputs.stix_objects import (
     REFERENCE_TIMESTAMP, Obj, actor_id, country_actor, country_location, derived,
     producer_identity, relationship, sdo, stix_time,
@@ -149,6 +150,9 @@ def export_stix(store: EventStore, *, tlp: str = "amber", org: str | None = None
             if built is not None:
                 countries |= built.countries
                 actors |= built.actors
+        if run.kind == "assessment":   # the model behind the judgements travels with them
+            out.add(model_card_note(store, run, stamp=ctx.stamp, creator_id=ctx.creator_id,
+                                    group_id=ctx.run_group_id, tlp=tlp), level, ctx.stamp)
     for item in evidence.values():
         countries |= item.countries
         actors |= item.actors

@@ -29,6 +29,8 @@ from hybridwatch.store.event_queries import daily_target_counts, latest_hostile_
 from hybridwatch.store.findings_store import latest_run
 from hybridwatch.workflows.as_of import default_as_of, explicit_as_of, parse_as_of
 from hybridwatch.workflows.recording import record as record_run, report_of
+from hybridwatch.workflows import guardrails
+from hybridwatch.workflows.model_card import training_data
 
 MAX_MODEL_TARGETS = 30   # the model is pooled over the busiest targets (and the requested ones)
 CAUTION = (
@@ -255,6 +257,23 @@ def episode_words(episodes, include_cooperative: bool) -> tuple[str, list[str]]:
     return "hostile multi-domain episode", notes
 
 
+def _guarded(item: dict[str, Any], result: RiskResult, sectors: RiskResult | None,
+             episode_scores: dict[str, Any]) -> dict[str, Any]:
+    """The judgement and its domain and sector forecasts in base-rate words where their
+    backtest shows no skill (``guardrails``)."""
+    item = guardrails.base_rate_judgement(
+        item, episode_scores, horizon_days=result.parameters.horizon_days,
+        fallback_rate=result.models["episode"]["base_rate"])
+    item["domains"] = guardrails.base_rate_domains(
+        item["domains"], result.backtest["elevated"].to_dict(),
+        result.models["elevated"]["base_rate"])
+    if sectors is not None and "sectors" in item:
+        item["sectors"] = guardrails.base_rate_domains(
+            item["sectors"], sectors.backtest["elevated"].to_dict(),
+            sectors.models["elevated"]["base_rate"])
+    return item
+
+
 def _by_outcome(result: RiskResult, sectors: RiskResult | None) -> dict[str, Any]:
     """Backtest scores per outcome, each with the first and last origin it scored."""
     out = {}
@@ -312,16 +331,21 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
     sectors = _sector_risk(store, modelled, dates, chosen.day, params, random_state,
                            include_cooperative)
     wanted = targets or modelled
-    items = []
+    items, no_judgement = [], []
+    episode_scores = result.backtest["episode"].to_dict()
     for k, risk in enumerate(result.targets):
         if risk.target in wanted:
             item, tlp = _target_item(store, risk, result, episodes, coincidences, evidence_tlp,
                                      words)
             if sectors is not None:
                 item["sectors"] = _sector_forecasts(sectors, k, risk)
-            items.append((item, tlp))
+            if not guardrails.has_cited_evidence(item):
+                no_judgement.append(guardrails.no_evidence_reason(item, evidence_tlp))
+                continue
+            items.append((_guarded(item, result, sectors, episode_scores), tlp))
     items.sort(key=lambda pair: -pair[0]["probability"])
-    episode_scores = result.backtest["episode"].to_dict()
+    result = replace(result, warnings=result.warnings + tuple(
+        f"no judgement for {entry['target']}: {entry['reason']}" for entry in no_judgement))
     summary = {"horizon_days": horizon_days, "as_of": result.as_of,
                "as_of_choice": chosen.to_dict(),
                "backtest": {**episode_scores, "outcome": "episode",
@@ -330,7 +354,9 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
                    "hostile activity", "activity (hostile and cooperative)"),
                "counted": describe_counted(include_cooperative),
                "models": result.models, "modelled_targets": modelled,
-               "evidence_tlp": evidence_tlp,
+               "training_data": training_data(store, modelled, chosen.day,
+                                              include_cooperative),
+               "evidence_tlp": evidence_tlp, "no_judgement": no_judgement,
                "parameters": {**result.to_dict()["parameters"], "random_state": random_state},
                "warnings": list(result.warnings)}
     run_id = record_run(store, report_of(

@@ -62,8 +62,13 @@ _FEATURE_OUTCOMES = {"episode": "an episode", "elevated": "elevated activity in 
 
 
 def model_card(store: EventStore, *, run: FindingRun | None = None,
-               data_statements: str | None = None) -> dict[str, Any]:
-    """The model card of the stored assessment (``run``, default the latest one)."""
+               data_statements: str | None = None, from_store: bool = True) -> dict[str, Any]:
+    """The model card of the stored assessment (``run``, default the latest one).
+
+    The data the model read are recorded with the run; for a run stored before they were, they
+    are read from the store's events up to its ``as_of`` — unless ``from_store`` is False (a
+    STIX export: its note must depend on the run alone), when the card says they were not
+    recorded."""
     run = run or latest_run(store, "assessment")
     if run is None:
         raise SelectorError("no stored assessment: run `hybridwatch assess` (or `hybridwatch "
@@ -74,7 +79,13 @@ def model_card(store: EventStore, *, run: FindingRun | None = None,
     include_cooperative = summary.get("counted", "hostile events") != "hostile events"
     modelled = list(summary.get("modelled_targets") or [])
     statements = load_data_statements(data_statements)
-    data = _training_data(store, modelled, as_of, include_cooperative, statements)
+    # the run records the data it read; runs stored before it did are described from the store
+    data = summary.get("training_data")
+    if data is None:
+        data = training_data(store, modelled, as_of, include_cooperative) if from_store else \
+            _unrecorded(modelled, as_of)
+    data = {**data, "sources": [{**s, "statement": _statement(statements, s["source"])}
+                                for s in data["sources"]]}
     metrics = {name: _metrics(scores) for name, scores in
                (summary.get("backtest", {}).get("by_outcome") or {}).items()}
     features = _features(summary.get("models") or {})
@@ -104,13 +115,19 @@ def model_card(store: EventStore, *, run: FindingRun | None = None,
                        "as_of": summary["as_of"],
                        "as_of_method": (summary.get("as_of_choice") or {}).get("method")},
     }
-    card["failure_modes"] = _failure_modes(card, statements)
+    card["failure_modes"] = _failure_modes(card)
     return card
 
 
-def _training_data(store: EventStore, modelled: list[str], as_of: date,
-                   include_cooperative: bool, statements) -> dict[str, Any]:
-    """Sources, window and counts per target × domain of the events the model read."""
+def _statement(statements, source: str) -> dict[str, Any] | None:
+    statement = statement_for(statements, source)
+    return statement.to_dict() if statement else None
+
+
+def training_data(store: EventStore, modelled: list[str], as_of: date,
+                  include_cooperative: bool) -> dict[str, Any]:
+    """Sources, window and counts per target × domain of the events the model read (recorded
+    with the assessment run, so its model card survives a STIX round trip)."""
     counted = "TRUE" if include_cooperative else HOSTILE_SQL
     relation = events_by_target_sql(where=f"{counted} AND domain IS NOT NULL "
                                           "AND occurred_at < ?")
@@ -132,12 +149,10 @@ def _training_data(store: EventStore, modelled: list[str], as_of: date,
         entry["first"], entry["last"] = min(entry["first"], lo), max(entry["last"], hi)
         entry["targets"].add(target)
     domains = [d for d in DOMAINS if any(d in counts for counts in by_target.values())]
-    out_sources = []
-    for entry in sorted(sources.values(), key=lambda e: -e["events"]):
-        statement = statement_for(statements, entry["source"])
-        out_sources.append({**entry, "first": str(entry["first"]), "last": str(entry["last"]),
-                            "targets": sorted(entry["targets"]),
-                            "statement": statement.to_dict() if statement else None})
+    out_sources = [{**entry, "first": str(entry["first"]), "last": str(entry["last"]),
+                    "targets": sorted(entry["targets"])}
+                   for entry in sorted(sources.values(), key=lambda e: (-e["events"],
+                                                                         e["source"]))]
     return {
         "as_of": as_of.isoformat(),
         "window": {"first": str(first) if first else None, "last": as_of.isoformat()},
@@ -150,6 +165,14 @@ def _training_data(store: EventStore, modelled: list[str], as_of: date,
                       for t in modelled],
         "events": sum(e["events"] for e in out_sources),
     }
+
+
+def _unrecorded(modelled: list[str], as_of: date) -> dict[str, Any]:
+    return {"as_of": as_of.isoformat(), "window": {"first": None, "last": as_of.isoformat()},
+            "modelled_targets": modelled, "sources": [], "domains": [],
+            "by_target": [{"target": t, "name": country_name(t), "events": 0, "by_domain": {}}
+                          for t in modelled],
+            "events": 0, "recorded": False}
 
 
 def _metrics(scores: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +220,7 @@ def _features(models: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _failure_modes(card: dict[str, Any], statements) -> list[dict[str, str]]:
+def _failure_modes(card: dict[str, Any]) -> list[dict[str, str]]:
     """The known failure modes, general and as these data show them."""
     data = card["training_data"]
     modes = [
@@ -211,14 +234,19 @@ def _failure_modes(card: dict[str, Any], statements) -> list[dict[str, str]]:
                    "of cyber and information operations is often delayed, disputed or absent, "
                    "and machine-coded actors (GDELT) are often wrong."},
     ]
-    thin = [t["target"] for t in data["by_target"]
-            if sum(1 for n in t["by_domain"].values() if n >= 10) < 2]
+    thin = [t["target"] for t in data["by_target"] if data.get("recorded", True)
+            and sum(1 for n in t["by_domain"].values() if n >= 10) < 2]
     modes.append({"mode": "thin evidence",
                   "detail": "Targets with few events, or events in fewer than two domains, get "
                             "wide intervals and lower confidence; a judgement without cited "
                             "evidence is not made."
                             + (f" Here: {', '.join(thin)} have fewer than two domains with 10 "
                                "or more events." if thin else "")})
+    if data.get("recorded") is False:
+        modes.append({"mode": "training data not recorded",
+                      "detail": "The assessment run does not record the data it read (it "
+                                "predates that, or came from a partner's export): sources, "
+                                "window and counts cannot be described here."})
     undocumented = [s["source"] for s in data["sources"] if not s["statement"]]
     if undocumented:
         modes.append({"mode": "undocumented sources",

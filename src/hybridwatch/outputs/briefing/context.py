@@ -27,6 +27,7 @@ from hybridwatch.store.briefing_log import last_briefing
 from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.reviews_store import latest_reviews
 from hybridwatch.store.run_history import compare_items
+from hybridwatch.workflows.model_card import model_card
 from hybridwatch.store.store import EventStore
 
 #: Evidence rows per finding in the annex (the store holds the rest; the annex says how many).
@@ -72,6 +73,8 @@ def build_context(store: EventStore, *, tlp: str = "amber",
                         "total": len(catalogue)}
     ctx["map"] = _map(ctx)
     ctx["annex"], evidence_ids = _annex(store, ctx, tlp, period)
+    # the model behind the judgements, in the annex (templates/model_card.html.j2)
+    ctx["model_card"] = model_card(store, run=runs["assessment"]) if runs["assessment"] else None
     _link_judgement_evidence(ctx)
     ctx["coverage"] = _coverage(store, tlp, period)
     withheld = {kind: (run.withheld if run else 0) for kind, run in runs.items()}

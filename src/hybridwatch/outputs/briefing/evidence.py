@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from hybridwatch.model.actors import public_actor
 from hybridwatch.model.tlp import levels_readable_at
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.store import EventStore
@@ -77,7 +78,8 @@ def events(store: EventStore, event_ids: Sequence[str], *, clearance: str,
         "ORDER BY turn, domain LIMIT ?",
         [list(event_ids), *params, allowed, int(limit)]).fetchall()
     shown = [{"event_id": r[0], "date": r[1].date().isoformat(), "domain": r[2],
-              "actor": r[3] or r[4] or "", "target": r[5] or "", "source": r[6],
+              "actor": public_actor(r[4], r[3], r[6]) or "", "target": r[5] or "",
+              "source": r[6],
               "source_name": r[7] or r[6], "title": r[9] or _untitled(r[6], r[8]),
               "url": r[10], "link": safe_link(r[10]), "tlp": r[11]} for r in rows]
     shown.sort(key=lambda row: (row["date"], row["domain"], row["event_id"]))
