@@ -230,6 +230,17 @@ def _recalibrator(p: np.ndarray, y: np.ndarray):
     return iso.predict
 
 
+def coefficient_intervals(model: LogitModel, width: float) -> dict[str, list[float]]:
+    """Each feature's coefficient interval (Laplace approximation, ``width`` e.g. 0.9): a sign
+    is only worth explaining when its interval excludes zero."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + width / 2))
+    se = np.sqrt(np.clip(np.diag(model.covariance)[1:], 0, None))
+    return {name: [float(c - z * s), float(c + z * s)]
+            for name, c, s in zip(model.features, model.coef[1:], se)}
+
+
 def feature_diagnostics(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]
                         ) -> dict[str, dict[str, Any]]:
     """Why a coefficient may carry an unexpected sign: each feature's correlation with the
@@ -344,7 +355,9 @@ def assess_risk(counts: np.ndarray | DailyCells, episode_starts: np.ndarray | Da
         final[kind] = (model, _recalibrator(raw, outcome), base_rate)
         models[kind] = ({"coefficients": dict(zip(("intercept",) + names, model.coef.tolist())),
                          "n_train": model.n_train, "n_positive": model.n_positive,
-                         "base_rate": base_rate, **feature_diagnostics(x[train], y[train], names)}
+                         "base_rate": base_rate,
+                         "coefficient_intervals": coefficient_intervals(model, params.interval),
+                         **feature_diagnostics(x[train], y[train], names)}
                         if model else {"base_rate": base_rate})
     z = float(norm.ppf(0.5 + params.interval / 2))
     first_days = counts.first_day(len(targets))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from hybridwatch.analyses.forecast_scores import ForecastScores
-from hybridwatch.analyses.risk_features import DailyCells
+from hybridwatch.analyses.risk_features import FEATURE_MEANINGS, DailyCells
 from hybridwatch.analyses.risk import Forecast, RiskParameters, RiskResult, TargetRisk, assess_risk
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.countries import country_name
@@ -117,6 +117,24 @@ def _daily_convergence(convergence, dates: np.ndarray) -> np.ndarray | None:
     return np.array([by_month.get(m, np.nan) for m in previous], float)
 
 
+def driver_words(drivers, coefficients: dict[str, float]) -> list[dict[str, Any]]:
+    """Each driver with what it measures and the direction of its push in plain words."""
+    out = []
+    for d in drivers:
+        coefficient = coefficients.get(d["name"], 0.0)
+        # contribution = coefficient × standardised value: its sign over the coefficient's is
+        # whether the feature is above or below its mean over the training forecasts
+        above = d["contribution"] * coefficient > 0 if coefficient else None
+        level = {True: "above", False: "below", None: "at"}[above]
+        push = ("raises" if d["contribution"] > 0.005 else
+                "lowers" if d["contribution"] < -0.005 else "hardly changes")
+        out.append({**d, "meaning": FEATURE_MEANINGS.get(d["name"], d["name"]),
+                    "words": f"{FEATURE_MEANINGS.get(d['name'], d['name'])}: {level} its usual "
+                             f"level across the modelled targets, which {push} the probability "
+                             f"({d['contribution']:+.2f} on the log-odds scale)"})
+    return out
+
+
 def judgement_confidence(scores: ForecastScores, risk: TargetRisk, params: RiskParameters,
                          forecast: Forecast) -> tuple[str, list[str]]:
     """Confidence from the backtest skill and the target's data coverage, with the reasons."""
@@ -208,7 +226,8 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
                        f"{params.horizon_days} days",
             "probability": forecast.probability, "low": forecast.low, "high": forecast.high,
             **words, "confidence": confidence, "confidence_reasons": reasons,
-            "statement": statement, "drivers": list(forecast.drivers), "evidence": evidence,
+            "statement": statement, "drivers": driver_words(forecast.drivers,
+                                     result.models["episode"].get("coefficients") or {}), "evidence": evidence,
             "restricted_evidence": restricted, "domains": domains,
             "recent_counts": risk.recent_counts,
             "history_days": risk.history_days, "model_fitted": forecast.fitted}

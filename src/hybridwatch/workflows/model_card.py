@@ -187,14 +187,26 @@ def _metrics(scores: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sign_words(feature: str, outcome: str, coefficient: float) -> str:
-    """The sign of one coefficient in plain words."""
+def sign_words(feature: str, outcome: str, coefficient: float,
+               interval: list[float] | None = None) -> str:
+    """The sign of one coefficient in plain words (with its 90% interval when known)."""
     what = _FEATURE_OUTCOMES.get(outcome, outcome)
+    band = (f", 90% interval {interval[0]:+.2f} to {interval[1]:+.2f}" if interval else "")
     if abs(coefficient) < NEGLIGIBLE_COEFFICIENT:
-        return f"makes almost no difference to the chance of {what} ({coefficient:+.2f})"
+        return f"makes almost no difference to the chance of {what} ({coefficient:+.2f}{band})"
     way = "raises" if coefficient > 0 else "lowers"
-    return (f"more of it {way} the chance of {what} ({coefficient:+.2f} on the log-odds scale "
-            "per standard deviation, the other features held fixed)")
+    words = (f"more of it {way} the chance of {what} ({coefficient:+.2f} on the log-odds scale "
+             f"per standard deviation, the other features held fixed{band})")
+    if interval and interval[0] <= 0 <= interval[1]:
+        words += "; the data cannot tell this sign from zero"
+    return words
+
+
+def _settled_against(coefficient: float, interval: list[float] | None) -> bool:
+    """A sign against the domain's expectation that the data can tell from zero."""
+    if coefficient > -NEGLIGIBLE_COEFFICIENT:
+        return False
+    return interval is None or interval[1] < 0
 
 
 def _features(models: dict[str, Any]) -> list[dict[str, Any]]:
@@ -210,9 +222,12 @@ def _features(models: dict[str, Any]) -> list[dict[str, Any]]:
             if coefficient is None:
                 continue
             univariate = (model.get("univariate") or {}).get(name)
+            interval = (model.get("coefficient_intervals") or {}).get(name)
             per_outcome[outcome] = {
-                "coefficient": coefficient, "words": sign_words(name, outcome, coefficient),
+                "coefficient": coefficient, "interval": interval,
+                "words": sign_words(name, outcome, coefficient, interval),
                 "agrees_with_domain": coefficient > -NEGLIGIBLE_COEFFICIENT,
+                "against_domain_settled": _settled_against(coefficient, interval),
                 "univariate_correlation": univariate,
                 "collinear": (model.get("collinear") or {}).get(name)}
         out.append({"name": name, "meaning": FEATURE_MEANINGS[name], "expected_sign": "+",
@@ -270,9 +285,12 @@ def _failure_modes(card: dict[str, Any]) -> list[dict[str, str]]:
         for outcome, f in feature["outcomes"].items():
             if not f["agrees_with_domain"]:
                 partner = f["collinear"] or {}
+                settled = ("" if f.get("against_domain_settled", True) else
+                           " The interval includes zero: read it as no effect, not as a "
+                           "reversed one.")
                 modes.append({"mode": f"counter-intuitive driver ({feature['name']}, {outcome})",
                               "detail": f"On these data, {f['words']}, against what the domain "
-                                        "expects. Alone it correlates "
+                                        f"expects.{settled} Alone it correlates "
                                         f"{_signed(f['univariate_correlation'])} with the "
                                         "outcome; its closest partner is "
                                         f"{partner.get('feature', 'none')} (r = "
