@@ -17,8 +17,9 @@ from hybridwatch.commands.progress import record_progress
 @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Store file [default: OUT/hybridwatch.duckdb].")
 @click.option("--seed", type=int, default=7, show_default=True, help="Scenario random seed.")
-@click.option("--days", type=click.IntRange(min=60), default=730, show_default=True,
-              help="Length of the scenario; two years give the coincidence tests enough data.")
+@click.option("--days", type=click.IntRange(min=60), default=1095, show_default=True,
+              help="Length of the scenario: a baseline year, then two years in which the risk "
+                   "model's backtest meets enough planted episodes to show its skill.")
 @click.option("--quiet", "-q", is_flag=True)
 @json_option
 def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
@@ -52,6 +53,11 @@ def demo(out_dir: Path, db: Path | None, seed: int, days: int, quiet: bool,
         click.echo(f"  {episode['start']} … {episode['end']}  {episode['id']:<24} "
                    f"targets {','.join(episode['targets'])}  domains "
                    f"{','.join(episode['domains'])}  {episode['events_in_store']} events in store")
+    if summary.get("planted_campaigns"):
+        click.echo("hidden campaigns (lifted hostile activity, more coordinated episodes): "
+                   + "; ".join(f"{t} {c['campaign_days']} campaign days, {c['planted']} "
+                               f"episodes planted, {c['detected']} detected"
+                               for t, c in summary["planted_campaigns"].items()))
     click.echo(f"\ndetected multi-domain episodes (alpha 0.05, family-wise over the scan; "
                f"target group {','.join(ASSESSMENT_TARGETS)}):")
     for episode in summary["episodes"]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date, timedelta
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from hybridwatch.adapters import ReadOptions
 from hybridwatch.demo.scenario import generate_scenario
@@ -44,7 +47,15 @@ DEMO_TLP = "amber"
 FileProgress = Callable[[str], AbstractContextManager[ProgressCallback]]
 
 
-def run_demo(out_dir: Path, db: Path, *, seed: int = 7, days: int = 730,
+#: Three years: a baseline year, then enough backtest origins (with the hidden campaigns) for
+#: the risk model's episode backtest to hold well over 30 positive outcomes.
+DEMO_DAYS = 1095
+#: The demo's last day, whatever its length: before any ingest (records dated after the day
+#: they are ingested are quarantined); two years start on 2024-01-01, three on 2023-01-01.
+DEMO_END = date(2025, 12, 30)
+
+
+def run_demo(out_dir: Path, db: Path, *, seed: int = 7, days: int = DEMO_DAYS,
              say: Callable[[str], None] = lambda _message: None,
              file_progress: FileProgress = lambda _label: nullcontext(lambda _n: None)
              ) -> dict[str, Any]:
@@ -54,7 +65,8 @@ def run_demo(out_dir: Path, db: Path, *, seed: int = 7, days: int = 730,
     """
     started = time.perf_counter()
     say(f"generating the demo scenario (seed {seed}, {days} days) in {out_dir}/")
-    files = generate_scenario(out_dir, random_state=seed, days=days)
+    files = generate_scenario(out_dir, random_state=seed, days=days, campaigns=True,
+                              start=DEMO_END - timedelta(days=days - 1))
     reports = []
     with EventStore(db) as store:
         for path, format_name, mapping in files.inputs():
@@ -109,6 +121,7 @@ def run_demo(out_dir: Path, db: Path, *, seed: int = 7, days: int = 730,
         "supply": {k: supply[k] for k in ("diversion", "diversion_test", "warnings")},
         "planted_diversion": truth.get("trade_diversion"),
         "runs": runs,
+        "planted_campaigns": _campaigns_found(truth.get("campaigns"), episodes["episodes"]),
         "briefing": briefing.to_dict(),
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -121,3 +134,20 @@ def _planted_episode(store: EventStore, episode: dict) -> dict:
     return {"id": episode["id"], "start": episode["start"], "end": episode["end"],
             "domains": episode["domains"], "targets": episode["targets_iso3"],
             "planted_records": len(ids), "events_in_store": held}
+
+
+def _campaigns_found(campaigns: dict | None, detected: list[dict]) -> dict | None:
+    """The hidden campaigns' planted episodes per target, and how many the scan found (a
+    detected episode against the target starting within three days of the planted start)."""
+    if not campaigns:
+        return None
+    out = {}
+    for target in campaigns["targets"]:
+        planted = [e for e in campaigns["episodes"] if target in e["targets_iso3"]]
+        starts = [np.datetime64(d["start"][:10], "D") for d in detected
+                  if target in d["targets"]]
+        found = sum(any(abs((np.datetime64(e["start"], "D") - s).astype(int)) <= 3
+                        for s in starts) for e in planted)
+        out[target] = {"planted": len(planted), "detected": found,
+                       "campaign_days": campaigns["campaign_days"][target]}
+    return out

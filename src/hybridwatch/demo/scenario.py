@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from hybridwatch.demo import scenario_campaigns as camp
 from hybridwatch.demo import scenario_convergence as conv
 
 from hybridwatch.demo import scenario_articles as arts
@@ -170,6 +171,24 @@ EPISODES = (
 )
 
 
+_PRESSURE = ("111", "112", "120", "160")   # hostile diplomacy: criticise, reject, reduce relations
+#: Hidden campaigns (``scenario_campaigns``): per target, the hostile series a campaign lifts and
+#: the hits of each coordinated episode it plants (three hostile domains or more, each far above
+#: its background as the rule above requires).
+CAMPAIGNS: dict[str, dict[str, Any]] = {
+    "DEU": {"lift": ("stix-cyber-RUS-DEU", "disinfo-RUS-DEU", "gdelt-soc-DEU-DEU",
+                     "gdelt-dip-RUS-DEU"),
+            "hits": (Hit("disinfo-RUS-DEU", 0, 3, 6), Hit("stix-cyber-RUS-DEU", 1, 2, 8),
+                     Hit("gdelt-soc-DEU-DEU", 1, 3, 40),
+                     Hit("gdelt-dip-RUS-DEU", 0, 3, 40, _PRESSURE))},
+    "POL": {"lift": ("gdelt-mil-RUS-POL", "stix-cyber-RUS-POL", "disinfo-RUS-POL",
+                     "gdelt-dip-RUS-POL"),
+            "hits": (Hit("gdelt-mil-RUS-POL", 0, 3, 8), Hit("stix-cyber-RUS-POL", 1, 2, 8),
+                     Hit("disinfo-RUS-POL", 1, 2, 6),
+                     Hit("gdelt-dip-RUS-POL", 0, 3, 40, _PRESSURE))},
+}
+
+
 @dataclass(frozen=True)
 class ScenarioFiles:
     """Paths of a generated scenario."""
@@ -248,8 +267,12 @@ def _codes(rng: np.random.Generator, pool: tuple[str, ...], n: int) -> np.ndarra
 
 
 def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = date(2024, 1, 1),
-                      days: int = 365) -> ScenarioFiles:
-    """Write the scenario under ``out_dir`` (created if missing) and return its paths."""
+                      days: int = 365, campaigns: bool = False) -> ScenarioFiles:
+    """Write the scenario under ``out_dir`` (created if missing) and return its paths.
+
+    ``campaigns`` adds the hidden campaigns of ``scenario_campaigns`` (lifted hostile activity
+    and many more coordinated episodes against Germany, Poland and Taiwan), drawn from their
+    own random stream: every other planted effect stays exactly as it is without them."""
     if days < 60:
         raise ValueError(f"days must be at least 60 to hold the planted episodes (got {days})")
     rng = np.random.default_rng(random_state)
@@ -279,6 +302,8 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
 
     sorties, ships = _pla_background(rng, days, weekday)
     episode_truth = [_plant_episode(rng, draws, plan, sorties, ships, e, days) for e in EPISODES]
+    campaign_truth = _plant_campaigns(np.random.default_rng([random_state, 3]), draws, plan,
+                                      sorties, ships, days, episode_truth) if campaigns else None
 
     record_ids = {}
     for source, writer, path in (("gdelt", write_gdelt, files.gdelt),
@@ -293,6 +318,8 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
     truth = _ground_truth(record_ids, article_ids, plan, pla_dates, episode_truth,
                           coupling_truth, narrative_truth, start, days, random_state)
     truth["trade_diversion"] = trade_truth
+    if campaign_truth is not None:
+        truth["campaigns"] = _campaign_ground_truth(campaign_truth, record_ids, start)
     files.ground_truth.write_text(json.dumps(truth, indent=1, sort_keys=True, ensure_ascii=False)
                                   + "\n", encoding="utf-8")
     return files
@@ -345,8 +372,8 @@ def _pla_background(rng: np.random.Generator, n_days: int,
 
 def _plant_episode(rng: np.random.Generator, draws: _Draws, plan: arts.ArticlePlan,
                    sorties: np.ndarray, ships: np.ndarray, episode: EpisodeSpec,
-                   n_days: int) -> dict[str, Any]:
-    first = int(episode.start_fraction * n_days)
+                   n_days: int, first: int | None = None) -> dict[str, Any]:
+    first = int(episode.start_fraction * n_days) if first is None else first
     targets, domains, pla_days = [], [], []
     for hit in episode.hits:
         hit_days = np.arange(first + hit.offset, min(first + hit.offset + hit.n_days, n_days))
@@ -376,6 +403,50 @@ def _plant_episode(rng: np.random.Generator, draws: _Draws, plan: arts.ArticlePl
             "hits": [{"series": h.series, "offset_days": h.offset, "n_days": h.n_days,
                       "per_day": h.per_day, **({"label": h.label} if h.label else {})}
                      for h in episode.hits]}
+
+
+def _plant_campaigns(rng: np.random.Generator, draws: _Draws, plan: arts.ArticlePlan,
+                     sorties: np.ndarray, ships: np.ndarray, n_days: int,
+                     named: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lift each campaign target's hostile series on its campaign days and plant its
+    coordinated episodes (see ``scenario_campaigns``)."""
+    targets = tuple(CAMPAIGNS)
+    reserved = [(e["start_day"], e["end_day"]) for e in named]
+    schedule = camp.campaign_schedule(rng, n_days, targets, reserved)
+    episodes = []
+    for k, target in enumerate(targets):
+        on = np.flatnonzero(schedule.active[:, k])
+        for key in CAMPAIGNS[target]["lift"]:
+            spec = _BY_KEY[key]
+            codes = _PRESSURE if spec.domain == "diplomacy" else spec.codes
+            extra = np.repeat(on, rng.poisson(spec.per_weekday * camp.LIFT, on.size))
+            draws.add(spec, extra, f"campaign:{target}", _codes(rng, codes, extra.size))
+        for number, day in enumerate(schedule.episode_days[target]):
+            spec = EpisodeSpec(f"campaign-{target}-{number:02d}", f"Campaign episode against "
+                               f"{target}", day / n_days, 3, CAMPAIGNS[target]["hits"])
+            truth = _plant_episode(rng, draws, plan, sorties, ships, spec, n_days, first=day)
+            truth["in_campaign"] = bool(schedule.active[day, k])
+            episodes.append(truth)
+    return {"targets": list(targets), "lift": camp.LIFT, "episode_rate": camp.EPISODE_RATE,
+            "start_rate": camp.START_RATE, "end_rate": camp.END_RATE,
+            "campaign_days": {t: int(schedule.active[:, k].sum())
+                              for k, t in enumerate(targets)},
+            "episodes": episodes}
+
+
+def _campaign_ground_truth(truth: dict[str, Any], record_ids: dict, start: date
+                           ) -> dict[str, Any]:
+    """Campaign episodes with dates and their record ids (as the named episodes have)."""
+    for episode in truth["episodes"]:
+        episode["start"] = (start + timedelta(days=episode.pop("start_day"))).isoformat()
+        episode["end"] = (start + timedelta(days=episode.pop("end_day"))).isoformat()
+        episode.pop("pla_days")
+        origin = f"episode:{episode['id']}"
+        episode["records"] = {source: sorted(str(i) for i, o in zip(ids, origins)
+                                             if o == origin)
+                              for source, (ids, origins) in record_ids.items()}
+        episode["records"] = {k: v for k, v in episode["records"].items() if v}
+    return truth
 
 
 def _ground_truth(record_ids: dict, article_ids: list[str], plan: arts.ArticlePlan,
