@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -62,10 +63,12 @@ def say(message: str, *, quiet: bool = False, err: bool = True, fg: str | None =
 
 
 def db_option(func: Callable) -> Callable:
-    """``--db PATH`` (or $HYBRIDWATCH_DB), the store every command works on."""
-    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
+    """``--db PATH`` (or $HYBRIDWATCH_DB), the store every command works on: a DuckDB file, or
+    a folder holding a Parquet lake (``store.lake``)."""
+    return click.option("--db", "db", type=click.Path(path_type=Path),
                         envvar="HYBRIDWATCH_DB", default=Path("hybridwatch.duckdb"),
-                        show_default=True, help="DuckDB store file (env HYBRIDWATCH_DB).")(func)
+                        show_default=True, help="DuckDB store file, or a Parquet lake folder "
+                        "(the layout `export --parquet` writes) (env HYBRIDWATCH_DB).")(func)
 
 
 def day_option(option: str, text: str | None) -> date | None:
@@ -129,5 +132,18 @@ class _Group(LazyGroup):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hybridwatch")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def cli(debug: bool) -> None:
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), envvar="HYBRIDWATCH_ENGINE",
+              default="duckdb", show_default=True,
+              help="Engine for the data-heavy steps: DuckDB, or Spark (PySpark 4; master from "
+                   "HYBRIDWATCH_SPARK_MASTER, default local[*]; --db must be a Parquet lake) "
+                   "(env HYBRIDWATCH_ENGINE).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, engine: str) -> None:
     """hybridwatch: quantified hybrid-threat assessment from open multi-domain event data."""
+    # the choice lives in model.engine; importing it (and pyarrow with the model package) is
+    # skipped when nothing chose another engine, so light commands stay light
+    if engine != "duckdb" or "hybridwatch.model.engine" in sys.modules:
+        from hybridwatch.model.engine import reset_engine, use_engine
+
+        token = use_engine(engine)
+        ctx.call_on_close(lambda: reset_engine(token))

@@ -139,6 +139,7 @@ def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = Fal
                         "they were and the earlier quarantine entries stay; pass --replace to "
                         "replace them")
 
+    store.begin_append(replace=replace)   # a lake: its event ids, for the dedupe below
     con = store.con
     con.begin()
     try:
@@ -169,6 +170,7 @@ def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = Fal
         if isinstance(exc, duckdb.Error):
             raise StoreError(f"{path}: store write failed, nothing written ({exc})") from exc
         raise
+    store.end_append()                    # a lake: the new rows become files
     return FileReport(str(path), source.format, "ingested", ingest_id=ingest_id,
                       fingerprint=fingerprint, findings=restored, replaced=len(replaced),
                       removed=removed, warnings=warnings,

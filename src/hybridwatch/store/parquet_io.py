@@ -1,9 +1,12 @@
 """A whole store as Parquet files and back: ``export --parquet DIR`` / ``import --parquet DIR``.
 
-The export writes one ``<table>.parquet`` (zstd) per table of the store — events, articles,
+The export writes one ``<table>.parquet`` (zstd) per table of the store — articles,
 quarantine, ingest_log, narratives and their assignments, findings, the audit log and any table
-a later version adds — from one snapshot, then ``manifest.json``: the store schema version and,
-per table, its file, row count and DDL. API tokens are never exported: they are credentials.
+a later version adds — and the events partitioned by source and year (``events/source=S/
+year=Y/part-<uuid>.parquet``, listed in the manifest), from one snapshot, then
+``manifest.json``: the store schema version and, per table, its file(s), row count and DDL.
+Such a folder is also a *lake*: ``--db DIR`` reads it in place and ``ingest --db DIR`` appends
+to it (``store.lake``), on DuckDB or Spark. API tokens are never exported: they are credentials.
 The manifest is written last, so a folder without one is an export that did not finish.
 
 The import restores such a folder into a new or empty store in ONE transaction: every table or
@@ -15,19 +18,19 @@ two stores' ingest ids and findings).
 from __future__ import annotations
 
 import json
-import os
-from datetime import datetime, timezone
+import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from hybridwatch import __version__
 from hybridwatch.errors import StoreError
+from hybridwatch.store.lake import (
+    EVENTS, EXPORT_FORMAT, MANIFEST, PARTITIONING, events_relation, quoted, write_events,
+    write_manifest,
+)
 from hybridwatch.store.schema import STORE_SCHEMA_VERSION
 
-MANIFEST = "manifest.json"
-EXPORT_FORMAT = "hybridwatch-parquet-export"
 #: Never exported: the store's own metadata (the manifest carries the version) and credentials.
 #: source_days is derived from events and articles: rebuilt after an import, not exported
 NOT_EXPORTED = frozenset({"hybridwatch_meta", "api_tokens", "source_days"})
@@ -38,7 +41,7 @@ DATA_TABLES = frozenset(CORE_TABLES) | {"narratives", "article_narratives", "fin
                                         "findings", "media_provenance"}
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+def table_ddls(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """``(name, DDL)`` of the store's own tables (not the web layer's attached schemas)."""
     rows = con.execute("SELECT table_name, sql FROM duckdb_tables() WHERE NOT temporary "
                        "AND database_name = current_database() AND schema_name = 'main'"
@@ -46,10 +49,6 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     ddl = {name: sql for name, sql in rows if name not in NOT_EXPORTED}
     order = [t for t in CORE_TABLES if t in ddl] + sorted(set(ddl) - set(CORE_TABLES))
     return [(name, ddl[name]) for name in order]
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path
@@ -63,23 +62,23 @@ def export_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path
     entries = []
     con.begin()  # one snapshot for every table
     try:
-        for table, ddl in _tables(con):
+        for table, ddl in table_ddls(con):
+            if table == EVENTS:   # partitioned by source and year (store.lake)
+                shutil.rmtree(out / EVENTS, ignore_errors=True)
+                rows, files = write_events(con, out)
+                written[table] = {"path": str(out / EVENTS), "rows": rows}
+                entries.append({"table": table, "file": EVENTS, "files": files, "rows": rows,
+                                "ddl": ddl, "partitioning": list(PARTITIONING)})
+                continue
             target = out / f"{table}.parquet"
-            con.execute(f'COPY (SELECT * FROM "{table}") TO \'{_quoted(target)}\' '
+            con.execute(f'COPY (SELECT * FROM "{table}") TO \'{quoted(target)}\' '
                         "(FORMAT parquet, COMPRESSION zstd)")
             rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
             written[table] = {"path": str(target), "rows": rows}
             entries.append({"table": table, "file": target.name, "rows": rows, "ddl": ddl})
     finally:
         con.rollback()
-    manifest = {"format": EXPORT_FORMAT, "schema_version": STORE_SCHEMA_VERSION,
-                "hybridwatch_version": __version__,
-                "exported_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "not_exported": sorted(NOT_EXPORTED - {"hybridwatch_meta"}),
-                "tables": entries}
-    partial = out / f".{MANIFEST}.partial"
-    partial.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(partial, out / MANIFEST)
+    write_manifest(out, entries, sorted(NOT_EXPORTED - {"hybridwatch_meta"}))
     return {"tables": written, "manifest": str(out / MANIFEST),
             "schema_version": STORE_SCHEMA_VERSION}
 
@@ -105,7 +104,9 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
             f"{src}: exported from store schema version {version}, but this hybridwatch "
             f"reads version {STORE_SCHEMA_VERSION}; import it with the hybridwatch that "
             "exported it and run `hybridwatch migrate` on that store, then export again")
-    missing = [e["file"] for e in manifest.get("tables", []) if not (src / e["file"]).is_file()]
+    missing = [str(path.relative_to(src)) for e in manifest.get("tables", [])
+               for path in ([src / f for f in e["files"]] if "files" in e else [src / e["file"]])
+               if not path.is_file()]
     if missing:
         raise StoreError(f"{src}: export incomplete, missing {', '.join(missing)}")
     return manifest
@@ -116,7 +117,7 @@ def import_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path) -> dic
     Returns the rows restored per table."""
     src = Path(directory)
     manifest = read_manifest(src)
-    present = {name for name, _ in _tables(con)}
+    present = {name for name, _ in table_ddls(con)}
     holding = [t for t in sorted(present & DATA_TABLES)
                if con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]]
     if holding:
@@ -135,9 +136,11 @@ def import_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path) -> dic
             else:  # defaults or rows derived when the store opened: the export's rows win
                 con.execute(f'DELETE FROM "{table}"')
             file = src / entry["file"]
+            relation = (events_relation(src, entry) if table == EVENTS
+                        else f"read_parquet('{quoted(file)}')")
             added[table] = con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet(\'{_quoted(file)}\')'
-            ).fetchall()[0][0]
+                f'INSERT INTO "{table}" BY NAME SELECT * FROM {relation}'
+            ).fetchall()[0][0] if relation else 0
             if added[table] != entry["rows"]:
                 raise StoreError(f"{file}: {added[table]} rows, the manifest says "
                                  f"{entry['rows']}")

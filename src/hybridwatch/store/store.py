@@ -13,7 +13,9 @@ import pyarrow as pa
 from hybridwatch.errors import SelectorError, StoreError
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres
-from hybridwatch.model.targets import events_by_target_sql
+from hybridwatch.model.engine import check_engine, current_engine
+from hybridwatch.store.event_summary import event_summary, filter_events
+from hybridwatch.store.lake import Lake, is_lake
 from hybridwatch.store.located import VIEW as located_view
 from hybridwatch.store.located import event_days_sql
 from hybridwatch.store.located import install as install_located
@@ -41,11 +43,17 @@ class EventStore:
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
-                 memory_limit: str = "500MB", theatres: str | Path | None = None) -> None:
+                 memory_limit: str = "500MB", theatres: str | Path | None = None,
+                 engine: str | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
         self._theatres_path = theatres
         self._theatres: tuple[Theatre, ...] | None = None
         self._located = False
+        self.engine = check_engine(engine) if engine else current_engine()
+        self.lake: Lake | None = None
+        if is_lake(self.path):
+            self._open_lake(read_only, memory_limit)
+            return
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here (run `hybridwatch ingest` or "
                              "`hybridwatch demo` first, or pass --db)")
@@ -65,6 +73,28 @@ class EventStore:
         self._prepare(read_only)
         if not read_only:  # we hold the write lock: no other process ingests into this store
             remove_stale_staging(self.path)
+
+    def _open_lake(self, read_only: bool, memory_limit: str) -> None:
+        """A Parquet lake folder (``store.lake``): its tables in an in-memory DuckDB."""
+        self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")
+        try:
+            self.lake = Lake(self.path, self.con, read_only=read_only)
+        except BaseException:
+            self.con.close()
+            raise
+
+    def begin_append(self, *, replace: bool = False) -> None:
+        """Before an ingest writes: a lake makes its events insertable (``Lake.begin_append``);
+        a DuckDB store needs nothing."""
+        if self.lake is not None:
+            self.lake.begin_append(replace=replace)
+
+    def end_append(self) -> None:
+        """After an ingest committed: a lake writes the new rows as files (``Lake.flush``)."""
+        if self.lake is not None:
+            self.lake.flush()
 
     def _prepare(self, read_only: bool) -> None:
         tables = {row[0] for row in self.con.execute(
@@ -117,7 +147,11 @@ class EventStore:
         return CursorStore(self.path, utc_cursor(self.con), audit_sink)
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            if self.lake is not None:
+                self.lake.close()
+        finally:
+            self.con.close()
 
     def __enter__(self) -> EventStore:
         return self
@@ -129,18 +163,17 @@ class EventStore:
 
     def events(self, where: EventFilter = EventFilter(), *, limit: int | None = 100,
                offset: int = 0, columns: Sequence[str] | None = None) -> pa.Table:
-        """Events matching ``where``, oldest first, as an Arrow table."""
-        clause, params = where.where()
-        select = ", ".join(columns) if columns else "* EXCLUDE (ingest_id)"
-        sql = (f"SELECT {select} FROM events WHERE {clause} "
-               f"ORDER BY occurred_at, event_id")
+        """Events matching ``where``, oldest first, as an Arrow table (on the store's engine)."""
+        table = filter_events(self.ibis_events(), where)
+        table = table.select(*columns) if columns else table.drop("ingest_id")
+        table = table.order_by(["occurred_at", "event_id"])
+        # the offset is applied here: Ibis's OFFSET on PySpark leaks its row-number column
         if limit is not None:
-            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-        return self.con.sql(sql, params=params).to_arrow_table()
+            table = table.limit(int(limit) + int(offset))
+        return table.to_pyarrow().slice(int(offset))
 
     def count_events(self, where: EventFilter = EventFilter()) -> int:
-        clause, params = where.where()
-        return self.con.execute(f"SELECT count(*) FROM events WHERE {clause}", params).fetchall()[0][0]
+        return int(filter_events(self.ibis_events(), where).count().to_pyarrow().as_py())
 
     def count_events_by_source_record(self, record_ids: Sequence[str]) -> int:
         """How many stored events carry one of these source record ids."""
@@ -149,26 +182,18 @@ class EventStore:
             [list(record_ids)]).fetchall()[0][0]
 
     def stats(self) -> dict[str, Any]:
-        """Counts of everything in the store, by domain, source and target, and its time span."""
-        one = self.con.execute(
-            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM articles), "
-            "(SELECT count(*) FROM quarantine), (SELECT min(occurred_at) FROM events), "
-            "(SELECT max(occurred_at) FROM events), (SELECT count(*) FROM ingest_log)").fetchall()[0]
-
-        def counts(column: str, relation: str = "events") -> dict[str, int]:
-            rows = self.con.execute(
-                f"SELECT coalesce({column}, '(unknown)') AS k, count(*) AS n FROM {relation} "
-                f"GROUP BY k ORDER BY n DESC, k").fetchall()
-            return {k: n for k, n in rows}
-
+        """Counts of everything in the store, by domain, source and target, and its time span;
+        the events' part runs on the store's engine (``store.event_summary``)."""
+        events = event_summary(self.ibis_events())
+        articles, quarantined, files = self.con.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM quarantine), "
+            "(SELECT count(*) FROM ingest_log)").fetchall()[0]
         return {
-            "db": str(self.path), "events": one[0], "articles": one[1], "quarantined": one[2],
-            "files_ingested": one[5],
-            "first_event": one[3].isoformat() if one[3] else None,
-            "last_event": one[4].isoformat() if one[4] else None,
-            "by_domain": counts("domain"), "by_source": counts("source"),
-            # an event counts once for each target it names; events naming none: (unknown)
-            "by_target": counts("target_iso3", events_by_target_sql(keep_untargeted=True)),
+            "db": str(self.path), "events": events["events"], "articles": articles,
+            "quarantined": quarantined, "files_ingested": files,
+            "first_event": events["first_event"], "last_event": events["last_event"],
+            "by_domain": events["by_domain"], "by_source": events["by_source"],
+            "by_target": events["by_target"],
             "trade_flows": self.con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0]
             if self.has_table("trade_flows") else 0,
         }
@@ -197,10 +222,26 @@ class EventStore:
         ``theatre``, ``wheres`` and ``where_kind`` (``store.located``)."""
         import ibis
 
+        if self.engine == "spark":
+            if located:
+                raise SelectorError("selecting by where or theatre (the located events) runs "
+                                    "on DuckDB only for now: pass --engine duckdb")
+            return self.spark_events()
         if located:
             self._install_located()
         return ibis.duckdb.from_connection(self.con).table(
             located_view if located else "events")
+
+    def spark_events(self):
+        """The events as an Ibis table on Spark (``store.spark``); the store must be a lake."""
+        if self.lake is None:
+            raise StoreError(f"{self.path}: --engine spark reads a Parquet lake, not a DuckDB "
+                             "file: write one with `hybridwatch export --parquet DIR` and pass "
+                             "--db DIR")
+        from hybridwatch.store.spark import events_table
+
+        empty = self.con.sql("SELECT * FROM events LIMIT 0").to_arrow_table()
+        return events_table(self.lake.event_paths(), empty)
 
     # -- theatres and "where" ------------------------------------------------------------------
 
@@ -269,6 +310,9 @@ class EventStore:
         (see ``store.parquet_io``)."""
         from hybridwatch.store.parquet_io import export_parquet
 
+        if self.lake is not None:
+            raise StoreError(f"{self.path}: already a Parquet lake (the layout an export "
+                             "writes): copy the folder")
         return export_parquet(self.con, directory)
 
     def import_parquet(self, directory: str | Path) -> dict[str, int]:

@@ -1,0 +1,67 @@
+"""The Spark side of the store: one SparkSession per process and the lake's events on it.
+
+The master comes from ``$HYBRIDWATCH_SPARK_MASTER`` (default ``local[*]``), so the same command
+runs on a laptop or a cluster; ``$HYBRIDWATCH_SPARK_CONF`` adds Spark settings
+(``key=value;key=value``, e.g. ``spark.driver.memory=4g;spark.sql.shuffle.partitions=64``).
+Spark reads the event files the lake's manifest lists, by their columns (the partition values in
+the paths are for pruning by hand and other tools; they are never trusted over the data).
+PySpark is imported only here and only when the Spark engine runs (the ``spark`` extra).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from hybridwatch.errors import StoreError
+
+_views = itertools.count()
+
+
+def session() -> Any:
+    """The process's SparkSession (created on first use; timestamps in UTC)."""
+    # PySpark 4 warns that pandas 3 is not fully supported; nothing here goes through pandas
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                            category=FutureWarning)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise StoreError("--engine spark needs PySpark: pip install 'hybridwatch[spark]' "
+                         "(and Java 17 or 21)") from None
+    builder = (SparkSession.builder
+               .master(os.environ.get("HYBRIDWATCH_SPARK_MASTER", "local[*]"))
+               .appName("hybridwatch")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.showConsoleProgress", "false"))
+    for item in filter(None, os.environ.get("HYBRIDWATCH_SPARK_CONF", "").split(";")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise StoreError(f"HYBRIDWATCH_SPARK_CONF: {item!r} is not key=value")
+        builder = builder.config(key.strip(), value.strip())
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def ibis_backend(spark: Any) -> Any:
+    import ibis
+
+    return ibis.pyspark.connect(spark)
+
+
+def events_table(paths: list[Path], empty: Any) -> Any:
+    """The events as an Ibis table on Spark: the listed Parquet files, exactly the event
+    columns of ``empty`` (an Arrow table with the events' schema, used when there are no
+    files)."""
+    spark = session()
+    columns = empty.column_names
+    if paths:
+        frame = spark.read.parquet(*[str(p) for p in paths]).select(*columns)
+    else:
+        frame = spark.createDataFrame(empty)
+    name = f"hybridwatch_events_{next(_views)}"
+    frame.createOrReplaceTempView(name)
+    return ibis_backend(spark).table(name)
