@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ def session() -> Any:
     except ImportError:
         raise StoreError("--engine spark needs PySpark: pip install 'hybridwatch[spark]' "
                          "(and Java 17 or 21)") from None
+    # Python workers run this interpreter (its numpy and hybridwatch), unless told otherwise
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (SparkSession.builder
                .master(os.environ.get("HYBRIDWATCH_SPARK_MASTER", "local[*]"))
                .appName("hybridwatch")
@@ -65,3 +68,11 @@ def events_table(paths: list[Path], empty: Any) -> Any:
     name = f"hybridwatch_events_{next(_views)}"
     frame.createOrReplaceTempView(name)
     return ibis_backend(spark).table(name)
+
+
+def map_tasks(function: Any, items: list[Any]) -> list[Any]:
+    """``[function(item) for item in items]`` as one Spark task per item, results in order
+    (the pair blocks of ``analyses.pairs_blocks``)."""
+    if not items:
+        return []
+    return session().sparkContext.parallelize(items, len(items)).map(function).collect()

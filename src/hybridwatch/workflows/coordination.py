@@ -14,6 +14,7 @@ import pyarrow as pa
 from hybridwatch.analyses.coincidence import CoincidenceResult, coincidence_test
 from hybridwatch.analyses.coincidence_pairs import PairsResult, all_pairs
 from hybridwatch.analyses.episodes import EpisodesResult, find_episodes
+from hybridwatch.analyses.pairs_blocks import all_pairs_blocked
 from hybridwatch.analyses.seeding import fingerprint_arrays, resolve_seed
 from hybridwatch.analyses.selectors import Selector, parse_grid, parse_selector
 from hybridwatch.analyses.series import (
@@ -182,8 +183,14 @@ def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
     seed = resolve_seed(random_state, "coincide_grid",
                         fingerprint_arrays(matrix.events, matrix.dates, list(matrix.labels)),
                         window_days, sorted(lags), null, n_surrogates, fdr)
-    result = all_pairs(matrix.events, matrix.labels, window_days=window_days, lags=tuple(lags),
-                       null=null, n_surrogates=n_surrogates, random_state=seed, fdr=fdr)
+    options = dict(window_days=window_days, lags=tuple(lags), null=null,
+                   n_surrogates=n_surrogates, random_state=seed, fdr=fdr)
+    if store.engine == "spark":   # blocks of pairs as Spark tasks, the same numbers
+        from hybridwatch.store.spark import map_tasks
+
+        result = all_pairs_blocked(matrix.events, matrix.labels, map_tasks=map_tasks, **options)
+    else:
+        result = all_pairs(matrix.events, matrix.labels, **options)
     result = replace(result, warnings=window.warnings + result.warnings)
     n_events = {label: int(n) for label, n in zip(matrix.labels, matrix.counts.sum(axis=0))}
     n_event_days = {label: int(n) for label, n in zip(matrix.labels, matrix.events.sum(axis=0))}
