@@ -91,12 +91,12 @@ def test_coincidence_grid_on_spark_equals_duckdb(scenario_lake, spark_engine):
     pair for pair."""
     from hybridwatch.commands.demo_command import DEMO_GRID
 
-    args = ["coincide", "--grid", DEMO_GRID, "--all-pairs", "--surrogates", "99",
+    args = ["coincide", "--grid", DEMO_GRID, "--all-pairs", "--surrogates", "49",
             "--db", str(scenario_lake)]
     want = _json(*args)
     assert want["n_testable"] >= 40
     assert _json("--engine", "spark", *args) == want
     pair = ["coincide", "--a", "source=euvsdisinfo target=POL", "--b",
-            "domain=military actor=RUS target=POL", "--surrogates", "99",
+            "domain=military actor=RUS target=POL", "--surrogates", "49",
             "--db", str(scenario_lake)]
     assert _json("--engine", "spark", *pair) == _json(*pair)
