@@ -74,7 +74,7 @@ def scenario_lake(tmp_path_factory) -> Path:
     """The demo scenario (240 days, planted couplings) ingested straight into a lake."""
     from hybridwatch.adapters import ReadOptions
     from hybridwatch.demo.scenario import generate_scenario
-    from hybridwatch.store import ingest_file
+    from hybridwatch.workflows.ingest import ingest_file
 
     root = tmp_path_factory.mktemp("spark-scenario")
     files = generate_scenario(root / "scenario", random_state=7, days=240)
@@ -89,7 +89,7 @@ def scenario_lake(tmp_path_factory) -> Path:
 def test_coincidence_grid_on_spark_equals_duckdb(scenario_lake, spark_engine):
     """The grid's pairs run as Spark tasks in blocks (analyses.pairs_blocks): the same JSON,
     pair for pair."""
-    from hybridwatch.commands.demo_command import DEMO_GRID
+    from hybridwatch.demo.pipeline import DEMO_GRID
 
     args = ["coincide", "--grid", DEMO_GRID, "--all-pairs", "--surrogates", "49",
             "--db", str(scenario_lake)]
