@@ -24,9 +24,10 @@ FILES = [FIXTURES / "gdelt" / "gdelt1_r_export.csv", FIXTURES / "acled" / "acled
 
 
 def _json(*args: str) -> dict:
+    """The command's JSON, without ``run_id`` (every analysis run is recorded as a new run)."""
     done = CliRunner().invoke(cli, [*args, "--json"])
     assert done.exit_code == 0, done.output + repr(done.exception)
-    return json.loads(done.stdout)
+    return {k: v for k, v in json.loads(done.stdout).items() if k != "run_id"}
 
 
 @pytest.fixture(scope="module")
