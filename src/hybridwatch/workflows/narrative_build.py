@@ -46,20 +46,22 @@ class NarrativeBuild:
         return asdict(self)
 
 
-def build_narratives(store: EventStore, *, model: str = "tfidf", random_state: int = 0,
+def build_narratives(store: EventStore, *, model: str | None = None, random_state: int = 0,
                      rebuild: bool = False, params: ClusterParams | None = None) -> NarrativeBuild:
     """Cluster the articles that have no narrative yet.
 
     With no stored model (or ``rebuild``), fit the representation and cluster everything.
     Otherwise assign new articles to existing narratives when similar enough and open new
     narratives (next unused ids) only for the rest; earlier assignments never change.
+    ``model`` defaults to the stored model's, or ``concepts`` for a first build.
     """
     started = time.perf_counter()
-    params = params or ClusterParams(random_state=random_state)
     ensure_tables(store)
     if rebuild:
         reset_narratives(store)
     fitted = load_model(store)
+    model = model or (fitted.representation.model if fitted is not None else "concepts")
+    params = params or ClusterParams.for_model(model, random_state=random_state)
     if fitted is not None and fitted.representation.model != model:
         raise ValueError(f"the store's narratives use the {fitted.representation.model!r} model, "
                          f"not {model!r}; pass rebuild=True (--rebuild) to start over")
