@@ -97,13 +97,28 @@ def _parse_published(value: Any) -> datetime:
         raise RecordError("published_at", str(exc)) from None
 
 
+def _url_host(url: Any) -> str | None:
+    """``www.``-less host of an http(s) URL, or None."""
+    from urllib.parse import urlsplit
+
+    text = _text_or_none(url)
+    if text is None or not text.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.") if host else None
+
+
 def _article_row(outlet: Any, published_at: datetime, title: Any, text: Any, language: Any,
                  url: Any, record_id: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
     """The article row, with the record-id and language fallbacks of the module docstring."""
-    outlet_name = _text_or_none(outlet)
-    if outlet_name is None:
-        raise RecordError("outlet", "missing outlet")
     title_text, body, link = _text_or_none(title), _text_or_none(text), _text_or_none(url)
+    # a record with only a URL is named after its web domain, which outlet groups also match
+    outlet_name = _text_or_none(outlet) or _url_host(link)
+    if outlet_name is None:
+        raise RecordError("outlet", "missing outlet (and no URL to take its domain from)")
     rid = (_text_or_none(record_id) or link
            or fallback_record_id(outlet_name, published_at, title_text))
     lang = _language_code(language) or guess_script_language(f"{title_text or ''} {body or ''}")
@@ -156,7 +171,7 @@ class ArticlesJsonlAdapter(Adapter):
                 first = json.loads(line)
             except ValueError:
                 return 0
-            if not isinstance(first, dict) or "outlet" not in first:
+            if not isinstance(first, dict) or not ({"outlet", "url"} & set(first)):
                 return 0
             return 90 if ("title" in first or "text" in first) else 0
         return 0
@@ -194,8 +209,8 @@ def _jsonl_row(raw_bytes: bytes, options: ReadOptions) -> dict[str, Any]:
         raise RecordError(None, "JSON nested too deeply to read") from None
     if not isinstance(record, dict):
         raise RecordError(None, f"not a JSON object ({type(record).__name__})")
-    if _text_or_none(record.get("outlet")) is None:
-        raise RecordError("outlet", "missing outlet")
+    if _text_or_none(record.get("outlet")) is None and _url_host(record.get("url")) is None:
+        raise RecordError("outlet", "missing outlet (and no URL to take its domain from)")
     published = _parse_published(record.get("published_at"))
     extra = {k: v for k, v in record.items() if k not in _JSONL_KEYS}
     return _article_row(record.get("outlet"), published, record.get("title"), record.get("text"),
