@@ -1,4 +1,5 @@
-"""``hybridwatch narratives build | list | sync``: narratives across outlets and their synchrony."""
+"""``hybridwatch narratives build | list | articles | sync``: narratives across outlets and their
+synchrony."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hybridwatch.commands.base import cli, db_option, day_option, emit_json, jso
 from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore
 from hybridwatch.store.narratives_store import list_narratives
+from hybridwatch.workflows.narrative_articles import narrative_articles
 from hybridwatch.workflows.narrative_build import build_narratives
 from hybridwatch.workflows.findings import record_narrative_sync
 from hybridwatch.workflows.narratives import narrative_sync
@@ -25,8 +27,9 @@ def narratives() -> None:
 
 
 @narratives.command()
-@click.option("--model", type=click.Choice(["tfidf"]), default="tfidf", show_default=True,
-              help="Text representation (see docs/narratives.md for why TF-IDF is the default).")
+@click.option("--model", type=click.Choice(["concepts", "tfidf"]), default=None,
+              help="Text representation: concepts (multilingual lexicon + TF-IDF; the default for "
+                   "a first build) or tfidf (the fallback); later builds keep the stored one.")
 @click.option("--rebuild", is_flag=True, help="Forget the stored narratives and start over.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @db_option
@@ -61,6 +64,26 @@ def list_(limit: int | None, outlet_groups: Path | None, db: Path, as_json: bool
     for narrative in found:
         actors = ", ".join(f"{k} {v}" for k, v in narrative["by_actor"].items())
         click.echo(f"{narrative['id']}  {narrative['size']:>6}  {narrative['label']}  ({actors})")
+
+
+@narratives.command()
+@click.argument("narrative_id")
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@_GROUPS_OPTION
+@db_option
+@json_option
+def articles(narrative_id: str, limit: int | None, outlet_groups: Path | None, db: Path,
+             as_json: bool) -> None:
+    """The articles of narrative NARRATIVE_ID, most typical (closest to its centre) first."""
+    with EventStore(db, read_only=True) as store:
+        found = narrative_articles(store, narrative_id, limit=limit,
+                                   outlet_groups=load_outlet_groups(outlet_groups))
+    if as_json:
+        emit_json({"narrative": narrative_id, "articles": found, "count": len(found)})
+        return
+    for a in found:
+        click.echo(f"{a['similarity']:.3f}  {a['published_at'][:10]}  {a['outlet']} "
+                   f"({a['actor_group'] or 'other'}, {a['language'] or '?'})  {a['title'] or ''}")
 
 
 @narratives.command()
