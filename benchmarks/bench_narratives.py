@@ -1,6 +1,7 @@
 """Benchmark narrative discovery: build on N headlines, then an incremental update.
 
-    python benchmarks/bench_narratives.py [--n 100000] [--update 5000] [--out docs/benchmarks/narratives.md]
+    python benchmarks/bench_narratives.py [--n 100000] [--update 5000] [--model concepts|tfidf]
+                                          [--out docs/benchmarks/narratives.md]
 
 Headlines are the real 2022 Chinese state-media and BBC titles (../shared/data), resampled and
 perturbed (a word dropped, two headlines' halves joined) up to ``--n`` + ``--update``, spread over
@@ -60,7 +61,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int, n_update: int) -> dict:
+def run(n: int, n_update: int, model: str = "concepts") -> dict:
     from hybridwatch.model.outlet_groups import load_outlet_groups
     from hybridwatch.store import EventStore
     from hybridwatch.workflows.ingest import ingest_file
@@ -77,7 +78,7 @@ def run(n: int, n_update: int) -> dict:
             ingest_file(store, first, format="articles-jsonl")
             ingest_s = time.perf_counter() - started
             started = time.perf_counter()
-            build = build_narratives(store, random_state=0)
+            build = build_narratives(store, model=model, random_state=0)
             build_s = time.perf_counter() - started
             started = time.perf_counter()
             listing = list_narratives(store, outlet_groups=load_outlet_groups())
@@ -87,7 +88,7 @@ def run(n: int, n_update: int) -> dict:
             started = time.perf_counter()
             update = build_narratives(store, random_state=0)
             update_s = time.perf_counter() - started
-    return {"n_headlines": n, "ingest_s": round(ingest_s, 1), "build_s": round(build_s, 1),
+    return {"model": model, "n_headlines": n, "ingest_s": round(ingest_s, 1), "build_s": round(build_s, 1),
             "list_s": round(list_s, 2), "narratives": build.narratives_total,
             "unassigned": build.unassigned, "largest": listing[0]["size"] if listing else 0,
             "peak_rss_mb_after_build": round(peak_build), "n_update": n_update,
@@ -100,11 +101,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--update", type=int, default=5_000)
+    parser.add_argument("--model", choices=("concepts", "tfidf"), default="concepts")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if not HEADLINES.is_file():
         sys.exit(f"real headlines not found at {HEADLINES}")
-    result = run(args.n, args.update)
+    result = run(args.n, args.update, args.model)
     table = "\n".join([
         ("| headlines | ingest s | build s | narratives | unassigned | peak RSS MB | "
          "update | update s | joined existing | new narratives |"),
