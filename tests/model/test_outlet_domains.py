@@ -9,7 +9,8 @@ import pytest
 
 from hybridwatch.errors import InputError
 from hybridwatch.model.outlet_groups import load_outlet_groups, outlet_group
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 
 def test_domains_and_urls_match_their_group():

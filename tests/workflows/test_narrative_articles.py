@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from hybridwatch.cli import cli
-from hybridwatch.store import EventStore, ingest_file
+from hybridwatch.store import EventStore
+from hybridwatch.workflows.ingest import ingest_file
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "narratives" / "trilingual.toml"
 OUTLET = {"ru": "https://russian.rt.com/news/{}", "zh": "https://www.xinhuanet.com/{}.htm",
