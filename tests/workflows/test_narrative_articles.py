@@ -78,3 +78,26 @@ def test_unknown_narrative_is_a_clear_error(built):
     result = CliRunner().invoke(cli, ["narratives", "articles", "n9999", "--db", str(db)])
     assert result.exit_code != 0
     assert "no narrative 'n9999'" in result.output
+
+
+def test_techniques_command_tags_cases_and_narratives_and_writes_stix(built, tmp_path):
+    db, _ = built
+    cases = Path(__file__).parents[1] / "fixtures" / "euvsdisinfo" / "euvsdisinfo_sample.csv"
+    with EventStore(db) as store:
+        ingest_file(store, cases, format="euvsdisinfo")
+    stix_path = tmp_path / "disarm.json"
+    result = CliRunner().invoke(cli, ["narratives", "techniques", "--db", str(db), "--json",
+                                      "--stix", str(stix_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["framework"]["licence"] == "CC BY-SA 4.0"
+    assert report["cases"] and all({"event_id", "title", "techniques"} <= set(c)
+                                   for c in report["cases"])
+    tagged = [t for c in report["cases"] + report["narratives"] for t in c["techniques"]]
+    assert tagged and all(t["evidence"] and 0.5 <= t["confidence"] <= 1 for t in tagged)
+    # the biolabs story (ru, zh, en headlines in one narrative) shows conspiracy narratives
+    assert any(t["technique"] == "T0022" for n in report["narratives"] for t in n["techniques"])
+    bundle = json.loads(stix_path.read_text(encoding="utf-8"))
+    kinds = {o["type"] for o in bundle["objects"]}
+    assert {"attack-pattern", "relationship", "identity"} <= kinds
+    assert report["stix"]["objects"] == len(bundle["objects"])

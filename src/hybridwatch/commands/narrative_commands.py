@@ -1,8 +1,9 @@
-"""``hybridwatch narratives build | list | articles | sync``: narratives across outlets and their
-synchrony."""
+"""``hybridwatch narratives build | list | articles | sync | techniques``: narratives across outlets,
+their synchrony, and the DISARM techniques they and the disinformation cases show."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from hybridwatch.model.outlet_groups import load_outlet_groups
 from hybridwatch.store import EventStore
 from hybridwatch.store.narratives_store import list_narratives
 from hybridwatch.workflows.narrative_articles import narrative_articles
+from hybridwatch.workflows.narrative_disarm import disarm_tags
 from hybridwatch.workflows.narrative_build import build_narratives
 from hybridwatch.workflows.findings import record_narrative_sync
 from hybridwatch.workflows.narratives import narrative_sync
@@ -130,3 +132,42 @@ def sync(group_a, group_b, control, fdr, surrogates, period, seed, since, until,
         f"{report['window']['start']} … {report['window']['end']}")
     for warning in report.get("warnings") or []:
         say(f"warning: {warning}", fg="yellow")
+
+
+@narratives.command()
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Tag at most this many disinformation cases (oldest first).")
+@click.option("--stix", "stix_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the tags as a STIX 2.1 bundle (attack-patterns, "
+                                 "campaigns, OpenCTI narratives, `uses` relationships).")
+@click.option("--producer", default="hybridwatch", show_default=True,
+              help="Identity named as the STIX objects' creator.")
+@db_option
+@json_option
+def techniques(limit: int | None, stix_path: Path | None, producer: str, db: Path,
+               as_json: bool) -> None:
+    """DISARM Red Framework techniques of the disinformation cases and the narratives, each with
+    its confidence and the text that triggered it."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from hybridwatch.outputs.stix_disarm import disarm_objects
+
+    with EventStore(db, read_only=True) as store:
+        report = disarm_tags(store, limit=limit)
+    if stix_path is not None:
+        objects = disarm_objects(report["cases"], report["narratives"], producer=producer,
+                                 generated_at=datetime.now(UTC))
+        bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+        stix_path.write_text(json.dumps(bundle, ensure_ascii=False, indent=1), encoding="utf-8")
+        report["stix"] = {"path": str(stix_path), "objects": len(objects)}
+    if as_json:
+        emit_json(report)
+        return
+    for kind, key in (("case", "title"), ("narrative", "label")):
+        for item in report[kind + "s"]:
+            if item["techniques"]:
+                tags = ", ".join(f"{t['technique']} {t['name']} ({t['confidence']:.2f})"
+                                 for t in item["techniques"])
+                click.echo(f"{kind} {item.get('event_id', item.get('narrative_id'))[:12]}  "
+                           f"{item[key]}: {tags}")

@@ -1,0 +1,79 @@
+"""DISARM technique tags for the store's disinformation cases and narratives.
+
+Cases: events with ``source_type = 'disinformation_case'`` (EUvsDisinfo), tagged from their
+title and EUvsDisinfo keywords. Narratives: each narrative's most typical headlines (up to
+``per_narrative``) are tagged one by one; a technique is kept for the narrative when at least
+two of those headlines carry it (one when the narrative has fewer than five), with the highest
+confidence among them and that headline's evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from hybridwatch.analyses.narratives_disarm import DisarmTagger
+from hybridwatch.model.disarm import disarm_framework
+from hybridwatch.store import EventStore
+from hybridwatch.store.narratives_store import ensure_tables
+
+
+def disarm_tags(store: EventStore, *, limit: int | None = None, per_narrative: int = 50,
+                tagger: DisarmTagger | None = None) -> dict[str, Any]:
+    """``framework`` (version, licence), ``cases`` and ``narratives`` with their ``techniques``
+    (each ``technique``, ``name``, ``tactic``, ``confidence``, ``evidence``, ``method``)."""
+    tagger = tagger or DisarmTagger()
+    framework = disarm_framework()
+    return {"framework": {"name": "DISARM Red Framework", "version": framework.version,
+                          "licence": framework.licence, "attribution": framework.attribution},
+            "cases": _cases(store, tagger, limit),
+            "narratives": _narratives(store, tagger, per_narrative)}
+
+
+def _cases(store: EventStore, tagger: DisarmTagger, limit: int | None) -> list[dict]:
+    sql = ("SELECT event_id, title, occurred_at, source_url, extra FROM events "
+           "WHERE source_type = 'disinformation_case' ORDER BY occurred_at, event_id")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    rows = store.con.execute(sql).fetchall()
+    keywords = [json.loads(extra or "{}").get("keywords") or [] for *_, extra in rows]
+    tags = tagger.tag([title or "" for _, title, *_ in rows], keywords)
+    return [{"event_id": event_id, "title": title, "url": url,
+             "occurred_at": occurred.isoformat() if occurred else None,
+             "techniques": [t.to_dict() for t in found]}
+            for (event_id, title, occurred, url, _), found in zip(rows, tags)]
+
+
+def _narratives(store: EventStore, tagger: DisarmTagger, per_narrative: int) -> list[dict]:
+    if not ensure_tables(store):
+        return []
+    rows = store.con.execute(
+        "SELECT narrative_id, label, terms, title FROM (SELECT n.narrative_id, m.label, m.terms, "
+        "a.title, row_number() OVER (PARTITION BY n.narrative_id ORDER BY n.similarity DESC, "
+        "a.article_id) AS k FROM article_narratives n JOIN articles a USING (article_id) "
+        "JOIN narratives m USING (narrative_id) WHERE a.title IS NOT NULL) WHERE k <= ? "
+        "ORDER BY narrative_id, k", [per_narrative]).fetchall()
+    tags = tagger.tag([title for *_, title in rows])
+    by_narrative: dict[str, dict] = {}
+    found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for (narrative_id, label, terms, title), headline_tags in zip(rows, tags):
+        by_narrative.setdefault(narrative_id, {"narrative_id": narrative_id, "label": label,
+                                               "terms": json.loads(terms or "[]"),
+                                               "headlines": 0})
+        by_narrative[narrative_id]["headlines"] += 1
+        for tag in headline_tags:
+            found[narrative_id][tag.technique].append((tag, title))
+    out = []
+    for narrative_id, entry in by_narrative.items():
+        needed = 2 if entry["headlines"] >= 5 else 1
+        techniques = []
+        for hits in found[narrative_id].values():
+            if len(hits) < needed:
+                continue
+            best, headline = max(hits, key=lambda h: h[0].confidence)
+            techniques.append({**best.to_dict(), "evidence": f"{best.evidence} — «{headline}»",
+                               "headlines_tagged": len(hits)})
+        techniques.sort(key=lambda t: (-t["confidence"], t["technique"]))
+        out.append({**entry, "techniques": techniques})
+    return out
