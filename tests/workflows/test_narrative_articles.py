@@ -38,7 +38,8 @@ def built(tmp_path_factory):
     db = root / "store.duckdb"
     with EventStore(db) as store:
         ingest_file(store, path, format="articles-jsonl")
-    result = CliRunner().invoke(cli, ["narratives", "build", "--db", str(db), "--json"])
+    result = CliRunner().invoke(cli, ["narratives", "build", "--model", "concepts", "--db", str(db),
+                                      "--json"])
     assert result.exit_code == 0, result.output
     return db, story_of
 

@@ -30,8 +30,9 @@ def narratives() -> None:
 
 @narratives.command()
 @click.option("--model", type=click.Choice(["concepts", "tfidf"]), default=None,
-              help="Text representation: concepts (multilingual lexicon + TF-IDF; the default for "
-                   "a first build) or tfidf (the fallback); later builds keep the stored one.")
+              help="Text representation: tfidf (the default for a first build) or concepts "
+                   "(multilingual lexicon: stories meet across ru/zh/en); later builds keep the "
+                   "stored one.")
 @click.option("--rebuild", is_flag=True, help="Forget the stored narratives and start over.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @db_option
