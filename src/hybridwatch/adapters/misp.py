@@ -68,11 +68,13 @@ from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.tlp import level_from_word, most_restricted, readable
 from hybridwatch.model.times import parse_time
+from hybridwatch.model.versions import OWN_TLP_KEY, VERSION_KEY, epoch_version
 
 SOURCE = "misp"
 FLUSH_ROWS = 50_000
 CSV_HEADER_START = ("uuid", "event_id", "category", "type", "value")
 CSV_REQUIRED = ("uuid", "type", "value", "date")
+_OURS = (VERSION_KEY, OWN_TLP_KEY)  # extra keys only we set: a record's own field never does
 _TLP_TAG = re.compile(r"^\s*tlp\s*:", re.IGNORECASE)
 _JSON_HEAD = re.compile(r'"Event"\s*:\s*\{')  # searched in the first 512 characters
 _THREAT_LEVELS = {"1": 1.0, "2": 2.0, "3": 3.0, "high": 1.0, "medium": 2.0, "low": 3.0}
@@ -189,12 +191,13 @@ def _json_row(event: Any) -> dict[str, Any]:
     attributes = list(_all_attributes(event))
     orgc = event.get("Orgc") or {}
     extra = {k: v for k, v in event.items()
-             if not isinstance(v, (dict, list)) and k not in ("uuid", "date", "info")}
+             if not isinstance(v, (dict, list)) and k not in ("uuid", "date", "info", *_OURS)}
     extra.update(attribute_counts=dict(Counter(str(a.get("type")) for a in attributes)),
                  object_counts=dict(Counter(str(o.get("name")) for o in event.get("Object") or []
                                             if isinstance(o, dict))),
                  tags=tags, actors=actors, target_iso3_all=targets, orgc_uuid=orgc.get("uuid"),
-                 org_name=(event.get("Org") or {}).get("name"), notes=notes)
+                 org_name=(event.get("Org") or {}).get("name"), notes=notes,
+                 **{VERSION_KEY: epoch_version(event.get("timestamp"))})
     return {
         "source_record_id": event["uuid"], "source_type": "misp-event",
         "occurred_at": occurred_at, "occurred_precision": precision,
@@ -308,8 +311,10 @@ def _csv_row(row: dict[str, str]) -> dict[str, Any]:
     url = _URL.search(comment)
     label = _URL.sub("", comment).strip(" -") or row.get("event_info", "").strip()
     threat = _THREAT_LEVELS.get(row.get("event_threat_level_id", "").strip().lower())
-    extra: dict[str, Any] = {k: v for k, v in row.items() if v != "" and k not in ("uuid", "date")}
-    extra.update(date=row.get("date"), event_date=event_date, actors=names, notes=notes)
+    extra: dict[str, Any] = {k: v for k, v in row.items()
+                             if v != "" and k not in ("uuid", "date", *_OURS)}
+    extra.update(date=row.get("date"), event_date=event_date, actors=names, notes=notes,
+                 **{VERSION_KEY: epoch_version(row.get("date"))})  # the attribute's timestamp
     if event_date and event_date != row.get("event_date"):
         extra["event_date_raw"] = row.get("event_date")
     return {

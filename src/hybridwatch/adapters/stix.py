@@ -87,6 +87,7 @@ from hybridwatch.model.tlp import (
     LEVEL_BY_MARKING_ID, level_from_word, levels_in_text, most_restricted,
 )
 from hybridwatch.model.times import parse_time
+from hybridwatch.model.versions import OWN_TLP_KEY, VERSION_KEY, stix_version
 
 SOURCE = "stix"
 FLUSH_ROWS = 50_000
@@ -94,6 +95,7 @@ EVENT_TYPES = ("campaign", "intrusion-set", "incident", "sighting", "report")
 ACTOR_TYPES = ("intrusion-set", "threat-actor")
 TIME_PROPERTIES = ("first_seen", "published", "created")
 _MAPPED = ("id", "type", "name")
+_DERIVED_ONLY = (VERSION_KEY, OWN_TLP_KEY)  # ours alone: an object's own property never sets them
 _BUNDLE_HEAD = re.compile(r'"type"\s*:\s*"bundle"|"id"\s*:\s*"bundle--')
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")  # STIX allows nanoseconds; strptime takes 6 digits
 
@@ -175,12 +177,14 @@ class _Index:
     def __init__(self, objects: list[Any], bundle_version: str) -> None:
         self.bundle_version = bundle_version
         self.by_id: dict[str, Obj] = {}
+        self.versions: dict[str, list[Obj]] = defaultdict(list)
         self.out: dict[str, list[Obj]] = defaultdict(list)
         for obj in objects:
             if _malformed(obj):
                 continue
+            self.versions[obj["id"]].append(obj)
             known = self.by_id.get(obj["id"])  # several versions of one id: the latest wins
-            if known is None or str(obj.get("modified", "")) > str(known.get("modified", "")):
+            if known is None or (stix_version(obj) or "") > (stix_version(known) or ""):
                 self.by_id[obj["id"]] = obj
             if obj["type"] == "relationship" and not obj.get("revoked"):
                 self.out[obj["source_ref"]].append(obj)
@@ -230,15 +234,19 @@ def _event_row(obj: Obj, index: _Index) -> dict[str, Any]:
         "source_name": _creator_name(obj, index, notes),
         "source_url": next((r["url"] for r in obj.get("external_references") or []
                             if isinstance(r, dict) and r.get("url")), None),
-        "tlp": _tlp(obj, index),
+        "tlp": _version_tlp(obj, index),
     }
     # STIX 2.1 requires spec_version on every object: without one (nor on the bundle) it is 2.0
     derived = {"stix_version": obj.get("spec_version") or index.bundle_version or "2.0",
                "time_property": time_property, "lifecycle": _lifecycle(obj),
                "revoked_by": [o["id"] for o in index.related(obj["id"], "revoked-by", notes)],
-               "actors": actors, "targets": targets, "uses": _uses(obj, index, notes)}
+               "actors": actors, "targets": targets, "uses": _uses(obj, index, notes),
+               VERSION_KEY: stix_version(obj)}
+    own = _tlp(obj, index)
+    if own != row["tlp"]:  # an earlier version in this bundle was more restricted
+        derived[OWN_TLP_KEY] = own or "clear"
     derived["notes"] = notes  # last: every step above may add to it
-    extra = {k: v for k, v in obj.items() if k not in _MAPPED}
+    extra = {k: v for k, v in obj.items() if k not in _MAPPED and k not in _DERIVED_ONLY}
     extra.update({k: v for k, v in derived.items() if v not in (None, [])})
     return {**row, "extra": extra}
 
@@ -418,6 +426,14 @@ def _creator(obj: Obj, index: _Index) -> dict[str, str] | None:
     if creator and creator.get("name"):
         return {"id": creator["id"], "name": str(creator["name"])}
     return None
+
+
+def _version_tlp(obj: Obj, index: _Index) -> str | None:
+    """The most restrictive marking among every version of ``obj``'s id in the bundle: a later
+    version does not loosen a marking by itself (only a signed re-release does, at ingest)."""
+    levels = [_tlp(version, index) for version in index.versions.get(obj["id"], [obj])]
+    marked = [level for level in levels if level is not None]
+    return most_restricted(marked) if marked else None
 
 
 def _tlp(obj: Obj, index: _Index) -> str | None:

@@ -18,6 +18,7 @@ from hybridwatch.store import EventFilter, EventStore, FileReport
 from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.parquet_io import read_manifest
 from hybridwatch.store.schema import STORE_SCHEMA_VERSION
+from hybridwatch.store.versions import Signer
 
 
 @cli.command()
@@ -34,13 +35,17 @@ from hybridwatch.store.schema import STORE_SCHEMA_VERSION
               help="Re-ingest each file, replacing the events, articles and quarantine entries "
                    "of its earlier ingests (same path, or same bytes read the same way) in the "
                    "same transaction.")
+@click.option("--trust", "trust_dir", type=click.Path(exists=True, path_type=Path),
+              help="Trust store (partner identities): a FILE whose FILE.sig verifies against it "
+                   "may re-release its signer's records at a less restrictive marking "
+                   "(docs/security.md); without it markings only tighten.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 @db_option
 @json_option
 @click.pass_context
 def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
-           mapping: Path | None, strict: bool, replace: bool, quiet: bool, db: Path,
-           as_json: bool) -> None:
+           mapping: Path | None, strict: bool, replace: bool, trust_dir: Path | None,
+           quiet: bool, db: Path, as_json: bool) -> None:
     """Ingest FILES into the store, each file in one transaction.
 
     Good records are kept and bad ones quarantined (see `hybridwatch quarantine`); a file
@@ -56,13 +61,16 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
             "component read: run `hybridwatch ingest FILE` (docs/supply-chains.md).",
             quiet=quiet, fg="yellow")
     options = ReadOptions(mapping_path=mapping)
+    trust = _load_trust(trust_dir)
     reports: list[FileReport] = []
     with EventStore(db) as store:
         for path in files:
             try:
+                signer = _verified_signer(path, trust, quiet) if trust is not None else None
                 with record_progress(path.name, quiet=quiet) as progress:
                     report = ingest_file(store, path, format=format_name, options=options,
-                                         strict=strict, replace=replace, progress=progress)
+                                         strict=strict, replace=replace, progress=progress,
+                                         signer=signer)
             except InputError as exc:
                 report = FileReport(str(path), format_name, "failed", error=str(exc))
                 say(f"error: {exc}", fg="red")
@@ -81,6 +89,34 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
         ctx.exit(EXIT_INPUT)
 
 
+def _load_trust(trust_dir: Path | None):
+    if trust_dir is None:
+        return None
+    from hybridwatch.outputs.keystore import load_trust_store
+
+    return load_trust_store(trust_dir)
+
+
+def _verified_signer(path: Path, trust, quiet: bool) -> Signer | None:
+    """The signer of ``path`` when ``path.sig`` verifies against ``trust`` with a current key;
+    else None (markings then only tighten), with a warning when a signature fails."""
+    from hybridwatch.outputs.signing import verify_file
+
+    if not path.with_name(path.name + ".sig").is_file():
+        return None
+    try:
+        result = verify_file(path, trust)
+    except InputError as exc:
+        say(f"warning: {path}: signature does not verify ({exc}); ingested as unsigned: "
+            "markings only tighten", fg="yellow", quiet=quiet)
+        return None
+    if result.key_status != "current":
+        say(f"warning: {path}: signed with a {result.key_status} key; ingested as unsigned: "
+            "markings only tighten", fg="yellow", quiet=quiet)
+        return None
+    return Signer(stix_identity_id=result.signer["stix_identity_id"], org=result.signer["org"])
+
+
 def _say_report(report: FileReport, quiet: bool) -> None:
     if report.status == "unchanged":
         say(f"{report.path}: already ingested (ingest #{report.ingest_id}), nothing to do",
@@ -90,6 +126,12 @@ def _say_report(report: FileReport, quiet: bool) -> None:
                 if report.quarantined else "")
         if report.findings:
             note += f", {report.findings:,} finding run(s) restored"
+        if report.updated:
+            note += f", {report.updated:,} newer version(s) replaced stored records"
+        if report.tightened:
+            note += f", {report.tightened:,} stored marking(s) tightened"
+        if report.released:
+            note += f", {report.released:,} re-released by their signed producer"
         if report.exploded:
             note += f", {report.exploded:,} more events from exploded list cells"
         if report.replaced:

@@ -29,12 +29,13 @@ from hybridwatch.model.tlp import TLP2_MARKING_IDS
 from hybridwatch.outputs.stix_objects import (
     Obj, actor_id, location_id, producer_identity, relationship, sdo, stix_time,
 )
+from hybridwatch.model.versions import OWN_TLP_KEY, VERSION_KEY
 from hybridwatch.store.event_queries import events_with_ingest_time
 from hybridwatch.store.store import EventStore
 
 #: Keys the STIX adapter adds to ``extra``; everything else in it is the original object.
 ADAPTER_KEYS = frozenset({"stix_version", "time_property", "lifecycle", "revoked_by", "actors",
-                          "targets", "uses", "notes"})
+                          "targets", "uses", "notes", VERSION_KEY, OWN_TLP_KEY})
 _RELATED_TYPES = ("campaign", "intrusion-set", "incident")
 _COLUMNS = ("event_id", "source", "source_record_id", "occurred_at", "occurred_precision",
             "ended_at", "actor_name", "actor_iso3", "target_iso3s", "location_iso3", "domain",

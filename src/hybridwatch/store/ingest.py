@@ -33,6 +33,8 @@ from hybridwatch.store.staging import staging_dir
 from hybridwatch.store.source_days import add_ingest as add_source_days
 from hybridwatch.store.source_days import rebuild_source_days
 from hybridwatch.store.store import EventStore
+from hybridwatch.store.versions import Signer, VersionCounts, finish_versions, prepare_versions
+from hybridwatch.store.versions import winner_order
 
 #: How many warnings a report quotes (all are counted).
 MAX_WARNING_EXAMPLES = 10
@@ -57,6 +59,9 @@ class FileReport:
                                 # exploded = ingested + duplicates + quarantined + skipped
     nulled: int = 0             # values set to null on purpose (a mapping's lenient country);
                                 # the first MAX_WARNING_EXAMPLES are quoted in ``warnings``
+    updated: int = 0            # of ``ingested``: later versions that replaced a stored event
+    tightened: int = 0          # stored events whose marking this file made more restrictive
+    released: int = 0           # stored events a signed re-release made less restrictive
     findings: int = 0           # finding runs restored (from a hybridwatch STIX export)
     replaced: int = 0           # earlier ingests of this file replaced (``replace=True``)
     removed: int = 0            # records (events, articles, trade flows) those ingests stored
@@ -114,9 +119,11 @@ class IngestSource:
 
 def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = False,
                   replace: bool = False, progress: ProgressCallback | None = None,
-                  started: datetime | None = None) -> FileReport:
+                  started: datetime | None = None, signer: Signer | None = None) -> FileReport:
     """Write ``source``'s records into ``store`` in one transaction (see the module docstring).
 
+    ``signer``: who signed the file, when its detached signature verified (the caller checks
+    it): that producer's later versions may re-release their records (``store.versions``).
     With ``strict`` the first rejected record raises ``StrictModeError`` and nothing is written.
     With ``replace`` the file is read even if this fingerprint was ingested before, and what
     its earlier ingests stored is removed in the same transaction.
@@ -150,7 +157,7 @@ def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = Fal
         removed = _remove_ingests(con, replaced)
         with staging_dir(store.path) as staging:
             totals, restored = _read_into(con, source, staging, ingest_id, strict, progress,
-                                          warnings)
+                                          warnings, signer)
         if removed:
             _drop_orphan_assignments(con)
             rebuild_source_days(con)      # the replaced ingests' records are gone
@@ -220,11 +227,12 @@ def _drop_orphan_assignments(con: duckdb.DuckDBPyConnection) -> None:
 
 def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Path,
                ingest_id: int, strict: bool, progress: ProgressCallback | None,
-               warnings: list[str]) -> tuple[dict[str, int], int]:
+               warnings: list[str], signer: Signer | None = None
+               ) -> tuple[dict[str, int], int]:
     """Stream the adapter's batches into the open transaction; returns the counts and the
     number of finding runs restored."""
     totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0,
-              "exploded": 0, "nulled": 0}
+              "exploded": 0, "nulled": 0, "updated": 0, "tightened": 0, "released": 0}
     path, format_name = source.path, source.format
     if source.sql is not None:
         return _read_sql_source(con, source.sql, path, format_name, staging, ingest_id, strict,
@@ -251,9 +259,11 @@ def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Pa
     if totals["read"] == 0 and not runs:
         raise InputError(path, f"no records found (read as {format_name})")
     for kind, staged, rows in stage.close():
-        inserted = _insert_staged(con, kind, staged, ingest_id)
+        inserted, counts = _insert_staged(con, kind, staged, ingest_id, signer)
         totals["ingested"] += inserted
         totals["duplicates"] += rows - inserted
+        totals.update(updated=counts.updated, tightened=counts.tightened,
+                      released=counts.released)
     restored, refused = _restore_findings(con, runs, ingest_id, path, format_name,
                                           totals["quarantined"])
     totals["quarantined"] += refused
@@ -354,19 +364,27 @@ _TABLE_KEYS = {"events": ("events", "event_id"), "articles": ("articles", "artic
 
 
 def _insert_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: Path,
-                   ingest_id: int) -> int:
-    """Insert the staged rows whose ids are not stored yet (first in file order wins)."""
+                   ingest_id: int, signer: Signer | None = None
+                   ) -> tuple[int, VersionCounts]:
+    """Insert the staged rows whose ids are not stored yet (of several with one id, the file
+    keeps the latest version, else the first in file order). Events also go through
+    ``store.versions``: a later version replaces the stored one, markings only tighten."""
     table, key = _TABLE_KEYS[kind]
     source = f"read_parquet('{_sql_text(staged)}')"
+    counts = prepare_versions(con, source, signer) if kind == "events" else VersionCounts()
     repeated = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {source}"
                            ).fetchall()[0][0]
-    first_only = (f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row) = 1"
+    order = winner_order() if kind == "events" else "_row"
+    first_only = (f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}) = 1"
                   if repeated else "")
-    return con.execute(
+    inserted = con.execute(
         f"INSERT INTO {table} BY NAME "
         f"SELECT * EXCLUDE (_row), {int(ingest_id)} AS ingest_id FROM {source} AS n "
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key}) {first_only}"
     ).fetchall()[0][0]
+    if kind == "events":
+        counts = finish_versions(con, counts)
+    return inserted, counts
 
 
 def _sql_text(path: Path) -> str:

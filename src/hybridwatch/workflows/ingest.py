@@ -16,18 +16,21 @@ from hybridwatch.store.ingest import (
     FileReport, IngestSource, ProgressCallback, fingerprint_file, ingest_source,
 )
 from hybridwatch.store.store import EventStore
+from hybridwatch.store.versions import Signer
 
 __all__ = ["FileReport", "ingest_file"]
 
 
 def ingest_file(store: EventStore, path: str | Path, *, format: str | None = None,
                 options: ReadOptions = ReadOptions(), strict: bool = False,
-                replace: bool = False, progress: ProgressCallback | None = None) -> FileReport:
+                replace: bool = False, progress: ProgressCallback | None = None,
+                signer: Signer | None = None) -> FileReport:
     """Ingest ``path`` into ``store``; raise ``InputError`` if the file cannot be ingested at all.
 
     ``format`` names the adapter (detected from the file when None). With ``strict`` the first
     rejected record raises ``StrictModeError`` and nothing is written; with ``replace`` what
-    earlier ingests of the file stored is replaced (see ``store.ingest``).
+    earlier ingests of the file stored is replaced (see ``store.ingest``). ``signer``: who
+    signed the file, when its detached signature verified (``store.versions``).
     """
     path = Path(path)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -47,4 +50,4 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
                           settings_sha256=adapter.settings_digest(options), read=read,
                           sql=adapter.sql_source(path, options))
     return ingest_source(store, source, strict=strict, replace=replace, progress=progress,
-                         started=started)
+                         started=started, signer=signer)
