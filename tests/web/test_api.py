@@ -62,9 +62,9 @@ def test_keyset_pages_cover_exactly_the_visible_events(client, tokens, direct, o
         f"SELECT event_id FROM events WHERE list_contains(target_iso3s, 'POL') AND "
         f"{visible_sql(VIEWER_LEVELS)} "
         f"ORDER BY occurred_at {order}, event_id {order}").fetchall()]
+    # withheld is the store's events above the clearance, never filtered (no oracle)
     withheld = direct.execute(
-        f"SELECT count(*) FROM events WHERE list_contains(target_iso3s, 'POL') AND NOT "
-        f"{visible_sql(VIEWER_LEVELS)}").fetchall()[0][0]
+        f"SELECT count(*) FROM events WHERE NOT {visible_sql(VIEWER_LEVELS)}").fetchall()[0][0]
     seen, cursor, pages = [], None, 0
     while True:
         params = {"target": "POL", "limit": 700, "order": order, **({"cursor": cursor} if cursor

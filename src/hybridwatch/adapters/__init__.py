@@ -6,6 +6,7 @@ Built-in adapters register themselves here; third-party ones register through th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from hybridwatch.adapters.base import (
     Adapter, Batch, ReadOptions, RecordError, Rejection, RowBuilder,
 )
-from hybridwatch.adapters.textio import read_head
+from hybridwatch.adapters.textio import decompression_limits, read_head
 from hybridwatch.errors import FormatError
 
 _BUILTIN_MODULES = ("gdelt", "gdelt_csv", "acled", "stix", "misp", "eurepoc", "euvsdisinfo",
@@ -54,7 +55,13 @@ def detect_format(path: Path) -> Adapter:
     return adapters()[best_name]
 
 
+def read_batches(adapter: Adapter, path: Path, options: ReadOptions) -> Iterator[Batch]:
+    """``adapter.read`` under the decompression limits of ``options``: what ingest calls."""
+    with decompression_limits(options.decompression_limits()):
+        yield from adapter.read(path, options)
+
+
 __all__ = [
     "Adapter", "Batch", "ReadOptions", "RecordError", "Rejection", "RowBuilder", "adapters",
-    "detect_format", "get_adapter",
+    "detect_format", "get_adapter", "read_batches",
 ]

@@ -41,6 +41,7 @@ from hybridwatch.adapters.base import (
 from hybridwatch.adapters.textio import (
     decode_head,
     iter_csv_records,
+    iter_lines,
     open_bytes,
     read_csv_header,
 )
@@ -180,14 +181,17 @@ class ArticlesJsonlAdapter(Adapter):
         collector = _BatchCollector(options.not_after())
         seen_any = False
         with open_bytes(path) as stream:
-            for number, raw_bytes in enumerate(stream, start=1):
+            lines = iter_lines(stream, options.max_record_bytes)  # sizes checked while reading
+            for number, (raw_bytes, oversized) in enumerate(lines, start=1):
                 if number == 1 and raw_bytes.startswith(b"\xef\xbb\xbf"):
                     raw_bytes = raw_bytes[3:]
                 if not raw_bytes.strip():
                     continue
                 seen_any = True
                 raw = raw_bytes.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
-                collector.add(_jsonl_row, (raw_bytes, options), raw, line=number)
+                if oversized:
+                    raw += " … (cut: oversized)"
+                collector.add(_jsonl_row, (raw_bytes, options, oversized), raw, line=number)
                 if collector.full():
                     yield collector.flush()
         if not seen_any:
@@ -195,7 +199,11 @@ class ArticlesJsonlAdapter(Adapter):
         yield collector.flush()
 
 
-def _jsonl_row(raw_bytes: bytes, options: ReadOptions) -> dict[str, Any]:
+def _jsonl_row(raw_bytes: bytes, options: ReadOptions, oversized: bool = False
+               ) -> dict[str, Any]:
+    if oversized:
+        raise RecordError(None, f"oversized line (more than {options.max_record_bytes:,} "
+                                "bytes; the rest of it was skipped)")
     if len(raw_bytes) > options.max_record_bytes:
         raise RecordError(None, f"oversized line ({len(raw_bytes):,} bytes > "
                                 f"{options.max_record_bytes:,})")

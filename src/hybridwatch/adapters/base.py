@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from hybridwatch.adapters.textio import DecompressionLimits
 from hybridwatch.model.domains import DOMAINS
 # re-exported: every adapter builds these
 from hybridwatch.model.records import Batch, RecordKind, Rejection, SqlSource  # noqa: F401
@@ -33,7 +34,12 @@ class ReadOptions:
 
     mapping_path: Path | None = None      # TOML mapping for the ``mapped`` adapter
     batch_rows: int = 100_000             # rows per yielded batch for columnar adapters
-    max_record_bytes: int = 1 << 20       # longer records are rejected ("oversized line")
+    max_record_bytes: int = 1 << 20       # longer records are rejected ("oversized line"),
+                                          # checked while reading
+    #: a compressed input may expand to at most this many bytes, and at most this many times
+    #: its own size (``textio.DecompressionLimits``); beyond either the file is refused
+    max_expanded_bytes: int = DecompressionLimits.max_bytes
+    max_expansion_ratio: float = DecompressionLimits.max_ratio
     memory_limit: str = "400MB"           # DuckDB memory cap for SQL-based adapters
     #: when the file is ingested (naive UTC; None: now). Records dated more than
     #: ``model.times.FUTURE_TOLERANCE`` after it are rejected ("dated after its ingest time").
@@ -41,6 +47,10 @@ class ReadOptions:
     #: a folder for an adapter's temporary files (unpacked archives, DuckDB spill); ingest
     #: passes its staging folder, so a killed ingest leaves them where the next one cleans up
     scratch_dir: Path | None = None
+
+    def decompression_limits(self) -> DecompressionLimits:
+        return DecompressionLimits(max_bytes=self.max_expanded_bytes,
+                                   max_ratio=self.max_expansion_ratio)
 
     def not_after(self) -> datetime:
         """The latest date a record of this ingest may carry."""

@@ -2,7 +2,9 @@
 
 ``iter_csv_records`` is the one CSV reader of the row-wise adapters: it reports the line each
 record starts on, keeps the record's raw text for quarantine, and turns bad encoding, oversized
-records and ragged rows into per-record problems instead of crashing the file.
+records and ragged rows into per-record problems instead of crashing the file. Record sizes are
+checked while reading (a 2 GB line never sits in memory), and a compressed file may expand only
+within ``DecompressionLimits`` (a bomb is an input error for that file).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import sys
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -26,12 +30,53 @@ HEAD_BYTES = 64 * 1024
 csv.field_size_limit(sys.maxsize)  # we check record size ourselves, with a clear message
 
 
+@dataclass(frozen=True)
+class DecompressionLimits:
+    """How far a compressed file may expand. Real GDELT zips expand about 8:1, JSON and CSV
+    gzips 5-20:1; a deflate bomb expands 1000:1. The ratio is judged once ``ratio_floor``
+    bytes have come out, so a small, very repetitive file is never refused for it."""
+
+    max_bytes: int = 4 << 30           # 4 GiB expanded, whatever the ratio
+    max_ratio: float = 200.0           # expanded bytes per byte of the compressed file
+    ratio_floor: int = 16 << 20
+
+    def describe(self) -> str:
+        return f"{_size_text(self.max_bytes)} and {self.max_ratio:g}:1"
+
+
+_LIMITS: ContextVar[DecompressionLimits] = ContextVar("hybridwatch_decompression_limits",
+                                                      default=DecompressionLimits())
+
+
+@contextmanager
+def decompression_limits(limits: DecompressionLimits) -> Iterator[None]:
+    """Apply ``limits`` to every compressed file opened inside the block (ingest sets them
+    from ``ReadOptions`` around an adapter's read, so no adapter has to pass them along)."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def _size_text(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} TiB"
+
+
 class _CorruptionGuard(io.RawIOBase):
     """A decompressing stream whose corrupt data (a bad deflate block, a CRC mismatch, a
-    truncated gzip) raises ``InputError`` naming the file, whichever adapter is reading."""
+    truncated gzip) raises ``InputError`` naming the file, whichever adapter is reading; and
+    which refuses to expand beyond the ``DecompressionLimits`` in force (a bomb)."""
 
     def __init__(self, stream: IO[bytes], path: Path) -> None:
         self._stream, self._path = stream, path
+        self._limits = _LIMITS.get()
+        self._compressed = max(path.stat().st_size, 1)
+        self._expanded = 0
 
     def readable(self) -> bool:
         return True
@@ -42,8 +87,24 @@ class _CorruptionGuard(io.RawIOBase):
         except (zlib.error, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
             raise InputError(self._path, f"corrupt compressed data ({exc or type(exc).__name__})"
                              ) from exc
+        self._expanded += len(data)
+        self._check()
         buffer[:len(data)] = data
         return len(data)
+
+    def _check(self) -> None:
+        limits, expanded = self._limits, self._expanded
+        if expanded > limits.max_bytes:
+            raise InputError(self._path, f"compressed file expands beyond "
+                             f"{_size_text(limits.max_bytes)}, the limit on expanded size "
+                             "(refused as a decompression bomb; raise --max-expanded-size "
+                             "if it is genuine)")
+        ratio = expanded / self._compressed
+        if expanded > limits.ratio_floor and ratio > limits.max_ratio:
+            raise InputError(self._path, f"compressed file expands more than "
+                             f"{limits.max_ratio:g}:1 ({_size_text(self._compressed)} to over "
+                             f"{_size_text(expanded)}; refused as a decompression bomb; raise "
+                             "--max-expansion-ratio if it is genuine)")
 
     def close(self) -> None:
         self._stream.close()
@@ -110,6 +171,22 @@ def read_json(path: Path) -> Any:
         raise InputError(path, "JSON nested too deeply to read") from None
 
 
+def iter_lines(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[bytes, bool]]:
+    """``(line, oversized)`` for every line of ``stream``: a line longer than ``max_bytes`` is
+    cut there and the rest skipped while reading, never held in memory whole."""
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) <= max_bytes or line.endswith(b"\n"):
+            yield line, False
+            continue
+        rest = line
+        while rest and not rest.endswith(b"\n"):
+            rest = stream.readline(1 << 20)
+        yield line[:max_bytes], True
+
+
 def decode_head(head: bytes) -> str:
     """``head`` as text for sniffing: UTF-8 without BOM, undecodable bytes replaced."""
     return head.decode("utf-8-sig", errors="replace")
@@ -126,20 +203,53 @@ class CsvRecord:
     problem: str | None = None
 
 
-class _LineTap:
-    """Feeds lines to ``csv.reader`` while remembering them, so each record's raw text is known."""
+class _Oversized(Exception):
+    """A record grew past the size limit while being read (raised through ``csv.reader``)."""
 
-    def __init__(self, stream: IO[str]) -> None:
+
+_NEWLINES = ("\n", "\r")
+
+
+class _LineTap:
+    """Feeds lines to ``csv.reader`` while remembering them, so each record's raw text is known.
+
+    A record may not grow beyond ``max_chars`` while it is read: past it, the rest of the
+    physical line is skipped unread into memory and ``_Oversized`` raised, so a 2 GB line (or
+    an unterminated quote swallowing the file) never sits in memory. ``count`` is the number of
+    physical lines consumed."""
+
+    def __init__(self, stream: IO[str], max_chars: int) -> None:
         self._stream = stream
+        self._max = max_chars
+        self._size = 0
         self.taken: list[str] = []
+        self.count = 0
 
     def __iter__(self) -> _LineTap:
         return self
 
     def __next__(self) -> str:
-        line = next(self._stream)
+        line = self._stream.readline(self._max + 1)
+        if not line:
+            raise StopIteration
+        self.count += 1
+        if self._size + len(line) > self._max:
+            self.taken.append(line[: self._max - self._size + 1])
+            while not line.endswith(_NEWLINES):  # skip the rest of this line, chunk by chunk
+                line = self._stream.readline(1 << 20)
+                if not line:
+                    break
+            raise _Oversized()
         self.taken.append(line)
+        self._size += len(line)
         return line
+
+    def take(self) -> str:
+        """The raw text of the record just read, and start a new one."""
+        raw = "".join(self.taken)
+        self.taken.clear()
+        self._size = 0
+        return raw
 
 
 def iter_csv_records(path: Path, *, delimiter: str = ",",
@@ -152,7 +262,7 @@ def iter_csv_records(path: Path, *, delimiter: str = ",",
     with open_bytes(path) as binary:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape",
                                 newline="")
-        tap = _LineTap(text)
+        tap = _LineTap(text, max_record_bytes)
         reader = csv.reader(tap, delimiter=delimiter)
         line = 1
         while True:
@@ -160,17 +270,21 @@ def iter_csv_records(path: Path, *, delimiter: str = ",",
                 fields = next(reader)
             except StopIteration:
                 return
+            except _Oversized:
+                yield CsvRecord(line, None, _printable(tap.take()) + " … (cut: oversized)",
+                                f"oversized record (more than {max_record_bytes:,} bytes; "
+                                "the rest of its line was skipped)")
+                line = tap.count + 1
+                reader = csv.reader(tap, delimiter=delimiter)  # start afresh on the next line
+                continue
             except csv.Error as exc:
-                raw = "".join(tap.taken)
-                tap.taken.clear()
-                yield CsvRecord(line, None, _printable(raw), f"malformed CSV ({exc})")
-                line = reader.line_num + 1
+                yield CsvRecord(line, None, _printable(tap.take()), f"malformed CSV ({exc})")
+                line = tap.count + 1
                 continue
             except (EOFError, zipfile.BadZipFile, OSError) as exc:
                 raise InputError(path, f"file is truncated or corrupt after line {line} ({exc})")
-            raw = "".join(tap.taken)
-            tap.taken.clear()
-            start, line = line, reader.line_num + 1
+            raw = tap.take()
+            start, line = line, tap.count + 1
             if not fields and not raw.strip():
                 continue
             problem = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -39,13 +40,20 @@ from hybridwatch.store.versions import Signer
               help="Trust store (partner identities): a FILE whose FILE.sig verifies against it "
                    "may re-release its signer's records at a less restrictive marking "
                    "(docs/security.md); without it markings only tighten.")
+@click.option("--max-expanded-size", "max_expanded", metavar="SIZE", default="4GiB",
+              show_default=True, envvar="HYBRIDWATCH_MAX_EXPANDED_SIZE",
+              help="A .zip/.gz input may expand to at most this (e.g. 500MB, 8GiB); beyond it "
+                   "the file is refused as a decompression bomb.")
+@click.option("--max-expansion-ratio", "max_ratio", type=click.FloatRange(min=1), default=200,
+              show_default=True, envvar="HYBRIDWATCH_MAX_EXPANSION_RATIO",
+              help="…and to at most this many times its compressed size (real GDELT zips: ~8).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 @db_option
 @json_option
 @click.pass_context
 def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
            mapping: Path | None, strict: bool, replace: bool, trust_dir: Path | None,
-           quiet: bool, db: Path, as_json: bool) -> None:
+           max_expanded: str, max_ratio: float, quiet: bool, db: Path, as_json: bool) -> None:
     """Ingest FILES into the store, each file in one transaction.
 
     Good records are kept and bad ones quarantined (see `hybridwatch quarantine`); a file
@@ -60,7 +68,8 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
             "that `hybridwatch supply` and the convergence index's technology-transfer "
             "component read: run `hybridwatch ingest FILE` (docs/supply-chains.md).",
             quiet=quiet, fg="yellow")
-    options = ReadOptions(mapping_path=mapping)
+    options = ReadOptions(mapping_path=mapping, max_expansion_ratio=max_ratio,
+                          max_expanded_bytes=_size("--max-expanded-size", max_expanded))
     trust = _load_trust(trust_dir)
     reports: list[FileReport] = []
     with EventStore(db) as store:
@@ -87,6 +96,19 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], format_name: str | None,
             f"{failed} file(s) failed", quiet=quiet)
     if failed:
         ctx.exit(EXIT_INPUT)
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+
+def _size(option: str, text: str) -> int:
+    """Bytes from "4GiB", "500 MB", "1048576"."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text or "")
+    unit = match.group(2).lower() if match else None
+    if not match or unit not in _UNITS or float(match.group(1)) <= 0:
+        raise click.BadParameter(f"{text!r} is not a size (e.g. 500MB, 4GiB)", param_hint=option)
+    return int(float(match.group(1)) * _UNITS[unit])
 
 
 def _load_trust(trust_dir: Path | None):

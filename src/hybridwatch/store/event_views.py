@@ -158,15 +158,27 @@ def _source(query: EventFilter, by: str | None, rollup: bool) -> tuple[str, str,
 
 def count_events(store: EventStore, query: EventFilter, clearance: str, *,
                  rollup: bool = False) -> tuple[int, int]:
-    """(visible, withheld) events matching ``query``."""
+    """(visible events matching ``query``, events withheld in the whole store: see
+    ``withheld_events``)."""
     clause, params = query.where()
     table, n, _ = _source(query, None, rollup)
-    visible = visible_clause(clearance)
     row = store.con.execute(
-        f"SELECT coalesce({n} FILTER (WHERE {visible}), 0), "
-        f"coalesce({n} FILTER (WHERE NOT {visible}), 0) FROM {table} WHERE {clause}",
+        f"SELECT coalesce({n}, 0) FROM {table} WHERE {clause} AND {visible_clause(clearance)}",
         params).fetchall()[0]
-    return int(row[0]), int(row[1])
+    return int(row[0]), withheld_events(store, clearance, rollup=rollup)
+
+
+def withheld_events(store: EventStore, clearance: str, *, rollup: bool = False) -> int:
+    """The events above ``clearance`` in the whole store, never filtered.
+
+    Why unfiltered: a count of withheld events that matches the caller's filters is an oracle
+    (``actor_name=Secret`` withholding 1 and ``actor_name=Nobody`` withholding 0 reveals a RED
+    actor's name, day, target and source in a few requests). One number per clearance teaches
+    nothing that a filter can narrow (docs/security.md, "No oracle in aggregates")."""
+    table, n = (ROLLUP_TABLE, "sum(n_events)") if rollup else ("events", "count(*)")
+    return int(store.con.execute(
+        f"SELECT coalesce({n}, 0) FROM {table} WHERE NOT {visible_clause(clearance)}"
+    ).fetchall()[0][0])
 
 
 def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
@@ -186,8 +198,11 @@ def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
 
 # -- series ----------------------------------------------------------------------------------
 
-def span(store: EventStore) -> tuple[datetime | None, datetime | None]:
-    row = store.con.execute("SELECT min(occurred_at), max(occurred_at) FROM events").fetchall()
+def span(store: EventStore, clearance: str) -> tuple[datetime | None, datetime | None]:
+    """First and last visible event: a span over every event would let a withheld one at the
+    edge show through the period check's answer."""
+    row = store.con.execute("SELECT min(occurred_at), max(occurred_at) FROM events WHERE "
+                            f"{visible_clause(clearance)}").fetchall()
     return row[0][0], row[0][1]
 
 
@@ -213,7 +228,7 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
     """Visible events per period (and per ``by`` value; beyond the ``max_groups`` largest the
     rest is summed as ``(other)``): ``periods`` (ISO dates of the periods' starts, those with
     events), ``groups`` and ``counts[group][period]``; with ``intensity`` also the sums; and
-    ``withheld``, the matching events above ``clearance``."""
+    ``withheld``, the store's events above ``clearance`` (never filtered: ``withheld_events``)."""
     if by is not None and by not in GROUP_COLUMNS:
         raise SelectorError(f"by: one of {', '.join(GROUP_COLUMNS)}")
     clause, params = query.where()
@@ -241,7 +256,7 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
                "GROUP BY ALL ORDER BY period")
     everything = store.con.execute(sql, params).fetchall()
     rows = [row[:4] for row in everything if row[4]]
-    withheld = sum(row[2] for row in everything if not row[4])
+    withheld = withheld_events(store, clearance, rollup=rollup and query.rollup_ok())
     # dense and columnar: one row of counts per group, aligned with ``periods`` (a quarter of
     # the bytes of one object per point, and what a chart draws directly)
     periods = sorted({p.isoformat()[:10] for p, *_ in rows})

@@ -41,7 +41,8 @@ def page_answer(cache: QueryCache, store: EventStore, query: EventFilter, cleara
 def series_answer(cache: QueryCache, store: EventStore, query: EventFilter, clearance: str, *,
                   freq: str, by: str | None, max_groups: int,
                   intensity: bool = False) -> dict[str, Any]:
-    check_periods(freq, query, cache.get_or_compute(("span",), lambda: span(store)))
+    check_periods(freq, query, cache.get_or_compute(("span", clearance),
+                                                    lambda: span(store, clearance)))
     answer = cache.get_or_compute(
         ("series", query, clearance, freq, by, max_groups, intensity),
         lambda: series(store, query, clearance, freq=freq, by=by, max_groups=max_groups,

@@ -53,7 +53,8 @@ class EventsPage(BaseModel):
                                                 "the end")
     total: int | None = Field(description="visible events matching the filters (null when "
                                           "count=false)")
-    withheld: int | None = Field(description="matching events above your clearance (null "
+    withheld: int | None = Field(description="events above your clearance in the whole store, "
+                                             "never filtered (null "
                                              "when count=false)")
     filters: dict[str, Any]
 

@@ -10,7 +10,7 @@ import dataclasses
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hybridwatch.adapters import ReadOptions, detect_format, get_adapter
+from hybridwatch.adapters import ReadOptions, detect_format, get_adapter, read_batches
 from hybridwatch.errors import InputError
 from hybridwatch.store.ingest import (
     FileReport, IngestSource, ProgressCallback, fingerprint_file, ingest_source,
@@ -44,7 +44,7 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
         options = dataclasses.replace(options, ingest_time=started)
 
     def read(scratch: Path):
-        return adapter.read(path, dataclasses.replace(options, scratch_dir=scratch))
+        return read_batches(adapter, path, dataclasses.replace(options, scratch_dir=scratch))
 
     source = IngestSource(path=path, format=adapter.name, file_sha256=file_sha256, size=size,
                           settings_sha256=adapter.settings_digest(options), read=read,
