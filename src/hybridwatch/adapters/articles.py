@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.adapters.base import (
+    RECORD_FAULTS,
+    record_error,
     Adapter,
     Batch,
     ReadOptions,
@@ -140,7 +142,8 @@ class _BatchCollector:
         """Append ``make_row(*args)``, or keep a rejection when it raises ``RecordError``."""
         try:
             self.builder.append(make_row(*args))
-        except RecordError as exc:
+        except RECORD_FAULTS as caught:
+            exc = record_error(caught)
             self.rejections.append(Rejection(exc.reason, raw, line=line, record=record,
                                              field=exc.field))
 
@@ -292,7 +295,8 @@ class _CsvLayout:
                 extra["published_fallback"] = column
         try:
             published = _parse_published(date_text)
-        except RecordError as exc:
+        except RECORD_FAULTS as caught:
+            exc = record_error(caught)
             raise RecordError(column, exc.reason) from None
         role = {r: (values[c] if c else None) for r, c in self.roles.items()}
         language = role["language"] or "en"

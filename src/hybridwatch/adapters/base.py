@@ -66,6 +66,21 @@ class RecordError(ValueError):
         super().__init__(f"{field_name}: {reason}" if field_name else reason)
 
 
+#: What converting one malformed record can raise (a number where text was expected, a list
+#: where an object was …). Adapters catch these around one record's conversion and quarantine
+#: that record with the reason: one bad record never sinks a file.
+RECORD_FAULTS = (RecordError, AttributeError, TypeError, KeyError, IndexError, ValueError,
+                 OverflowError, RecursionError)
+
+
+def record_error(exc: BaseException) -> RecordError:
+    """``exc`` as the ``RecordError`` its record is quarantined with."""
+    if isinstance(exc, RecordError):
+        return exc
+    text = str(exc)[:200]
+    return RecordError(None, f"malformed record ({type(exc).__name__}{': ' + text if text else ''})")
+
+
 class Adapter(ABC):
     """A reader for one input format. Subclasses set ``name`` and implement ``sniff`` and ``read``."""
 
@@ -112,6 +127,9 @@ class RowBuilder:
         self.schema = EVENT_SCHEMA if kind == "events" else ARTICLE_SCHEMA
         self._id_column = "event_id" if kind == "events" else "article_id"
         self._columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
+        # checked on append, so one record of the wrong type never breaks a whole batch
+        self._text = [f.name for f in self.schema if f.type == pa.string()]
+        self._numbers = [f.name for f in self.schema if f.type == pa.float64()]
 
     def __len__(self) -> int:
         return len(self._columns[self._id_column])
@@ -139,6 +157,13 @@ class RowBuilder:
         if extra is not None and not isinstance(extra, str):
             checked["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) \
                 if extra else None
+        for name in self._text:
+            checked[name] = _as_text(name, checked.get(name))
+        for name in self._numbers:
+            value = checked.get(name)
+            if value is not None and (isinstance(value, bool) or
+                                      not isinstance(value, (int, float))):
+                raise RecordError(name, f"not a number ({str(value)[:40]!r})")
         for name, values in self._columns.items():
             values.append(checked.get(name))
 
@@ -152,6 +177,16 @@ class RowBuilder:
         table = pa.table(self._columns, schema=self.schema)
         self._columns = {name: [] for name in self.schema.names}
         return table
+
+
+def _as_text(name: str, value: Any) -> str | None:
+    """A text column's value: text as is, a number as its text (a MISP ``info`` of 7);
+    anything else (a list, an object) is no text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(name, f"not text (a {type(value).__name__})")
 
 
 #: Plausible intensity per kind; beyond it a value is a typo or an attack (``fatalities=1e400``).

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from hybridwatch.adapters.base import Batch, RecordError, RecordKind, Rejection, RowBuilder
+from hybridwatch.adapters.base import (
+    RECORD_FAULTS, Batch, RecordKind, Rejection, RowBuilder, record_error,
+)
 from hybridwatch.adapters.textio import CsvRecord
 
 FLUSH_ROWS = 50_000
@@ -32,7 +34,8 @@ def csv_batches(records: Iterator[CsvRecord], header: list[str], *, kind: Record
         else:
             try:
                 builder.append(convert(dict(zip(header, record.fields))))
-            except RecordError as exc:
+            except RECORD_FAULTS as caught:
+                exc = record_error(caught)
                 rejections.append(Rejection(exc.reason, record.raw, line=record.line,
                                             field=exc.field))
         if len(builder) + len(rejections) >= flush_rows:

@@ -71,7 +71,7 @@ class GdeltCsvAdapter(Adapter):
         lines = (f"SELECT ordinality + 1 AS _ordinal, NULL::VARCHAR AS _line, [{fields}] AS p "
                  f"FROM read_csv('{quoted}', header=true, columns={columns}, delim=',', "
                  "quote='\"', escape='\"', nullstr=['NA', ''], allow_quoted_nulls=false, "
-                 "auto_detect=false, strict_mode=false, "
+                 "auto_detect=false, strict_mode=false, null_padding=true, "
                  f"max_line_size={options.max_record_bytes}) WITH ORDINALITY")
         sql = rows_sql(lines, layout, escape_json=True, not_after=options.not_after())
         with _connect(options) as con:

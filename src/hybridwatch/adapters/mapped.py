@@ -56,6 +56,8 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.adapters.base import (
+    RECORD_FAULTS,
+    record_error,
     Adapter,
     Batch,
     ReadOptions,
@@ -577,13 +579,14 @@ def _batches(rows: Iterator[_Row], mapping: Mapping, not_after: datetime) -> Ite
             try:
                 for event in converted:
                     builder.append(event)
-            except RecordError:
+            except RECORD_FAULTS:
                 builder.truncate(staged)  # a row is kept whole or not at all
                 raise
             exploded += len(converted) - 1
             place = f"line {where['line']}" if "line" in where else where["record"]
             warnings.extend(f"{place}: {note}" for note in notes)
-        except RecordError as exc:
+        except RECORD_FAULTS as caught:
+            exc = record_error(caught)
             rejections.append(Rejection(exc.reason, raw, field=exc.field, **where))
         if len(builder) + len(rejections) >= FLUSH_ROWS:
             yield Batch(mapping.kind, builder.flush(), rejections, skipped=skipped,

@@ -50,6 +50,8 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.adapters.base import (
+    RECORD_FAULTS,
+    record_error,
     Adapter,
     Batch,
     ReadOptions,
@@ -110,7 +112,8 @@ class MispJsonAdapter(Adapter):
             event = item.get("Event", item) if isinstance(item, dict) else item
             try:
                 builder.append(_json_row(event))
-            except RecordError as exc:
+            except RECORD_FAULTS as caught:
+                exc = record_error(caught)
                 ident = event.get("uuid") if isinstance(event, dict) else None
                 rejections.append(Rejection(
                     reason=exc.reason, field=exc.field, raw=json.dumps(item, ensure_ascii=False),
@@ -143,7 +146,8 @@ class MispCsvAdapter(Adapter):
                     raise RecordError(None, f"expected {len(header)} fields, got "
                                             f"{len(record.fields)}")
                 builder.append(_csv_row(dict(zip(header, record.fields))))
-            except RecordError as exc:
+            except RECORD_FAULTS as caught:
+                exc = record_error(caught)
                 rejections.append(Rejection(reason=exc.reason, raw=record.raw, line=record.line,
                                             field=exc.field))
             if len(builder) >= FLUSH_ROWS:

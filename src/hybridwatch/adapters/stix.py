@@ -71,6 +71,8 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.adapters.base import (
+    RECORD_FAULTS,
+    record_error,
     Adapter,
     Batch,
     ReadOptions,
@@ -129,13 +131,16 @@ class StixAdapter(Adapter):
                 else:
                     try:
                         builder.append(_event_row(obj, index))
-                    except RecordError as exc:
+                    except RECORD_FAULTS as caught:
+                        exc = record_error(caught)
                         rejections.append(_reject(position, obj, exc.field, exc.reason))
             if len(builder) >= FLUSH_ROWS:
                 yield Batch("events", builder.flush(), rejections)
                 rejections = []
+        bad_notes: list[tuple[int, str]] = []
         runs = finding_runs(objects, lambda o: _tlp(o, index),
-                            lambda o: _creator(o, index))
+                            lambda o: _creator(o, index), bad_notes)
+        rejections += [_reject(at, objects[at], None, reason) for at, reason in bad_notes]
         yield Batch("events", builder.flush(), rejections, skipped=derived, findings=runs)
 
 

@@ -135,7 +135,7 @@ def stream(con: duckdb.DuckDBPyConnection, path: Path, select: str, options: Rea
         reader = con.sql(select).to_arrow_reader(options.batch_rows)
         problems: list[tuple[int, str]] = []   # (ordinal among parsed rows, problem)
         for record_batch in reader:
-            table = pa.Table.from_batches([record_batch])
+            table = _required_present(pa.Table.from_batches([record_batch]))
             bad = pc.is_valid(table["_problem"])
             skip = pc.and_(pc.is_valid(table["_skip"]), pc.invert(bad))
             good = table.filter(pc.invert(pc.or_(bad, skip)))
@@ -168,10 +168,33 @@ def _rejections(con: duckdb.DuckDBPyConnection, path: Path, problems: list[tuple
     rejections = [Rejection(f"unreadable CSV row: {message.splitlines()[0]}", raw or "",
                             line=int(line)) for line, raw, message in refused]
     if problems:
-        rejections += _semantic_rejections(con, path, problems, sorted(int(r[0])
-                                                                        for r in refused))
+        try:
+            rejections += _semantic_rejections(con, path, problems, sorted(int(r[0])
+                                                                            for r in refused))
+        except duckdb.Error:  # the raw lines cannot be read back: keep the rows' reasons
+            rejections += [Rejection(p.partition(FIELD_SEP)[2], "", line=o + 2,
+                                     field=p.partition(FIELD_SEP)[0] or None)
+                           for o, p in problems]
     rejections.sort(key=lambda r: r.line or 0)
     return rejections
+
+
+_REQUIRED = [f.name for f in TRADE_FLOW_SCHEMA if not f.nullable]
+
+
+def _required_present(table: pa.Table) -> pa.Table:
+    """Rows the SELECT let through (neither a problem nor skipped) with a required column still
+    null (a hostile line the checks did not foresee) get a ``_problem`` instead of breaking
+    the cast to the schema."""
+    problem = table["_problem"]
+    for name in _REQUIRED:
+        if name not in table.column_names or not table[name].null_count:
+            continue
+        missing = pc.and_(pc.and_(pc.is_null(table[name]), pc.is_null(problem)),
+                          pc.is_null(table["_skip"]))  # skipped rows (aggregates) stay skipped
+        problem = pc.if_else(missing, pa.scalar(f"{name}{FIELD_SEP}missing", pa.string()),
+                             problem)
+    return table.set_column(table.column_names.index("_problem"), "_problem", problem)
 
 
 class TradeSqlSource(SqlSource):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from hybridwatch.model.schema import record_id_hash
@@ -45,7 +46,8 @@ def derived_reference(external_id: str) -> dict[str, str]:
 
 def derived_id(obj: dict[str, Any]) -> str | None:
     """The hybridwatch external id of a derived object, None for anything else."""
-    for ref in obj.get("external_references") or []:
+    refs = obj.get("external_references")
+    for ref in refs if isinstance(refs, list) else []:
         if isinstance(ref, dict) and ref.get("source_name") == HYBRIDWATCH_SOURCE:
             external_id = ref.get("external_id")
             if isinstance(external_id, str) and external_id.split("/")[0] in (
@@ -69,7 +71,7 @@ def note_record(content: Any) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(found.group(1))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) and "hybridwatch" in record else None
 
@@ -97,22 +99,29 @@ def imported_event_id(reference: str) -> str:
     return record_id_hash("stix", reference) if STIX_ID.match(reference) else reference
 
 
-def finding_runs(objects: list[Any], tlp_of: Any, creator_of: Any) -> list[dict[str, Any]]:
+def finding_runs(objects: list[Any], tlp_of: Any, creator_of: Any,
+                 problems: list[tuple[int, str]] | None = None) -> list[dict[str, Any]]:
     """The finding runs held by hybridwatch notes among ``objects``.
 
     ``tlp_of(obj)`` gives an object's TLP level (None = clear), ``creator_of(obj)`` its
     producer as ``{"id", "name"}`` or None. Each run: ``kind, run_id, created_at, summary``
     (with ``producer`` added) and ``items`` (``finding_id, position, tlp, item``), items in
-    position order. Notes that do not parse are ignored (the caller quarantines nothing: the
-    objects are still valid STIX).
+    position order. Notes whose content holds no record are ignored (still valid STIX); a
+    record that is malformed (no kind, a bad ``created_at`` or position …) is left out and
+    ``(index of the note, reason)`` appended to ``problems``, for the caller to quarantine.
     """
     runs: dict[str, dict[str, Any]] = {}
     items: dict[str, list[dict[str, Any]]] = {}
-    for obj in objects:
+    for index, obj in enumerate(objects):
         if not isinstance(obj, dict) or obj.get("type") != "note" or not derived_id(obj):
             continue
         record = note_record(obj.get("content"))
         if record is None:
+            continue
+        problem = _record_problem(record)
+        if problem:
+            if problems is not None:
+                problems.append((index, f"hybridwatch finding note: {problem}"))
             continue
         if record.get("hybridwatch") == "run":
             producer = creator_of(obj)
@@ -130,3 +139,31 @@ def finding_runs(objects: list[Any], tlp_of: Any, creator_of: Any) -> list[dict[
     for kind, run in runs.items():
         run["items"] = sorted(items.get(kind, []), key=lambda i: i["position"])
     return list(runs.values())
+
+
+def _record_problem(record: dict[str, Any]) -> str | None:
+    """Why a finding note's record cannot be restored, or None."""
+    kind = record.get("hybridwatch")
+    if kind not in ("run", "finding"):
+        return None  # not a record we restore: ignored as before
+    if not isinstance(record.get("kind"), str) or not record["kind"].strip():
+        return "no kind"
+    if kind == "run":
+        if not isinstance(record.get("run_id"), str):
+            return "no run_id"
+        try:
+            datetime.fromisoformat(str(record.get("created_at")))
+        except (ValueError, OverflowError):
+            return f"created_at is not a date-time ({str(record.get('created_at'))[:40]!r})"
+        if not isinstance(record.get("summary") or {}, dict):
+            return "summary is not an object"
+        return None
+    if not isinstance(record.get("finding_id"), str):
+        return "no finding_id"
+    position = record.get("position")
+    if isinstance(position, bool) or not isinstance(position, (int, str)) or \
+            not str(position).strip().lstrip("-").isdigit():
+        return f"position is not a whole number ({str(position)[:40]!r})"
+    if "item" not in record:
+        return "no item"
+    return None

@@ -34,8 +34,17 @@ def parse_time(text: str, *, formats: tuple[str, ...] | None = None) -> tuple[da
     """Parse ``text`` into ``(naive UTC datetime, precision)``; raise ``ValueError`` if it is no date.
 
     ``formats`` restricts parsing to the given strptime formats (precision is then inferred from
-    the smallest unit the format names). Unix epoch seconds are accepted by default.
+    the smallest unit the format names). Unix epoch seconds are accepted by default. An instant
+    that falls outside years 1-9999 once in UTC (``0001-01-01T00:00:00+14:00``) is a
+    ``ValueError`` too, never an ``OverflowError``.
     """
+    try:
+        return _parse_time(text, formats)
+    except OverflowError:
+        raise ValueError(f"out of range once converted to UTC ({text.strip()[:40]!r})") from None
+
+
+def _parse_time(text: str, formats: tuple[str, ...] | None) -> tuple[datetime, str]:
     value = text.strip()
     if not value:
         raise ValueError("empty date")
