@@ -116,11 +116,65 @@ def test_seal_open_round_trip(world, tmp_path):
                           world["trust"], "-o", out, "--json")
     assert code == 0 and opened["sender_verified"] and opened["sender"]["org"] == "Alpha CERT"
     assert out.read_bytes() == content and opened["file_name"] == "brief.pdf"
+    code, _, err = run("open", sealed["sealed_file"], "--dir", world["bravo"], "-o",
+                       tmp_path / "refused.pdf")   # no trust store: no plaintext
+    assert code == 5 and "unverified-sender" in err and not (tmp_path / "refused.pdf").exists()
     code, opened, err = run("open", sealed["sealed_file"], "--dir", world["bravo"], "-o",
-                            tmp_path / "again.pdf", "--json")
+                            tmp_path / "again.pdf", "--json", "--insecure-skip-verify")
     assert code == 0 and not opened["sender_verified"] and "NOT verified" in err
-    code, _, err = run("open", sealed["sealed_file"], "--dir", world["alpha"])
-    assert code == 3 and "sealed for 'Bravo MoD'" in err
+    code, _, err = run("open", sealed["sealed_file"], "--dir", world["alpha"], "--trust",
+                       world["trust"])
+    assert code == 5 and "wrong-recipient: sealed for 'Bravo MoD'" in err
     code, _, err = run("seal", brief, "--to", "Nobody", "--trust", world["trust"],
                        "--dir", world["alpha"])
     assert code == 3 and "no partner 'Nobody'" in err
+
+
+def test_a_sealed_file_that_does_not_open_exits_5_with_its_reason_code(world, tmp_path):
+    """Issue #14 §7: every failure to open names its reason code and exits 5."""
+    brief = tmp_path / "brief.txt"
+    brief.write_text("TLP:RED content")
+    code, sealed, _ = run("seal", brief, "--to", "bravo mod", "--trust", world["trust"],
+                          "--dir", world["alpha"], "--json")
+    envelope = json.loads(Path(sealed["sealed_file"]).read_text())
+
+    def attempt(name: str, content: str) -> tuple[int, str]:
+        path = tmp_path / name
+        path.write_text(content)
+        code, _, err = run("open", path, "--dir", world["bravo"], "--trust", world["trust"],
+                           "-o", tmp_path / f"{name}.out")
+        assert not (tmp_path / f"{name}.out").exists()
+        return code, err
+
+    flipped = base64.b64decode(envelope["ciphertext"])
+    flipped = flipped[:-1] + bytes([flipped[-1] ^ 1])
+    cases = {
+        "not-an-envelope": "not json at all",
+        "suite-mismatch": json.dumps({**envelope, "version": 99}),
+        "damaged-envelope": json.dumps({**envelope, "enc": "%%%"}),
+        "bad-signature": json.dumps({**envelope, "ciphertext":
+                                     base64.b64encode(flipped).decode()}),
+    }
+    for reason, content in cases.items():
+        code, err = attempt(f"{reason}.sealed", content)
+        assert code == 5 and f"{reason}" in err.split("error: ", 1)[1], (reason, err)
+        assert "Traceback" not in err
+    # without the signature check the same tampering is caught by the AEAD
+    path = tmp_path / "tampered.sealed"
+    path.write_text(cases["bad-signature"])
+    code, _, err = run("open", path, "--dir", world["bravo"], "--insecure-skip-verify",
+                       "-o", tmp_path / "t.out")
+    assert code == 5 and "bad-ciphertext" in err
+
+
+def test_a_nul_in_a_file_name_is_an_error_not_a_crash(tmp_path):
+    for args in (["open", "a\x00b.sealed"], ["verify", "a\x00b", "--trust", str(tmp_path)],
+                 ["ingest", "a\x00b.csv", "--db", str(tmp_path / "s.duckdb")]):
+        code, _, err = run(*args)
+        assert code == 2 and "NUL" in err and "Traceback" not in err
+    from hybridwatch.errors import InputError
+    from hybridwatch.store import EventStore
+    from hybridwatch.workflows.ingest import ingest_file
+
+    with EventStore(tmp_path / "s.duckdb") as store, pytest.raises(InputError, match="NUL"):
+        ingest_file(store, "a\x00b.csv")

@@ -127,6 +127,12 @@ class _Group(LazyGroup):
                 raise
             click.secho(f"error: {exc}", err=True, fg="red")
             ctx.exit(_exit_code(exc))
+        except ValueError as exc:  # the OS refuses a path with a NUL in it: a usage error
+            if "null byte" not in str(exc) or ctx.params.get("debug"):
+                raise
+            click.secho("error: a file name holds a NUL byte, which no file name may",
+                        err=True, fg="red")
+            ctx.exit(EXIT_USAGE)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

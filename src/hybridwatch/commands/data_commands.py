@@ -111,6 +111,18 @@ def _size(option: str, text: str) -> int:
     return int(float(match.group(1)) * _UNITS[unit])
 
 
+#: A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, prefixed with ``'`` (OWASP's advice);
+    numbers, dates and other text pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _load_trust(trust_dir: Path | None):
     if trust_dir is None:
         return None
@@ -201,7 +213,8 @@ def events(domain, actor, actor_name, target, source, tlp, since, until, limit, 
         writer = csv.DictWriter(sys.stdout, fieldnames=table.column_names)
         writer.writeheader()
         # a list cell as "+"-joined codes (what a mapping reads back with split = "+")
-        writer.writerows({**row, "target_iso3s": "+".join(row["target_iso3s"])}
+        writer.writerows({k: _csv_cell(v) for k, v in
+                          {**row, "target_iso3s": "+".join(row["target_iso3s"])}.items()}
                          for row in rows)
     else:
         for row in rows:

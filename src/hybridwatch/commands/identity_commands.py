@@ -192,15 +192,24 @@ def seal(file: Path, partner: str, trust_dir: Path, output: Path | None, org: st
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the content (default: its original name, beside FILE).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("--insecure-skip-verify", "skip_verify", is_flag=True,
+              help="Decrypt without a trust store, from a sender nobody verified.")
 @org_option
 @keys_dir_option
 @json_option
 def open_command(file: Path, trust_dir: Path | None, output: Path | None, force: bool,
-                 org: str | None, keys_dir: Path | None, as_json: bool) -> None:
-    """Decrypt a sealed FILE with the local keys; with --trust, verify the sender first."""
+                 skip_verify: bool, org: str | None, keys_dir: Path | None,
+                 as_json: bool) -> None:
+    """Decrypt a sealed FILE with the local keys after verifying its sender against --trust
+    (exit 5 with a reason code when it does not open)."""
+    from hybridwatch.errors import VerificationError
     from hybridwatch.outputs.keystore import load_trust_store
-    from hybridwatch.outputs.sealing import open_file
+    from hybridwatch.outputs.sealing import UNVERIFIED_SENDER, open_file
 
+    if trust_dir is None and not skip_verify:
+        raise VerificationError(file, UNVERIFIED_SENDER, "no trust store to verify the sender "
+                                "(pass --trust DIR or set HYBRIDWATCH_TRUST; "
+                                "--insecure-skip-verify decrypts anyway)")
     trust = load_trust_store(trust_dir) if trust_dir is not None else None
     result = open_file(file, _load_keys(keys_dir, org), trust=trust, out=output, force=force)
     if as_json:

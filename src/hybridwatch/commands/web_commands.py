@@ -53,8 +53,12 @@ def serve(host: str, port: int, threads: int, cache_entries: int, audit_flush_ms
             "run `hybridwatch token create --role admin`", fg="yellow")
     say(f"serving {db} on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json)")
 
-    uvicorn.run(app, host=host, port=port, access_log=not quiet,
-                log_level="warning" if quiet else "info")
+    config = uvicorn.Config(app, host=host, port=port, access_log=not quiet,
+                            log_level="warning" if quiet else "info")
+    from hybridwatch.web.log_redaction import redact_tokens_in
+
+    redact_tokens_in("uvicorn.access", "uvicorn.error")  # after Config set up the loggers
+    uvicorn.Server(config).run()
 
 
 @cli.group()

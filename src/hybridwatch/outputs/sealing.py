@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hybridwatch.errors import InputError
+from hybridwatch.errors import InputError, VerificationError
 from hybridwatch.outputs.canonical import canonical_json
 from hybridwatch.outputs.identity import IdentityDocument, b64decode, b64encode
 from hybridwatch.outputs.signing import (
@@ -76,12 +76,14 @@ def _frame(file_name: str, data: bytes) -> bytes:
 
 def _unframe(plaintext: bytes, source: object) -> tuple[str, bytes]:
     if plaintext[:4] != _FRAME_MAGIC or len(plaintext) < 8:
-        raise InputError(source, "decrypted payload is not a hybridwatch frame")
+        raise VerificationError(source, BAD_FRAME, "decrypted payload is not a hybridwatch "
+                                "frame")
     size = int.from_bytes(plaintext[4:8], "big")
     meta = json.loads(plaintext[8:8 + size])
     data = plaintext[8 + size:]
     if meta.get("size_bytes") != len(data):
-        raise InputError(source, "decrypted payload length does not match its frame")
+        raise VerificationError(source, BAD_FRAME, "decrypted payload length does not match "
+                                "its frame")
     return str(meta.get("file_name") or ""), data
 
 
@@ -107,6 +109,13 @@ def seal_bytes(data: bytes, file_name: str, sender: "OrgKeys", recipient: Identi
             "signatures": {alg: b64encode(sig) for alg, sig in sigs.items()}}
 
 
+#: Why a sealed file does not open: the code heads the message, and ``open`` exits 5.
+NOT_ENVELOPE, SUITE_MISMATCH, WRONG_RECIPIENT = "not-an-envelope", "suite-mismatch", \
+    "wrong-recipient"
+DAMAGED, BAD_CIPHERTEXT, BAD_FRAME = "damaged-envelope", "bad-ciphertext", "bad-frame"
+UNVERIFIED_SENDER = "unverified-sender"
+
+
 @dataclass(frozen=True)
 class OpenResult:
     """A decrypted envelope. ``sender_verified`` is False when no trust store was given."""
@@ -130,24 +139,24 @@ def open_envelope(envelope: object, keys: "OrgKeys", trust: "TrustStore | None" 
     from cryptography.exceptions import InvalidTag
 
     if not isinstance(envelope, dict) or envelope.get("type") != SEAL_TYPE:
-        raise InputError(source, f"not a {SEAL_TYPE} envelope")
+        raise VerificationError(source, NOT_ENVELOPE, f"not a {SEAL_TYPE} envelope")
     if envelope.get("version") != SEAL_VERSION or envelope.get("hpke") != HPKE_SUITE:
-        raise InputError(source, f"unsupported envelope version or suite "
-                                 f"({envelope.get('version')!r}, {envelope.get('hpke')!r})")
+        raise VerificationError(source, SUITE_MISMATCH, f"unsupported envelope version or "
+                                f"suite ({envelope.get('version')!r}, {envelope.get('hpke')!r})")
     header = {k: v for k, v in envelope.items() if k not in ("enc", "ciphertext", "signatures")}
     recipient = header.get("recipient") if isinstance(header.get("recipient"), dict) else {}
     if recipient.get("key_id") != keys.identity.encryption_key_id:
-        raise InputError(source, f"sealed for {recipient.get('org')!r} (key "
-                                 f"{recipient.get('key_id')}), not for the local identity "
-                                 f"{keys.identity.org!r} (key {keys.identity.encryption_key_id})")
+        raise VerificationError(source, WRONG_RECIPIENT, f"sealed for {recipient.get('org')!r} "
+                                f"(key {recipient.get('key_id')}), not for the local identity "
+                                f"{keys.identity.org!r} (key {keys.identity.encryption_key_id})")
     try:
         enc = b64decode(envelope.get("enc"), "enc")
         ciphertext = b64decode(envelope.get("ciphertext"), "ciphertext")
         info = hpke_info(header)
     except ValueError as exc:
-        raise InputError(source, f"damaged envelope: {exc}") from None
+        raise VerificationError(source, DAMAGED, str(exc)) from None
     if len(enc) != ENC_BYTES:
-        raise InputError(source, f"damaged envelope: enc is {len(enc)} bytes, not {ENC_BYTES}")
+        raise VerificationError(source, DAMAGED, f"enc is {len(enc)} bytes, not {ENC_BYTES}")
     sender = header.get("sender") if isinstance(header.get("sender"), dict) else {}
     verified = False
     if trust is not None:
@@ -161,8 +170,8 @@ def open_envelope(envelope: object, keys: "OrgKeys", trust: "TrustStore | None" 
     try:
         plaintext = _suite().decrypt(enc + ciphertext, keys.hpke_key, info=info)
     except InvalidTag:
-        raise InputError(source, "cannot decrypt: the envelope was altered (or its header "
-                                 "changed) after sealing") from None
+        raise VerificationError(source, BAD_CIPHERTEXT, "cannot decrypt: the envelope was "
+                                "altered (or its header changed) after sealing") from None
     file_name, data = _unframe(plaintext, source)
     return OpenResult(file_name=file_name, data=data, sender=sender, sender_verified=verified,
                       created=str(header.get("created")))
@@ -212,7 +221,11 @@ def open_file(path: Path, keys: "OrgKeys", *, trust: "TrustStore | None" = None,
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"not a sealed envelope (not JSON: {exc})") from None
+        raise VerificationError(path, NOT_ENVELOPE, f"not JSON ({exc})") from None
+    except RecursionError:
+        raise VerificationError(path, NOT_ENVELOPE, "JSON nested too deeply") from None
+    except ValueError as exc:  # a NUL in the path
+        raise InputError(path, f"cannot read: {exc}") from None
     result = open_envelope(envelope, keys, trust, source=path)
     target = Path(out) if out else path.parent / _safe_name(result.file_name, path)
     if target.exists() and not force:

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -123,10 +124,26 @@ def check_role_clearance(role: str, clearance: str | None = None) -> str:
     return level
 
 
+def check_token_name(name: str | None) -> None:
+    """A token name is shown in listings and the audit log: printable text only. Control
+    characters (a newline forging a log line) and format characters (bidi overrides that make
+    "nimda" read "admin") are refused."""
+    if name is None:
+        return
+    bad = [ch for ch in name if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn",
+                                                             "Zl", "Zp")]
+    if bad:
+        raise SelectorError(f"--name: control or bidi character U+{ord(bad[0]):04X} "
+                            "not allowed in a token name")
+    if len(name) > 100:
+        raise SelectorError("--name: at most 100 characters")
+
+
 def create_token(store: EventStore, *, role: str, name: str | None = None,
                  clearance: str | None = None) -> NewToken:
     """Create a token; the returned ``NewToken.token`` is the secret, shown only now."""
     level = check_role_clearance(role, clearance)
+    check_token_name(name)
     ensure_access_tables(store)
     token_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)

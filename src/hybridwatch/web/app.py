@@ -80,6 +80,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     app.state.token_cache = TokenCache()
     app.state.audit = audit_log
     install_error_handlers(app)
+    install_security_headers(app)
 
     from hybridwatch.web.api_admin import admin_router
     from hybridwatch.web.api_events import events_router
@@ -96,6 +97,36 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     app.include_router(dashboard_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+#: The dashboard loads only its own scripts and styles and talks only to this server; nothing
+#: may frame it. The OpenAPI page (/api/docs) loads Swagger UI from its CDN and gets its own.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: "
+            "https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'")
+#: The briefing is a self-contained HTML page with its own inline styles and no scripts.
+BRIEFING_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def install_security_headers(app: FastAPI) -> None:
+    """A strict Content-Security-Policy and the usual hardening headers on every answer."""
+
+    @app.middleware("http")
+    async def security_headers(request, call_next):
+        response = await call_next(request)
+        path = request.url.path
+        policy = DOCS_CSP if path.startswith("/api/docs") else \
+            BRIEFING_CSP if path.startswith("/api/briefings") else CSP
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
 
 
 def _warm(app: FastAPI) -> None:

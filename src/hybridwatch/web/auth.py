@@ -60,10 +60,12 @@ async def current_principal(request: Request,
     ``async``: a cached token costs a dict lookup, an uncached one a point query of a few
     milliseconds (then cached), cheaper than a thread-pool hop on every request."""
     if credentials is None or not credentials.credentials:
+        _audit_refusal(store, request, "missing token")
         raise ApiError(401, "missing token: send 'Authorization: Bearer <token>' "
                             "(create one with `hybridwatch token create --role viewer`)",
                        headers=_CHALLENGE)
     if credentials.scheme.lower() != "bearer":
+        _audit_refusal(store, request, "unsupported scheme")
         raise ApiError(401, f"unsupported authorization scheme {credentials.scheme!r}: use Bearer",
                        headers=_CHALLENGE)
     token = credentials.credentials.strip()
@@ -74,8 +76,16 @@ async def current_principal(request: Request,
         if record is not None and cache is not None:
             cache.put(token, record)
     if record is None:
+        _audit_refusal(store, request, "invalid token")
         raise ApiError(401, "invalid token: unknown, malformed or revoked", headers=_CHALLENGE)
     return Principal(record.token_id, record.name, record.role, record.clearance)
+
+
+def _audit_refusal(store: EventStore, request: Request, reason: str) -> None:
+    """A 401 goes into the audit log: the path only (never its query, which may carry a
+    token), the reason, never the credentials sent."""
+    audit_access(store, None, "denied", request.url.path[:200], status=401,
+                 detail={"reason": reason})
 
 
 def require_role(*roles: str) -> Callable[..., Principal]:

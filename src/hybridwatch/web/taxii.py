@@ -310,6 +310,9 @@ def taxii_router() -> APIRouter:
         found, added = _one(collection_id, object_id, request, store, principal, query)
         body, page = _paged("versions", found, query)
         body["versions"] = [_version(o) for o in page]
+        audit_access(store, principal, "read",
+                     f"taxii:{collection_id}/objects/{object_id}/versions",
+                     detail={"returned": len(page)})
         return _taxii(body, headers=_range_headers(page, added))
 
     @route(root + "/collections/{collection_id}/manifest/", TaxiiManifest,

@@ -34,6 +34,8 @@ def ingest_file(store: EventStore, path: str | Path, *, format: str | None = Non
     """
     path = Path(path)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
+    if "\x00" in str(path):  # the OS would refuse it with a ValueError
+        raise InputError(str(path).replace("\x00", "\\x00"), "a file name holds a NUL byte")
     if not path.is_file():
         raise InputError(path, "no such file" if not path.exists() else "not a regular file")
     file_sha256, size = fingerprint_file(path)

@@ -24,6 +24,15 @@
     }
     return node;
   }
+  // only http(s) links are rendered as links: a source_url of "javascript:…" stays text
+  function safeUrl(text) {
+    try {
+      const url = new URL(text);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
   const $ = (sel) => document.querySelector(sel);
   const body = (id) => document.querySelector(`#${id} .body`);
   const num = (v, d = 3) => (v === null || v === undefined || Number.isNaN(v)) ? "n/a" : Number(v).toPrecision(d);
@@ -249,7 +258,7 @@
     return h("tr", { "data-event-id": ev.event_id }, h("td", {}, tlp(ev.tlp)), h("td", {}, ev.occurred_at.slice(0, 16).replace("T", " ")),
       h("td", {}, ev.domain), h("td", {}, ev.actor_iso3 || ev.actor_name || ""), h("td", {}, (ev.target_iso3s || []).join(", ")),
       h("td", {}, ev.source_name ? `${ev.source} (${ev.source_name})` : ev.source),
-      h("td", {}, ev.source_url ? h("a", { href: ev.source_url, rel: "noopener noreferrer", target: "_blank" }, ev.title || ev.source_url) : (ev.title || "")));
+      h("td", {}, safeUrl(ev.source_url) ? h("a", { href: safeUrl(ev.source_url), rel: "noopener noreferrer", target: "_blank" }, ev.title || ev.source_url) : (ev.title || ev.source_url || "")));
   }
 
   async function renderEpisodeDetail(id, offset) {
