@@ -32,7 +32,9 @@ def browser():
 
 
 def open_dashboard(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # the server's CSP forbids eval, which Playwright's wait_for_function uses to poll; the
+    # policy itself is checked in test_hardening.py and under it in test_dashboard_under_csp
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
             if m.type in ("error", "warning") else None)
@@ -110,4 +112,17 @@ def test_dashboard_without_a_valid_token_asks_for_one(browser, live_server):
     page.wait_for_selector("#message:not([hidden])")
     assert "refused the token" in page.text_content("#message")
     assert page.locator("#episodes-table").count() == 0
+    page.close()
+
+
+def test_dashboard_under_its_content_security_policy(browser, live_server, tokens):
+    """The dashboard runs with the CSP enforced: no violation, the token form renders."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{live_server}/?token={tokens['viewer']}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("body").inner_text().strip()
+    assert not [p for p in problems if "Content Security Policy" in p], problems
     page.close()
