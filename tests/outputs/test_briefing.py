@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from hybridwatch.cli import cli
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.outputs.briefing.judgement_text import judgement_sentence
 from hybridwatch.outputs.briefing import Period, render_briefing_html, write_briefing
 from hybridwatch.outputs.briefing.evidence import safe_link
 from hybridwatch.outputs.briefing.map_svg import CLASSES, render_map
@@ -171,13 +172,15 @@ def test_tlp_filtering_matches_the_store(demo_db: Path) -> None:
             "WHERE event_id IN (SELECT unnest(?))", [event_ids]).fetchall()
         assert all(tlp_rank(level) <= tlp_rank("green") for (level,) in levels)
         # the withheld counts are the store's
-        names = {"convergence": "convergence period(s)", "episodes": "episode(s)",
-                 "coincidences": "coincidence pair(s)"}
-        for kind, name in names.items():
+        names = {"convergence": ("convergence period", "convergence periods"),
+                 "episodes": ("episode", "episodes"),
+                 "coincidences": ("coincidence pair", "coincidence pairs")}
+        for kind, (one, many) in names.items():
             if everything[kind] is None:
                 continue
             withheld = latest_run(store, kind, clearance="green").withheld
-            assert (f"{withheld} {name}" in html_green) == (withheld > 0)
+            name = one if withheld == 1 else many
+            assert bool(re.search(rf"\b{withheld} {name}\b", html_green)) == (withheld > 0)
         for level in ("amber", "amber-strict", "red"):   # no marking above GREEN anywhere
             assert f'class="tlp tlp-{level}"' not in html_green
         assert 'content: "TLP:GREEN"' in html_green and 'content: "TLP:RED"' in html_red
@@ -210,11 +213,22 @@ def test_key_judgements_render_the_stored_assessment(demo_db: Path) -> None:
             pytest.skip("this demo store has no assessment")
         html = _html(store, "amber")
     for item in run.items:
-        assert escape(item["statement"]) in html
+        # worded by the briefing, grammatically, from the stored fields
+        assert escape(judgement_sentence(item)) in html
+        lead = {"remote chance": "There is a remote chance",
+                "realistic possibility": "There is a realistic possibility"}.get(
+                    item["phia_term"], f"It is {item['phia_term']}")
+        assert judgement_sentence(item).startswith(lead + " (")
         assert f'id="f-{item["finding_id"]}"' in html
     assert escape(run.summary["caution"]) in html
+    assert "It is remote chance" not in html
     skill = run.summary["backtest"].get("skill")
-    assert ("The model adds nothing over the base rate" in html) == (skill is None or skill <= 0)
+    no_skill = skill is None or skill <= 0
+    # the no-skill caveat once in the key judgements, not under every judgement
+    key = html.split('<section id="key-judgements">')[1].split("</section>")[0]
+    assert key.count("No demonstrated skill") == (1 if no_skill else 0)
+    assert key.count("adds nothing demonstrable over the base rate") == 0
+    assert key.count("shows no demonstrable skill over the base rate") == 0
 
 
 def test_analyses_not_run_say_how(tmp_path: Path) -> None:
@@ -252,10 +266,12 @@ def test_assessment_without_skill_says_so(demo_db: Path, tmp_path: Path) -> None
         pin_run(store, save_run(store, "assessment", summary,
                                 [FindingItem("DEU", judgement, "amber")]))
         html_amber, html_green = _html(store, "amber"), _html(store, "green")
-    assert "adds nothing over the base rate" in html_amber
+    assert "No demonstrated skill" in html_amber
     assert "Do not escalate on this alone." in html_amber
-    assert judgement["statement"] in html_amber and "31%" in html_amber
-    assert judgement["statement"] not in html_green and "1 judgement(s)" in html_green
+    sentence = ("It is unlikely (25–35%) that Germany faces a disruptive cyber attack on "
+                "critical infrastructure (31%; 22%–41%), low confidence.")
+    assert sentence in html_amber
+    assert "Germany faces" not in html_green and "1 judgement withheld" in html_green
 
 
 def test_cli_brief_json(demo_db: Path, tmp_path: Path) -> None:

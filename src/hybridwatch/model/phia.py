@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hybridwatch.model.phrasing import phia_sentence
+
 #: (term, lowest %, highest %) in increasing order; the bands of the yardstick.
 PHIA_BANDS: tuple[tuple[str, float, float], ...] = (
     ("remote chance", 0.0, 5.0),
@@ -44,15 +46,23 @@ class PhiaJudgement:
     in_gap: bool                          # the value lies between two bands
     gap_percent: tuple[float, float] | None = None
 
+    def band_text(self) -> str:
+        """'55–75%', '≤5%', or for a value in a gap "7%, in the yardstick's 5–10% gap"."""
+        if self.in_gap and self.gap_percent:
+            return (f"{self.probability:.0%}, in the yardstick's "
+                    f"{self.gap_percent[0]:g}–{self.gap_percent[1]:g}% gap")
+        low, high = self.band_percent
+        return f"≤{high:g}%" if low == 0 else f"≥{low:g}%" if high == 100 else f"{low:g}–{high:g}%"
+
     def phrase(self) -> str:
         """'likely (55–75%)', or for a value in a gap 'remote chance (7%, in the 5–10% gap)' —
         the wording a briefing uses."""
-        if self.in_gap and self.gap_percent:
-            return (f"{self.term} ({self.probability:.0%}, in the yardstick's "
-                    f"{self.gap_percent[0]:g}–{self.gap_percent[1]:g}% gap)")
-        low, high = self.band_percent
-        band = f"≤{high:g}%" if low == 0 else f"≥{low:g}%" if high == 100 else f"{low:g}–{high:g}%"
-        return f"{self.term} ({band})"
+        return f"{self.term} ({self.band_text()})"
+
+    def sentence(self, clause: str) -> str:
+        """The judgement as a grammatical sentence opening: 'There is a remote chance (≤5%)
+        that {clause}', 'It is likely (55–75%) that {clause}'."""
+        return phia_sentence(self.term, clause, self.band_text())
 
 
 def phia_term(probability: float) -> PhiaJudgement:

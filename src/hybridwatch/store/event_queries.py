@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from hybridwatch.model.event_titles import event_title
 from hybridwatch.model.hostility import COOPERATIVE_SQL, HOSTILE_SQL
 from hybridwatch.model.targets import events_by_target_sql, names_target_sql
 from hybridwatch.model.tlp import most_restricted
@@ -90,16 +91,19 @@ def daily_target_counts(store: EventStore, *, by: str, counted_sql: str,
 def latest_hostile_events_against(store: EventStore, target: str, *, levels: Sequence[str],
                                   before: date, limit: int) -> list[tuple]:
     """The latest hostile events naming ``target`` at the given TLP levels, before ``before``:
-    ``(event_id, day, domain, label, url, tlp)``; the label is the title or says what it was."""
-    return store.con.execute(f"""
-        SELECT event_id, CAST(occurred_at AS DATE), domain,
-               coalesce(title, domain || ' event' || coalesce(' by ' || actor_iso3, '')
-                        || ' (' || coalesce(source_name, source) || ')'),
+    ``(event_id, day, domain, label, url, tlp)``; the label is the title or says what it was
+    (``model.event_titles``: a GDELT event's CAMEO action in words and its link's headline)."""
+    rows = store.con.execute(f"""
+        SELECT event_id, CAST(occurred_at AS DATE), domain, title, source, source_type,
                source_url, coalesce(tlp, 'clear')
         FROM events WHERE {names_target_sql()} AND {HOSTILE_SQL}
           AND coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND occurred_at < ?
         ORDER BY occurred_at DESC LIMIT ?""",
         [target, list(levels), before, int(limit)]).fetchall()
+    return [(event_id, day, domain,
+             event_title(title=title, source=source, source_type=source_type, url=url),
+             url, tlp)
+            for event_id, day, domain, title, source, source_type, url, tlp in rows]
 
 
 def events_with_ingest_time(store: EventStore, event_ids: Sequence[str],

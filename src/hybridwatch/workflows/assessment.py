@@ -23,6 +23,7 @@ from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.hostility import describe as describe_counted
 from hybridwatch.model.phia import phia_term
+from hybridwatch.model.phrasing import count, country_phrase
 from hybridwatch.model.tlp import levels_readable_at, most_restricted
 from hybridwatch.store import EventStore
 from hybridwatch.store.event_queries import daily_target_counts, latest_hostile_events_against
@@ -151,7 +152,7 @@ def judgement_confidence(scores: ForecastScores, risk: TargetRisk, params: RiskP
         reasons.append(f"modest backtest skill ({scores.skill:+.2f})")
     if risk.history_days < params.baseline_days + params.horizon_days or risk.active_domains < 2:
         reasons.append(f"thin data on this target ({risk.history_days} days of history, "
-                       f"{risk.active_domains} domain(s) with enough events)")
+                       f"{count(risk.active_domains, 'domain')} with enough events)")
         level = {"high": "moderate", "moderate": "low"}.get(level, level)
     return level, reasons
 
@@ -185,9 +186,9 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
         tlps.append(pair["tlp"])
     rows = latest_hostile_events_against(store, target, levels=allowed,
                                          before=as_of + timedelta(days=1), limit=limit)
-    for event_id, day, domain, title, url, tlp in rows:
+    for event_id, day, domain, label, url, tlp in rows:
         evidence.append({"kind": "event", "event_id": event_id, "date": str(day),
-                         "label": title, "url": url})
+                         "domain": domain, "label": label, "url": url})
         tlps.append(tlp)
     return evidence, most_restricted(tlps), restricted
 
@@ -195,7 +196,7 @@ def _evidence(store: EventStore, target: str, episodes, coincidences, ceiling: s
 def _phia(p: float) -> dict[str, Any]:
     judgement = phia_term(min(max(p, 0.0), 1.0))
     return {"phia_term": judgement.term, "phia_phrase": judgement.phrase(),
-            "in_gap": judgement.in_gap}
+            "phia_band": judgement.band_text(), "in_gap": judgement.in_gap}
 
 
 def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincidences,
@@ -207,10 +208,11 @@ def _target_item(store, risk: TargetRisk, result: RiskResult, episodes, coincide
                                           evidence_tlp, date.fromisoformat(result.as_of))
     words = _phia(forecast.probability)
     name = country_name(risk.target)
-    statement = (f"It is {words['phia_phrase']} that {name} faces at least one significant "
-                 f"{episode_words} in the next {params.horizon_days} days "
-                 f"({forecast.probability:.0%}; {forecast.low:.0%}–{forecast.high:.0%}), "
-                 f"{confidence} confidence.")
+    judgement = phia_term(min(max(forecast.probability, 0.0), 1.0))
+    statement = judgement.sentence(
+        f"{country_phrase(name)} faces at least one significant {episode_words} in the next "
+        f"{params.horizon_days} days ({forecast.probability:.0%}; "
+        f"{forecast.low:.0%}–{forecast.high:.0%}), {confidence} confidence.")
     if not forecast.fitted:
         statement += " There is too little history to fit the model: this is the base rate."
     elif confidence == "low" and not result.backtest["episode"].demonstrated:

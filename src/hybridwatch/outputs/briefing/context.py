@@ -21,7 +21,7 @@ from hybridwatch import __version__
 from hybridwatch.model.targets import count_distinct_targets_sql
 from hybridwatch.model.tlp import levels_readable_at, parse_level
 from hybridwatch.outputs.briefing.map_svg import render_map
-from hybridwatch.outputs.briefing.period import Period
+from hybridwatch.outputs.briefing.period import Period, title_period
 from hybridwatch.model.finding_kinds import get_kind, kinds
 from hybridwatch.store.briefing_log import last_briefing
 from hybridwatch.store.findings_store import latest_run
@@ -72,6 +72,7 @@ def build_context(store: EventStore, *, tlp: str = "amber",
     ctx["catalogue"] = {"narratives": list(catalogue.values())[:CATALOGUE_SIZE],
                         "total": len(catalogue)}
     ctx["map"] = _map(ctx)
+    ctx["title_period"] = title_period(period, ctx)
     ctx["annex"], evidence_ids = _annex(store, ctx, tlp, period)
     # the model behind the judgements, in the annex (templates/model_card.html.j2)
     ctx["model_card"] = model_card(store, run=runs["assessment"]) if runs["assessment"] else None

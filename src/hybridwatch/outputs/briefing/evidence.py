@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hybridwatch.model.actors import public_actor
+from hybridwatch.model.event_titles import event_title
 from hybridwatch.model.tlp import levels_readable_at
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.store import EventStore
@@ -79,18 +80,11 @@ def events(store: EventStore, event_ids: Sequence[str], *, clearance: str,
         [list(event_ids), *params, allowed, int(limit)]).fetchall()
     shown = [{"event_id": r[0], "date": r[1].date().isoformat(), "domain": r[2],
               "actor": public_actor(r[4], r[3], r[6]) or "", "target": r[5] or "",
-              "source": r[6],
-              "source_name": r[7] or r[6], "title": r[9] or _untitled(r[6], r[8]),
+              "source": r[6], "source_name": r[7] or r[6],
+              "title": event_title(title=r[9], source=r[6], source_type=r[8], url=r[10]),
               "url": r[10], "link": safe_link(r[10]), "tlp": r[11]} for r in rows]
     shown.sort(key=lambda row: (row["date"], row["domain"], row["event_id"]))
     return Evidence(shown, more=counts[0] - len(shown), withheld=counts[1])
-
-
-def _untitled(source: str, source_type: str | None) -> str:
-    """What an untitled event is, from its source's own type (a CAMEO code for GDELT)."""
-    if not source_type:
-        return "(untitled)"
-    return f"CAMEO {source_type}" if source == "gdelt" else source_type
 
 
 def articles(store: EventStore, article_ids: Sequence[str], *, period: Period | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -91,3 +92,46 @@ def _as_day(value: str | date | None) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def findings_span(sections: Iterable[dict]) -> tuple[date | None, date | None]:
+    """The first and last day the shown findings analysed: each section's ``window`` (else its
+    ``start``/``end``), and an assessment's ``as_of``. (None, None) when nothing ran."""
+    firsts: list[date] = []
+    lasts: list[date] = []
+    for section in sections:
+        if not section.get("ran"):
+            continue
+        window = section.get("window") or {}
+        start = window.get("start") or section.get("start")
+        end = window.get("end") or section.get("end") or section.get("as_of")
+        if start:
+            firsts.append(_as_day(start))
+        if end:
+            lasts.append(_as_day(end))
+        for row in section.get("rows") or []:     # convergence: its periods
+            label = str(row.get("period") or "")
+            if len(label) == 7 and row.get("index") is not None:
+                month = date.fromisoformat(f"{label}-01")
+                firsts.append(month)
+                lasts.append((month.replace(day=28) + timedelta(days=4)).replace(day=1)
+                             - timedelta(days=1))
+    return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
+
+
+def title_period(period: Period | None, ctx: dict) -> dict[str, str | None]:
+    """What the title block says the briefing covers, as dates: the ``--period`` when given,
+    else the span the findings shown analysed (never "everything in the store")."""
+    from hybridwatch.model.phrasing import date_range
+
+    if period is not None:
+        first, last = period.first, period.last
+        basis = "the briefing period (--period)"
+    else:
+        first, last = findings_span(v for v in ctx.values()
+                                    if isinstance(v, dict) and "ran" in v and "kind" in v)
+        basis = "the days the findings below analysed"
+    text = date_range(first, last)
+    return {"text": text or None, "basis": basis if text else None,
+            "first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None}

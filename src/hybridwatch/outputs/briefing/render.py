@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridwatch.errors import HybridwatchError, InputError
+from hybridwatch.model.phrasing import count, country_phrase, plural
 import hybridwatch.outputs.briefing.sections as sections
 from hybridwatch.outputs.briefing.context import EVENTS_PER_FINDING, build_context
 from hybridwatch.outputs.briefing.period import Period
@@ -58,6 +59,9 @@ def _environment():
         lstrip_blocks=True)
     env.filters["num"] = sections.num
     env.filters["pct"] = sections.pct
+    env.filters["count"] = count          # {{ n | count("episode") }} → "1 episode", "2 episodes"
+    env.filters["plural"] = plural
+    env.filters["country"] = country_phrase
     return env
 
 

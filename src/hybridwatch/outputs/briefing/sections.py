@@ -18,6 +18,7 @@ from typing import Any
 from hybridwatch.model.countries import country_name
 from hybridwatch.model.finding_kinds import get_kind
 import hybridwatch.outputs.briefing.charts as charts
+from hybridwatch.outputs.briefing.judgement_text import confidence_reasons, judgement_sentence
 from hybridwatch.outputs.briefing.period import Period
 from hybridwatch.store.findings_store import FindingRun
 
@@ -93,16 +94,20 @@ def assessment(run: FindingRun | None, db: str) -> dict[str, Any]:
     if run is None:
         return section
     summary = run.summary
+    backtest = dict(summary.get("backtest") or {})
+    skill = _skill(backtest)
+    caveat_shown = skill["skill_verdict"] == "none"
     judgements = []
     for item in sorted(run.items, key=lambda i: (-(i.get("probability") or 0.0), i["target"])):
         judgements.append({
             **_defaults(item, "outcome", "statement", "phia_term", "phia_phrase", "confidence",
                         "low", "high"),
+            "sentence": judgement_sentence(item) or item.get("statement"),
             "anchor": f"f-{item['finding_id']}",
             "target_name": item.get("name") or name_of(item["target"]),
             "probability_text": pct(item.get("probability")),
             "range_text": f"{pct(item.get('low'))}–{pct(item.get('high'))}",
-            "confidence_reasons": list(item.get("confidence_reasons") or []),
+            "confidence_reasons": confidence_reasons(item, caveat_shown=caveat_shown),
             "drivers": [{**d, "value_text": num(d.get("value")),
                          "contribution_text": num(d.get("contribution"), 2)}
                         for d in item.get("drivers") or []],
@@ -110,10 +115,8 @@ def assessment(run: FindingRun | None, db: str) -> dict[str, Any]:
             "sectors": _breakdown(item.get("sectors")),
             "evidence": list(item.get("evidence") or []),
             "review": item.get("review")})
-    backtest = dict(summary.get("backtest") or {})
     by_outcome = [{"outcome": name, **b, **_skill(b)}
                   for name, b in sorted((backtest.get("by_outcome") or {}).items())]
-    skill = _skill(backtest)
     section.update({
         "judgements": judgements, "caution": summary.get("caution"),
         "horizon_days": summary.get("horizon_days"), "as_of": summary.get("as_of"),
