@@ -321,3 +321,40 @@ def test_each_file_reads_with_zero_rejections(scenario: ScenarioFiles, field: st
         rows += batch.table.num_rows
         rejections += len(batch.rejections)
     assert rejections == 0 and rows > 0
+
+
+def test_stix_stays_inside_the_period_and_planted_windows_are_releasable(
+        scenario: ScenarioFiles, truth: dict) -> None:
+    """Every STIX date lies in the scenario's days (no stray 2018 "first seen"), and every
+    campaign in a planted episode's window against its targets is marked at most AMBER, the
+    level the demo briefs at; elsewhere the markings still reach AMBER+STRICT and RED."""
+    bundle = json.loads(scenario.stix.read_text(encoding="utf-8"))
+    first, last = truth["start"], truth["end"]
+    objects = bundle["objects"]
+    by_id = {o["id"]: o for o in objects}
+    for obj in objects:
+        if "first_seen" in obj:
+            assert first <= obj["first_seen"][:10] <= last, (obj["type"], obj["first_seen"])
+    level = {m["id"]: m["extensions"][next(iter(m["extensions"]))]["tlp_2_0"]
+             for m in objects if m["type"] == "marking-definition"}
+    targets = {}
+    for rel in objects:
+        if rel["type"] == "relationship" and rel["relationship_type"] == "targets":
+            country = by_id[rel["target_ref"]].get("country")
+            if country:
+                targets[rel["source_ref"]] = country
+    iso2 = {"DEU": "DE", "POL": "PL", "TWN": "TW"}
+    seen_levels, checked = set(), 0
+    for campaign in (o for o in objects if o["type"] == "campaign"):
+        marking = level[campaign["object_marking_refs"][0]]
+        seen_levels.add(marking)
+        day = date.fromisoformat(campaign["first_seen"][:10])
+        for episode in truth["episodes"]:
+            start = date.fromisoformat(episode["start"]) - timedelta(days=3)
+            end = date.fromisoformat(episode["end"]) + timedelta(days=3)
+            if start <= day <= end and targets[campaign["id"]] in {
+                    iso2.get(t, t) for t in episode["targets_iso3"]}:
+                checked += 1
+                assert marking in ("clear", "green", "amber"), (campaign["name"], marking)
+    assert checked >= 5
+    assert {"amber+strict", "red"} <= seen_levels

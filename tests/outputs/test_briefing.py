@@ -21,7 +21,7 @@ from hybridwatch.model.schema import TLP_LEVELS
 from hybridwatch.outputs.briefing.judgement_text import judgement_sentence
 from hybridwatch.outputs.briefing import Period, render_briefing_html, write_briefing
 from hybridwatch.outputs.briefing.evidence import safe_link
-from hybridwatch.outputs.briefing.map_svg import CLASSES, render_map
+from hybridwatch.outputs.briefing.map_svg import CLASSES, phia_classes, render_map
 from hybridwatch.store import EventStore
 from hybridwatch.model.tlp import tlp_rank
 from hybridwatch.model.finding_kinds import kind_names
@@ -288,6 +288,41 @@ def test_cli_brief_json(demo_db: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 4
 
 
+def test_cli_brief_several_levels_in_one_run(demo_db: Path, tmp_path: Path) -> None:
+    """`--tlp green,amber,red` writes one briefing per level, each marked and filtered at it."""
+    runner = CliRunner()
+    result = runner.invoke(cli, ["brief", "--db", str(demo_db), "-o", str(tmp_path), "--tlp",
+                                 "green,AMBER,red", "--html-only", "--json"])
+    assert result.exit_code == 0, result.output
+    briefings = json.loads(result.stdout)["briefings"]
+    assert [b["tlp"] for b in briefings] == ["green", "amber", "red"]
+    for b in briefings:
+        html = Path(b["html_path"]).read_text(encoding="utf-8")
+        assert Path(b["html_path"]).name == f"briefing-{b['tlp']}.html"
+        assert f'content: "TLP:{b["tlp"].upper()}"' in html
+    withheld = [sum(b["withheld"].values()) for b in briefings]
+    assert withheld[0] >= withheld[1] >= withheld[2] == 0
+    bad = runner.invoke(cli, ["brief", "--db", str(demo_db), "--tlp", "green,purple"])
+    assert bad.exit_code == 2 and "purple" in bad.output
+
+
+def test_body_summarises_evidence_and_the_annex_lists_it(demo_db: Path) -> None:
+    """Each episode's events are summarised by day, actor and domain with counts that add up
+    to the events the reader may see (counted independently in SQL); GDELT events read as
+    CAMEO actions, never as 'CAMEO 111'."""
+    with EventStore(demo_db, read_only=True) as store:
+        html = _html(store, "amber")
+        episodes = [e for e in latest_run(store, "episodes", clearance="amber").items]
+        for episode in episodes:
+            expected = store.con.execute(
+                "SELECT count(*) FROM events WHERE event_id IN (SELECT unnest(?)) "
+                "AND coalesce(tlp, 'clear') IN ('clear', 'green', 'amber')",
+                [episode["event_ids"]]).fetchall()[0][0]
+            assert f"{expected:,} events on " in html
+    assert not re.search(r"CAMEO \d{2,4}", html)
+    assert "Criticize or denounce" in html or "Accuse" in html
+
+
 def test_period_parsing() -> None:
     period = Period.parse("2025-01-01..2025-06-30")
     assert period.overlaps("2024-12-30", "2025-01-01") and not period.overlaps("2025-07-01",
@@ -304,6 +339,34 @@ def test_only_web_links_are_linked() -> None:
     for url in ("javascript:alert(1)", "file:///etc/passwd", "//host/x", "data:text/html,x",
                 None, ""):
         assert safe_link(url) is None
+
+
+def test_map_zooms_to_regions_with_insets_and_labels_never_collide() -> None:
+    """Europe and Taiwan: a European panel and an East-Asia inset, not one strip across
+    Eurasia; one shade per PHIA term; crowded Baltic labels move apart."""
+    values = {"DEU": 0.02, "POL": 0.02, "TWN": 0.02, "LTU": 0.3, "LVA": 0.45, "EST": 0.12}
+    result = render_map(values, classes=phia_classes(), value_label=lambda v: f"{v:.0%}")
+    assert result.panels == (("DEU", "EST", "LTU", "LVA", "POL"), ("TWN",))
+    assert len({c.colour for c in phia_classes()}) == 7
+    fills = {name: fill for fill, name in
+             re.findall(r'fill="(#[0-9a-f]{6})"[^>]*><title>([^<]+)</title>', result.svg)}
+    assert fills["Germany"] == fills["Taiwan"] == phia_classes()[0].colour
+    assert fills["Latvia"] == phia_classes()[3].colour      # realistic possibility
+    assert fills["Lithuania"] == phia_classes()[2].colour   # unlikely
+    assert fills["Estonia"] == phia_classes()[1].colour     # highly unlikely
+    # the main panel spans Europe only: Germany's west to the Baltics' east, padded
+    main_width = float(re.search(r'<svg[^>]*viewBox="0 0 (\d+)', result.svg).group(1))
+    assert "China" in result.svg and "Japan" in result.svg       # drawn in the inset
+    assert main_width == 640
+    boxes = []
+    for x, y, text in re.findall(r'<text x="([\d.]+)" y="([\d.]+)" text-anchor="middle"[^>]*'
+                                 r'class="map-label">([^<]+)</text>', result.svg):
+        half = 0.33 * 10 * len(text)
+        boxes.append((float(x) - half, float(x) + half, float(y) - 10, float(y) + 2))
+    assert len(boxes) == len(values)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (a, b)
 
 
 def test_map_shades_targets_by_value() -> None:

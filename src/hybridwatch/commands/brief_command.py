@@ -7,18 +7,29 @@ from pathlib import Path
 import click
 
 from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
-from hybridwatch.model.schema import TLP_LEVELS
+from hybridwatch.model.phrasing import count
+from hybridwatch.model.tlp import TLP_LEVELS, parse_level
 from hybridwatch.store import EventStore
+
+
+def _levels(text: str) -> list[str]:
+    """'amber' or 'green,amber,red' → levels in the order given, each once (SelectorError,
+    exit 2, on an unknown one)."""
+    levels = [parse_level(part) for part in text.split(",") if part.strip()]
+    if not levels:
+        parse_level(text)           # raises: names the empty value
+    return list(dict.fromkeys(levels))
 
 
 @cli.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("briefing"), show_default=True,
-              help="Folder for briefing.html and briefing.pdf.")
-@click.option("--tlp", type=click.Choice(TLP_LEVELS, case_sensitive=False), default="amber",
-              show_default=True,
+              help="Folder for briefing.html and briefing.pdf (several levels: "
+                   "briefing-LEVEL.html and .pdf).")
+@click.option("--tlp", default="amber", show_default=True, metavar="LEVEL[,LEVEL…]",
               help="The briefing's marking: only findings and events at or below it are shown; "
-                   "the rest are counted as withheld.")
+                   f"the rest are counted as withheld ({', '.join(TLP_LEVELS)}). Several, "
+                   "comma-separated, write one briefing per level in one run.")
 @click.option("--period", metavar="FIRST..LAST",
               help="Show only episodes, events and index periods meeting these days, e.g. "
                    "2025-01-01..2025-06-30 (either end may be left out).")
@@ -40,20 +51,28 @@ def brief(out_dir: Path, tlp: str, period: str | None, html_only: bool, quiet: b
     """
     from hybridwatch.outputs.briefing import Period, write_briefing
 
-    parsed = Period.parse(period)  # bad text fails before the store is opened
-    # writable: the briefing is logged with the runs it used (a missing store: the read-only
+    levels = _levels(tlp)           # bad text fails before the store is opened
+    parsed = Period.parse(period)
+    several = len(levels) > 1
+    results = []
+    # writable: each briefing is logged with the runs it used (a missing store: the read-only
     # open says so)
     with EventStore(db, read_only=not db.exists()) as store:
-        result = write_briefing(store, out_dir, tlp=tlp.lower(), period=parsed,
-                                pdf=not html_only, record=True)
+        for level in levels:
+            stem = f"briefing-{level.replace('+', '-')}" if several else "briefing"
+            results.append(write_briefing(store, out_dir, tlp=level, period=parsed,
+                                          pdf=not html_only, record=True, stem=stem))
     if as_json:
-        emit_json(result.to_dict())
+        emit_json({"briefings": [r.to_dict() for r in results]} if several
+                  else results[0].to_dict())
         return
-    withheld = {k: v for k, v in result.withheld.items() if v}
-    say(f"TLP:{result.tlp.upper()} briefing in {result.seconds:.1f} s"
-        + (f", {result.n_pages} pages" if result.n_pages else "")
-        + (", withheld above the marking: " + ", ".join(f"{v} {k}" for k, v in withheld.items())
-           if withheld else ", nothing withheld"), quiet=quiet)
-    click.echo(result.html_path)
-    if result.pdf_path:
-        click.echo(result.pdf_path)
+    for result in results:
+        withheld = {k: v for k, v in result.withheld.items() if v}
+        say(f"TLP:{result.tlp.upper()} briefing in {result.seconds:.1f} s"
+            + (f", {count(result.n_pages, 'page')}" if result.n_pages else "")
+            + (", withheld above the marking: "
+               + ", ".join(f"{v} {k}" for k, v in withheld.items())
+               if withheld else ", nothing withheld"), quiet=quiet)
+        click.echo(result.html_path)
+        if result.pdf_path:
+            click.echo(result.pdf_path)

@@ -310,7 +310,9 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
                                  ("stix", write_stix, files.stix),
                                  ("euvsdisinfo", write_euvsdisinfo, files.euvsdisinfo)):
         source_draws, origins = draws.arrays(source)
-        record_ids[source] = (writer(path, source_draws, start, rng), origins)
+        extra = {"capped": _in_planted_windows(source_draws, episode_truth)} \
+            if source == "stix" else {}
+        record_ids[source] = (writer(path, source_draws, start, rng, **extra), origins)
     article_ids = arts.write_articles(files.articles, plan, start, rng)
     trade_truth = _write_convergence(files, start, days, random_state)
     pla_dates = write_pla(files.pla_csv, files.pla_mapping, start, sorties.tolist(), ships.tolist())
@@ -368,6 +370,22 @@ def _pla_background(rng: np.random.Generator, n_days: int,
     sorties = rng.poisson(rng.gamma(1.5, mean / 1.5))
     ships = rng.poisson(5.0, n_days)
     return sorties, ships
+
+
+#: Days either side of a planted episode whose campaigns against its targets are marked at most
+#: the demo briefing's level (detected windows can start or end a little off the planted one).
+PLANTED_MARGIN_DAYS = 3
+
+
+def _in_planted_windows(draws: EventDraws, episodes: list[dict[str, Any]]) -> np.ndarray:
+    """Which draws fall in a planted episode's window (± the margin) against one of its
+    targets: their markings are capped so the demo's briefing level shows the episode."""
+    capped = np.zeros(len(draws.day), dtype=bool)
+    for episode in episodes:
+        in_days = ((draws.day >= episode["start_day"] - PLANTED_MARGIN_DAYS)
+                   & (draws.day <= episode["end_day"] + PLANTED_MARGIN_DAYS))
+        capped |= in_days & np.isin(draws.target_iso3, episode["targets_iso3"])
+    return capped
 
 
 def _plant_episode(rng: np.random.Generator, draws: _Draws, plan: arts.ArticlePlan,

@@ -156,10 +156,14 @@ TLP2 = {"clear": "94868c89-83c2-464b-929b-a1a8aa3c8487",
         "amber+strict": "939a9414-2ddd-4d32-a0cd-375ea402b003",
         "red": "e828b379-4e03-4974-9ac4-e53a884c97c1"}
 _TLP_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
-INTRUSION_SETS = {  # actor ISO3 → (name, aliases, first seen)
-    "RUS": ("APT-DEMO-RU", ["Demo Bear"], "2019-03-01T00:00:00.000Z"),
-    "CHN": ("APT-DEMO-CN", ["Demo Panda"], "2018-06-01T00:00:00.000Z"),
+INTRUSION_SETS = {  # actor ISO3 → (name, aliases); first seen on the scenario's first day, so
+    # no event of the demo falls outside its period (a 2018 "first seen" stretched every timeline)
+    "RUS": ("APT-DEMO-RU", ["Demo Bear"]),
+    "CHN": ("APT-DEMO-CN", ["Demo Panda"]),
 }
+#: The most restricted marking of a campaign in a planted episode's window: the demo briefs at
+#: AMBER, and its headline scenario must be readable there.
+PLANTED_CEILING = "amber"
 
 
 def _stamp(moment: datetime) -> str:
@@ -184,9 +188,13 @@ class _StixIds:
         return f"{kind}--{uuid.UUID(bytes=self._rng.bytes(16), version=4)}"
 
 
-def write_stix(path: Path, draws: EventDraws, start: date, rng: np.random.Generator) -> np.ndarray:
+def write_stix(path: Path, draws: EventDraws, start: date, rng: np.random.Generator,
+               capped: np.ndarray | None = None) -> np.ndarray:
     """Write a STIX 2.1 bundle: one campaign per draw, attributed to an intrusion set and
-    targeting a country location and a sector identity. Returns campaign ids aligned with draws."""
+    targeting a country location and a sector identity. Returns campaign ids aligned with draws.
+
+    Markings are drawn at random (mostly GREEN, some up to RED); draws where ``capped`` is true
+    (campaigns in a planted episode's window) are marked at most ``PLANTED_CEILING``."""
     new_id = _StixIds(rng)
     created0 = "2024-01-01T00:00:00.000Z"
     producer = {"type": "identity", "spec_version": "2.1", "id": new_id("identity"),
@@ -201,7 +209,8 @@ def write_stix(path: Path, draws: EventDraws, start: date, rng: np.random.Genera
                            "modified": created0, "name": place[9], "country": place[10], **common}
     objects += list(locations.values())
     sets = {}
-    for iso3, (name, aliases, first_seen) in INTRUSION_SETS.items():
+    first_seen = f"{start.isoformat()}T00:00:00.000Z"
+    for iso3, (name, aliases) in INTRUSION_SETS.items():
         sets[iso3] = {"type": "intrusion-set", "id": new_id("intrusion-set"), "created": created0,
                       "modified": created0, "name": name, "aliases": aliases,
                       "first_seen": first_seen, "description": "Fictional actor of the demo.",
@@ -214,6 +223,10 @@ def write_stix(path: Path, draws: EventDraws, start: date, rng: np.random.Genera
     hours, durations = rng.integers(0, 24 * 60, n), rng.integers(0, 4, n)
     lag_hours = rng.integers(6, 120, n)
     levels = np.array(list(TLP2))[rng.choice(5, n, p=[0.15, 0.55, 0.24, 0.05, 0.01])]
+    if capped is not None:       # drawn first, so the random stream is the same either way
+        ceiling = list(TLP2).index(PLANTED_CEILING)
+        levels = np.where(capped & (np.array([list(TLP2).index(v) for v in levels]) > ceiling),
+                          PLANTED_CEILING, levels)
     ids = np.empty(n, dtype=object)
     for i in np.lexsort((np.arange(n), draws.day)):
         day = start + timedelta(days=int(draws.day[i]))

@@ -20,7 +20,8 @@ import hybridwatch.outputs.briefing.sections as sections
 from hybridwatch import __version__
 from hybridwatch.model.targets import count_distinct_targets_sql
 from hybridwatch.model.tlp import levels_readable_at, parse_level
-from hybridwatch.outputs.briefing.map_svg import render_map
+from hybridwatch.outputs.briefing.evidence_summary import summarise
+from hybridwatch.outputs.briefing.map_svg import phia_classes, render_map
 from hybridwatch.outputs.briefing.period import Period, title_period
 from hybridwatch.model.finding_kinds import get_kind, kinds
 from hybridwatch.store.briefing_log import last_briefing
@@ -30,8 +31,9 @@ from hybridwatch.store.run_history import compare_items
 from hybridwatch.workflows.model_card import model_card
 from hybridwatch.store.store import EventStore
 
-#: Evidence rows per finding in the annex (the store holds the rest; the annex says how many).
-EVENTS_PER_FINDING = 8
+#: Evidence rows per finding in the annex (the store holds the rest; the annex says how many);
+#: the body summarises every event by day, actor and domain.
+EVENTS_PER_FINDING = 30
 ARTICLES_PER_NARRATIVE = 8
 #: Narratives listed in the annex's catalogue, largest first.
 CATALOGUE_SIZE = 40
@@ -171,8 +173,8 @@ def _map(ctx: dict[str, Any]) -> dict[str, Any]:
         values = {j["target"]: float(j["probability"]) for j in judgements
                   if j.get("probability") is not None}
         result = render_map(values, maximum=1.0, value_label=sections.pct,
-                            legend_title="Assessed probability")
-        basis = "assessed probability of the outcome"
+                            legend_title="Assessed probability", classes=phia_classes())
+        basis = "assessed probability of the outcome, one shade per PHIA term"
     else:
         values: dict[str, float] = {}
         for episode in ctx["episodes"].get("items") or []:
@@ -197,21 +199,27 @@ def _annex(store: EventStore, ctx: dict[str, Any], tlp: str, period: Period | No
         ids = [e["event_id"] for e in judgement["evidence"] if e.get("event_id")]
         referenced += ids
         found = evidence.events(store, ids, clearance=tlp, period=None, limit=len(ids) or 1)
+        judgement["evidence_summary"] = summarise(store, ids, clearance=tlp)
         groups.append({"title": f"Key judgement: {judgement['target_name']} — "
                                 f"{judgement.get('outcome', '')}",
-                       "back": judgement["anchor"], "events": found, "articles": None})
+                       "back": judgement["anchor"], "events": found, "articles": None,
+                       "summary": None})
     for episode in ctx["episodes"].get("items") or []:
         referenced += episode["event_ids"]
         found = evidence.events(store, episode["event_ids"], clearance=tlp, period=period,
                                 limit=EVENTS_PER_FINDING)
+        episode["evidence_summary"] = summarise(store, episode["event_ids"], clearance=tlp,
+                                                period=period)
         groups.append({"title": f"Episode {episode['number']}: {episode['start']} … "
                                 f"{episode['end']}, {', '.join(episode['targets'])}",
-                       "back": episode["anchor"], "events": found, "articles": None})
+                       "back": episode["anchor"], "events": found, "articles": None,
+                       "summary": episode["evidence_summary"]})
     for row in ctx["narratives"].get("rows") or []:
         ids = (row.get("evidence") or {}).get("article_ids") or []
         found = evidence.articles(store, ids, period=period, limit=ARTICLES_PER_NARRATIVE)
         groups.append({"title": f"Narrative {row['narrative']}: {row['label']}",
-                       "back": row["anchor"], "events": None, "articles": found})
+                       "back": row["anchor"], "events": None, "articles": found,
+                       "summary": None})
     seen: set[str] = set()
     for group in groups:
         for event in group["events"].rows if group["events"] else []:

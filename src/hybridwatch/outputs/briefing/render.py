@@ -123,8 +123,9 @@ def pdf_from_html(html: str, pdf_path: Path) -> int:
 
 def write_briefing(store: EventStore, out_dir: str | Path, *, tlp: str = "amber",
                    period: Period | str | None = None, pdf: bool = True,
-                   record: bool = False) -> BriefingResult:
-    """Write ``briefing.html`` and (unless ``pdf=False``) ``briefing.pdf`` into ``out_dir``.
+                   record: bool = False, stem: str = "briefing") -> BriefingResult:
+    """Write ``{stem}.html`` and (unless ``pdf=False``) ``{stem}.pdf`` into ``out_dir``
+    (``brief --tlp green,amber`` names them ``briefing-green``, ``briefing-amber``).
 
     ``record=True`` (a writable store) logs the briefing and the runs it used, so the next
     briefing says what changed since this one."""
@@ -136,11 +137,11 @@ def write_briefing(store: EventStore, out_dir: str | Path, *, tlp: str = "amber"
     except OSError as exc:
         raise InputError(out, f"cannot create the output folder ({exc.strerror})") from None
     html = html_from_context(ctx)
-    html_path = out / "briefing.html"
+    html_path = out / f"{stem}.html"
     html_path.write_text(html, encoding="utf-8")
     pdf_path, n_pages = None, None
     if pdf:
-        pdf_path = out / "briefing.pdf"
+        pdf_path = out / f"{stem}.pdf"
         n_pages = pdf_from_html(html, pdf_path)
     runs = tuple({k: r[k] for k in ("kind", "run_id", "pinned", "created_at")}
                  for r in ctx["meta"]["runs"])
