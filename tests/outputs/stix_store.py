@@ -41,7 +41,9 @@ def build_store(directory: Path) -> dict[str, Any]:
     """Build the store in ``directory``; returns its path and the ids the tests look for."""
     from hybridwatch.demo.scenario import generate_scenario
 
-    files = generate_scenario(directory / "scenario", random_state=3, days=60)
+    # raw random markings: these tests need restricted evidence inside the planted episodes
+    files = generate_scenario(directory / "scenario", random_state=3, days=60,
+                              releasable_planted=False)
     path = directory / "store.duckdb"
     with EventStore(path) as store:
         for source, format_name, _ in files.inputs():

@@ -267,12 +267,16 @@ def _codes(rng: np.random.Generator, pool: tuple[str, ...], n: int) -> np.ndarra
 
 
 def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = date(2024, 1, 1),
-                      days: int = 365, campaigns: bool = False) -> ScenarioFiles:
+                      days: int = 365, campaigns: bool = False,
+                      releasable_planted: bool = True) -> ScenarioFiles:
     """Write the scenario under ``out_dir`` (created if missing) and return its paths.
 
     ``campaigns`` adds the hidden campaigns of ``scenario_campaigns`` (lifted hostile activity
     and many more coordinated episodes against Germany, Poland and Taiwan), drawn from their
-    own random stream: every other planted effect stays exactly as it is without them."""
+    own random stream: every other planted effect stays exactly as it is without them.
+    ``releasable_planted``: STIX campaigns in a planted episode's window are marked at most
+    AMBER (the level the demo briefs at); False keeps every campaign's random marking (tests
+    of TLP enforcement that want restricted evidence everywhere)."""
     if days < 60:
         raise ValueError(f"days must be at least 60 to hold the planted episodes (got {days})")
     rng = np.random.default_rng(random_state)
@@ -311,7 +315,7 @@ def generate_scenario(out_dir: Path, *, random_state: int = 7, start: date = dat
                                  ("euvsdisinfo", write_euvsdisinfo, files.euvsdisinfo)):
         source_draws, origins = draws.arrays(source)
         extra = {"capped": _in_planted_windows(source_draws, episode_truth)} \
-            if source == "stix" else {}
+            if source == "stix" and releasable_planted else {}
         record_ids[source] = (writer(path, source_draws, start, rng, **extra), origins)
     article_ids = arts.write_articles(files.articles, plan, start, rng)
     trade_truth = _write_convergence(files, start, days, random_state)
