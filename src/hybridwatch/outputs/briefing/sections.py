@@ -96,7 +96,7 @@ def assessment(run: FindingRun | None, db: str) -> dict[str, Any]:
     summary = run.summary
     backtest = dict(summary.get("backtest") or {})
     skill = _skill(backtest)
-    caveat_shown = skill["skill_verdict"] == "none"
+    caveat_shown = skill["skill_verdict"] != "shown"      # a no-skill or skill-not-shown box
     judgements = []
     for item in sorted(run.items, key=lambda i: (-(i.get("probability") or 0.0), i["target"])):
         judgements.append({
