@@ -57,7 +57,26 @@ def test_dashboard_loads_filters_and_explores(browser, live_server, tokens):
     assert page.locator("#timeline rect.bar").count() > 20
     assert page.locator("#map path.country").count() > 150
     assert page.locator("#map path.country[data-iso3='DEU']").get_attribute("fill") != "#e3e6eb"
-    assert page.locator("#convergence path.line").count() == 1
+    assert page.locator("#convergence path.line").count() >= 1
+    # what a person checks: the convergence line stays inside its chart, charts fill their
+    # panels, and no chart text is smaller than 11 px on screen
+    inside = page.evaluate("""() => [...document.querySelectorAll('#convergence path')].every(p => {
+        const vb = p.ownerSVGElement.viewBox.baseVal, b = p.getBBox();
+        return b.x >= vb.x - 0.5 && b.y >= vb.y - 0.5 && b.x + b.width <= vb.x + vb.width + 0.5
+            && b.y + b.height <= vb.y + vb.height + 0.5; })""")
+    assert inside
+    sizes = page.evaluate("""() => [...document.querySelectorAll('#timeline svg text, #convergence svg text')]
+        .map(t => parseFloat(getComputedStyle(t).fontSize)
+                  * t.ownerSVGElement.getBoundingClientRect().width
+                  / t.ownerSVGElement.viewBox.baseVal.width)""")
+    assert sizes and min(sizes) >= 10.99, min(sizes)
+    fill = page.evaluate("""() => ['#timeline', '#convergence'].map(id => {
+        const svg = document.querySelector(id + ' svg'), body = svg.parentElement;
+        return svg.getBoundingClientRect().width / body.clientWidth; })""")
+    assert min(fill) > 0.97
+    colours_before = dict(page.evaluate("""() => [...document.querySelectorAll('#timeline rect.bar')]
+        .map(r => [r.dataset.group, r.getAttribute('fill')])"""))
+    assert colours_before["information"] != colours_before.get("social")
     # the key judgements the viewer may read, as the API gives them (the rest are withheld)
     judged = page.locator("#overview .judgements li").evaluate_all(
         "rows => rows.map(r => r.dataset.target)")
@@ -100,6 +119,10 @@ def test_dashboard_loads_filters_and_explores(browser, live_server, tokens):
     assert until == ""
     targets = page.locator("#events-table tbody tr td:nth-child(5)").all_text_contents()
     assert targets and set(targets) == {"TWN"}
+    # a domain keeps its colour when the filter leaves it alone in the chart
+    colours_after = dict(page.evaluate("""() => [...document.querySelectorAll('#timeline rect.bar')]
+        .map(r => [r.dataset.group, r.getAttribute('fill')])"""))
+    assert colours_after == {"military": colours_before["military"]}
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)

@@ -15,6 +15,15 @@
   }
   function title(node, text) { el("title", {}, node).textContent = text; return node; }
   function colour(i) { return PALETTE[i % PALETTE.length]; }
+  /* One colour per domain, whatever the filter: Okabe–Ito for the common domains, Tol's muted
+     scheme for the rest (both colour-blind safe); information and social far apart. */
+  const DOMAIN_COLOURS = {
+    cyber: "#0072B2", information: "#E69F00", social: "#CC79A7", military: "#D55E00",
+    diplomacy: "#009E73", economy: "#56B4E9", political: "#F0E442", intelligence: "#555555",
+    infrastructure: "#332288", space: "#44AA99", culture: "#999933",
+    public_administration: "#882255", legal: "#AA4499",
+  };
+  function colourOf(name, i) { return DOMAIN_COLOURS[name] || colour(i); }
   function day(text) { return Date.parse(text.slice(0, 10) + "T00:00:00Z"); }
   function niceMax(v) {
     if (v <= 0) return 1;
@@ -28,6 +37,9 @@
     container.textContent = "";
     return el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" }, container);
   }
+  /* Charts draw in the panel's own pixels (1 unit = 1 px), so text is as large on screen as
+     the stylesheet says and the chart fills its panel. */
+  function widthOf(container) { return Math.max(320, Math.round(container.clientWidth || 1000)); }
 
   function timeAxis(svg, x0, x1, t0, t1, y, labels) {
     const g = el("g", { class: "axis" }, svg);
@@ -41,7 +53,9 @@
       if (d.getUTCMonth() % step === 0) {
         const x = x0 + (d.getTime() - t0) / Math.max(1, t1 - t0) * (x1 - x0);
         el("line", { x1: x, x2: x, y1: y, y2: y + 4 }, g);
-        const t = el("text", { x: x, y: y + 15, "text-anchor": "middle" }, g);
+        // labels near an edge align to it instead of running out of the chart
+        const anchor = x > x1 - 32 ? "end" : x < x0 + 32 ? "start" : "middle";
+        const t = el("text", { x: x, y: y + 17, "text-anchor": anchor }, g);
         t.textContent = labels === "month" || step < 12 ? d.toISOString().slice(0, 7) : d.toISOString().slice(0, 4);
         n++;
       }
@@ -49,20 +63,25 @@
     }
   }
 
-  function valueAxis(svg, x, yTop, yBottom, max) {
+  function valueAxis(svg, x, yTop, yBottom, max, min = 0) {
     const g = el("g", { class: "axis" }, svg);
-    for (const f of [0, 0.5, 1]) {
-      const y = yBottom - f * (yBottom - yTop);
+    const ticks = min < 0 ? [min, 0, max] : [0, max / 2, max];
+    for (const v of ticks) {
+      const y = yBottom - (v - min) / (max - min) * (yBottom - yTop);
       el("line", { x1: x - 3, x2: x, y1: y, y2: y }, g);
-      const t = el("text", { x: x - 5, y: y + 3, "text-anchor": "end" }, g);
-      t.textContent = fmt(max * f);
+      const t = el("text", { x: x - 5, y: y + 4, "text-anchor": "end" }, g);
+      t.textContent = v < 0 ? "−" + fmt(-v) : fmt(v);
+    }
+    if (min < 0) {  // the zero line
+      const y0 = yBottom - (0 - min) / (max - min) * (yBottom - yTop);
+      el("line", { class: "zero", x1: x, x2: svg.viewBox.baseVal.width, y1: y0, y2: y0 }, g);
     }
   }
 
   /* periods: ISO dates; groups: names; value(period, group) -> number;
      bands: [{start, end, label}] shaded behind the bars. */
   function stackedBars(container, { periods, groups, value, bands = [], periodDays = 7, height = 220 }) {
-    const W = 1000, H = height, L = 48, R = 10, T = 10, B = 24;
+    const W = widthOf(container), H = height, L = 52, R = 10, T = 10, B = 26;
     const svg = frame(container, W, H);
     if (!periods.length) { const t = el("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, svg); t.textContent = "no events match these filters"; return svg; }
     const t0 = day(periods[0]), t1 = day(periods[periods.length - 1]) + periodDays * 864e5;
@@ -84,7 +103,9 @@
       groups.forEach((grp, i) => {
         const v = value(p, grp) || 0;
         if (!v) return;
-        title(el("rect", { class: "bar", x: xs(day(p)), y: ys(base + v), width: barW, height: Math.max(0.5, ys(base) - ys(base + v)), fill: colour(i) }, g), `${p} ${grp}: ${v}`);
+        // at least 1.5 px tall, so a small domain (cyber) stays visible in a stack
+        const top = ys(base + v), bottom = ys(base);
+        title(el("rect", { class: "bar", "data-group": grp, x: xs(day(p)), y: Math.min(top, bottom - 1.5), width: barW, height: Math.max(1.5, bottom - top), fill: colourOf(grp, i) }, g), `${p} ${grp}: ${v}`);
         base += v;
       });
     });
@@ -93,36 +114,51 @@
     return svg;
   }
 
-  /* series: [{name, points: [{x: ISO date, y, low?, high?}], band?: true}] */
-  function lines(container, { series, height = 200, yMax = null, yLabel = "" }) {
-    const W = 1000, H = height, L = 48, R = 10, T = 10, B = 24;
+  /* series: [{name, points: [{x: ISO date, y, low?, high?}], band?: true}]; values may be
+     negative (the axis then spans them, with a zero line). A step longer than 1.5 × the usual
+     spacing of the points (a withheld or missing month) breaks the line and the band. */
+  function lines(container, { series, height = 220, yMax = null, yLabel = "" }) {
+    const W = widthOf(container), H = height, L = 52, R = 12, T = 14, B = 26;
     const svg = frame(container, W, H);
     const all = series.flatMap((s) => s.points.filter((p) => p.y !== null && p.y !== undefined));
     if (!all.length) { const t = el("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, svg); t.textContent = "no data"; return svg; }
     const ts = all.map((p) => day(p.x));
     const t0 = Math.min(...ts), t1 = Math.max(...ts) + 864e5;
-    const max = yMax || niceMax(Math.max(...all.map((p) => Math.max(p.y, p.high ?? p.y))));
+    const hi = Math.max(...all.map((p) => Math.max(p.y, p.high ?? p.y)));
+    const lo = Math.min(...all.map((p) => Math.min(p.y, p.low ?? p.y)));
+    const max = yMax || niceMax(Math.max(hi, 0));
+    const min = lo < 0 ? -niceMax(-lo) : 0;
     const xs = (t) => L + (t - t0) / Math.max(1, t1 - t0) * (W - L - R);
-    const ys = (v) => H - B - v / max * (H - T - B);
+    const ys = (v) => H - B - (v - min) / (max - min) * (H - T - B);
     series.forEach((s, i) => {
       const pts = s.points.filter((p) => p.y !== null && p.y !== undefined);
-      if (s.band) {
-        const banded = pts.filter((p) => p.low !== null && p.low !== undefined && p.high !== null && p.high !== undefined);
-        if (banded.length) {
-          const up = banded.map((p) => `${xs(day(p.x))},${ys(p.high)}`);
-          const down = banded.slice().reverse().map((p) => `${xs(day(p.x))},${ys(p.low)}`);
-          el("path", { class: "band", d: "M" + up.concat(down).join("L") + "Z", fill: colour(i), opacity: 0.15 }, svg);
+      const steps = pts.slice(1).map((p, j) => day(p.x) - day(pts[j].x)).sort((a, b) => a - b);
+      const usual = steps.length ? steps[Math.floor(steps.length / 2)] : 0;
+      const runs = [];   // consecutive points without a gap
+      pts.forEach((p, j) => {
+        if (!j || day(p.x) - day(pts[j - 1].x) > 1.5 * usual) runs.push([]);
+        runs[runs.length - 1].push(p);
+      });
+      const c = colourOf(s.name, i);
+      for (const run of runs) {
+        if (s.band) {
+          const banded = run.filter((p) => p.low !== null && p.low !== undefined && p.high !== null && p.high !== undefined);
+          if (banded.length) {
+            const up = banded.map((p) => `${xs(day(p.x))},${ys(p.high)}`);
+            const down = banded.slice().reverse().map((p) => `${xs(day(p.x))},${ys(p.low)}`);
+            el("path", { class: "band", d: "M" + up.concat(down).join("L") + "Z", fill: c, opacity: 0.15 }, svg);
+          }
         }
+        const d = run.map((p, j) => (j ? "L" : "M") + xs(day(p.x)) + "," + ys(p.y)).join("");
+        title(el("path", { class: "line", d, fill: "none", stroke: c, "stroke-width": 1.8 }, svg), s.name);
       }
-      const d = pts.map((p, j) => (j ? "L" : "M") + xs(day(p.x)) + "," + ys(p.y)).join("");
-      title(el("path", { class: "line", d, fill: "none", stroke: colour(i), "stroke-width": 1.6 }, svg), s.name);
       for (const p of pts.length <= 60 ? pts : []) {
-        title(el("circle", { cx: xs(day(p.x)), cy: ys(p.y), r: 2.2, fill: colour(i) }, svg), `${s.name} ${p.x}: ${fmt(p.y)}`);
+        title(el("circle", { cx: xs(day(p.x)), cy: ys(p.y), r: 2.6, fill: c }, svg), `${s.name} ${p.x}: ${fmt(p.y)}`);
       }
     });
-    valueAxis(svg, L, T, H - B, max);
+    valueAxis(svg, L, T, H - B, max, min);
     timeAxis(svg, L, W - R, t0, t1, H - B);
-    if (yLabel) { const t = el("text", { x: 4, y: 10 }, svg); t.textContent = yLabel; }
+    if (yLabel) { const t = el("text", { x: 4, y: 11 }, svg); t.textContent = yLabel; }
     return svg;
   }
 
@@ -160,12 +196,12 @@
     groups.forEach((g, i) => {
       const span = document.createElement("span");
       const sw = document.createElement("i");
-      sw.style.background = colour(i);
+      sw.style.background = colourOf(g, i);
       span.append(sw, document.createTextNode(g === null ? "(none)" : g));
       div.appendChild(span);
     });
     container.appendChild(div);
   }
 
-  window.HWCharts = { stackedBars, lines, worldMap, legend, colour };
+  window.HWCharts = { stackedBars, lines, worldMap, legend, colour, colourOf, DOMAIN_COLOURS };
 })();
