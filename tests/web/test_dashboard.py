@@ -84,6 +84,36 @@ def test_dashboard_loads_filters_and_explores(browser, live_server, tokens):
     assert judged and judged == [item["target"] for item in readable["items"]]
     assert all(item["tlp"] in ("clear", "green", "amber") for item in readable["items"])
 
+    # the page's TLP banner names the highest marking on screen
+    badges = page.evaluate("""() => [...document.querySelectorAll('main .tlp')]
+        .map(n => n.textContent)""")
+    order = ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+    highest = max(badges, key=order.index)
+    assert page.text_content("#tlp-banner").startswith(highest)
+    # coinciding series: significant pairs first, none with q > 0.5 until asked
+    pairs = api.get("/api/coincidences", params={"limit": 200}).json()["items"]
+    flags = page.locator("#coincidences-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.classList.contains('significant'))")
+    assert flags == sorted(flags, reverse=True)
+    qs = [float(q) for q in page.locator("#coincidences-table tbody td:nth-child(7)")
+          .all_text_contents() if q not in ("–", "")]
+    assert all(q <= 0.5 for q in qs)
+    if any((p["q_value"] if p["q_value"] is not None else 1) > 0.5 for p in pairs):
+        page.click("#coincidences-toggle")
+        page.wait_for_function("() => document.querySelector('#coincidences-toggle')"
+                               ".textContent.startsWith('Hide')")
+    # every table exports as CSV: the download holds the table's header and rows
+    with page.expect_download() as download:
+        page.click("button.csv[data-for='episodes-table']")
+    csv_text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert csv_text.splitlines()[0] == ",".join(
+        t.strip() for t in page.locator("#episodes-table thead th").all_text_contents())
+    assert len(csv_text.splitlines()) == 1 + page.locator("#episodes-table tbody tr").count()
+    # the print view hides the controls
+    page.emulate_media(media="print")
+    assert not page.is_visible("#filters") and not page.is_visible("#token-form")
+    page.emulate_media(media="screen")
+
     # the demo's episodes, as the API lists them for the same period
     since = page.input_value("#f-since")
     episodes = api.get("/api/episodes", params={"since": since, "limit": 500}).json()["items"]

@@ -352,7 +352,17 @@
     const b = body("coincidences");
     b.textContent = "";
     if (!c.available) { b.appendChild(h("p", { class: "muted" }, c.message)); return; }
-    const items = c.items.slice().sort((x, y) => (x.q_value ?? 1) - (y.q_value ?? 1)).slice(0, 25);
+    // significant pairs first, then by q; pairs with q > 0.5 (no evidence at all) only on request
+    const sorted = c.items.slice().sort((x, y) => (y.significant ? 1 : 0) - (x.significant ? 1 : 0)
+      || (x.q_value ?? 1) - (y.q_value ?? 1));
+    const showAll = !!state.allPairs;
+    const hidden = sorted.filter((p) => !((p.q_value ?? 1) <= 0.5)).length;
+    const items = sorted.filter((p) => showAll || (p.q_value ?? 1) <= 0.5).slice(0, 50);
+    b.appendChild(h("p", { class: "muted", id: "coincidences-note" },
+      `${sorted.filter((p) => p.significant).length} significant of ${sorted.length} pairs shown to you. `,
+      hidden ? h("button", { type: "button", class: "link", id: "coincidences-toggle",
+        onclick: () => { state.allPairs = !showAll; renderCoincidences().catch((err) => panelError("coincidences", err)); } },
+        showAll ? "Hide pairs with q > 0.5" : `Show ${hidden} pairs with q > 0.5`) : null));
     b.appendChild(h("table", { id: "coincidences-table" },
       h("thead", {}, h("tr", {}, ["", "B (earlier)", "A", "lag", "precursor", "trigger", "q-value", ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, items.map((p) => h("tr", { class: p.significant ? "significant" : "" }, h("td", {}, tlp(p.tlp)), h("td", {}, p.b), h("td", {}, p.a),
@@ -398,8 +408,51 @@
       guarded("events", () => renderEvents(f)),
     ]);
     window.hwRenders += 1;
+    decorate();
     window.hwReady = true;
   }
+
+  // ---- page-level TLP banner, CSV export, print ----------------------------------------------
+  const TLP_ORDER = ["clear", "green", "amber", "amber-strict", "red"];
+  function updateBanner() {
+    // the highest marking of anything on screen (badges in tables and details)
+    let top = -1;
+    document.querySelectorAll("main .tlp").forEach((node) => {
+      const level = [...node.classList].find((k) => k.startsWith("tlp-"));
+      if (level) top = Math.max(top, TLP_ORDER.indexOf(level.slice(4)));
+    });
+    const banner = $("#tlp-banner");
+    if (top < 0) { banner.hidden = true; return; }
+    const level = TLP_ORDER[top];
+    banner.hidden = false;
+    banner.className = `tlp-banner tlp-${level}`;
+    banner.textContent = `TLP:${level.replace("-", "+").toUpperCase()} — the most restricted marking on this page`;
+  }
+  function csvCell(text) {
+    const t = text.replace(/\s+/g, " ").trim();
+    return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  }
+  function tableCsv(table) {
+    return [...table.querySelectorAll("tr")].map((tr) => [...tr.children].map((c) => csvCell(c.textContent)).join(",")).join("\r\n") + "\r\n";
+  }
+  function addCsvButtons() {
+    document.querySelectorAll("main table").forEach((table) => {
+      if (table.dataset.csv) return;
+      table.dataset.csv = "1";
+      const name = (table.id || table.closest("section")?.id || "table") + ".csv";
+      const button = h("button", { type: "button", class: "csv", "data-for": table.id || "",
+        onclick: () => {
+          const blob = new Blob([tableCsv(table)], { type: "text/csv" });
+          const a = h("a", { href: URL.createObjectURL(blob), download: name });
+          document.body.appendChild(a); a.click(); a.remove();
+          setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+        } }, "CSV");
+      table.insertAdjacentElement("beforebegin", button);
+    });
+  }
+  function decorate() { updateBanner(); addCsvButtons(); }
+  new MutationObserver(() => decorate()).observe(document.querySelector("main"), { childList: true, subtree: true });
+  $("#print-view").addEventListener("click", () => window.print());
 
   async function start() {
     window.hwReady = false;
