@@ -8,7 +8,6 @@ unchanged. Get one with ``EventStore.cursor_store``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,25 +17,29 @@ from hybridwatch.store.store import EventStore
 
 class CursorStore(EventStore):
     """An ``EventStore`` on a cursor of a checked connection (no schema checks: the connection
-    it came from was checked when the store was opened)."""
+    it came from was checked when the store was opened). Everything else — path, engine, lake,
+    theatres — is the opened store's."""
 
-    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection,
+    def __init__(self, root: EventStore, con: duckdb.DuckDBPyConnection | None,
                  audit_sink: Any = None) -> None:  # noqa: D107
-        self.path = path
-        self.con = con
+        self.__dict__.update({k: v for k, v in vars(root).items() if k != "con"})
+        if con is not None:
+            self.con = con
         self.audit_sink = audit_sink  # e.g. the web app's AuditBuffer
+
+    def close(self) -> None:
+        """Close this cursor only (the opened store, its lake included, stays open)."""
+        self.con.close()
 
 
 class LazyCursorStore(CursorStore):
     """A ``CursorStore`` that opens its cursor on first use: requests answered from caches
     (a known token, a cached aggregate) never touch DuckDB."""
 
-    def __init__(self, path: Path, root: duckdb.DuckDBPyConnection,
-                 audit_sink: Any = None) -> None:  # noqa: D107
-        self.path = path
-        self._root = root
+    def __init__(self, root: EventStore, audit_sink: Any = None) -> None:  # noqa: D107
+        super().__init__(root, None, audit_sink)
+        self._root = root.con
         self._cursor: duckdb.DuckDBPyConnection | None = None
-        self.audit_sink = audit_sink
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:  # type: ignore[override]

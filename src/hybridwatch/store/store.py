@@ -143,8 +143,8 @@ class EventStore:
         from hybridwatch.store.cursors import CursorStore, LazyCursorStore, utc_cursor
 
         if lazy:
-            return LazyCursorStore(self.path, self.con, audit_sink)
-        return CursorStore(self.path, utc_cursor(self.con), audit_sink)
+            return LazyCursorStore(self, audit_sink)
+        return CursorStore(self, utc_cursor(self.con), audit_sink)
 
     def close(self) -> None:
         try:
