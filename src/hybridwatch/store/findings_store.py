@@ -115,6 +115,45 @@ def tlp_of_events(store: EventStore, event_ids: Sequence[str]) -> str:
     return most_restricted(row[0] for row in rows)
 
 
+def cited_levels(store: EventStore, items: Sequence[dict[str, Any]]) -> list[str]:
+    """Per item, the most restricted TLP level of what it cites: the events of its
+    ``event_ids`` and of its ``evidence`` entries' ``event_id``, and the findings of its
+    ``evidence`` entries' ``finding_id`` (at the most restricted level any run stored them)."""
+    cited = [_citations(item) for item in items]
+    event_ids = sorted({e for events, _ in cited for e in events})
+    finding_ids = sorted({f for _, findings in cited for f in findings})
+    level: dict[str, list[str]] = {}
+    if event_ids:
+        for event_id, tlp in store.con.execute(
+                "SELECT event_id, coalesce(tlp, 'clear') FROM events "
+                "WHERE event_id IN (SELECT unnest(?))", [event_ids]).fetchall():
+            level.setdefault(event_id, []).append(tlp)
+    if finding_ids:
+        for fid, tlp in store.con.execute(
+                "SELECT DISTINCT finding_id, tlp FROM findings "
+                "WHERE finding_id IN (SELECT unnest(?))", [finding_ids]).fetchall():
+            level.setdefault(fid, []).append(tlp)
+    return [most_restricted([t for ref in (*events, *findings) for t in level.get(ref, ())])
+            for events, findings in cited]
+
+
+def _citations(item: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The event ids and finding ids an item cites."""
+    events = {e for e in item.get("event_ids") or () if isinstance(e, str)}
+    findings: set[str] = set()
+    evidence = item.get("evidence") or ()
+    if isinstance(evidence, dict):      # {"events": n, "event_ids": [...]} (e.g. screening)
+        events |= {e for e in evidence.get("event_ids") or () if isinstance(e, str)}
+        evidence = ()
+    for entry in evidence:
+        if isinstance(entry, dict):
+            if isinstance(entry.get("event_id"), str):
+                events.add(entry["event_id"])
+            if isinstance(entry.get("finding_id"), str):
+                findings.add(entry["finding_id"])
+    return events, findings
+
+
 def run_metadata(summary: dict[str, Any]) -> dict[str, Any]:
     """What a run records besides its summary, read from the summary where the analysis put it
     (results differ in where: ``parameters.random_state``, ``provenance.seed`` …)."""
@@ -146,16 +185,20 @@ def save_run(store: EventStore, kind: str, summary: dict[str, Any],
     if unknown:
         raise StoreError(f"{kind}: not TLP 2.0 levels: {sorted(unknown)} "
                          f"(levels: {', '.join(TLP_LEVELS)})")
+    ensure_findings_tables(store)
+    levels = cited_levels(store, [item.item for item in items])
     created_at = datetime.now(timezone.utc).replace(tzinfo=None)
     summary_json = json.dumps(summary, sort_keys=True, allow_nan=False)
     # random bytes too: two runs with the same result in the same microsecond stay two runs
     run_id = hashlib.md5(f"{kind}:{created_at.isoformat()}:{os.urandom(8).hex()}:"
                          f"{summary_json}".encode()).hexdigest()
     meta = run_metadata(summary)
-    rows = [(finding_id(kind, item.key), run_id, kind, position, item.tlp or "clear",
+    # an item is never released below what it cites (fail closed: a workflow that forgot to
+    # raise its level, or a hand-built item, still cannot carry RED evidence to an AMBER reader)
+    rows = [(finding_id(kind, item.key), run_id, kind, position,
+             most_restricted([item.tlp or "clear", cited]),
              json.dumps(item.item, sort_keys=True, allow_nan=False))
-            for position, item in enumerate(items)]
-    ensure_findings_tables(store)
+            for position, (item, cited) in enumerate(zip(items, levels))]
     store.con.begin()
     try:
         insert_run(store.con, run_id, kind, created_at, summary_json, meta)
