@@ -4,8 +4,8 @@ STIX bundle whose events carry TLP markings up to RED) and one run of every anal
 Episodes and coincidences are recorded through the real workflows (``record_episodes`` /
 ``record_coincidences`` compute each finding's TLP from its events); the episodes are picked so
 that every TLP level occurs. The assessment follows the documented item shape; its TWN item is
-stored as *clear* although it cites the RED episode — the export must still withhold it below
-RED. Built in about two seconds.
+handed to the store as *clear* although it cites the RED episode — the store raises it to RED
+(``save_run`` fails closed on what an item cites) and the export must withhold it below RED. Built in about two seconds.
 """
 
 from __future__ import annotations

@@ -46,11 +46,15 @@ def test_changes_between_logged_briefings(store_path: Path, tmp_path: Path) -> N
             _item("DEU", 0.71, "likely"), _item("FRA", 0.2, "unlikely"),
             _item("POL", 0.4, "realistic possibility")], ["green", "clear", "red"]))
         ctx = build_context(store, tlp="amber")
+        red = build_context(store, tlp="red")
     (change,) = ctx["changes"]["kinds"]
     assert (change["kind"], change["from"], change["to"]) == ("assessment", before.run_id,
                                                              after)
     assert change["appeared"] == ["FRA"]          # POL is RED: not in an AMBER briefing
-    assert change["disappeared"] == ["TWN"]
+    # TWN is gone too, but it cites a RED episode (stored RED): an AMBER reader never saw it
+    assert change["disappeared"] == []
+    (at_red,) = red["changes"]["kinds"]
+    assert (at_red["appeared"], at_red["disappeared"]) == (["FRA", "POL"], ["TWN"])
     assert change["n_changed"] == 1 and change["changed"][0]["key"] == "DEU"
     assert "probability 0.62 → 0.71" in change["changed"][0]["text"]
     assert "phia term likely" not in change["changed"][0]["text"]   # unchanged term not listed
