@@ -61,7 +61,9 @@ def test_cli_review_is_recorded_and_audited(reviewed) -> None:
 def test_rejected_findings_leave_the_briefing_and_the_annex_counts_them(reviewed) -> None:
     path, deu, twn, _ = reviewed
     with EventStore(path, read_only=True) as store:
-        ctx = build_context(store, tlp="amber")
+        ctx = build_context(store, tlp="red")       # TWN's judgement is RED by its evidence
+        amber = build_context(store, tlp="amber")
+    assert amber["assessment"]["judgements"] == []            # DEU rejected, TWN above AMBER
     (twn_judgement,) = ctx["assessment"]["judgements"]        # DEU's is gone
     assert twn_judgement["target"] == "TWN"
     assert twn_judgement["review"]["verdict"] == "confirmed"
