@@ -18,7 +18,6 @@ from typing import Any
 import hybridwatch.outputs.briefing.evidence as evidence
 import hybridwatch.outputs.briefing.sections as sections
 from hybridwatch import __version__
-from hybridwatch.model.targets import count_distinct_targets_sql
 from hybridwatch.model.tlp import levels_readable_at, parse_level
 from hybridwatch.outputs.briefing.evidence_summary import summarise
 from hybridwatch.outputs.briefing.map_svg import phia_classes, render_map
@@ -29,6 +28,7 @@ from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.reviews_store import latest_reviews
 from hybridwatch.store.run_history import compare_items
 from hybridwatch.workflows.model_card import model_card
+from hybridwatch.store.briefing_reads import coverage_rows, withheld_event_count
 from hybridwatch.store.store import EventStore
 
 #: Evidence rows per finding in the annex (the store holds the rest; the annex says how many);
@@ -157,9 +157,7 @@ def _narrative_catalogue(store: EventStore) -> dict[str, dict[str, Any]]:
     from hybridwatch.model.outlet_groups import load_outlet_groups
     from hybridwatch.store.narratives_store import list_narratives
 
-    present = store.con.execute("SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_name = 'narratives'").fetchall()[0][0]
-    if not present:
+    if not store.has_table("narratives"):
         return {}
     return {n["id"]: n for n in list_narratives(store, outlet_groups=load_outlet_groups(),
                                                 n_examples=3)}
@@ -256,46 +254,16 @@ def _withheld_events(store: EventStore, event_ids: list[str], tlp: str,
                      period: Period | None) -> int:
     if not event_ids:
         return 0
-    clause, params = _period_clause("occurred_at", period)
-    return store.con.execute(
-        "SELECT count(DISTINCT event_id) FROM events WHERE event_id IN (SELECT unnest(?)) "
-        f"AND coalesce(tlp, 'clear') NOT IN (SELECT unnest(?)) AND {clause}",
-        [event_ids, _allowed(tlp), *params]).fetchall()[0][0]
-
-
-def _period_clause(column: str, period: Period | None) -> tuple[str, list[Any]]:
-    clauses, params = ["TRUE"], []
-    if period and period.since:
-        clauses.append(f"{column} >= ?")
-        params.append(period.since)
-    if period and period.until:
-        clauses.append(f"{column} < ?")
-        params.append(period.until)
-    return " AND ".join(clauses), params
+    return withheld_event_count(store, event_ids, levels=_allowed(tlp),
+                                since=period and period.since, until=period and period.until)
 
 
 def _coverage(store: EventStore, tlp: str, period: Period | None) -> dict[str, Any]:
     """Events per source (only those the reader may see), articles per language, files read."""
-    clause, params = _period_clause("occurred_at", period)
-    allowed = _allowed(tlp)
-    sources = store.con.execute(
-        "SELECT source, count(*), min(occurred_at)::DATE, max(occurred_at)::DATE, "
-        f"count(DISTINCT domain), {count_distinct_targets_sql()}, "
-        "string_agg(DISTINCT domain, ', ' ORDER BY domain) FROM events "
-        f"WHERE coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND {clause} "
-        "GROUP BY source ORDER BY count(*) DESC, source", [allowed, *params]).fetchall()
-    above = store.con.execute(
-        f"SELECT count(*) FROM events WHERE coalesce(tlp, 'clear') NOT IN (SELECT unnest(?)) "
-        f"AND {clause}", [allowed, *params]).fetchall()[0][0]
-    a_clause, a_params = _period_clause("published_at", period)
-    languages = store.con.execute(
-        "SELECT coalesce(language, '?'), count(*), count(DISTINCT outlet), "
-        f"min(published_at)::DATE, max(published_at)::DATE FROM articles WHERE {a_clause} "
-        "GROUP BY ALL ORDER BY count(*) DESC", a_params).fetchall()
-    files = store.con.execute(
-        "SELECT path, format, fingerprint, size_bytes, ingested, duplicates, quarantined, "
-        "finished_at FROM ingest_log ORDER BY ingest_id").fetchall()
-    quarantined = store.con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+    rows = coverage_rows(store, levels=_allowed(tlp), since=period and period.since,
+                         until=period and period.until)
+    sources, above, languages = rows["sources"], rows["above"], rows["languages"]
+    files, quarantined = rows["files"], rows["quarantined"]
     return {
         "sources": [{"source": s, "events": n, "first": f, "last": last, "n_domains": d,
                      "n_targets": t, "domains": names or ""}

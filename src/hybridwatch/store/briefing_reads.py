@@ -1,0 +1,118 @@
+"""Named reads the briefing renders: samples of the evidence behind a finding, and the coverage
+table (events per source, articles per language, files read), each within a period and at the
+TLP levels the reader may see (``levels``: from ``model.tlp.levels_readable_at``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from hybridwatch.model.targets import count_distinct_targets_sql
+from hybridwatch.store.store import EventStore
+
+READABLE = "coalesce(tlp, 'clear') IN (SELECT unnest(?))"
+NOT_READABLE = "coalesce(tlp, 'clear') NOT IN (SELECT unnest(?))"
+
+
+def period_sql(column: str, since: datetime | None, until: datetime | None
+               ) -> tuple[str, list[Any]]:
+    """``since <= column < until`` as SQL with parameters (either bound may be missing)."""
+    clauses, params = ["TRUE"], []
+    if since:
+        clauses.append(f"{column} >= ?")
+        params.append(since)
+    if until:
+        clauses.append(f"{column} < ?")
+        params.append(until)
+    return " AND ".join(clauses), params
+
+
+def event_sample(store: EventStore, event_ids: Sequence[str], *, levels: Sequence[str],
+                 since: datetime | None, until: datetime | None, limit: int
+                 ) -> tuple[list[tuple], int, int]:
+    """Up to ``limit`` of the events, one per distinct headline, each domain in turn, the most
+    informative first within a domain (titled, curated sources before GDELT, then oldest);
+    with how many of them the reader may see and how many are withheld. Rows: ``(event_id,
+    occurred_at, domain, actor_iso3, actor_name, targets, source, source_name, source_type,
+    title, source_url, tlp)``."""
+    in_period, params = period_sql("occurred_at", since, until)
+    levels = list(levels)
+    base = "FROM events WHERE event_id IN (SELECT unnest(?)) AND " + in_period
+    visible, withheld = store.con.execute(
+        f"SELECT count(*) FILTER (WHERE {READABLE}), count(*) FILTER (WHERE {NOT_READABLE}) "
+        f"{base}", [levels, levels, list(event_ids), *params]).fetchall()[0]
+    # one row per distinct headline, then domains in turn, so every domain of an episode shows
+    rows = store.con.execute(
+        "SELECT event_id, occurred_at, domain, actor_iso3, actor_name, "
+        "array_to_string(target_iso3s, ', '), source, "
+        "source_name, source_type, title, source_url, tlp FROM ("
+        "  SELECT *, row_number() OVER (PARTITION BY domain ORDER BY title IS NULL, "
+        "                               source = 'gdelt', occurred_at, event_id) AS turn FROM ("
+        "    SELECT * REPLACE (coalesce(tlp, 'clear') AS tlp) "
+        f"   {base} AND {READABLE} "
+        "    QUALIFY row_number() OVER (PARTITION BY coalesce(title, event_id) "
+        "                               ORDER BY occurred_at, event_id) = 1)) "
+        "ORDER BY turn, domain LIMIT ?",
+        [list(event_ids), *params, levels, int(limit)]).fetchall()
+    return rows, visible, withheld
+
+
+def article_sample(store: EventStore, article_ids: Sequence[str], *, since: datetime | None,
+                   until: datetime | None, limit: int) -> tuple[list[tuple], int]:
+    """Up to ``limit`` of the articles, one per distinct headline, taken in turn from each
+    language; with how many there are. Rows: ``(article_id, published_at, outlet, language,
+    title, url)``."""
+    in_period, params = period_sql("published_at", since, until)
+    base = "FROM articles WHERE article_id IN (SELECT unnest(?)) AND " + in_period
+    total = store.con.execute(f"SELECT count(*) {base}",
+                              [list(article_ids), *params]).fetchall()[0][0]
+    rows = store.con.execute(
+        "SELECT article_id, published_at, outlet, language, title, url FROM ("
+        "  SELECT *, row_number() OVER (PARTITION BY coalesce(language, '') "
+        "                               ORDER BY published_at, article_id) AS turn "
+        f"  {base} QUALIFY row_number() OVER (PARTITION BY coalesce(title, article_id) "
+        "                                    ORDER BY published_at, article_id) = 1) "
+        "ORDER BY turn, coalesce(language, ''), article_id LIMIT ?",
+        [list(article_ids), *params, int(limit)]).fetchall()
+    return rows, total
+
+
+def withheld_event_count(store: EventStore, event_ids: Sequence[str], *,
+                         levels: Sequence[str], since: datetime | None,
+                         until: datetime | None) -> int:
+    """How many of the events in the period the reader may not see."""
+    clause, params = period_sql("occurred_at", since, until)
+    return store.con.execute(
+        "SELECT count(DISTINCT event_id) FROM events WHERE event_id IN (SELECT unnest(?)) "
+        f"AND {NOT_READABLE} AND {clause}",
+        [list(event_ids), list(levels), *params]).fetchall()[0][0]
+
+
+def coverage_rows(store: EventStore, *, levels: Sequence[str], since: datetime | None,
+                  until: datetime | None) -> dict[str, Any]:
+    """The raw rows of the briefing's coverage table: ``sources`` (source, events, first,
+    last, domains, targets, domain names) of readable events, ``above`` (events withheld),
+    ``languages`` (language, articles, outlets, first, last), ``files`` (the ingest log) and
+    ``quarantined``."""
+    clause, params = period_sql("occurred_at", since, until)
+    levels = list(levels)
+    sources = store.con.execute(
+        "SELECT source, count(*), min(occurred_at)::DATE, max(occurred_at)::DATE, "
+        f"count(DISTINCT domain), {count_distinct_targets_sql()}, "
+        "string_agg(DISTINCT domain, ', ' ORDER BY domain) FROM events "
+        f"WHERE {READABLE} AND {clause} "
+        "GROUP BY source ORDER BY count(*) DESC, source", [levels, *params]).fetchall()
+    above = store.con.execute(f"SELECT count(*) FROM events WHERE {NOT_READABLE} AND {clause}",
+                              [levels, *params]).fetchall()[0][0]
+    a_clause, a_params = period_sql("published_at", since, until)
+    languages = store.con.execute(
+        "SELECT coalesce(language, '?'), count(*), count(DISTINCT outlet), "
+        f"min(published_at)::DATE, max(published_at)::DATE FROM articles WHERE {a_clause} "
+        "GROUP BY ALL ORDER BY count(*) DESC", a_params).fetchall()
+    files = store.con.execute(
+        "SELECT path, format, fingerprint, size_bytes, ingested, duplicates, quarantined, "
+        "finished_at FROM ingest_log ORDER BY ingest_id").fetchall()
+    quarantined = store.con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+    return {"sources": sources, "above": above, "languages": languages, "files": files,
+            "quarantined": quarantined}
