@@ -179,3 +179,30 @@ def test_dashboard_under_its_content_security_policy(browser, live_server, token
     assert page.locator("body").inner_text().strip()
     assert not [p for p in problems if "Content Security Policy" in p], problems
     page.close()
+
+
+def test_an_analyst_reviews_a_judgement_from_the_dashboard(browser, live_server, tokens):
+    """The review buttons: shown to analysts (not viewers); a review lands in the store with
+    the token's name, its verdict and note, as the API reports it."""
+    viewer, _ = open_dashboard(browser, f"{live_server}/?token={tokens['viewer']}")
+    viewer.wait_for_function("window.hwReady === true", timeout=30_000)
+    assert viewer.locator("#overview .judgements li").count() > 0
+    assert viewer.locator("#overview form.review").count() == 0
+    viewer.close()
+
+    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['analyst']}")
+    page.wait_for_function("window.hwReady === true", timeout=30_000)
+    form = page.locator("#overview form.review").first
+    finding = form.get_attribute("data-finding")
+    form.locator("select.review-verdict").select_option("needs-work")
+    form.locator("input.review-note").fill("check the second source")
+    form.locator("button").click()
+    page.wait_for_function("() => document.querySelector('#overview form.review .review-status')"
+                           ".textContent.includes('Reviewed')", timeout=15_000)
+    assert "needs-work by test analyst" in form.locator(".review-status").text_content()
+    detail = httpx.get(f"{live_server}/api/findings/{finding}",
+                       headers=bearer(tokens["admin"])).json()
+    assert [(r["verdict"], r["note"], r["analyst"]) for r in detail["reviews"]][-1] == \
+        ("needs-work", "check the second source", "test analyst")
+    assert problems == []
+    page.close()

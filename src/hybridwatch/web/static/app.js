@@ -60,11 +60,14 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
-  async function api(path, params) {
+  async function api(path, params, post) {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params || {})) if (v !== null && v !== undefined && v !== "") query.set(k, v);
     const url = path + (query.toString() ? "?" + query : "");
-    const res = await fetch(url, { headers: state.token ? { Authorization: "Bearer " + state.token } : {} });
+    const headers = state.token ? { Authorization: "Bearer " + state.token } : {};
+    const init = post === undefined ? { headers } : {
+      method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(post) };
+    const res = await fetch(url, init);
     if (res.ok) return res.json();
     let message = `${res.status} ${res.statusText}`;
     try { const e = await res.json(); if (e && e.error) message = e.error.message; } catch (_) { /* not JSON */ }
@@ -157,7 +160,8 @@
       b.appendChild(h("ul", { class: "judgements" }, o.judgements.map((j) => h("li", { "data-target": j.target },
         tlp(j.tlp), " ", (j.statement || "").startsWith(j.target) ? null : h("b", {}, j.target + ": "),
         j.statement || `${j.outcome}: ${j.phia_term} (${pct(j.probability)})`,
-        h("span", { class: "muted" }, ` — ${j.phia_term || ""} ${pct(j.probability)} [${pct(j.low)}–${pct(j.high)}], ${j.confidence || ""} confidence`)))));
+        h("span", { class: "muted" }, ` — ${j.phia_term || ""} ${pct(j.probability)} [${pct(j.low)}–${pct(j.high)}], ${j.confidence || ""} confidence`),
+        reviewForm(j)))));
     } else {
       b.appendChild(h("p", { class: "muted" }, "No risk assessment has been computed on this store yet (hybridwatch assess)."));
     }
@@ -169,6 +173,30 @@
       b.appendChild(h("p", { class: "muted", id: "runs-used" }, "Runs shown: " + o.runs.map((r) =>
         `${r.kind} ${r.run_id.slice(0, 12)}${r.pinned ? " (pinned)" : ""}`).join("; ")));
     }
+  }
+
+  // analysts (and admins) confirm, reject or annotate a judgement: POST /api/findings/ID/reviews
+  function reviewForm(j) {
+    if (!j.finding_id || !state.me || !["analyst", "admin"].includes(state.me.role)) return null;
+    const verdict = h("select", { class: "review-verdict", "aria-label": "verdict" },
+      ["confirmed", "needs-work", "rejected"].map((v) => h("option", { value: v }, v)));
+    const note = h("input", { class: "review-note", type: "text", maxlength: "2000",
+      placeholder: "note (required unless confirmed)", "aria-label": "review note" });
+    const status = h("span", { class: "review-status muted" });
+    const form = h("form", { class: "review", "data-finding": j.finding_id }, verdict, note,
+      h("button", { type: "submit" }, "Review"), status);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const done = await api(`/api/findings/${encodeURIComponent(j.finding_id)}/reviews`, null,
+          { verdict: verdict.value, note: note.value });
+        status.textContent = ` Reviewed: ${done.verdict} by ${done.analyst}`;
+        note.value = "";
+      } catch (err) {
+        status.textContent = " " + (err && err.message ? err.message : String(err));
+      }
+    });
+    return form;
   }
 
   function seriesFreq(f) {
