@@ -152,3 +152,32 @@ def events_after(store: EventStore, where_sql: str, day: date, *, limit: int
         f"WHERE {condition} ORDER BY occurred_at DESC, source, source_record_id LIMIT ?",
         [day, int(limit)]).fetchall()
     return int(n), rows
+
+
+def events_of_type(store: EventStore, source_type: str, *, limit: int | None = None
+                   ) -> list[tuple]:
+    """Events of one ``source_type``, oldest first: ``(event_id, title, occurred_at,
+    source_url, extra)``."""
+    sql = ("SELECT event_id, title, occurred_at, source_url, extra FROM events "
+           "WHERE source_type = ? ORDER BY occurred_at, event_id")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return store.con.execute(sql, [source_type]).fetchall()
+
+
+def training_counts(store: EventStore, *, counted_sql: str, before: date,
+                    targets: Sequence[str]) -> tuple[list[tuple], date | None]:
+    """What a risk model read: events (``counted_sql``, with a domain, before ``before``) per
+    target × domain × source with their first and last day, for ``targets``; and the first
+    day of any such event."""
+    relation = events_by_target_sql(where=f"{counted_sql} AND domain IS NOT NULL "
+                                          "AND occurred_at < ?")
+    rows = store.con.execute(f"""
+        SELECT target_iso3, domain, source, count(*) AS n,
+               min(CAST(occurred_at AS DATE)), max(CAST(occurred_at AS DATE))
+        FROM {relation} WHERE target_iso3 IN (SELECT unnest(?))
+        GROUP BY ALL""", [before, list(targets)]).fetchall()
+    first = store.con.execute(f"SELECT min(CAST(occurred_at AS DATE)) FROM {relation}",
+                              [before]).fetchall()[0][0]
+    return rows, first
+

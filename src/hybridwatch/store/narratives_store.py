@@ -220,3 +220,37 @@ def narrative_outlet_counts(store: EventStore, narrative_id: str, freq: str
     ).fetchall()] if rows else []
     return rows, periods
 
+
+def narrative_ids(store: EventStore, *, limit: int = 5) -> list[str]:
+    """The first narrative ids, in order (examples for an error message)."""
+    if not ensure_tables(store):
+        return []
+    return [r[0] for r in store.con.execute(
+        "SELECT narrative_id FROM narratives ORDER BY narrative_id LIMIT ?", [int(limit)]
+    ).fetchall()]
+
+
+def articles_of_narrative(store: EventStore, narrative_id: str, *, limit: int | None = None
+                          ) -> list[tuple]:
+    """The articles assigned to a narrative, most similar to its centre first: ``(article_id,
+    url, title, language, outlet, published_at, similarity)``."""
+    sql = ("SELECT a.article_id, a.url, a.title, a.language, a.outlet, a.published_at, "
+           "n.similarity FROM article_narratives n JOIN articles a USING (article_id) "
+           "WHERE n.narrative_id = ? ORDER BY n.similarity DESC, a.published_at, a.article_id")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return store.con.execute(sql, [narrative_id]).fetchall()
+
+
+def typical_headlines(store: EventStore, per_narrative: int) -> list[tuple]:
+    """Up to ``per_narrative`` titled headlines of each narrative, most typical first:
+    ``(narrative_id, label, terms JSON, title)``."""
+    if not ensure_tables(store):
+        return []
+    return store.con.execute(
+        "SELECT narrative_id, label, terms, title FROM (SELECT n.narrative_id, m.label, m.terms, "
+        "a.title, row_number() OVER (PARTITION BY n.narrative_id ORDER BY n.similarity DESC, "
+        "a.article_id) AS k FROM article_narratives n JOIN articles a USING (article_id) "
+        "JOIN narratives m USING (narrative_id) WHERE a.title IS NOT NULL) WHERE k <= ? "
+        "ORDER BY narrative_id, k", [int(per_narrative)]).fetchall()
+

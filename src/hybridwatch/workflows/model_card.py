@@ -22,8 +22,8 @@ from hybridwatch.model.data_statements import load_data_statements, statement_fo
 from hybridwatch.model.domains import DOMAINS
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.hostility import describe as describe_counted
-from hybridwatch.model.targets import events_by_target_sql
 from hybridwatch.store import EventStore
+from hybridwatch.store.event_queries import training_counts
 from hybridwatch.store.findings_store import FindingRun, latest_run
 
 #: |coefficient| below this (logit per standard deviation) is called "almost no effect".
@@ -129,16 +129,8 @@ def training_data(store: EventStore, modelled: list[str], as_of: date,
     """Sources, window and counts per target × domain of the events the model read (recorded
     with the assessment run, so its model card survives a STIX round trip)."""
     counted = "TRUE" if include_cooperative else HOSTILE_SQL
-    relation = events_by_target_sql(where=f"{counted} AND domain IS NOT NULL "
-                                          "AND occurred_at < ?")
-    params = [as_of + timedelta(days=1), modelled]
-    rows = store.con.execute(f"""
-        SELECT target_iso3, domain, source, count(*) AS n,
-               min(CAST(occurred_at AS DATE)), max(CAST(occurred_at AS DATE))
-        FROM {relation} WHERE target_iso3 IN (SELECT unnest(?))
-        GROUP BY ALL""", params).fetchall()
-    first = store.con.execute(f"SELECT min(CAST(occurred_at AS DATE)) FROM {relation}",
-                              params[:1]).fetchall()[0][0]
+    rows, first = training_counts(store, counted_sql=counted, before=as_of + timedelta(days=1),
+                                  targets=modelled)
     by_target: dict[str, dict[str, int]] = {t: {} for t in modelled}
     sources: dict[str, dict[str, Any]] = {}
     for target, domain, source, n, lo, hi in rows:

@@ -7,7 +7,9 @@ from typing import Any
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.outlet_groups import outlet_group
 from hybridwatch.store import EventStore
-from hybridwatch.store.narratives_store import ensure_tables
+from hybridwatch.store.narratives_store import (
+    articles_of_narrative, narrative_exists, narrative_ids,
+)
 
 
 def narrative_articles(store: EventStore, narrative_id: str, *, outlet_groups: dict[str, str],
@@ -15,19 +17,12 @@ def narrative_articles(store: EventStore, narrative_id: str, *, outlet_groups: d
     """Each article assigned to ``narrative_id``: ``article_id``, ``url``, ``title``,
     ``language``, ``outlet``, ``actor_group`` (None outside every group), ``published_at``
     (ISO, UTC) and ``similarity`` (cosine to the narrative's centre), most similar first."""
-    if not ensure_tables(store) or not store.con.execute(
-            "SELECT 1 FROM narratives WHERE narrative_id = ?", [narrative_id]).fetchall():
-        known = [] if not ensure_tables(store) else [r[0] for r in store.con.execute(
-            "SELECT narrative_id FROM narratives ORDER BY narrative_id LIMIT 5").fetchall()]
+    if not narrative_exists(store, narrative_id):
+        known = narrative_ids(store)
         raise SelectorError(f"no narrative {narrative_id!r} in this store"
                             + (f" (ids look like {', '.join(known)})" if known else
                                " (run `hybridwatch narratives build` first)"))
-    sql = ("SELECT a.article_id, a.url, a.title, a.language, a.outlet, a.published_at, "
-           "n.similarity FROM article_narratives n JOIN articles a USING (article_id) "
-           "WHERE n.narrative_id = ? ORDER BY n.similarity DESC, a.published_at, a.article_id")
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    rows = store.con.execute(sql, [narrative_id]).fetchall()
+    rows = articles_of_narrative(store, narrative_id, limit=limit)
     return [{"article_id": article_id, "url": url, "title": title, "language": language,
              "outlet": outlet, "actor_group": outlet_group(outlet, outlet_groups, url=url),
              "published_at": published.isoformat() if published else None,

@@ -16,7 +16,8 @@ from typing import Any
 from hybridwatch.analyses.narratives_disarm import DisarmTagger
 from hybridwatch.model.disarm import disarm_framework
 from hybridwatch.store import EventStore
-from hybridwatch.store.narratives_store import ensure_tables
+from hybridwatch.store.event_queries import events_of_type
+from hybridwatch.store.narratives_store import typical_headlines
 
 
 def disarm_tags(store: EventStore, *, limit: int | None = None, per_narrative: int = 50,
@@ -32,11 +33,7 @@ def disarm_tags(store: EventStore, *, limit: int | None = None, per_narrative: i
 
 
 def _cases(store: EventStore, tagger: DisarmTagger, limit: int | None) -> list[dict]:
-    sql = ("SELECT event_id, title, occurred_at, source_url, extra FROM events "
-           "WHERE source_type = 'disinformation_case' ORDER BY occurred_at, event_id")
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    rows = store.con.execute(sql).fetchall()
+    rows = events_of_type(store, "disinformation_case", limit=limit)
     keywords = [json.loads(extra or "{}").get("keywords") or [] for *_, extra in rows]
     tags = tagger.tag([title or "" for _, title, *_ in rows], keywords)
     return [{"event_id": event_id, "title": title, "url": url,
@@ -46,14 +43,7 @@ def _cases(store: EventStore, tagger: DisarmTagger, limit: int | None) -> list[d
 
 
 def _narratives(store: EventStore, tagger: DisarmTagger, per_narrative: int) -> list[dict]:
-    if not ensure_tables(store):
-        return []
-    rows = store.con.execute(
-        "SELECT narrative_id, label, terms, title FROM (SELECT n.narrative_id, m.label, m.terms, "
-        "a.title, row_number() OVER (PARTITION BY n.narrative_id ORDER BY n.similarity DESC, "
-        "a.article_id) AS k FROM article_narratives n JOIN articles a USING (article_id) "
-        "JOIN narratives m USING (narrative_id) WHERE a.title IS NOT NULL) WHERE k <= ? "
-        "ORDER BY narrative_id, k", [per_narrative]).fetchall()
+    rows = typical_headlines(store, per_narrative)
     tags = tagger.tag([title for *_, title in rows])
     by_narrative: dict[str, dict] = {}
     found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
