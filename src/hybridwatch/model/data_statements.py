@@ -11,11 +11,11 @@ attention).
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hybridwatch.errors import InputError
+from hybridwatch.model.toml_tables import read_tables
 
 SHIPPED = Path(__file__).with_name("data_statements.toml")
 #: Environment variable naming a user data-statement file (same format as the shipped one).
@@ -57,23 +57,7 @@ def statement_for(statements: dict[str, DataStatement], source: str) -> DataStat
 
 
 def _read(path: Path) -> tuple[bool, list[DataStatement]]:
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "no such data-statement file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not a valid data-statement TOML file ({exc})") from None
-    unknown = set(doc) - {"statement", "replace_shipped"}
-    if unknown:
-        raise InputError(path, f"unknown top-level key(s) {', '.join(sorted(unknown))} "
-                               "(expected [[statement]] tables and replace_shipped)")
-    replace_shipped = doc.get("replace_shipped", False)
-    if not isinstance(replace_shipped, bool):
-        raise InputError(path, "must be true or false", field="replace_shipped")
-    tables = doc.get("statement", [])
-    if not isinstance(tables, list):
-        raise InputError(path, "write each statement as a [[statement]] table",
-                         field="statement")
+    replace_shipped, tables = read_tables(path, what="data-statement", table="statement")
     out, seen = [], set()
     for number, table in enumerate(tables, start=1):
         statement = _statement(path, f"[[statement]] #{number}", table)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from hybridwatch.errors import InputError
+from hybridwatch.model.toml_tables import read_tables
 from hybridwatch.model.countries import to_iso3
 
 SHIPPED = Path(__file__).with_name("theatres.toml")
@@ -85,22 +85,7 @@ def find_theatre(theatres: tuple[Theatre, ...], name: str) -> Theatre:
 
 
 def _read(path: Path) -> tuple[bool, list[Theatre]]:
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "no such theatre file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not a valid theatre TOML file ({exc})") from None
-    unknown = set(doc) - {"theatre", "replace_shipped"}
-    if unknown:
-        raise InputError(path, f"unknown top-level key(s) {', '.join(sorted(unknown))} "
-                               "(expected [[theatre]] tables and replace_shipped)")
-    replace_shipped = doc.get("replace_shipped", False)
-    if not isinstance(replace_shipped, bool):
-        raise InputError(path, "must be true or false", field="replace_shipped")
-    tables = doc.get("theatre", [])
-    if not isinstance(tables, list):
-        raise InputError(path, "write each theatre as a [[theatre]] table", field="theatre")
+    replace_shipped, tables = read_tables(path, what="theatre", table="theatre")
     theatres, seen = [], set()
     for number, table in enumerate(tables, start=1):
         theatre = _theatre(path, number, table)
