@@ -24,8 +24,8 @@ class ResultContract:
 
     def to_json(self) -> str:
         """Strict JSON (no NaN, no infinity), keys sorted."""
-        return json.dumps(json_value(self.to_dict()),  # type: ignore[attr-defined] sort_keys=True, ensure_ascii=False,
-                          allow_nan=False)
+        data = self.to_dict()  # type: ignore[attr-defined]
+        return json.dumps(json_value(data), sort_keys=True, ensure_ascii=False, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str):
