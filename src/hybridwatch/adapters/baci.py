@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hybridwatch.adapters.base import Adapter, Batch, ReadOptions
-from hybridwatch.adapters.textio import decode_head
+from hybridwatch.adapters.textio import decode_head, is_compressed, plain_copy
 from hybridwatch.adapters.trade_sql import (
     FIELD_SEP,
     Header,
@@ -116,25 +116,33 @@ class BaciAdapter(Adapter):
         return 95 if columns == COLUMNS else 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
-        header = self._header(path)
-        con = connect(options)
-        try:
-            select = baci_select(scan(path, header, options), country_table(path))
-            yield from stream(con, path, select, options, LABEL)
-        finally:
-            con.close()
+        # a .gz/.zip is expanded first under the decompression limits (DuckDB would expand a
+        # .gz unbounded); the SQL then reads the plain copy, the country table sits by ``path``
+        with plain_copy(path, options.scratch_dir) as plain:
+            header = self._header(plain, path)
+            con = connect(options)
+            try:
+                select = baci_select(scan(plain, header, options), country_table(path))
+                yield from stream(con, path, select, options, LABEL, text_path=plain)
+            finally:
+                con.close()
 
-    def sql_source(self, path: Path, options: ReadOptions) -> TradeSqlSource:
-        header, codes = self._header(path), country_table(path)
+    def sql_source(self, path: Path, options: ReadOptions) -> TradeSqlSource | None:
+        if is_compressed(path):
+            return None   # ``read`` expands it within the limits first
+        header, codes = self._header(path, path), country_table(path)
         return TradeSqlSource(path, header, options,
                               lambda scan_sql: baci_select(scan_sql, codes), LABEL)
 
     @staticmethod
-    def _header(path: Path) -> Header:
-        header = read_header(path)
+    def _header(plain: Path, path: Path) -> Header:
+        header = read_header(plain, shown=path)
         if tuple(header.columns) != COLUMNS:
-            raise FormatError(path, f"expected the columns {','.join(COLUMNS)} of a BACI "
-                                    f"file, found {','.join(header.columns)}", locator="line 1")
+            missing = [c for c in COLUMNS if c not in header.columns]
+            named = f"missing column(s) {', '.join(missing)}; " if missing else ""
+            raise FormatError(path, f"{named}expected the columns {','.join(COLUMNS)} of a "
+                                    f"BACI file, found {','.join(header.columns)}",
+                              locator="line 1")
         return header
 
 

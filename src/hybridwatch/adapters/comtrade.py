@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hybridwatch.adapters.base import Adapter, Batch, ReadOptions
-from hybridwatch.adapters.textio import decode_head
+from hybridwatch.adapters.textio import decode_head, is_compressed, plain_copy
 from hybridwatch.adapters.trade_sql import (
     FIELD_SEP,
     Header,
@@ -151,23 +151,28 @@ class ComtradeAdapter(Adapter):
         return 95 if has_reporter and set(REQUIRED) <= columns else 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
-        header = self._header(path)
-        con = connect(options)
-        try:
-            yield from stream(con, path, comtrade_select(scan(path, header, options),
-                                                         header.columns),
-                              options, LABEL)
-        finally:
-            con.close()
+        # a .gz/.zip is expanded first under the decompression limits (DuckDB would expand a
+        # .gz unbounded); the SQL then reads the plain copy
+        with plain_copy(path, options.scratch_dir) as plain:
+            header = self._header(plain, path)
+            con = connect(options)
+            try:
+                yield from stream(con, path, comtrade_select(scan(plain, header, options),
+                                                             header.columns),
+                                  options, LABEL, text_path=plain)
+            finally:
+                con.close()
 
-    def sql_source(self, path: Path, options: ReadOptions) -> TradeSqlSource:
-        header = self._header(path)
+    def sql_source(self, path: Path, options: ReadOptions) -> TradeSqlSource | None:
+        if is_compressed(path):
+            return None   # ``read`` expands it within the limits first
+        header = self._header(path, path)
         return TradeSqlSource(path, header, options,
                               lambda scan_sql: comtrade_select(scan_sql, header.columns), LABEL)
 
     @staticmethod
-    def _header(path: Path) -> Header:
-        header = read_header(path)
+    def _header(plain: Path, path: Path) -> Header:
+        header = read_header(plain, shown=path)
         columns = header.columns
         missing = [c for c in REQUIRED if c not in columns]
         if not {"reporterISO", "reporterCode"} & set(columns):

@@ -26,7 +26,7 @@ import pyarrow as pa
 from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, Rejection
 from hybridwatch.adapters.gdelt import _accepted, _connect, _LineReader
 from hybridwatch.adapters.gdelt_sql import FIELD_SEP, GDELT1, GDELT2, Layout, rows_sql
-from hybridwatch.adapters.textio import decode_head
+from hybridwatch.adapters.textio import decode_head, plain_copy
 from hybridwatch.errors import FormatError, InputError
 
 #: Columns without which a row cannot be an event.
@@ -55,7 +55,13 @@ class GdeltCsvAdapter(Adapter):
         return 96 if {"globaleventid", "sqldate", "eventcode"} <= names else 0
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Batch]:
-        with open(path, "rb") as handle:
+        # a .gz/.zip is expanded first under the decompression limits (DuckDB reads no zip and
+        # would expand a .gz unbounded)
+        with plain_copy(path, options.scratch_dir) as plain:
+            yield from self._read_plain(plain, path, options)
+
+    def _read_plain(self, plain: Path, path: Path, options: ReadOptions) -> Iterator[Batch]:
+        with open(plain, "rb") as handle:
             header = _header(handle.read(1 << 16))
         layout = _layout(header)
         position = {name.strip().lower(): i for i, name in enumerate(header)}
@@ -67,21 +73,22 @@ class GdeltCsvAdapter(Adapter):
         columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
         fields = ", ".join(f"coalesce(c{position[c.lower()]}, '')" if c.lower() in position
                            else "''" for c in layout.columns)
-        quoted = str(path).replace("'", "''")
+        quoted = str(plain).replace("'", "''")
         lines = (f"SELECT ordinality + 1 AS _ordinal, NULL::VARCHAR AS _line, [{fields}] AS p "
                  f"FROM read_csv('{quoted}', header=true, columns={columns}, delim=',', "
                  "quote='\"', escape='\"', nullstr=['NA', ''], allow_quoted_nulls=false, "
-                 "auto_detect=false, strict_mode=false, null_padding=true, "
+                 "auto_detect=false, strict_mode=false, null_padding=true, compression='none', "
                  f"max_line_size={options.max_record_bytes}) WITH ORDINALITY")
         sql = rows_sql(lines, layout, escape_json=True, not_after=options.not_after())
         with _connect(options) as con:
-            yield from _stream(con, path, sql, options)
+            yield from _stream(con, path, plain, sql, options)
 
 
-def _stream(con: duckdb.DuckDBPyConnection, path: Path, sql: str,
+def _stream(con: duckdb.DuckDBPyConnection, path: Path, plain: Path, sql: str,
             options: ReadOptions) -> Iterator[Batch]:
-    """One ``Batch`` per Arrow batch; rejected rows carry their line read back from the file."""
-    reader = _LineReader(path)
+    """One ``Batch`` per Arrow batch; rejected rows carry their line read back from the file
+    (``plain``: the file itself or its expanded copy; errors name ``path``)."""
+    reader = _LineReader(plain)
     try:
         for record_batch in con.sql(sql).to_arrow_reader(options.batch_rows):
             yield Batch("events", _accepted(record_batch), _rejections(record_batch, reader))

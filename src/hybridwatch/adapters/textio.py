@@ -14,7 +14,9 @@ import gzip
 import io
 import json
 import re
+import shutil
 import sys
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -140,6 +142,36 @@ def open_bytes(path: Path) -> IO[bytes]:
         raise InputError(path, "no such file") from exc
     except IsADirectoryError as exc:
         raise InputError(path, "is a directory, not a file") from exc
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether ``path`` is a .zip or .gz (by its bytes, not its name)."""
+    try:
+        with open(path, "rb") as probe:
+            magic = probe.read(4)
+    except OSError:
+        return False
+    return magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04" or (
+        magic[:2] == b"PK" and zipfile.is_zipfile(path))
+
+
+@contextmanager
+def plain_copy(path: Path, scratch_dir: Path | None = None) -> Iterator[Path]:
+    """``path`` itself if it is not compressed, else its expanded copy in a temporary folder
+    (inside ``scratch_dir`` when given), removed on exit.
+
+    For readers that hand the file to DuckDB: DuckDB reads no zip, and would expand a .gz itself,
+    beyond the ``DecompressionLimits`` in force. The copy is streamed through the same guard as
+    every other compressed input, so a bomb is refused while it expands (an ``InputError``
+    naming the file and the limit exceeded) and a corrupt stream is an input error too."""
+    if not is_compressed(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="hybridwatch-expand-", dir=scratch_dir) as folder:
+        plain = Path(folder) / "expanded"
+        with open_bytes(path) as source, open(plain, "wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+        yield plain
 
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:

@@ -74,15 +74,27 @@ class Header:
     delimiter: str
 
 
-def read_header(path: Path) -> Header:
+def read_header(path: Path, *, shown: Path | None = None) -> Header:
     """The first line parsed as CSV, with the delimiter (comma, tab or semicolon) that splits
-    it into most columns; a byte-order mark is dropped."""
+    it into most columns; a byte-order mark is dropped. Errors name ``shown`` (the input file
+    when ``path`` is its expanded copy), else ``path``."""
     with open(path, "rb") as handle:
         first = handle.readline(1 << 20).decode("utf-8-sig", errors="replace").rstrip("\r\n")
     best = max((",", "\t", ";"), key=lambda d: len(next(csv.reader([first], delimiter=d))))
     columns = [c.strip() for c in next(csv.reader([first], delimiter=best))]
     if len(columns) < 2:
-        raise FormatError(path, "not a delimited file with a header line", locator="line 1")
+        raise FormatError(shown or path, "not a delimited file with a header line",
+                          locator="line 1")
+    # DuckDB binds the columns by name: an empty name gets DuckDB's own ``column<N>``, and a
+    # name given twice is ambiguous, so the file is refused naming it (not a binder error)
+    columns = [c or f"column{n}" for n, c in enumerate(columns)]
+    seen: dict[str, int] = {}
+    for n, name in enumerate(columns, start=1):
+        first = seen.setdefault(name.lower(), n)
+        if first != n:
+            raise FormatError(shown or path, f"column {name!r} appears twice in the header "
+                                             f"(columns {first} and {n}); rename one",
+                              locator="line 1")
     return Header(columns, best)
 
 
@@ -99,7 +111,7 @@ def scan(path: Path, header: Header, options: ReadOptions, *, rejects: bool = Tr
     refused = (f"store_rejects=true, rejects_table='{rejects_tables[0]}', "
                f"rejects_scan='{rejects_tables[1]}'" if rejects else "ignore_errors=true")
     return (f"read_csv('{sql_text(path)}', header=true, columns={{{spec}}}, delim=E'{delim}', "
-            "quote='\"', escape='\"', auto_detect=false, "
+            "quote='\"', escape='\"', auto_detect=false, compression='none', "
             f"{refused}, max_line_size={options.max_record_bytes}, "
             "null_padding=false, strict_mode=true)")
 
@@ -129,8 +141,10 @@ def aggregate_sql(alias: str) -> str:
 
 
 def stream(con: duckdb.DuckDBPyConnection, path: Path, select: str, options: ReadOptions,
-           format_label: str) -> Iterator[Batch]:
-    """Run ``select`` and yield batches: good rows, rejections (verbatim) and skipped counts."""
+           format_label: str, *, text_path: Path | None = None) -> Iterator[Batch]:
+    """Run ``select`` and yield batches: good rows, rejections (verbatim) and skipped counts.
+    ``text_path``: the file ``select`` reads when it is not ``path`` (an expanded copy; see
+    ``textio.plain_copy``); messages always name ``path``."""
     try:
         reader = con.sql(select).to_arrow_reader(options.batch_rows)
         problems: list[tuple[int, str]] = []   # (ordinal among parsed rows, problem)
@@ -150,7 +164,7 @@ def stream(con: duckdb.DuckDBPyConnection, path: Path, select: str, options: Rea
     except duckdb.Error as exc:
         raise FormatError(path, f"cannot read as {format_label} "
                                 f"({str(exc).splitlines()[0]})") from None
-    rejections = _rejections(con, path, problems, refused)
+    rejections = _rejections(con, text_path or path, problems, refused)
     if rejections:
         yield Batch("trade_flows", TRADE_FLOW_SCHEMA.empty_table(), rejections)
 
@@ -251,7 +265,8 @@ def _semantic_rejections(con: duckdb.DuckDBPyConnection, path: Path,
         raw = dict(con.execute(
             f"SELECT ordinality, line FROM read_csv('{sql_text(path)}', delim='\x01', "
             "header=false, columns={'line': 'VARCHAR'}, quote='', escape='', "
-            "auto_detect=false, max_line_size=1048576, ignore_errors=true) WITH ORDINALITY "
+            "auto_detect=false, compression='none', max_line_size=1048576, ignore_errors=true) "
+            "WITH ORDINALITY "
             "WHERE ordinality IN (SELECT n FROM _wanted)").fetchall())
     finally:
         con.unregister("_wanted")
