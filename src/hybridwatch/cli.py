@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                                           "compare, pin"),
     "review": ("hybridwatch.commands.findings_commands", "Record an analyst's verdict on a "
                                                          "finding"),
+    "watch": ("hybridwatch.commands.watch_commands", "Watchlists and alerts"),
     "model-card": ("hybridwatch.commands.model_card_command", "The risk model's model card"),
     "brief": ("hybridwatch.commands.brief_command", "Write a briefing of the latest findings"),
     "pull": ("hybridwatch.commands.sharing_commands", "Ingest a partner's TAXII 2.1 collection"),

@@ -196,6 +196,24 @@ def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
     return [{"key": k, "n_events": n} for k, n in rows]
 
 
+def actor_target_counts(store: EventStore, query: EventFilter, clearance: str, *,
+                        limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """Who acts against whom: visible events per (actor country, target country, domain),
+    largest first (an event naming several targets counts once for each; events without an
+    actor or a target country are left out), and how many such links there are in all."""
+    clause, params = query.where()
+    table = events_by_target_sql("events") + " AS by_target"
+    rows = store.con.execute(
+        f"SELECT actor_iso3, {TARGET_COLUMN}, domain, count(*)::BIGINT AS n, "
+        f"count(*) OVER ()::BIGINT AS links FROM {table} WHERE {clause} "
+        f"AND {visible_clause(clearance)} AND actor_iso3 IS NOT NULL "
+        f"AND {TARGET_COLUMN} IS NOT NULL AND actor_iso3 <> {TARGET_COLUMN} "
+        f"GROUP BY ALL ORDER BY n DESC, actor_iso3, {TARGET_COLUMN}, domain "
+        f"LIMIT {int(limit)}", params).fetchall()
+    return ([{"actor": a, "target": t, "domain": d, "n_events": int(n)}
+             for a, t, d, n, _ in rows], int(rows[0][4]) if rows else 0)
+
+
 # -- series ----------------------------------------------------------------------------------
 
 def span(store: EventStore, clearance: str) -> tuple[datetime | None, datetime | None]:

@@ -86,3 +86,33 @@ CREATE TABLE IF NOT EXISTS media_provenance (
   checked_at TIMESTAMP NOT NULL     -- UTC
 );
 """
+
+#: Watches and their alerts (store/alerts_store.py): new tables, so no version bump (see
+#: ``store.migrations``); created whenever a store is opened read-write. An alert is unique per
+#: (watch, finding): the same finding found again by a later run never alerts twice.
+WATCHES_DDL = """
+CREATE TABLE IF NOT EXISTS watches (
+  watch_id INTEGER PRIMARY KEY,
+  name VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,            -- a finding kind with a watch rule (model/watches.py)
+  target VARCHAR,                   -- ISO3, or NULL: any
+  domain VARCHAR,                   -- NULL: any
+  threshold DOUBLE,                 -- NULL: every finding of the kind
+  clearance VARCHAR NOT NULL,       -- TLP 2.0 level of the watch's reader
+  owner VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL     -- UTC
+);
+CREATE TABLE IF NOT EXISTS alerts (
+  alert_id INTEGER PRIMARY KEY,
+  watch_id INTEGER NOT NULL,
+  finding_id VARCHAR NOT NULL,      -- md5(kind ':' key): the same in every run that finds it
+  kind VARCHAR NOT NULL,
+  run_id VARCHAR NOT NULL,          -- the run that first matched
+  tlp VARCHAR NOT NULL,             -- the finding's TLP level
+  message VARCHAR NOT NULL,
+  raised_at TIMESTAMP NOT NULL,     -- UTC
+  acknowledged_at TIMESTAMP,
+  acknowledged_by VARCHAR,
+  UNIQUE (watch_id, finding_id)
+);
+"""

@@ -21,7 +21,7 @@ from hybridwatch.store.located import event_days_sql
 from hybridwatch.store.located import install as install_located
 from hybridwatch.store.migrations import stored_version, version_problem
 from hybridwatch.store.schema import (
-    DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
+    DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL, WATCHES_DDL,
 )
 from hybridwatch.store.staging import remove_stale_staging
 from hybridwatch.store.event_filter import EventFilter
@@ -107,6 +107,7 @@ class EventStore:
             self.con.execute(DDL)
             self.con.execute(TRADE_FLOWS_DDL)
             self.con.execute(MEDIA_PROVENANCE_DDL)
+            self.con.execute(WATCHES_DDL)
             self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
             ensure_source_days(self.con)
@@ -118,6 +119,7 @@ class EventStore:
         if not read_only:  # tables added without a version bump
             self.con.execute(TRADE_FLOWS_DDL)
             self.con.execute(MEDIA_PROVENANCE_DDL)
+            self.con.execute(WATCHES_DDL)
             ensure_source_days(self.con)  # stores written before the table existed get it
 
     def has_table(self, name: str) -> bool:

@@ -14,10 +14,10 @@ from hybridwatch.store.store import EventStore
 from hybridwatch.web.auth import Principal, current_principal
 from hybridwatch.web.deps import audit_access, cache_dependency, store_dependency
 from hybridwatch.web.errors import ApiError, error_responses
-from hybridwatch.web.models import CountsAnswer, EventDetail, EventsPage, SeriesAnswer
-from hybridwatch.web.answers import counts_answer, page_answer, series_answer
+from hybridwatch.web.models import ActorTargetsAnswer, CountsAnswer, EventDetail, EventsPage, SeriesAnswer
+from hybridwatch.web.answers import counts_answer, page_answer, series_answer, totals
 from hybridwatch.store.event_filter import EventFilter
-from hybridwatch.store.event_views import MAX_GROUPS, event_by_id
+from hybridwatch.store.event_views import MAX_GROUPS, actor_target_counts, event_by_id
 
 GroupBy = Literal["domain", "target_iso3", "actor_iso3", "location_iso3", "source", "tlp"]
 
@@ -117,6 +117,28 @@ def events_router() -> APIRouter:
                      detail={"filters": request_query.to_dict(), "freq": freq, "by": by,
                              "periods": len(answer["periods"]), "withheld": answer["withheld"]})
         return JSONResponse(answer)
+
+    @router.get("/actor-targets", response_model=ActorTargetsAnswer,
+                summary="Who acts against whom: events per actor, target and domain")
+    def get_actor_targets(
+        request_query: EventFilter = Depends(event_query),
+        limit: int = Query(120, ge=1, le=1000, description="largest links kept"),
+        store: EventStore = Depends(store_dependency),
+        principal: Principal = Depends(current_principal),
+        cache=Depends(cache_dependency),
+    ):
+        """Visible events per (actor country, target country, domain), largest first; events
+        without an actor or target country, or aimed at their own country, are left out.
+        ``withheld`` counts the store's events above your clearance (never filtered)."""
+        links, total = cache.get_or_compute(
+            ("actor-targets", request_query, principal.clearance, limit),
+            lambda: actor_target_counts(store, request_query, principal.clearance, limit=limit))
+        _, withheld = totals(cache, store, request_query, principal.clearance)
+        audit_access(store, principal, "read", "/api/actor-targets",
+                     detail={"filters": request_query.to_dict(), "returned": len(links),
+                             "withheld": withheld})
+        return JSONResponse({"links": links, "total_links": total, "withheld": withheld,
+                             "filters": request_query.to_dict()})
 
     @router.get("/counts", response_model=CountsAnswer, summary="Events per value of a column")
     def get_counts(

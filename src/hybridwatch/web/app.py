@@ -83,6 +83,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     install_security_headers(app)
 
     from hybridwatch.web.api_admin import admin_router
+    from hybridwatch.web.api_alerts import alerts_router
     from hybridwatch.web.api_events import events_router
     from hybridwatch.web.api_findings import findings_router
     from hybridwatch.web.dashboard import STATIC_DIR, dashboard_router
@@ -90,6 +91,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     app.include_router(events_router())
     app.include_router(findings_router())
     app.include_router(admin_router())
+    app.include_router(alerts_router())
     if importlib.util.find_spec("hybridwatch.web.taxii") is not None:
         from hybridwatch.web.taxii import taxii_router
 

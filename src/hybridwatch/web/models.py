@@ -191,3 +191,44 @@ class ReviewOut(BaseModel):
     note: str
     analyst: str
     reviewed_at: str
+
+
+class AlertOut(BaseModel):
+    alert_id: int
+    watch_id: int
+    watch: str | None = Field(None, description="the watch's name")
+    finding_id: str
+    kind: str
+    run_id: str
+    tlp: str
+    message: str
+    raised_at: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    open: bool
+
+
+class AlertsAnswer(BaseModel):
+    """Alerts raised by the saved watches (``hybridwatch watch run``), newest first, within
+    your clearance; ``withheld`` counts those above it."""
+
+    alerts: list[AlertOut]
+    total: int
+    withheld: int
+    limit: int
+    offset: int
+
+
+class ActorTargetLink(BaseModel):
+    actor: str = Field(description="actor country, ISO3")
+    target: str = Field(description="target country, ISO3")
+    domain: str
+    n_events: int
+
+
+class ActorTargetsAnswer(BaseModel):
+    links: list[ActorTargetLink]
+    total_links: int = Field(description="links matching the filters, before the limit")
+    withheld: int = Field(description="events above your clearance in the whole store, never "
+                                      "filtered")
+    filters: dict[str, Any]

@@ -221,11 +221,73 @@
     const chart = h("div", { class: "chart" });
     b.appendChild(chart);
     C.stackedBars(chart, { periods, groups, periodDays, value: (p, g) => index.get(p + "|" + g) || 0,
+      onBrush: (a, b) => zoomTo(a, b),
       bands: eps.items.map((e) => ({ start: e.start, end: e.end, label: `episode ${e.start} … ${e.end}: ${e.targets.join(", ")} — ${e.domains.join(", ")}` })) });
     C.legend(b, groups);
     const total = s.counts.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
     b.appendChild(h("p", { class: "muted" }, `${total.toLocaleString()} events, per ${freq}`));
     const w = withheld(s.withheld, "events");
+    if (w) b.appendChild(w);
+  }
+
+  // the timeline's brush: the dragged span becomes the From/To filter of every panel
+  function zoomTo(startMs, endMs) {
+    const iso = (ms) => new Date(ms).toISOString().slice(0, 10);
+    $("#f-since").value = iso(startMs);
+    $("#f-until").value = iso(Math.max(startMs, endMs - 1));  // "To" is inclusive
+    renderFiltered();
+  }
+
+  async function renderActorTargets(f) {
+    const a = await api("/api/actor-targets", { ...f, limit: 200 });
+    const b = body("actor-targets");
+    b.textContent = "";
+    const chart = h("div", { class: "chart", id: "actor-target-chart" });
+    b.appendChild(chart);
+    const drawn = C.actorTargets(chart, { links: a.links, onSelect: (l) => {
+      for (const [id, v] of [["f-actor", l.actor], ["f-target", l.target], ["f-domain", l.domain]]) {
+        const sel = $("#" + id);
+        if (![...sel.options].some((o) => o.value === v)) sel.appendChild(h("option", { value: v }, v));
+        sel.value = v;
+      }
+      renderFiltered();
+    } });
+    const domains = [...new Set(a.links.map((l) => l.domain))];
+    C.legend(b, domains);
+    b.appendChild(h("p", { class: "muted", id: "actor-target-note" },
+      `${a.total_links.toLocaleString()} actor–target–domain links; the ${drawn.drawn} among the 12 most active actors and targets are drawn` +
+      (a.total_links > a.links.length ? `, the largest ${a.links.length} listed` : "") + "."));
+    b.appendChild(h("table", { id: "actor-target-table" },
+      h("thead", {}, h("tr", {}, ["actor", "target", "domain", "events"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, a.links.slice(0, 15).map((l) => h("tr", {}, h("td", {}, l.actor), h("td", {}, l.target),
+        h("td", {}, l.domain), h("td", {}, l.n_events.toLocaleString()))))));
+    const w = withheld(a.withheld, "events");
+    if (w) b.appendChild(w);
+  }
+
+  async function renderAlerts() {
+    const a = await api("/api/alerts", { limit: 50 });
+    const b = body("alerts");
+    b.textContent = "";
+    if (!a.alerts.length) {
+      b.appendChild(h("p", { class: "muted", id: "alerts-none" }, a.total || a.withheld ? "" :
+        "No open alerts. Save a watch (hybridwatch watch add --kind episodes --target DEU) and run `hybridwatch watch run`."));
+    }
+    const canAck = state.me && ["analyst", "admin"].includes(state.me.role);
+    if (a.alerts.length) {
+      b.appendChild(h("ul", { class: "alerts", id: "alerts-list" }, a.alerts.map((al) => h("li", { "data-alert": String(al.alert_id) },
+        tlp(al.tlp), h("b", {}, al.watch || `watch ${al.watch_id}`), h("span", {}, al.message),
+        h("span", { class: "when" }, al.raised_at.slice(0, 16).replace("T", " ") + " UTC"),
+        canAck ? h("button", { type: "button", class: "ack", onclick: async (ev) => {
+          ev.currentTarget.disabled = true;
+          try {
+            await api(`/api/alerts/${al.alert_id}/acknowledge`, null, {});
+            await renderAlerts();
+          } catch (err) { showMessage(err && err.message ? err.message : String(err)); }
+        } }, "Acknowledge") : null))));
+    }
+    b.appendChild(h("p", { class: "muted" }, `${a.total} open alert(s)` + (a.total > a.alerts.length ? `, newest ${a.alerts.length} shown` : "") + "."));
+    const w = withheld(a.withheld, "alerts");
     if (w) b.appendChild(w);
   }
 
@@ -432,6 +494,7 @@
     await Promise.all([
       guarded("timeline", () => renderTimeline(f)),
       guarded("map", () => renderMap(f)),
+      guarded("actor-targets", () => renderActorTargets(f)),
       guarded("episodes", () => renderEpisodes(f)),
       guarded("events", () => renderEvents(f)),
     ]);
@@ -499,6 +562,7 @@
     $("#who").textContent = `${state.me.name} · ${state.me.role} · clearance TLP:${state.me.clearance.toUpperCase()}`;
     await Promise.all([
       guarded("overview", renderOverview),
+      guarded("alerts", renderAlerts),
       guarded("filters", loadFilterOptions),
       guarded("narratives", renderNarratives),
       guarded("convergence", renderConvergence),

@@ -80,7 +80,7 @@
 
   /* periods: ISO dates; groups: names; value(period, group) -> number;
      bands: [{start, end, label}] shaded behind the bars. */
-  function stackedBars(container, { periods, groups, value, bands = [], periodDays = 7, height = 220 }) {
+  function stackedBars(container, { periods, groups, value, bands = [], periodDays = 7, height = 220, onBrush = null }) {
     const W = widthOf(container), H = height, L = 52, R = 10, T = 10, B = 26;
     const svg = frame(container, W, H);
     if (!periods.length) { const t = el("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, svg); t.textContent = "no events match these filters"; return svg; }
@@ -111,7 +111,114 @@
     });
     valueAxis(svg, L, T, H - B, max);
     timeAxis(svg, L, W - R, t0, t1, H - B);
+    if (onBrush) brush(svg, { x0: L, x1: W - R, y0: T, y1: H - B, t0, t1, onBrush });
     return svg;
+  }
+
+  /* Drag across a chart to select a time span: a shaded rectangle follows the pointer and on
+     release onBrush(startMs, endMs) is called (spans under 4 px are taken as a click and
+     ignored). The time under x is linear between x0 → t0 and x1 → t1. */
+  function brush(svg, { x0, x1, y0, y1, t0, t1, onBrush }) {
+    const area = svg;   // listen on the whole chart: bars keep their tooltips
+    svg.classList.add("brushable");
+    const sel = el("rect", { class: "brush", x: x0, y: y0, width: 0, height: y1 - y0 }, svg);
+    sel.style.display = "none";
+    sel.setAttribute("pointer-events", "none");
+    const toX = (ev) => {
+      const box = svg.getBoundingClientRect();
+      const scale = svg.viewBox.baseVal.width / Math.max(1, box.width);
+      return Math.min(x1, Math.max(x0, (ev.clientX - box.left) * scale));
+    };
+    const toT = (x) => t0 + (x - x0) / Math.max(1, x1 - x0) * (t1 - t0);
+    let start = null;
+    area.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      start = toX(ev);
+      area.setPointerCapture && area.setPointerCapture(ev.pointerId);
+      sel.style.display = "";
+      sel.setAttribute("x", start); sel.setAttribute("width", 0);
+      ev.preventDefault();
+    });
+    area.addEventListener("pointermove", (ev) => {
+      if (start === null) return;
+      const x = toX(ev);
+      sel.setAttribute("x", Math.min(start, x)); sel.setAttribute("width", Math.abs(x - start));
+    });
+    const finish = (ev) => {
+      if (start === null) return;
+      const x = toX(ev), a = Math.min(start, x), b = Math.max(start, x);
+      start = null;
+      if (b - a < 4) { sel.style.display = "none"; return; }
+      onBrush(toT(a), toT(b));
+    };
+    area.addEventListener("pointerup", finish);
+    area.addEventListener("pointercancel", () => { start = null; sel.style.display = "none"; });
+    return area;
+  }
+
+  /* Who acts against whom: actors on the left, targets on the right, one band per
+     (actor, target, domain) link, its width proportional to the events and its colour the
+     domain's. links: [{actor, target, domain, n_events}]. Only the largest maxNodes actors and
+     targets are drawn; returns {svg, drawn, hidden} (links left out). */
+  function actorTargets(container, { links, maxNodes = 12, names = {}, onSelect = null }) {
+    const total = (key) => {
+      const m = new Map();
+      for (const l of links) m.set(l[key], (m.get(l[key]) || 0) + l.n_events);
+      return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, maxNodes);
+    };
+    const actors = total("actor"), targets = total("target");
+    const keepA = new Set(actors.map((a) => a[0])), keepT = new Set(targets.map((t) => t[0]));
+    const drawn = links.filter((l) => keepA.has(l.actor) && keepT.has(l.target));
+    const W = widthOf(container), rows = Math.max(actors.length, targets.length, 1);
+    const T = 22, B = 8, gap = 6, rowH = 26, H = T + B + rows * rowH;
+    const svg = frame(container, W, H);
+    if (!drawn.length) { const t = el("text", { x: W / 2, y: H / 2 + 4, "text-anchor": "middle" }, svg); t.textContent = "no actor–target events match these filters"; return { svg, drawn: 0, hidden: links.length }; }
+    const labelW = Math.min(150, Math.max(96, W * 0.16)), nodeW = 10;
+    const xA = labelW, xT = W - labelW - nodeW;
+    const head = (x, anchor, text) => { const t = el("text", { x, y: 13, "text-anchor": anchor, class: "head" }, svg); t.textContent = text; };
+    head(xA + nodeW, "end", "actor"); head(xT, "start", "target");
+    // node heights share the rows' space in proportion to their events
+    const place = (nodes) => {
+      const sum = nodes.reduce((s, n) => s + n[1], 0) || 1;
+      const space = rows * rowH - gap * nodes.length;
+      let y = T;
+      const out = new Map();
+      for (const [key, n] of nodes) {
+        const h = Math.max(rowH - gap, n / sum * space);
+        out.set(key, { y, h, n, used: 0 });
+        y += h + gap;
+      }
+      return out;
+    };
+    const posA = place(actors), posT = place(targets);
+    // rescale so the taller column fits the frame
+    const bottom = Math.max(...[...posA.values(), ...posT.values()].map((p) => p.y + p.h));
+    const k = (H - B - T) / Math.max(1, bottom - T);
+    for (const p of [...posA.values(), ...posT.values()]) { p.y = T + (p.y - T) * k; p.h *= k; }
+    const g = el("g", { class: "links" }, svg);
+    drawn.slice().sort((a, b) => b.n_events - a.n_events).forEach((l, i) => {
+      const a = posA.get(l.actor), t = posT.get(l.target);
+      const wa = a.h * l.n_events / a.n, wt = t.h * l.n_events / t.n;
+      const ya = a.y + a.used + wa / 2, yt = t.y + t.used + wt / 2;
+      a.used += wa; t.used += wt;
+      const mx = (xA + nodeW + xT) / 2;
+      const path = el("path", { class: "link", "data-domain": l.domain, "data-actor": l.actor, "data-target": l.target,
+        d: `M${xA + nodeW},${ya}C${mx},${ya} ${mx},${yt} ${xT},${yt}`, fill: "none",
+        stroke: colourOf(l.domain, i), "stroke-width": Math.max(1.5, Math.min(wa, wt)), "stroke-opacity": 0.55 }, g);
+      title(path, `${l.actor} → ${l.target}, ${l.domain}: ${l.n_events.toLocaleString()} events`);
+      if (onSelect) path.addEventListener("click", () => onSelect(l));
+    });
+    const node = (pos, x, anchor, side) => {
+      for (const [key, p] of pos) {
+        const r = el("rect", { class: "node", x, y: p.y, width: nodeW, height: Math.max(2, p.h), fill: "#4f5766", ["data-" + side]: key }, svg);
+        title(r, `${names[key] || key}: ${p.n.toLocaleString()} events`);
+        const t = el("text", { x: anchor === "end" ? x - 5 : x + nodeW + 5, y: p.y + p.h / 2 + 4, "text-anchor": anchor }, svg);
+        t.textContent = `${key} ${fmt(p.n)}`;
+      }
+    };
+    node(posA, xA, "end", "actor");
+    node(posT, xT, "start", "target");
+    return { svg, drawn: drawn.length, hidden: links.length - drawn.length };
   }
 
   /* series: [{name, points: [{x: ISO date, y, low?, high?}], band?: true}]; values may be
@@ -203,5 +310,5 @@
     container.appendChild(div);
   }
 
-  window.HWCharts = { stackedBars, lines, worldMap, legend, colour, colourOf, DOMAIN_COLOURS };
+  window.HWCharts = { stackedBars, lines, worldMap, legend, actorTargets, brush, colour, colourOf, DOMAIN_COLOURS };
 })();

@@ -1,0 +1,175 @@
+"""Alerts and the actor–target view, through the API and in a real Chromium.
+
+The API lists the watches' alerts within the caller's clearance and lets analysts acknowledge
+them; the actor–target counts equal an independent SQL count. In the browser: the alert list
+and the actor–target view render, the actor–target text is at least 11 px, a domain's colour
+is the timeline's, and dragging across the timeline zooms every panel to the dragged span.
+The watches and alerts these tests write to the shared demo store are removed afterwards."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from conftest import ARTIFACTS
+from test_dashboard import CHROMIUM, browser, open_dashboard  # noqa: F401 (fixture)
+from web_helpers import assert_error, bearer, visible_sql
+
+pytest.importorskip("fastapi")
+
+
+@pytest.fixture
+def planted_alerts(app, direct):
+    """Two watches on the demo's episodes (one at RED, one at GREEN) evaluated once; removed
+    (watches and alerts) after the test."""
+    from hybridwatch.web.deps import open_cursor_store
+    from hybridwatch.workflows.watches import new_watch, run_watches
+
+    store = open_cursor_store(app)
+    try:
+        red = new_watch(store, kind="episodes", clearance="red", owner="test", name="any episode")
+        green = new_watch(store, kind="episodes", clearance="green", owner="test",
+                          name="green episodes")
+        report = run_watches(store)
+    finally:
+        store.close()
+    yield report, red, green
+    direct.execute("DELETE FROM alerts WHERE watch_id IN (?, ?)", [red.watch_id, green.watch_id])
+    direct.execute("DELETE FROM watches WHERE watch_id IN (?, ?)",
+                   [red.watch_id, green.watch_id])
+
+
+def test_alerts_are_listed_within_the_readers_clearance(client, tokens, direct, planted_alerts):
+    report, red, green = planted_alerts
+    episodes = direct.execute("SELECT f.tlp FROM findings f JOIN finding_runs r USING (run_id) "
+                              "WHERE r.kind = 'episodes' AND r.run_id = ?",
+                              [report.watches[0]["run_id"]]).fetchall()
+    assert episodes, "the demo has episodes"
+    # the RED watch alerts on every episode, the GREEN one on those at clear or green only
+    by_watch = {}
+    for a in report.alerts:
+        by_watch.setdefault(a.watch_id, []).append(a.tlp)
+    assert sorted(by_watch[red.watch_id]) == sorted(t for (t,) in episodes)
+    assert sorted(by_watch.get(green.watch_id, [])) == sorted(
+        t for (t,) in episodes if t in ("clear", "green"))
+    for token, levels in (("viewer", ("clear", "green", "amber")),
+                          ("viewer_green", ("clear", "green"))):
+        answer = client.get("/api/alerts", params={"limit": 500},
+                            headers=bearer(tokens[token])).json()
+        expected = [a for a in report.alerts if a.tlp in levels]
+        assert sorted(a["alert_id"] for a in answer["alerts"]) == \
+            sorted(a.alert_id for a in expected)
+        assert answer["total"] == len(expected)
+        assert answer["withheld"] == len(report.alerts) - len(expected)
+        assert all(a["open"] and a["tlp"] in levels for a in answer["alerts"])
+
+
+def test_analysts_acknowledge_alerts_viewers_may_not(client, tokens, planted_alerts):
+    report, _, _ = planted_alerts
+    target = next(a for a in report.alerts if a.tlp in ("clear", "green", "amber"))
+    denied = client.post(f"/api/alerts/{target.alert_id}/acknowledge",
+                         headers=bearer(tokens["viewer"]))
+    assert_error(denied, 403)
+    done = client.post(f"/api/alerts/{target.alert_id}/acknowledge",
+                       headers=bearer(tokens["analyst"]))
+    assert done.status_code == 200, done.text
+    assert done.json()["acknowledged_by"] == "test analyst" and not done.json()["open"]
+    still_open = client.get("/api/alerts", params={"limit": 500},
+                            headers=bearer(tokens["analyst"])).json()["alerts"]
+    assert target.alert_id not in [a["alert_id"] for a in still_open]
+    assert_error(client.post("/api/alerts/999999/acknowledge",
+                             headers=bearer(tokens["analyst"])), 404)
+    red = [a for a in report.alerts if a.tlp == "red"]
+    if red:   # an alert above the caller's clearance is as absent as a missing one
+        assert_error(client.post(f"/api/alerts/{red[0].alert_id}/acknowledge",
+                                 headers=bearer(tokens["analyst"])), 404)
+
+
+def test_actor_target_counts_equal_an_independent_sql_count(client, tokens, direct):
+    answer = client.get("/api/actor-targets", params={"limit": 1000, "domain": "military"},
+                        headers=bearer(tokens["viewer"])).json()
+    truth = direct.execute(f"""
+        SELECT actor_iso3, t, domain, count(*) FROM (
+            SELECT *, unnest(target_iso3s) AS t FROM events
+            WHERE {visible_sql(("clear", "green", "amber"))} AND domain = 'military')
+        WHERE actor_iso3 IS NOT NULL AND actor_iso3 <> t GROUP BY ALL""").fetchall()
+    got = {(link["actor"], link["target"], link["domain"]): link["n_events"]
+           for link in answer["links"]}
+    assert got == {(a, t, d): n for a, t, d, n in truth}
+    assert answer["total_links"] == len(truth)
+    counts = [link["n_events"] for link in answer["links"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_the_dashboard_shows_alerts_actor_targets_and_zooms(browser, live_server, tokens,  # noqa: F811
+                                                            planted_alerts):
+    report, _, _ = planted_alerts
+    api = httpx.Client(base_url=live_server, headers=bearer(tokens["analyst"]))
+    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['analyst']}")
+    page.wait_for_function("window.hwReady === true", timeout=30_000)
+
+    # the alert list: what the API lists for this reader, newest first
+    listed = api.get("/api/alerts", params={"limit": 50}).json()
+    shown = page.locator("#alerts-list li").evaluate_all("rows => rows.map(r => +r.dataset.alert)")
+    assert shown and shown == [a["alert_id"] for a in listed["alerts"]]
+    first = page.locator("#alerts-list li").first
+    first.locator("button.ack").click()
+    page.wait_for_function(f"() => !document.querySelector('#alerts-list li[data-alert=\"{shown[0]}\"]')",
+                           timeout=15_000)
+
+    # the actor–target view: one band per link among the drawn actors and targets, each
+    # coloured as the timeline colours its domain, text at least 11 px, inside its viewBox
+    since = page.input_value("#f-since")
+    links = api.get("/api/actor-targets", params={"since": since, "limit": 200}).json()["links"]
+    bands = page.locator("#actor-targets path.link").evaluate_all(
+        "ps => ps.map(p => [p.dataset.actor, p.dataset.target, p.dataset.domain, p.getAttribute('stroke')])")
+    assert bands
+    known = {(link["actor"], link["target"], link["domain"]) for link in links}
+    assert all((a, t, d) in known for a, t, d, _ in bands)
+    bar_colours = dict(page.evaluate("""() => [...document.querySelectorAll('#timeline rect.bar')]
+        .map(r => [r.dataset.group, r.getAttribute('fill')])"""))
+    for _, _, domain, colour in bands:
+        if domain in bar_colours:
+            assert colour == bar_colours[domain], domain
+    sizes = page.evaluate("""() => [...document.querySelectorAll('#actor-targets svg text')]
+        .map(t => parseFloat(getComputedStyle(t).fontSize)
+                  * t.ownerSVGElement.getBoundingClientRect().width
+                  / t.ownerSVGElement.viewBox.baseVal.width)""")
+    assert sizes and min(sizes) >= 10.99, min(sizes)
+    inside = page.evaluate("""() => [...document.querySelectorAll('#actor-targets svg path, #actor-targets svg rect')]
+        .every(p => { const vb = p.ownerSVGElement.viewBox.baseVal, b = p.getBBox();
+          return b.x >= -0.5 && b.y >= -0.5 && b.x + b.width <= vb.width + 0.5
+              && b.y + b.height <= vb.height + 0.5; })""")
+    assert inside
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#alerts").screenshot(path=str(ARTIFACTS / "dashboard-alerts.png"))
+    page.locator("#actor-targets").screenshot(path=str(ARTIFACTS / "dashboard-actor-targets.png"))
+
+    # the timeline's brush: drag across the middle of the chart; From/To become that span,
+    # and the events panel counts what the API counts for it
+    renders = page.evaluate("window.hwRenders")
+    page.locator("#timeline svg").scroll_into_view_if_needed()
+    box = page.locator("#timeline svg").bounding_box()
+    y = box["y"] + box["height"] * 0.5
+    page.mouse.move(box["x"] + box["width"] * 0.4, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=5)
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+    page.mouse.up()
+    page.wait_for_function(f"window.hwRenders > {renders} && window.hwReady === true",
+                           timeout=30_000)
+    start, end = page.input_value("#f-since"), page.input_value("#f-until")
+    assert since < start < end
+    span = (date.fromisoformat(end) - date.fromisoformat(start)).days
+    assert 20 < span < 120   # a fifth of a year's chart
+    upto = date.fromordinal(date.fromisoformat(end).toordinal() + 1).isoformat()
+    total = api.get("/api/events", params={"since": start, "until": upto, "limit": 1}).json()["total"]
+    assert page.text_content("#events-total").startswith(f"{total:,} events")
+    periods = page.locator("#timeline rect.bar").evaluate_all(
+        "rs => rs.map(r => r.querySelector('title').textContent.slice(0, 10))")
+    assert periods and min(periods) >= start and max(periods) <= end   # days: span < 180
+    page.locator("#timeline").screenshot(path=str(ARTIFACTS / "dashboard-zoomed.png"))
+    assert problems == []
+    page.close()
