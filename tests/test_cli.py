@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -167,3 +168,67 @@ def test_kill_during_ingest_leaves_store_as_it_was(tmp_path, store_path, cases_f
     with EventStore(store_path):
         pass
     assert not [p.name for p in store_path.parent.iterdir() if p.name.startswith(".hybridwatch")]
+
+
+def test_events_json_gives_extra_as_an_object(cases_file, store_path):
+    run("ingest", str(cases_file), "--db", str(store_path), "--quiet")
+    code, listed, _ = run("events", "--db", str(store_path), "--json")
+    assert code == 0 and listed["events"]
+    with EventStore(store_path, read_only=True) as store:
+        stored = dict(store.con.execute("SELECT event_id, extra FROM events").fetchall())
+    for event in listed["events"]:
+        assert isinstance(event["extra"], dict)
+        assert event["extra"] == json.loads(stored[event["event_id"]])  # the stored JSON text
+    assert ["NATO"] in [e["extra"]["keywords"] for e in listed["events"]]
+
+
+def test_a_country_name_where_a_code_is_expected(cases_file, store_path):
+    """`--target Germany` means DEU; a name that is no country fails with exit 2 and says so,
+    never an empty listing with exit 0."""
+    run("ingest", str(cases_file), "--db", str(store_path), "--quiet")
+    _, by_code, _ = run("events", "--db", str(store_path), "--target", "DEU", "--json")
+    code, by_name, _ = run("events", "--db", str(store_path), "--target", "Germany", "--json")
+    assert code == 0 and by_name == by_code and by_name["total"] == 1
+    code, both, _ = run("events", "--db", str(store_path), "--target", "germany, Poland",
+                        "--json")
+    assert code == 0 and both["total"] == 2
+    for bad, reason in (("Germny", "neither an ISO 3166 alpha-3 code"),
+                        ("Europe", "not a country")):
+        code, out, err = run("events", "--db", str(store_path), "--target", bad, "--json")
+        assert code == 2 and out == "" and "--target" in err and reason in err
+    code, _, err = run("assess", "--db", str(store_path), "--targets", "DEU,Germanyy")
+    assert code == 2 and "--targets: 'Germanyy'" in err
+
+
+def _leaf_commands(group: click.Group, path: tuple[str, ...] = ()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _leaf_commands(command, (*path, name))
+
+
+def test_every_command_accepts_quiet():
+    from hybridwatch.cli import COMMANDS
+
+    seen = dict(_leaf_commands(cli))
+    assert {path[0] for path in seen} == set(COMMANDS)
+    for path, command in seen.items():
+        assert any("--quiet" in getattr(p, "opts", ()) for p in command.params), path
+        result = CliRunner().invoke(cli, [*path, "--quiet", "--help"])
+        assert result.exit_code == 0, (path, result.output)
+
+
+def test_quiet_silences_summaries_not_data(cases_file, store_path):
+    run("ingest", str(cases_file), "--db", str(store_path), "--quiet")
+    code, out, err = run("events", "--db", str(store_path))
+    assert code == 0 and "matching events" in err
+    code, quiet_out, err = run("events", "--db", str(store_path), "--quiet")
+    assert code == 0 and quiet_out == out and err == ""
+    code, _, err = run("token", "list", "--db", str(store_path), "--quiet")
+    assert code == 0 and err == ""
+    code, _, err = run("token", "list", "--db", str(store_path))  # the flag does not linger
+    assert code == 0 and "no tokens" in err
+    code, _, err = run("events", "--db", str(store_path), "--quiet", "--domain", "weather")
+    assert code == 2 and "unknown domain" in err  # errors still print

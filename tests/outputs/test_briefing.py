@@ -43,8 +43,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if os.environ.get("HYBRIDWATCH_TEST_DEMO_DB"):
         return Path(os.environ["HYBRIDWATCH_TEST_DEMO_DB"])
     out = tmp_path_factory.mktemp("briefing-demo")
-    result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--days", "730", "-q"])
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--days", "730", "--quiet",
+                                      "--json"])
     assert result.exit_code == 0, result.output
+    # --quiet --json: nothing but one JSON object (no progress, summary or warning on stderr)
+    assert json.loads(result.stdout)["stats"]["events"] > 0 and result.stderr == ""
     return out / "hybridwatch.duckdb"
 
 

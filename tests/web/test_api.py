@@ -32,7 +32,7 @@ def test_wrong_secret_for_a_real_token_id_is_refused(client, tokens):
 
 
 @pytest.mark.parametrize("query", [
-    "domain=notadomain", "target=GERMANY", "limit=0", "limit=100000", "since=garbage",
+    "domain=notadomain", "target=GERMANYY", "limit=0", "limit=100000", "since=garbage",
     "cursor=%%%", "cursor=abc", "order=sideways", "tlp=purple",
     "actor=R1S",
 ])
@@ -40,6 +40,31 @@ def test_malformed_event_queries_get_422(client, tokens, query):
     error = assert_error(client.get(f"/api/events?{query}", headers=bearer(tokens["viewer"])),
                          422)
     assert error["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/api/events", "/api/series", "/api/counts",
+                                  "/api/episodes"])
+def test_a_bad_domain_gets_the_friendly_message(client, tokens, path):
+    """The message docs/web.md shows, naming the value and the choices, not a pattern."""
+    from hybridwatch.model.domains import DOMAINS
+
+    error = assert_error(client.get(path, params={"domain": "cyberr"},
+                                    headers=bearer(tokens["viewer"])), 422)
+    assert error["message"].startswith("domain: unknown domain 'cyberr' (expected one of: ")
+    assert all(domain in error["message"] for domain in DOMAINS)
+    assert "pattern" not in error["message"] and "^" not in error["message"]
+
+
+def test_a_country_name_filters_as_its_code(client, tokens):
+    headers = bearer(tokens["viewer"])
+    by_code = client.get("/api/events", params={"target": "DEU", "limit": 5}, headers=headers)
+    by_name = client.get("/api/events", params={"target": "Germany", "limit": 5},
+                         headers=headers)
+    assert by_name.status_code == 200 and by_name.json()["events"] == by_code.json()["events"]
+    assert by_code.json()["total"] > 0
+    error = assert_error(client.get("/api/events", params={"target": "Atlantis"},
+                                    headers=headers), 422)
+    assert error["message"].startswith("target: 'Atlantis' is neither")
 
 
 def test_series_refuses_too_many_periods(client, tokens):

@@ -27,7 +27,9 @@ actor_iso3         ``country`` (ISO2) of the actor's ``originates-from`` locatio
                    whose *name* is a country counts (the bundle states it). Never guessed from
                    the actor's own name or description. Null when several actors disagree.
 target_iso3s       every country among ``targets`` (location ``country``, or identity
-                   ``country``/``x_country``/``located-at``), in order, no repeats; all
+                   ``country``/``x_country``/``located-at``; for sightings also the locations
+                   in hybridwatch's targets extension, ``model.stix_findings``), in order,
+                   no repeats; all
                    targets (countries or not) in ``extra.targets``
 target_sector      the targeted identities' ``sectors``, joined with "; "
 location_*, lat    sightings: ``where_sighted_refs``; others: ``located-at``, else the first
@@ -80,7 +82,7 @@ from hybridwatch.adapters.base import (
     Rejection,
     RowBuilder,
 )
-from hybridwatch.model.stix_findings import derived_id, finding_runs
+from hybridwatch.model.stix_findings import derived_id, extension_target_refs, finding_runs
 from hybridwatch.adapters.textio import decode_head, read_json
 from hybridwatch.errors import FormatError
 from hybridwatch.model.countries import to_iso3
@@ -364,7 +366,13 @@ def _country_of(obj: Obj, index: _Index, notes: list[str]) -> str | None:
 
 def _targets(obj: Obj, index: _Index, notes: list[str]) -> list[dict[str, Any]]:
     targets = []
-    for target in index.related(obj["id"], "targets", notes):
+    related = index.related(obj["id"], "targets", notes)
+    if obj["type"] == "sighting" and extension_target_refs(obj):
+        # hybridwatch's sightings name their targets in an extension (an SRO cannot be the
+        # source of a targets relationship)
+        related = related + index.resolve(extension_target_refs(obj), notes,
+                                          via="targets extension")
+    for target in related:
         entry: dict[str, Any] = {"id": target["id"], "type": target["type"],
                                  "name": target.get("name")}
         if target["type"] in ("location", "identity"):

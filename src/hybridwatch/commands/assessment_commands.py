@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
+from hybridwatch.errors import SelectorError
 from hybridwatch.store import EventStore
 from hybridwatch.workflows.assessment import run_assessment
 from hybridwatch.workflows.convergence import measure_convergence, record_convergence
@@ -58,11 +59,21 @@ def convergence(actor_a, actor_b, freq, baseline_months, seed, db: Path, as_json
 
 
 def _targets(text: str | None) -> list[str] | None:
-    return [t.strip().upper() for t in text.split(",") if t.strip()] if text else None
+    """``--targets`` as ISO3 codes; country names resolve ("Germany" → DEU), an unknown name
+    is a usage error (exit 2), never an empty assessment."""
+    from hybridwatch.model.countries import parse_country
+
+    if not text:
+        return None
+    try:
+        return list(dict.fromkeys(parse_country(t) for t in text.split(",") if t.strip()))
+    except ValueError as exc:
+        raise SelectorError(f"--targets: {exc}") from None
 
 
 _ASSESS_OPTIONS = [
-    click.option("--targets", help="Comma-separated ISO3 targets (default: every modelled one)."),
+    click.option("--targets", help="Comma-separated ISO3 targets or country names (default: every modelled "
+                                      "one)."),
     click.option("--horizon", default="30d", show_default=True, help="Forecast horizon H."),
     click.option("--step", default="7d", show_default=True,
                  help="Days between backtest forecast origins."),

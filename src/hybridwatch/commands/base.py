@@ -14,6 +14,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -56,10 +57,46 @@ def emit_json(payload: dict[str, Any]) -> None:
                           allow_nan=False))
 
 
+#: Set by the ``--quiet`` every command accepts (see ``accept_quiet``): ``say`` and progress
+#: bars stay silent for the rest of the command.
+_QUIET: ContextVar[bool] = ContextVar("hybridwatch_quiet", default=False)
+
+
+def quiet_requested() -> bool:
+    """Whether the running command was given ``--quiet``."""
+    return _QUIET.get()
+
+
 def say(message: str, *, quiet: bool = False, err: bool = True, fg: str | None = None) -> None:
-    """A human line on stderr, unless ``quiet``."""
-    if not quiet:
+    """A human line on stderr, unless ``quiet`` or the command was given ``--quiet``."""
+    if not (quiet or _QUIET.get()):
         click.secho(message, err=err, fg=fg)
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        _QUIET.set(True)
+    return value
+
+
+def accept_quiet(command: click.Command) -> click.Command:
+    """Give ``command`` (and every subcommand of a group) a ``--quiet`` flag if it has none:
+    it silences ``say`` and progress (data on stdout and errors are still printed). A command
+    with its own ``--quiet`` also sets the flag, so every ``say`` it calls obeys it."""
+    own = next((p for p in command.params if isinstance(p, click.Option)
+                and "--quiet" in p.opts), None)
+    if own is None:
+        taken = {o for p in command.params for o in getattr(p, "opts", ())}
+        names = ["--quiet"] + (["-q"] if "-q" not in taken else [])
+        command.params.append(click.Option(
+            names, is_flag=True, expose_value=False, callback=_set_quiet,
+            help="No progress or summary on stderr (data and errors still print)."))
+    elif own.callback is None:
+        own.callback = _set_quiet
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_quiet(sub)
+    return command
 
 
 def db_option(func: Callable) -> Callable:
@@ -105,7 +142,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in self.lazy:
             importlib.import_module(self.lazy[name][0])
-        return self.commands.get(name)
+        command = self.commands.get(name)
+        return accept_quiet(command) if command is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, self.commands[name].get_short_help_str(limit=formatter.width - 20)
@@ -120,6 +158,7 @@ class _Group(LazyGroup):
     """Turns hybridwatch errors into one red line and an exit code; tracebacks with --debug."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        quiet = _QUIET.set(False)  # a --quiet of an earlier call in this process does not last
         try:
             return super().invoke(ctx)
         except HybridwatchError as exc:
@@ -133,6 +172,8 @@ class _Group(LazyGroup):
             click.secho("error: a file name holds a NUL byte, which no file name may",
                         err=True, fg="red")
             ctx.exit(EXIT_USAGE)
+        finally:
+            _QUIET.reset(quiet)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sys
 from pathlib import Path
@@ -182,9 +183,9 @@ def _say_report(report: FileReport, quiet: bool) -> None:
 
 @cli.command()
 @click.option("--domain", help="Hybrid-threat domains (comma-separated), e.g. cyber,military.")
-@click.option("--actor", help="Actor countries, ISO 3166 alpha-3 (comma-separated).")
+@click.option("--actor", help="Actor countries, ISO 3166 alpha-3 or names (comma-separated).")
 @click.option("--actor-name", help="Part of the actor's name, or its exact actor code.")
-@click.option("--target", help="Target countries, ISO 3166 alpha-3 (comma-separated).")
+@click.option("--target", help="Target countries, ISO 3166 alpha-3 or names (comma-separated).")
 @click.option("--source", help="Datasets (gdelt, acled, stix, misp, eurepoc …) or source names.")
 @click.option("--tlp", help="Only these TLP levels (comma-separated; clear includes unmarked).")
 @click.option("--since", help="From this date (inclusive, UTC), e.g. 2024-03-01.")
@@ -206,9 +207,9 @@ def events(domain, actor, actor_name, target, source, tlp, since, until, limit, 
         table = store.events(where, limit=limit, offset=offset)
         total = store.count_events(where)
     rows = table.to_pylist()
-    if as_json:
-        emit_json({"events": rows, "count": len(rows), "total": total,
-                   "limit": limit, "offset": offset})
+    if as_json:  # extra is stored as JSON text: give it as the object it is
+        emit_json({"events": [{**row, "extra": _json_object(row.get("extra"))} for row in rows],
+                   "count": len(rows), "total": total, "limit": limit, "offset": offset})
     elif as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=table.column_names)
         writer.writeheader()
@@ -222,6 +223,11 @@ def events(domain, actor, actor_name, target, source, tlp, since, until, limit, 
                        f"{row['actor_iso3'] or '-':<4}→ {','.join(row['target_iso3s']) or '-':<4} "
                        f"{row['source']:<11} {(row['title'] or row['source_type'] or '')[:70]}")
         say(f"{len(rows):,} of {total:,} matching events")
+
+
+def _json_object(text: str | None) -> object:
+    """An event's ``extra`` column (JSON text, or NULL) as a JSON value."""
+    return json.loads(text) if isinstance(text, str) and text else None
 
 
 @cli.command()

@@ -16,8 +16,10 @@ from rich.progress import (
 @contextmanager
 def record_progress(label: str, *, quiet: bool) -> Iterator[Callable[[int], None]]:
     """Yield a callback taking "records read so far"; shows a spinner, count and rate on stderr."""
+    from hybridwatch.commands.base import quiet_requested
+
     console = Console(stderr=True)
-    if quiet or not console.is_terminal:
+    if quiet or quiet_requested() or not console.is_terminal:
         yield lambda _n: None
         return
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),

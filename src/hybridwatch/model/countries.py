@@ -383,3 +383,28 @@ def country_name(iso3: str) -> str:
     if country is None:
         raise ValueError(f"unknown country {iso3!r} (iso3)")
     return getattr(country, "common_name", None) or country.name
+
+
+_ALPHA3 = re.compile(r"^[A-Za-z]{3}$")
+
+
+def parse_country(text: str) -> str:
+    """A country the user typed where an ISO3 code is expected: ``"deu"`` → ``DEU``,
+    ``"Germany"`` → ``DEU``, ``"DE"`` → ``DEU``. Three letters are taken as an ISO3 code as
+    they stand (a store may hold user-assigned codes such as ``XKX``); anything else is looked
+    up as an ISO2 code or an English name. ``ValueError`` saying what to type instead for a
+    name that is unknown or not a country ("Europe")."""
+    value = text.strip()
+    if _ALPHA3.match(value):
+        return value.upper()
+    try:
+        iso3 = to_iso3(value)
+    except ValueError:
+        iso3 = _UNKNOWN
+    if iso3 is _UNKNOWN:
+        raise ValueError(f"{text!r} is neither an ISO 3166 alpha-3 code (e.g. DEU) nor a "
+                         "country name hybridwatch knows")
+    if iso3 is None:
+        raise ValueError(f"{text!r} is not a country (a region or organisation): give ISO "
+                         "3166 alpha-3 codes, e.g. DEU")
+    return iso3  # type: ignore[return-value]

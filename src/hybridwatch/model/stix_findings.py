@@ -33,10 +33,31 @@ HYBRIDWATCH_SOURCE = "hybridwatch"
 JSON_FENCE = "```json\n"
 _JSON_BLOCK = re.compile(r"```json\n(.*)\n```\s*\Z", re.DOTALL)
 STIX_ID = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-fA-F-]{36}$")
+#: A sighting cannot be the source of a ``targets`` relationship (relationships start at SDOs):
+#: the countries an event targeted travel in a STIX 2.1 property extension of the sighting
+#: (``extensions[TARGETS_EXTENSION_ID].target_refs``: location ids), defined by an
+#: ``extension-definition`` object in the bundle. The STIX adapter reads it back into
+#: ``target_iso3s``, so a pull from our own TAXII server keeps targets.
+TARGETS_EXTENSION_SCHEMA = (
+    "hybridwatch event targets (property extension): target_refs is a list of location "
+    "identifiers, the countries the sighted event targeted, in the order the event names them.")
+
+
+def extension_target_refs(obj: dict) -> list[str]:
+    """The target location ids a sighting carries in hybridwatch's targets extension."""
+    extensions = obj.get("extensions")
+    entry = extensions.get(TARGETS_EXTENSION_ID) if isinstance(extensions, dict) else None
+    refs = entry.get("target_refs") if isinstance(entry, dict) else None
+    return [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
+
 
 def stix_uuid(*parts: str) -> str:
     """Deterministic uuid5 (URL namespace) of ``hybridwatch:<parts joined by ':'>``."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "hybridwatch:" + ":".join(parts)))
+
+
+TARGETS_EXTENSION_ID = "extension-definition--" + stix_uuid("extension-definition",
+                                                           "event-targets")
 
 
 def derived_reference(external_id: str) -> dict[str, str]:

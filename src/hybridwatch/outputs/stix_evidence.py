@@ -24,7 +24,7 @@ from typing import Any
 
 
 from hybridwatch.model.actors import public_actor_name
-from hybridwatch.model.stix_findings import STIX_ID
+from hybridwatch.model.stix_findings import STIX_ID, TARGETS_EXTENSION_ID
 from hybridwatch.model.tlp import TLP2_MARKING_IDS
 from hybridwatch.outputs.stix_objects import (
     Obj, actor_id, location_id, producer_identity, relationship, sdo, stix_time,
@@ -102,9 +102,14 @@ def _sighting(row: dict[str, Any], level: str, org_id: str) -> Evidence:
               sighting_of_ref=actor_id(row["actor_iso3"]),
               where_sighted_refs=[location_id(p) for p in places] or None,
               description=_describe(row), labels=[row["domain"]],
-              external_references=[reference])
+              external_references=[reference],
+              extensions={TARGETS_EXTENSION_ID: {
+                  "extension_type": "property-extension",
+                  "target_refs": [location_id(t) for t in row["target_iso3s"]]}}
+              if row["target_iso3s"] else None)
     return Evidence(row["event_id"], obj, level, verbatim=False,
-                    countries=set(places), actors={row["actor_iso3"]})
+                    countries=set(places) | set(row["target_iso3s"]),
+                    actors={row["actor_iso3"]})
 
 
 def _describe(row: dict[str, Any]) -> str:

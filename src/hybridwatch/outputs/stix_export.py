@@ -27,12 +27,16 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridwatch.model.stix_findings import map_event_refs, note_content, stix_uuid
+from hybridwatch.model.stix_findings import (
+    TARGETS_EXTENSION_ID, TARGETS_EXTENSION_SCHEMA, map_event_refs, note_content, stix_uuid,
+)
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.tlp import (
     TLP2_CREATED, TLP2_MARKING_IDS, TLP_LEVELS, most_restricted, parse_level, tlp2_marking, tlp_rank,
 )
-from hybridwatch.outputs.identity import stix_identity_id, validate_org_name
+from hybridwatch.outputs.identity import (
+    stix_identity_id, stix_identity_object, validate_org_name,
+)
 from hybridwatch.outputs.stix_evidence import Evidence, evidence_for, fetch_events
 from hybridwatch.outputs.stix_finding_objects import FindingContext, build_finding
 from hybridwatch.outputs.stix_model_card import model_card_note
@@ -280,6 +284,7 @@ def _add_references(out: _Collector, countries: set[str], actors: set[str]) -> N
 
     codes = {c.alpha_3 for c in pycountry.countries} | countries | actors
     catalog: dict[str, tuple[Obj, list[Obj]]] = {actor_id(None): (country_actor(None), [])}
+    catalog[TARGETS_EXTENSION_ID] = (_targets_extension(), [stix_identity_object("hybridwatch")])
     for iso3 in codes:
         location = country_location(iso3, _iso2(iso3))
         catalog[location["id"]] = (location, [])
@@ -301,10 +306,22 @@ def _add_references(out: _Collector, countries: set[str], actors: set[str]) -> N
     out.objects.update(existing)
 
 
+def _targets_extension() -> Obj:
+    """The extension-definition of the targets our sightings carry (model.stix_findings)."""
+    return {"type": "extension-definition", "spec_version": "2.1", "id": TARGETS_EXTENSION_ID,
+            "created": REFERENCE_TIMESTAMP, "modified": REFERENCE_TIMESTAMP,
+            "created_by_ref": stix_identity_id("hybridwatch"),
+            "name": "hybridwatch event targets", "schema": TARGETS_EXTENSION_SCHEMA,
+            "version": "1.0.0", "extension_types": ["property-extension"]}
+
+
 def _refs(obj: Obj) -> list[str]:
     refs = [obj.get(k) for k in ("sighting_of_ref", "source_ref", "target_ref")]
     refs += obj.get("object_refs") or []
     refs += obj.get("where_sighted_refs") or []
+    refs += [key for key in obj.get("extensions") or {} if key == TARGETS_EXTENSION_ID]
+    refs += [ref for ext in (obj.get("extensions") or {}).values() if isinstance(ext, dict)
+             for ref in ext.get("target_refs") or []]
     return [r for r in refs if isinstance(r, str)]
 
 

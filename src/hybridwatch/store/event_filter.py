@@ -1,7 +1,8 @@
 """Which events a query reads: the one filter type behind ``hybridwatch events`` and the REST API.
 
 Every field is a tuple of alternatives (OR) and fields combine with AND. ``actors`` and
-``targets`` are ISO 3166 alpha-3 codes; ``actor_name`` matches part of an actor's name or its
+``targets`` are ISO 3166 alpha-3 codes (a country name or ISO2 code is resolved to one,
+"Germany" → DEU; an unknown one is a ``SelectorError``); ``actor_name`` matches part of an actor's name or its
 exact code. The CLI and the API parse the same text the same way; only the names of the
 options in error messages differ (``--since`` on the CLI, ``since`` in the API).
 """
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from hybridwatch.errors import SelectorError
+from hybridwatch.model.countries import parse_country
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.targets import names_any_target_sql
 from hybridwatch.model.times import parse_time
@@ -77,14 +79,15 @@ class EventFilter:
             raise SelectorError(f"{name('domain')}: {exc}") from None
         codes = {}
         for field, text in (("target", target), ("actor", actor)):
-            values = split_list(text)
-            bad = [v for v in values if not ISO3_TEXT.match(v)]
-            if bad:
-                hint = (f"; use {name('actor_name')} for part of a name or an actor code"
-                        if field == "actor" else "")
-                raise SelectorError(f"{name(field)}: {bad[0]!r} is not an ISO 3166 alpha-3 "
-                                    f"code (e.g. DEU){hint}")
-            codes[field] = tuple(sorted({v.upper() for v in values}))
+            resolved = []
+            for value in split_list(text):
+                try:
+                    resolved.append(parse_country(value))
+                except ValueError as exc:
+                    hint = (f"; use {name('actor_name')} for part of a name or an actor code"
+                            if field == "actor" else "")
+                    raise SelectorError(f"{name(field)}: {exc}{hint}") from None
+            codes[field] = tuple(sorted(set(resolved)))
         sources = split_list(source)
         if any(not SOURCE_TEXT.match(s) for s in sources):
             raise SelectorError(f"{name('source')}: a dataset family or source name, "

@@ -9,7 +9,6 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from hybridwatch.model.domains import DOMAINS
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.auth import Principal, current_principal
 from hybridwatch.web.deps import audit_access, cache_dependency, store_dependency
@@ -22,37 +21,32 @@ from hybridwatch.store.event_views import MAX_GROUPS, actor_target_counts, event
 GroupBy = Literal["domain", "target_iso3", "actor_iso3", "location_iso3", "source", "tlp"]
 
 
-_DOMAIN = "(?:" + "|".join(DOMAINS) + ")"
-_LEVEL = "(?:clear|green|amber|amber\\+strict|red)"
-_CODE = "[A-Za-z]{3}"
-_SOURCE_NAME = "[A-Za-z0-9_.:/ -]{1,80}"
-
-
-def _list_pattern(item: str) -> str:
-    return f"^{item}(?:,{item})*$"
-
-
 def _text(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 async def event_query(
-    domain: str | None = Query(None, max_length=400, pattern=_list_pattern(_DOMAIN),
+    _caller: Principal = Depends(current_principal),  # 401 before any 422 on the filters
+    domain: str | None = Query(None, max_length=400,
                                description="Domains, comma-separated (e.g. cyber,military)"),
-    target: str | None = Query(None, max_length=400, pattern=_list_pattern(_CODE),
-                               description="Target countries, ISO3, comma-separated"),
-    actor: str | None = Query(None, max_length=400, pattern=_list_pattern(_CODE),
-                              description="Actor countries, ISO3, comma-separated"),
-    actor_name: str | None = Query(None, max_length=100, pattern=r"^[^\x00-\x1f]*$",
+    target: str | None = Query(None, max_length=400,
+                               description="Target countries, ISO3 (or names: Germany → DEU), "
+                                           "comma-separated"),
+    actor: str | None = Query(None, max_length=400,
+                              description="Actor countries, ISO3 (or names), comma-separated"),
+    actor_name: str | None = Query(None, max_length=100,
                                    description="Part of the actor's name, or its exact code"),
-    source: str | None = Query(None, max_length=400, pattern=_list_pattern(_SOURCE_NAME),
+    source: str | None = Query(None, max_length=400,
                                description="Dataset families or source names (gdelt, stix …)"),
     since: date | datetime | None = Query(None, description="Inclusive, UTC date or date-time"),
     until: date | datetime | None = Query(None, description="Exclusive, UTC date or date-time"),
-    tlp: str | None = Query(None, max_length=80, pattern=_list_pattern(_LEVEL),
-                            description="Only these TLP levels"),
+    tlp: str | None = Query(None, max_length=80, description="Only these TLP levels"),
 ) -> EventFilter:
-    """The filters shared by every event endpoint (an empty period matches nothing)."""
+    """The filters shared by every event endpoint (an empty period matches nothing).
+
+    The values are checked by ``EventFilter.parse``, not by regular expressions here, so a bad
+    value gets the same friendly message as on the CLI ("domain: unknown domain 'cyberr'
+    (expected one of: …)") rather than a pattern."""
     return EventFilter.parse(domain=domain, target=target, actor=actor, actor_name=actor_name,
                             source=source, since=_text(since), until=_text(until), tlp=tlp)
 

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Body, Depends, Path as PathParam, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from hybridwatch.errors import SelectorError
+from hybridwatch.model.countries import parse_country
+from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.finding_kinds import FindingKind, get_kind, kinds
 from hybridwatch.store.findings_store import finding, latest_run
 from hybridwatch.store.store import EventStore
@@ -26,7 +28,7 @@ from hybridwatch.web.models import (
     FindingDetail, FindingsAnswer, NarrativeSeries, ReviewCreate, ReviewOut,
 )
 from hybridwatch.web.narratives import narrative_labels, narrative_series
-from hybridwatch.store.event_filter import ISO3_TEXT, parse_bound
+from hybridwatch.store.event_filter import parse_bound
 from hybridwatch.store.event_views import events_by_ids
 
 
@@ -56,11 +58,22 @@ def _page(store: EventStore, principal: Principal, kind: str, *, limit: int, off
 
 
 def _iso3(name: str, text: str | None) -> str | None:
+    """One country: an ISO3 code, or a name resolved to one (a friendly 422 otherwise)."""
     if text is None or not text.strip():
         return None
-    if not ISO3_TEXT.match(text.strip()):
-        raise SelectorError(f"{name}: {text!r} is not an ISO 3166 alpha-3 code (e.g. DEU)")
-    return text.strip().upper()
+    try:
+        return parse_country(text)
+    except ValueError as exc:
+        raise SelectorError(f"{name}: {exc}") from None
+
+
+def _domain(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return normalise_domain(text)
+    except ValueError as exc:
+        raise SelectorError(f"domain: {exc}") from None
 
 
 def findings_router() -> APIRouter:
@@ -70,12 +83,13 @@ def findings_router() -> APIRouter:
     offset_q = Query(0, ge=0, le=1_000_000)
 
     @router.get("/episodes", response_model=FindingsAnswer, summary="Multi-domain episodes")
-    def episodes(target: str | None = Query(None, pattern="^[A-Za-z]{3}$", description="ISO3"),
+    def episodes(target: str | None = Query(None, max_length=60,
+                                            description="ISO3 (or a country name)"),
                  where: str | None = Query(None, max_length=60, pattern="^[A-Za-z][A-Za-z /-]*$",
                                            description="a signal's where: ISO3 or theatre name"),
                  where_kind: Literal["target", "location", "theatre"] | None = Query(
                      None, description="the dimension a signal used"),
-                 domain: str | None = Query(None, max_length=40, pattern="^[a-z_]+$"),
+                 domain: str | None = Query(None, max_length=40),
                  since: date | datetime | None = Query(None, description="ends on/after"),
                  until: date | datetime | None = Query(None, description="starts before"),
                  limit: int = limit_q, offset: int = offset_q,
@@ -83,6 +97,7 @@ def findings_router() -> APIRouter:
                  principal: Principal = Depends(current_principal)):
         """Windows where several domains were jointly elevated, as last detected."""
         iso3 = _iso3("target", target)
+        domain = _domain(domain)
         start, end = (parse_bound(name, value.isoformat() if value else None)
                       for name, value in (("since", since), ("until", until)))
 
@@ -94,7 +109,7 @@ def findings_router() -> APIRouter:
                     (wanted is None or any(s.get("where") == wanted for s in signals)) and
                     (where_kind is None or any(s.get("where_kind") == where_kind
                                                for s in signals)) and
-                    (domain is None or domain.lower() in item.get("domains", ())) and
+                    (domain is None or domain in item.get("domains", ())) and
                     (start is None or item.get("end", "") >= start.date().isoformat()) and
                     (end is None or item.get("start", "") < end.date().isoformat()))
 
@@ -189,7 +204,8 @@ def findings_router() -> APIRouter:
 
     @router.get("/assessments", response_model=FindingsAnswer,
                 summary="Calibrated risk assessments per target")
-    def assessments(target: str | None = Query(None, pattern="^[A-Za-z]{3}$", description="ISO3"),
+    def assessments(target: str | None = Query(None, max_length=60,
+                                               description="ISO3 (or a country name)"),
                     limit: int = limit_q, offset: int = offset_q,
                     store: EventStore = Depends(store_dependency),
                     principal: Principal = Depends(current_principal)):
