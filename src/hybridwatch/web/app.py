@@ -71,7 +71,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
             store.close()
 
     app = FastAPI(title="hybridwatch", version=__version__, description=API_DESCRIPTION,
-                  lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  lifespan=lifespan, docs_url=None, redoc_url=None,
                   responses=error_responses(422, 500))
     app.state.store = store
     app.state.db_path = path
@@ -83,6 +83,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     install_security_headers(app)
 
     from hybridwatch.web.api_admin import admin_router
+    from hybridwatch.web.api_docs import install_api_docs
     from hybridwatch.web.api_alerts import alerts_router
     from hybridwatch.web.api_events import events_router
     from hybridwatch.web.api_findings import findings_router
@@ -97,19 +98,21 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
 
         app.include_router(taxii_router())
     app.include_router(dashboard_router())
+    install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 
 #: The dashboard loads only its own scripts and styles and talks only to this server; nothing
-#: may frame it. The OpenAPI page (/api/docs) loads Swagger UI from its CDN and gets its own.
+#: may frame it.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: "
-            "https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; "
-            "frame-ancestors 'none'")
+#: The API docs (/api/docs): Swagger UI from this server's bundled files only (web/api_docs.py),
+#: under a policy as strict as the dashboard's: nothing from a CDN, no inline script or style.
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+            "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 #: The briefing is a self-contained HTML page with its own inline styles and no scripts.
 BRIEFING_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                 "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
