@@ -75,9 +75,10 @@ def test_round_trip_restores_every_table_but_the_tokens(source, tmp_path):
     manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
     listed = [e["table"] for e in manifest["tables"]]
     assert manifest["schema_version"] == exported["schema_version"] == STORE_SCHEMA_VERSION
-    # source_days is derived (rebuilt from the rows after an import), so it is not exported
+    # source_days and event_day_counts are derived (rebuilt from the rows after an import),
+    # so they are not exported
     assert sorted(listed) == sorted(set(tables) - {"api_tokens", "hybridwatch_meta",
-                                                   "source_days"})
+                                                   "source_days", "event_day_counts"})
     assert listed[:4] == ["events", "articles", "quarantine", "ingest_log"]
     assert not (export / "api_tokens.parquet").exists()
     assert {e["table"]: e["rows"] for e in manifest["tables"]} == \
@@ -95,6 +96,7 @@ def test_round_trip_restores_every_table_but_the_tokens(source, tmp_path):
             assert _content(store, table) == content[table], table
         assert "api_tokens" not in _tables(store) or not _content(store, "api_tokens")
         assert _content(store, "source_days") == content["source_days"]
+        assert _content(store, "event_day_counts") == content["event_day_counts"]
 
 
 def test_import_refuses_another_schema_version_a_store_with_data_and_no_manifest(source,

@@ -30,6 +30,8 @@ import pyarrow.parquet as pq
 from hybridwatch.errors import FormatError, InputError, StoreError, StrictModeError
 from hybridwatch.model.records import Batch, Rejection, SqlSource
 from hybridwatch.store.staging import staging_dir
+from hybridwatch.store.event_counts import rebuild_event_counts
+from hybridwatch.store.event_counts import refresh_after_ingest as refresh_event_counts
 from hybridwatch.store.source_days import add_ingest as add_source_days
 from hybridwatch.store.source_days import rebuild_source_days
 from hybridwatch.store.store import EventStore
@@ -161,8 +163,10 @@ def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = Fal
         if removed:
             _drop_orphan_assignments(con)
             rebuild_source_days(con)      # the replaced ingests' records are gone
+            rebuild_event_counts(con)
         else:
             add_source_days(con, ingest_id)
+            refresh_event_counts(con, ingest_id)
         finished = datetime.now(timezone.utc).replace(tzinfo=None)
         con.execute("INSERT INTO ingest_log BY NAME SELECT ? AS ingest_id, ? AS path, "
                     "? AS fingerprint, ? AS size_bytes, ? AS format, ? AS started_at, "

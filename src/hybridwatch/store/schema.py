@@ -116,3 +116,19 @@ CREATE TABLE IF NOT EXISTS alerts (
   UNIQUE (watch_id, finding_id)
 );
 """
+
+#: Events per UTC day, domain, source, target list and TLP level: derived from ``events`` and kept
+#: current by ingest (``store.event_counts``); the API's aggregates read it instead of the events.
+#: A table added without a version bump: created (and filled) whenever a store is opened
+#: read-write.
+EVENT_DAY_COUNTS_DDL = """
+CREATE TABLE IF NOT EXISTS event_day_counts (
+  day DATE NOT NULL,                -- UTC day of occurred_at
+  domain VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
+  target_iso3s VARCHAR[] NOT NULL,  -- the events' target list as stored ([] = none)
+  tlp VARCHAR,                      -- as stored: NULL = unmarked (clear)
+  n_events BIGINT NOT NULL,
+  intensity DOUBLE                  -- sum of the events' intensity (NULL when none has one)
+);
+"""

@@ -25,6 +25,7 @@ from hybridwatch.store.schema import (
 )
 from hybridwatch.store.staging import remove_stale_staging
 from hybridwatch.store.event_filter import EventFilter
+from hybridwatch.store.event_counts import ensure_event_counts
 from hybridwatch.store.source_days import ensure_source_days, read_source_days
 
 DEFAULT_DB = "hybridwatch.duckdb"
@@ -111,6 +112,7 @@ class EventStore:
             self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
             ensure_source_days(self.con)
+            ensure_event_counts(self.con)
             return
         problem = version_problem(self.path, stored_version(self.con))
         if problem:
@@ -121,6 +123,7 @@ class EventStore:
             self.con.execute(MEDIA_PROVENANCE_DDL)
             self.con.execute(WATCHES_DDL)
             ensure_source_days(self.con)  # stores written before the table existed get it
+            ensure_event_counts(self.con)
 
     def has_table(self, name: str) -> bool:
         return bool(self.con.execute("SELECT count(*) FROM information_schema.tables "
@@ -139,13 +142,15 @@ class EventStore:
             if self.has_table("finding_reviews") else 0
         return (*ingests, runs, reviews)
 
-    def cursor_store(self, *, lazy: bool = False, audit_sink: Any = None) -> EventStore:
+    def cursor_store(self, *, lazy: bool = False, audit_sink: Any = None,
+                     pool: Any = None) -> EventStore:
         """This store on a new cursor of its connection, for another thread; the caller closes
-        it. ``lazy``: the cursor opens on first use (see ``store.cursors``)."""
+        it. ``lazy``: the cursor opens on first use, borrowed from ``pool`` (a
+        ``store.cursors.CursorPool``) when given (see ``store.cursors``)."""
         from hybridwatch.store.cursors import CursorStore, LazyCursorStore, utc_cursor
 
         if lazy:
-            return LazyCursorStore(self, audit_sink)
+            return LazyCursorStore(self, audit_sink, pool)
         return CursorStore(self, utc_cursor(self.con), audit_sink)
 
     def close(self) -> None:
@@ -324,4 +329,5 @@ class EventStore:
 
         added = import_parquet(self.con, directory)
         ensure_source_days(self.con)   # derived: rebuilt from the imported rows
+        ensure_event_counts(self.con)
         return added

@@ -27,6 +27,7 @@ import duckdb
 
 from hybridwatch.model.tlp import TLP_LEVELS
 from hybridwatch.model.versions import OWN_TLP_KEY, VERSION_KEY
+from hybridwatch.store.event_counts import note_changing_events
 
 MARKINGS_DDL = """
 CREATE TABLE IF NOT EXISTS record_markings (
@@ -100,6 +101,8 @@ def prepare_versions(con: duckdb.DuckDBPyConnection, source: str, signer: Signer
                     "SELECT NULL::VARCHAR AS event_id, 0 AS rank, 0 AS r0, FALSE AS seen "
                     "WHERE FALSE")
         return VersionCounts()
+    # stored copies of these ids may be replaced or re-marked: their days' counts are redone
+    note_changing_events(con, "SELECT event_id FROM _hw_incoming")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hw_marks AS
         WITH agg AS (SELECT event_id, max(version) AS vmax FROM _hw_incoming GROUP BY event_id),
