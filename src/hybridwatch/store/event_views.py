@@ -11,6 +11,7 @@ test checks — capped in periods and groups so no request can ask for a million
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +39,11 @@ MAX_GROUPS = 50
 #: memory for the life of the server; aggregates that only filter on these use it.
 ROLLUP_TABLE = "hw_web.event_rollup"
 ROLLUP_GROUPS = (None, "domain", "target_iso3", "tlp")
+#: The rollup with one row per target it names (``target_iso3``), sorted by target: queries
+#: naming one target read only its rows.
+TARGET_ROLLUP_TABLE = "hw_web.event_rollup_by_target"
+#: Events per TLP level, beside the rollup (the withheld count of a clearance).
+TLP_TOTALS_TABLE = "hw_web.tlp_totals"
 
 
 def rollup_answers(query: EventFilter) -> bool:
@@ -144,24 +150,32 @@ def events_by_ids(store: EventStore, event_ids: list[str], clearance: str, *, li
     return [_jsonable_row(names, row) for row in cur.fetchall()], counts[0], counts[1]
 
 
-def _source(query: EventFilter, by: str | None, rollup: bool) -> tuple[str, str, str]:
-    """(table, count expression, intensity-sum expression) for an aggregate: the daily rollup
-    when it answers the query exactly, else the events table; by target, one row per (event,
-    target) of either."""
+def _source(query: EventFilter, by: str | None, rollup: bool
+            ) -> tuple[str, str, str, str, list[Any]]:
+    """(table, count expression, intensity-sum expression, condition, its parameters) for an
+    aggregate: the daily rollup when it answers the query exactly — its per-target copy when
+    the query names one target (read by zonemap: only that target's rows) — else the events
+    table; by target, one row per (event, target) of either."""
+    clause, params = query.where()
     table, n = "events", "count(*)"
     if rollup and rollup_answers(query) and by in ROLLUP_GROUPS:
         table, n = ROLLUP_TABLE, "sum(n_events)"
+        if len(query.targets) == 1 and by != TARGET_COLUMN:
+            # an event names a target once: its row of that target counts it exactly once
+            clause, params = dataclasses.replace(query, targets=()).where()
+            clause += f" AND {TARGET_COLUMN} = ?"
+            params.append(query.targets[0])
+            table = TARGET_ROLLUP_TABLE
     if by == TARGET_COLUMN:
         table = events_by_target_sql(table, keep_untargeted=True) + " AS by_target"
-    return table, n, "sum(intensity)"
+    return table, n, "sum(intensity)", clause, params
 
 
 def count_events(store: EventStore, query: EventFilter, clearance: str, *,
                  rollup: bool = False) -> tuple[int, int]:
     """(visible events matching ``query``, events withheld in the whole store: see
     ``withheld_events``)."""
-    clause, params = query.where()
-    table, n, _ = _source(query, None, rollup)
+    table, n, _, clause, params = _source(query, None, rollup)
     row = store.con.execute(
         f"SELECT coalesce({n}, 0) FROM {table} WHERE {clause} AND {visible_clause(clearance)}",
         params).fetchall()[0]
@@ -175,7 +189,7 @@ def withheld_events(store: EventStore, clearance: str, *, rollup: bool = False) 
     (``actor_name=Secret`` withholding 1 and ``actor_name=Nobody`` withholding 0 reveals a RED
     actor's name, day, target and source in a few requests). One number per clearance teaches
     nothing that a filter can narrow (docs/security.md, "No oracle in aggregates")."""
-    table, n = (ROLLUP_TABLE, "sum(n_events)") if rollup else ("events", "count(*)")
+    table, n = (TLP_TOTALS_TABLE, "sum(n_events)") if rollup else ("events", "count(*)")
     return int(store.con.execute(
         f"SELECT coalesce({n}, 0) FROM {table} WHERE NOT {visible_clause(clearance)}"
     ).fetchall()[0][0])
@@ -186,8 +200,7 @@ def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
     """Visible events per value of ``by``, largest first."""
     if by not in GROUP_COLUMNS:
         raise SelectorError(f"by: one of {', '.join(GROUP_COLUMNS)}")
-    clause, params = query.where()
-    table, n, _ = _source(query, by, rollup)
+    table, n, _, clause, params = _source(query, by, rollup)
     key = "coalesce(tlp, 'clear')" if by == "tlp" else by
     rows = store.con.execute(
         f"SELECT {key} AS k, {n}::BIGINT AS n FROM {table} WHERE {clause} AND "
@@ -249,8 +262,7 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
     ``withheld``, the store's events above ``clearance`` (never filtered: ``withheld_events``)."""
     if by is not None and by not in GROUP_COLUMNS:
         raise SelectorError(f"by: one of {', '.join(GROUP_COLUMNS)}")
-    clause, params = query.where()
-    table, n, total = _source(query, by, rollup)
+    table, n, total, clause, params = _source(query, by, rollup)
     visible = visible_clause(clearance)
     key = "NULL" if by is None else ("coalesce(tlp, 'clear')" if by == "tlp" else by)
     weight = "n_events" if n == "sum(n_events)" else "1"  # the rollup: rows weigh their events
@@ -295,15 +307,32 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
 def build_rollup(store: EventStore) -> int:
     """Build the in-memory daily rollup on the store's connection; returns its row count.
 
-    ``occurred_at`` holds the day and ``intensity`` the day's sum, so filters and TLP clauses
-    written for the events table run on it unchanged. Sorted by domain and target so their
-    filters skip most of it by zonemap.
+    Copied from the store's pre-aggregated ``event_day_counts`` (``store.event_counts``, kept
+    current by ingest) when it adds up to the events, else aggregated from the events (a lake,
+    a read-only store written before the table existed). ``occurred_at`` holds the day and
+    ``intensity`` the day's sum, so filters and TLP clauses written for the events table run on
+    it unchanged. Sorted by domain and target so their filters skip most of it by zonemap.
     """
+    from hybridwatch.store.event_counts import TABLE, is_current
+
     store.con.execute("ATTACH IF NOT EXISTS ':memory:' AS hw_web")
+    if is_current(store.con):  # summed over sources: the API's filters do not need them
+        rows = (f"SELECT day AS occurred_at, domain, target_iso3s, tlp, "
+                f"sum(n_events) AS n_events, sum(intensity) AS intensity FROM {TABLE} "
+                "GROUP BY ALL")
+    else:
+        rows = ("SELECT occurred_at::DATE AS occurred_at, domain, target_iso3s, tlp, "
+                "count(*) AS n_events, sum(intensity) AS intensity FROM events GROUP BY ALL")
+    store.con.execute(f"CREATE OR REPLACE TABLE {ROLLUP_TABLE} AS SELECT * FROM ({rows}) "
+                      "ORDER BY domain, target_iso3s, occurred_at")
     store.con.execute(
-        f"CREATE OR REPLACE TABLE {ROLLUP_TABLE} AS SELECT occurred_at::DATE AS occurred_at, "
-        "domain, target_iso3s, tlp, count(*) AS n_events, sum(intensity) AS intensity "
-        "FROM events GROUP BY ALL ORDER BY domain, target_iso3s, occurred_at")
+        f"CREATE OR REPLACE TABLE {TARGET_ROLLUP_TABLE} AS SELECT occurred_at, domain, "
+        f"{TARGET_COLUMN}, tlp, sum(n_events) AS n_events, sum(intensity) AS intensity FROM "
+        f"(SELECT *, unnest(target_iso3s) AS {TARGET_COLUMN} FROM {ROLLUP_TABLE}) "
+        f"GROUP BY ALL ORDER BY {TARGET_COLUMN}, domain, occurred_at")
+    # events per TLP level: the withheld count of any clearance reads five rows
+    store.con.execute(f"CREATE OR REPLACE TABLE {TLP_TOTALS_TABLE} AS SELECT tlp, "
+                      f"sum(n_events) AS n_events FROM {ROLLUP_TABLE} GROUP BY ALL")
     return store.con.execute(f"SELECT count(*) FROM {ROLLUP_TABLE}").fetchall()[0][0]
 
 

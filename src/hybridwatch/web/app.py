@@ -2,7 +2,8 @@
 
 One process holds the store's single read-write DuckDB connection on ``app.state.store`` (the
 audit log and tokens are written through it; events and findings are only read). Requests get
-a cursor each through ``hybridwatch.web.deps.store_dependency``. Because this process holds the
+a cursor each through ``hybridwatch.web.deps.store_dependency``, borrowed from a pool of
+read cursors (``app.state.cursors``) and given back after the answer. Because this process holds the
 store's lock, nothing else writes events or findings while it serves: aggregate answers are
 cached for the life of the process (``app.state.cache``; restart after ingesting).
 """
@@ -22,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from hybridwatch import __version__
 from hybridwatch.errors import StoreError
 from hybridwatch.store.access_store import ensure_access_tables
+from hybridwatch.store.cursors import CursorPool
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.audit_buffer import AuditBuffer
 from hybridwatch.web.cache import QueryCache, TokenCache
@@ -68,6 +70,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
         audit_log.flush()
         if close_on_shutdown:
             audit_log.close()
+            app.state.cursors.close()
             store.close()
 
     app = FastAPI(title="hybridwatch", version=__version__, description=API_DESCRIPTION,
@@ -79,6 +82,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     app.state.rollup = True
     app.state.token_cache = TokenCache()
     app.state.audit = audit_log
+    app.state.cursors = CursorPool(store.con, keep=threads or 40)  # one per request thread
     install_error_handlers(app)
     install_security_headers(app)
 

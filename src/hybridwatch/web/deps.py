@@ -2,7 +2,9 @@
 
 The process holds one read-write DuckDB connection (``app.state.store``, opened by
 ``create_app``); each request gets its own cursor on it — DuckDB connections are not shared
-between threads, cursors are how threads share one database. Routers take it as a dependency::
+between threads, cursors are how threads share one database; they come from the app's pool
+(``app.state.cursors``, a ``store.cursors.CursorPool``) and go back after the answer, so a
+request opens no cursor. Routers take it as a dependency::
 
     from fastapi import Depends
     from hybridwatch.store import EventStore
@@ -48,11 +50,15 @@ async def store_dependency(request: Request) -> AsyncIterator[EventStore]:
     ``async`` on purpose: opening a cursor takes microseconds, and a sync dependency would cost
     a thread-pool hop per request; the endpoint itself runs in the pool and uses the cursor."""
     app = request.app
-    store = app.state.store.cursor_store(lazy=True, audit_sink=getattr(app.state, "audit", None))
+    store = app.state.store.cursor_store(lazy=True, audit_sink=getattr(app.state, "audit", None),
+                                         pool=getattr(app.state, "cursors", None))
     try:
         yield store
-    finally:
-        store.close()
+    except BaseException:
+        store.discard()  # a failed request's cursor may hold a transaction: not reused
+        raise
+    else:
+        store.close()    # back into the app's pool of read cursors
 
 
 def audit_access(store: EventStore, principal: Principal | None, action: str, resource: str,
