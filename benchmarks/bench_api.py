@@ -58,7 +58,7 @@ def build_store(path: Path, n_events: int) -> float:
       i::VARCHAR, TIMESTAMP '2022-01-01' + to_microseconds((i * ({span_us} // {n_events}))::BIGINT),
       'second', NULL, NULL, NULL,
       {_list(ACTORS)}[1 + (hash(i*11) % {len(ACTORS)})::INT],
-      {_list(TARGETS)}[1 + least((hash(i*13) % 1000) // 33, 29)::INT],
+      [{_list(TARGETS)}[1 + least((hash(i*13) % 1000) // 33, 29)::INT]],
       NULL, NULL, {_list(TARGETS[:10])}[1 + (hash(i*17) % 10)::INT], NULL, NULL,
       {_list(DOMAINS)}[1 + least((hash(i*19) % 100) // 7, 12)::INT], NULL,
       (hash(i*23) % 200)::DOUBLE / 10.0 - 10.0, 'goldstein', 'synthetic event ' || i,
