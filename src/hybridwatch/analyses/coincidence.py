@@ -23,8 +23,8 @@ p-values across several lags and both rates are family-wise correct (see :func:`
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -33,7 +33,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import stats
 
+from hybridwatch import __version__
 from hybridwatch.analyses import surrogates as surr
+from hybridwatch.model.results import AnalysisResult
 
 NULLS = ("shift", "shuffle", "block", "strata", "poisson")
 
@@ -191,9 +193,12 @@ class LagResult:
     trigger_a_days: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class CoincidenceResult:
-    """Coincidence test of B → A over several lags (frozen; ``to_dict`` round-trips JSON)."""
+@dataclass(frozen=True, eq=False)
+class CoincidenceResult(AnalysisResult):
+    """Coincidence test of B → A over several lags (frozen; ``to_dict`` round-trips JSON).
+
+    The contract's ``parameters`` repeat the test's settings (``window_days`` … ``random_state``)
+    and its ``provenance`` the input fingerprint, seed and code version."""
 
     window_days: int
     lags: tuple[int, ...]
@@ -206,37 +211,15 @@ class CoincidenceResult:
     p_value: float
     statistic: float
     combination: str
-    warnings: tuple[str, ...]
     input_sha256: str
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(dataclasses.asdict(self))
+        """Its strict JSON form as a dict (the contract's ``to_json``)."""
+        return json.loads(self.to_json())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CoincidenceResult:
-        fields = {k: _from_json(v) for k, v in data.items()}
-        fields["per_lag"] = tuple(LagResult(**{k: _from_json(v) for k, v in lag.items()})
-                                  for lag in data["per_lag"])
-        return cls(**fields)
-
-
-def _jsonable(value: Any) -> Any:
-    """NaN → None (strict JSON), numpy scalars → Python, tuples → lists."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer, np.bool_)):
-        return value.item()
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    return value
-
-
-def _from_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_from_json(v) for v in value)
-    return math.nan if value is None else value
+        return cls.from_json(json.dumps(data, allow_nan=False))
 
 
 def _fingerprint(*arrays: np.ndarray) -> str:
@@ -366,11 +349,16 @@ def coincidence_test(a, b, *, window_days: int = 3, lags=(0, 1, 2, 3), null: str
             p_comp = np.where(np.isnan(obs), np.nan, p_comp)
     per_lag = _lag_results(a, b, window_days, lags, p_comp)
     best = _best_lag(lags, p_comp, null, z_obs)
+    seed = random_state if isinstance(random_state, int) else None
+    fingerprint = _fingerprint(a, b)
     return CoincidenceResult(
         window_days=int(window_days), lags=lags, null=null, n_surrogates=int(n_used),
-        random_state=random_state if isinstance(random_state, int) else None, n_days=n_days,
+        random_state=seed, n_days=n_days,
         per_lag=per_lag, best_lag_days=best, p_value=float(p_value), statistic=float(stat),
-        combination=combination, warnings=tuple(warnings), input_sha256=_fingerprint(a, b))
+        combination=combination, warnings=tuple(warnings), input_sha256=fingerprint,
+        parameters={"window_days": int(window_days), "lags": list(lags), "null": null,
+                    "n_surrogates": int(n_used), "random_state": seed},
+        provenance={"input_sha256": fingerprint, "random_state": seed, "version": __version__})
 
 
 def _n_counted(days_a, days_b, window_days, lags) -> np.ndarray:

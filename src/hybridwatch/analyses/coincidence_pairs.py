@@ -18,21 +18,23 @@ from typing import Any
 
 import numpy as np
 
+from hybridwatch import __version__
 from hybridwatch.analyses import surrogates as surr
 from hybridwatch.analyses.coincidence import (
     NULLS,
     _check_params,
     _fingerprint,
-    _jsonable,
     analytic_p_values,
 )
 from hybridwatch.analyses.fdr import benjamini_hochberg
+from hybridwatch.model.json_values import json_value
+from hybridwatch.model.results import CONTRACT_FIELDS, AnalysisResult
 
 N_PILOT = 100  # surrogates that fix the mean/sd used to standardise the rates before the max
 
 
 @dataclass(frozen=True, eq=False)
-class PairsResult:
+class PairsResult(AnalysisResult):
     """All ordered pairs (a, b), a ≠ b: does series b's activity precede series a's (b → a)?
 
     Arrays are parallel, one entry per pair; rates and per-rate p-values are at ``best_lag_days``
@@ -61,18 +63,24 @@ class PairsResult:
     q_value: np.ndarray
     significant: np.ndarray
     combination: str
-    warnings: tuple[str, ...]
     input_sha256: str
     testable: np.ndarray | None = None
     untestable_reason: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(dataclasses.asdict(self))
+        """Plain JSON view (arrays as lists, NaN as null, ``warnings`` as the last key but
+        two); ``from_dict`` reverses it. ``to_json`` is the complete, typed form."""
+        own = [f.name for f in dataclasses.fields(self) if f.name not in CONTRACT_FIELDS]
+        at = own.index("input_sha256")
+        return json_value({name: getattr(self, name)
+                           for name in own[:at] + ["warnings"] + own[at:]})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairsResult:
-        fields = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
-        for name in ("names", "lags", "warnings", "untestable_reason"):
+        fields = {f.name: data[f.name] for f in dataclasses.fields(cls)
+                  if f.name in data and f.name not in CONTRACT_FIELDS}
+        fields["warnings"] = tuple(data.get("warnings", ()))
+        for name in ("names", "lags", "untestable_reason"):
             fields[name] = tuple(fields.get(name, ()))
         dtypes = {"a_index": int, "b_index": int, "best_lag_days": int, "significant": bool,
                   "testable": bool}
@@ -311,13 +319,18 @@ def _result(names, engine, observed, p_comp, z_obs, p_pair, *, fdr, null, n_used
     pick = (slice(None), best, a_idx, b_idx)
     rates, p_best = observed[pick], p_comp[pick]
     q_value = benjamini_hochberg(p_pair)
+    seed = random_state if isinstance(random_state, int) else None
+    fingerprint = _fingerprint(engine.events)
     return PairsResult(
+        parameters={"window_days": engine.window, "lags": list(engine.lags), "null": null,
+                    "n_surrogates": n_used, "random_state": seed, "fdr": float(fdr)},
+        provenance={"input_sha256": fingerprint, "random_state": seed, "version": __version__},
         names=tuple(names), window_days=engine.window, lags=engine.lags, null=null,
-        n_surrogates=n_used, random_state=random_state if isinstance(random_state, int) else None,
+        n_surrogates=n_used, random_state=seed,
         fdr=float(fdr), a_index=a_idx, b_index=b_idx,
         best_lag_days=np.where(testable, np.asarray(engine.lags)[best], -1),
         precursor_rate=rates[0], trigger_rate=rates[1], p_precursor=p_best[0],
         p_trigger=p_best[1], p_value=p_pair, q_value=q_value,
         significant=np.nan_to_num(q_value, nan=np.inf) <= fdr, combination=combination,
-        warnings=tuple(warnings), input_sha256=_fingerprint(engine.events), testable=testable,
+        warnings=tuple(warnings), input_sha256=fingerprint, testable=testable,
         untestable_reason=tuple(str(r) for r in reasons))

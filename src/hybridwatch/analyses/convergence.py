@@ -23,6 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from hybridwatch.model.json_values import json_value
+from hybridwatch.model.results import AnalysisResult
+
 #: Default weights (documented in docs/assessment.md): interaction and narratives are the most
 #: direct signs of alignment; operational co-occurrence is rare but telling; trade data are
 #: monthly, late and partial.
@@ -41,8 +44,8 @@ class ComponentSeries:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class ConvergenceResult:
+@dataclass(frozen=True, eq=False)
+class ConvergenceResult(AnalysisResult):
     months: tuple[str, ...]
     index: np.ndarray
     low: np.ndarray
@@ -51,13 +54,11 @@ class ConvergenceResult:
     values: dict[str, np.ndarray]           # component → monthly raw value or NaN
     weights: dict[str, float]
     confidence: tuple[str, ...]
-    parameters: dict[str, Any]
     descriptions: dict[str, str] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
 
     def periods(self) -> list[dict[str, Any]]:
-        """The JSON contract: one dict per month."""
-        clean = lambda v: None if v != v else round(float(v), 4)  # noqa: E731
+        """The JSON contract: one dict per month (values to 4 decimals, NaN as null)."""
+        clean = lambda v: json_value(round(float(v), 4))  # noqa: E731
         out = []
         for m, month in enumerate(self.months):
             components = {name: clean(score[m]) for name, score in self.scores.items()}

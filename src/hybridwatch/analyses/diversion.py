@@ -20,7 +20,7 @@ to it) before and after t₀ is reported as supporting evidence, not tested.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,14 +28,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hybridwatch.analyses.fdr import benjamini_hochberg
+from hybridwatch.model.results import AnalysisResult
 
 NULL_MODEL = ("placebo breaks × comparable partners: the same statistic for every candidate "
               "transit country at every placebo break month whose post window ends before the "
               "break")
 
 
-@dataclass(frozen=True)
-class DiversionResult:
+@dataclass(frozen=True, eq=False)
+class DiversionResult(AnalysisResult):
     """Per candidate transit country: statistic, p (placebo pool), q (BH), evidence."""
 
     origin: tuple[str, ...]
@@ -46,16 +47,17 @@ class DiversionResult:
     candidates: tuple[dict[str, Any], ...]
     n_placebo_dates: int
     n_null: int
-    parameters: dict[str, Any]
     null_model: str = NULL_MODEL
-    warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["origin"] = list(self.origin)
-        data["candidates"] = list(self.candidates)
-        data["warnings"] = list(self.warnings)
-        return data
+        """The public JSON view (the supply report's ``diversion`` and ``diversion_test``)."""
+        return {"origin": list(self.origin), "destination": self.destination,
+                "break_month": self.break_month, "break_estimated": self.break_estimated,
+                "destination_drop": self.destination_drop,
+                "candidates": [dict(c) for c in self.candidates],
+                "n_placebo_dates": self.n_placebo_dates, "n_null": self.n_null,
+                "parameters": dict(self.parameters), "null_model": self.null_model,
+                "warnings": list(self.warnings)}
 
 
 class _Flows:
@@ -180,7 +182,8 @@ def find_diversion(flows: pa.Table, *, origin: Sequence[str], destination: str,
 
     def empty(reason: str, **kw: Any) -> DiversionResult:
         return DiversionResult(origin, destination, kw.get("break_month"), kw.get("est", False),
-                               kw.get("drop"), (), 0, 0, params, warnings=tuple(warnings + [reason]))
+                               kw.get("drop"), (), 0, 0, parameters=params,
+                               warnings=tuple(warnings + [reason]))
 
     if flows.num_rows == 0:
         return empty("no monthly trade flows for the selected products")
@@ -274,7 +277,8 @@ def find_diversion(flows: pa.Table, *, origin: Sequence[str], destination: str,
     rows.sort(key=lambda r: (r["p_value"], -r["statistic"], r["via"]))
     return DiversionResult(origin, destination, t0_label, estimated,
                            None if drop is None else round(float(drop), 4), tuple(rows),
-                           len(placebos), int(null.size), params, warnings=tuple(warnings))
+                           len(placebos), int(null.size), parameters=params,
+                           warnings=tuple(warnings))
 
 
 def _mirror_gaps(table: _Flows, origin: tuple[str, ...], candidates: list[str],

@@ -67,6 +67,7 @@ import numpy as np
 
 from hybridwatch import __version__
 from hybridwatch.analyses.baselines import expected_counts
+from hybridwatch.model.results import AnalysisResult
 from hybridwatch.analyses.episode_scan import (
     domain_scores, family_p, poisson_null, shift_null, window_statistics,
 )
@@ -130,18 +131,18 @@ class EpisodeParameters:
     step_down: bool = True
 
 
-@dataclass(frozen=True)
-class EpisodesResult:
+@dataclass(frozen=True, eq=False)
+class EpisodesResult(AnalysisResult):
     """Episodes found, with the parameters, null distribution, warnings and provenance."""
-    parameters: EpisodeParameters
+    parameters: EpisodeParameters = field(kw_only=True)
     episodes: tuple[Episode, ...]
-    warnings: tuple[str, ...]
     null_maxima: dict[str, tuple[float, ...]] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (dates as ISO strings); ``from_dict`` reverses it."""
-        data = asdict(self)
+        data = {"parameters": asdict(self.parameters),
+                "episodes": [asdict(e) for e in self.episodes], "warnings": self.warnings,
+                "null_maxima": self.null_maxima, "provenance": self.provenance}
         for episode in data["episodes"]:
             episode["start"] = episode["start"].isoformat()
             episode["end"] = episode["end"].isoformat()
@@ -214,14 +215,16 @@ def find_episodes(counts: np.ndarray, *, dates: np.ndarray, targets: Sequence[st
     problem = _nothing_to_scan(counts.shape[0], scanned, min_domains, max_window_days,
                                min_series_events)
     if problem:
-        return EpisodesResult(params, (), (problem, *warnings), {}, provenance)
+        return EpisodesResult(parameters=params, episodes=(), warnings=(problem, *warnings),
+                              null_maxima={}, provenance=provenance)
 
     expected = expected_counts(counts, dates, gap_days=max_window_days,
                                half_span_days=half_span_days)
     episodes, null = _step_down(counts, expected, scanned, dates, targets, domains, groups,
                                 params, rng)
-    return EpisodesResult(params, tuple(episodes), tuple(warnings),
-                          {k: tuple(float(x) for x in v) for k, v in null.items()}, provenance)
+    return EpisodesResult(parameters=params, episodes=tuple(episodes), warnings=tuple(warnings),
+                          null_maxima={k: tuple(float(x) for x in v) for k, v in null.items()},
+                          provenance=provenance)
 
 
 def _step_down(counts: np.ndarray, expected: np.ndarray, scanned: np.ndarray, dates: np.ndarray,

@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from hybridwatch.model.json_values import json_value
+from hybridwatch.model.results import AnalysisResult
+
 EPS = 1e-6  # log loss clips probabilities to [EPS, 1 − EPS]
 #: Skill below this is not worth acting on even when it is statistically above zero.
 MIN_USEFUL_SKILL = 0.02
@@ -60,8 +63,8 @@ def reliability(probability: np.ndarray, outcome: np.ndarray, *, n_bins: int = 1
     return rows
 
 
-@dataclass(frozen=True)
-class ForecastScores:
+@dataclass(frozen=True, eq=False)
+class ForecastScores(AnalysisResult):
     """How a set of forecasts did against the outcomes and two reference forecasts."""
 
     n_forecasts: int
@@ -132,7 +135,7 @@ class ForecastScores:
                 f"{self.n_forecasts:,} past forecasts.")
 
     def to_dict(self) -> dict[str, Any]:
-        clean = lambda v: None if isinstance(v, float) and v != v else v  # noqa: E731
+        clean = json_value
         return {"n_forecasts": self.n_forecasts, "n_origins": self.n_origins,
                 "n_positive": self.n_positive, "base_rate": clean(self.base_rate),
                 "base_rate_words": self.base_rate_words(), "brier": clean(self.brier),
@@ -164,9 +167,12 @@ def score_forecasts(probability: np.ndarray, outcome: np.ndarray, climatology: n
     to cover at least one forecast horizon)."""
     p, y = np.asarray(probability, float), np.asarray(outcome, float)
     clim, pers = np.asarray(climatology, float), np.asarray(persistence, float)
+    parameters = {"block_origins": block_origins, "n_bootstrap": n_bootstrap,
+                  "random_state": random_state}
     if p.size == 0:
         nan = float("nan")
-        return ForecastScores(0, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, ())
+        return ForecastScores(0, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, (),
+                              parameters=parameters)
     origins, group = np.unique(np.asarray(origin), return_inverse=True)
     # per-origin sums let the bootstrap resample origins without touching every forecast
     sq_model = np.bincount(group, (p - y) ** 2)
@@ -182,4 +188,5 @@ def score_forecasts(probability: np.ndarray, outcome: np.ndarray, climatology: n
         brier=b, brier_climatology=b_clim, brier_persistence=b_pers,
         log_loss=log_loss(p, y), log_loss_climatology=log_loss(clim, y),
         skill=skill(b, b_clim), skill_low=float(low), skill_high=float(high),
-        skill_persistence=skill(b, b_pers), reliability=tuple(reliability(p, y)))
+        skill_persistence=skill(b, b_pers), reliability=tuple(reliability(p, y)),
+        parameters=parameters)

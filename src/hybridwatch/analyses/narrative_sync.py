@@ -36,7 +36,6 @@ group's articles within the period, against the same overlap of each actor with 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -45,10 +44,11 @@ import numpy as np
 
 from hybridwatch.analyses.coincidence import (
     CoincidenceResult,
-    _jsonable,
     coincidence_test,
 )
 from hybridwatch.analyses.fdr import benjamini_hochberg
+from hybridwatch.model.json_values import json_value
+from hybridwatch.model.results import AnalysisResult
 
 GROUPS = ("ru_state", "cn_state", "control")
 
@@ -64,21 +64,23 @@ class NarrativeShares:
     shares: dict[str, np.ndarray]       # group → counts / totals (0 on days without articles)
 
 
-@dataclass(frozen=True)
-class SyncResult:
+@dataclass(frozen=True, eq=False)
+class SyncResult(AnalysisResult):
     """Synchronisation of ``a`` and ``b`` (frozen; ``to_dict``/``from_dict`` round-trip JSON)."""
 
     a: str
     b: str
     control: str | None
-    parameters: dict[str, Any]
     narratives: tuple[dict[str, Any], ...]
     too_little_data: tuple[dict[str, Any], ...]
     convergence: tuple[dict[str, Any], ...]
-    warnings: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(dataclasses.asdict(self))
+        """The public JSON view (the keys the workflow, the CLI and the store use)."""
+        return json_value({"a": self.a, "b": self.b, "control": self.control,
+                           "parameters": self.parameters, "narratives": self.narratives,
+                           "too_little_data": self.too_little_data,
+                           "convergence": self.convergence, "warnings": self.warnings})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SyncResult:
@@ -92,8 +94,9 @@ class SyncResult:
 
 _FLOAT_KEYS = ("p_value", "q_value", "xcorr_peak", "p_a_leads", "p_b_leads",
                "coincidence_rate", "rate_a_control", "rate_b_control", "p_residual",
-               "q_residual",               "p_a_control", "p_b_control", "value", "low", "high", "control_value",
+               "q_residual", "p_a_control", "p_b_control", "value", "low", "high", "control_value",
                "a_control_value", "b_control_value")
+SyncResult._nan_keys = frozenset(_FLOAT_KEYS)    # their nulls in the JSON form are NaN
 
 
 def _restore(row: dict[str, Any]) -> dict[str, Any]:
@@ -258,8 +261,8 @@ def synchronisation(assignments: Any, *, a: str = "ru_state", b: str = "cn_state
                   "burst_baseline_days": burst_baseline_days, "burst_z": burst_z,
                   "period": period, "n_bootstrap": n_bootstrap, "random_state": random_state,
                   "start": str(sh.days[0]), "end": str(sh.days[-1])}
-    return SyncResult(a, b, control, parameters, tuple(rows), tuple(thin), tuple(conv),
-                      tuple(warn))
+    return SyncResult(a, b, control, tuple(rows), tuple(thin), tuple(conv),
+                      parameters=parameters, warnings=tuple(warn))
 
 
 def _narrative_row(narrative, j, sh, ev, cols, a, b, control, lags, params, seeds) -> dict:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from hybridwatch.analyses.forecast_scores import ForecastScores, score_forecasts
+from hybridwatch.model.results import AnalysisResult
 from hybridwatch.analyses.risk_features import (
     ELEVATED_FEATURES, EPISODE_FEATURES, DailyCells, OriginFeatures, iter_origin_features,
     origin_chunk_size,
@@ -117,14 +118,13 @@ class TargetRisk:
     active_domains: int                     # domains with a forecastable series
 
 
-@dataclass(frozen=True)
-class RiskResult:
-    parameters: RiskParameters
+@dataclass(frozen=True, eq=False)
+class RiskResult(AnalysisResult):
+    parameters: RiskParameters = field(kw_only=True)
     as_of: str                               # the origin day of the forecasts (ISO date)
     targets: tuple[TargetRisk, ...]
     backtest: dict[str, ForecastScores]      # "episode", "elevated", "pooled"
     models: dict[str, dict[str, Any]]        # the final fits: coefficients per feature
-    warnings: tuple[str, ...] = field(default=())
     #: per outcome, the first and last origin day (ISO) of the scored backtest forecasts
     backtest_origins: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
@@ -382,5 +382,5 @@ def assess_risk(counts: np.ndarray | DailyCells, episode_starts: np.ndarray | Da
                for kind, values in past.items()}
     known = [w for w in windows.values() if w]
     windows["pooled"] = (min(w[0] for w in known), max(w[1] for w in known)) if known else None
-    return RiskResult(params, day(last), tuple(results), backtest, models, tuple(notes),
-                      windows)
+    return RiskResult(day(last), tuple(results), backtest, models, backtest_origins=windows,
+                      parameters=params, warnings=tuple(notes))

@@ -3,6 +3,7 @@ results of the coordination and narrative analyses (never recomputed here)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -185,9 +186,8 @@ def measure_convergence(store: EventStore, *, a: str = "RUS", b: str = "CHN",
                                baseline_months=baseline_months)
     if months.size:
         window = {**window, "start": max(window["start"], f"{months[0]}-01")}
-    return (ConvergenceResult(**{**result.__dict__,
-                                 "parameters": {**result.parameters, "window": window},
-                                 "warnings": tuple(notes) + result.warnings}), tlps)
+    return (replace(result, parameters={**result.parameters, "window": window}, window=window,
+                    warnings=tuple(notes) + result.warnings), tlps)
 
 
 def record_convergence(store: EventStore, result: ConvergenceResult, tlps: list[str], *,

@@ -4,7 +4,7 @@ episodes — each computed on the store's events and returned with the events be
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from hybridwatch.analyses.coincidence import CoincidenceResult, coincidence_test
 from hybridwatch.analyses.coincidence_pairs import PairsResult, all_pairs
-from hybridwatch.analyses.episodes import EpisodesResult, find_episodes
+from hybridwatch.analyses.episodes import EpisodeParameters, EpisodesResult, find_episodes
 from hybridwatch.analyses.pairs_blocks import all_pairs_blocked
 from hybridwatch.analyses.seeding import fingerprint_arrays, resolve_seed
 from hybridwatch.analyses.selectors import Selector, parse_grid, parse_selector
@@ -32,6 +32,7 @@ from hybridwatch.workflows.coverage import (
     AnalysisWindow, analysis_window, defining_sources, sources_of_table,
 )
 from hybridwatch.model.json_values import json_value
+from hybridwatch.model.results import AnalysisResult
 
 
 def parse_days(text: str | int, option: str) -> int:
@@ -62,17 +63,17 @@ def _clean(value: Any) -> Any:
 
 # -- one pair ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class PairReport:
-    """A coincidence test of two series with the coinciding events as evidence."""
+@dataclass(frozen=True, eq=False)
+class PairReport(AnalysisResult):
+    """A coincidence test of two series with the coinciding events as ``evidence`` (its
+    parameters, warnings and provenance are the test's, ``window`` the days analysed and why)."""
 
     a: str
     b: str
     period: dict[str, str]
     result: CoincidenceResult
-    evidence: tuple[dict[str, Any], ...]
     n_evidence: int                       # coinciding pairs in all; ``evidence`` may be capped
-    window: AnalysisWindow | None = None  # the days analysed and why
+    window: AnalysisWindow | None = field(default=None, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
@@ -130,21 +131,23 @@ def coincide(store: EventStore, a: str | Selector, b: str | Selector, *, window_
     evidence = tuple({"a_date": day(i).isoformat(), "b_date": day(j).isoformat(),
                       "a_events": a_events.get(day(i), []), "b_events": b_events.get(day(j), [])}
                      for i, j in shown)
-    return PairReport(sel_a.label, sel_b.label, _period(matrix), result, evidence, len(pairs),
-                      window)
+    return PairReport(sel_a.label, sel_b.label, _period(matrix), result, len(pairs),
+                      evidence=evidence, window=window, parameters=result.parameters,
+                      warnings=result.warnings, provenance=result.provenance)
 
 
 # -- a grid of series, all pairs, FDR -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class GridReport:
-    """Every ordered pair of a selector grid, with Benjamini–Hochberg q-values."""
+@dataclass(frozen=True, eq=False)
+class GridReport(AnalysisResult):
+    """Every ordered pair of a selector grid, with Benjamini–Hochberg q-values (parameters,
+    warnings and provenance are the test's)."""
 
     period: dict[str, str]
     result: PairsResult
     n_events: dict[str, int]            # events per series
     n_event_days: dict[str, int]        # days counted as events (after any threshold)
-    window: AnalysisWindow | None = None
+    window: AnalysisWindow | None = field(default=None, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
@@ -194,22 +197,26 @@ def coincide_grid(store: EventStore, grid: str, *, window_days: int = 3,
     result = replace(result, warnings=window.warnings + result.warnings)
     n_events = {label: int(n) for label, n in zip(matrix.labels, matrix.counts.sum(axis=0))}
     n_event_days = {label: int(n) for label, n in zip(matrix.labels, matrix.events.sum(axis=0))}
-    return GridReport(_period(matrix), result, n_events, n_event_days, window)
+    return GridReport(_period(matrix), result, n_events, n_event_days, window=window,
+                      parameters=result.parameters, warnings=result.warnings,
+                      provenance=result.provenance)
 
 
 # -- multi-domain episodes ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class EpisodesReport:
-    """Episodes with the ids of their contributing events and the "where" dimension of each
-    signal: ``target``, ``location`` (the location country) or ``theatre``."""
+@dataclass(frozen=True, eq=False)
+class EpisodesReport(AnalysisResult):
+    """Episodes with the ids of their contributing events (``event_ids``, the evidence, one
+    tuple per episode) and the "where" dimension of each signal: ``target``, ``location`` (the
+    location country) or ``theatre``. Parameters, warnings and provenance are the scan's."""
 
+    parameters: EpisodeParameters = field(kw_only=True)
     result: EpisodesResult
     period: dict[str, str]
     event_ids: tuple[tuple[str, ...], ...]    # parallel to result.episodes
     where_kinds: tuple[tuple[str, ...], ...] = ()  # parallel to each episode's signals
     include_cooperative: bool = False
-    window: AnalysisWindow | None = None
+    window: AnalysisWindow | None = field(default=None, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
@@ -327,7 +334,9 @@ def detect_episodes(store: EventStore, *, min_domains: int = 3, max_window_days:
                                                    d_index[s.domain]].sum(axis=0).argmax())]
                            for s in episode.signals))
     return EpisodesReport(result, {"start": str(dates[0]), "end": str(dates[-1])}, tuple(ids),
-                          tuple(kinds), include_cooperative, window)
+                          tuple(kinds), include_cooperative, window=window,
+                          parameters=result.parameters, warnings=result.warnings,
+                          provenance=result.provenance)
 
 
 MIN_SERIES_EVENTS = 10  # find_episodes' default: sparser series are not scanned
