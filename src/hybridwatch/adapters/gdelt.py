@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, Rejection
+from hybridwatch.adapters.base import Adapter, Batch, ReadOptions, Rejection, SqlSource
 from hybridwatch.adapters.gdelt_sql import (
     FIELD_SEP,
     GDELT1,
@@ -43,6 +43,7 @@ from hybridwatch.adapters.gdelt_sql import (
 )
 from hybridwatch.adapters.textio import HEAD_BYTES, open_bytes, read_head
 from hybridwatch.errors import FormatError, InputError
+from hybridwatch.model import gdelt_extra
 from hybridwatch.model.countries import lookup_rows
 from hybridwatch.model.schema import EVENT_COLUMNS, EVENT_SCHEMA
 
@@ -69,6 +70,109 @@ class _GdeltAdapter(Adapter):
             sql = select_sql(scan, self.layout, escape_json=survey.needs_escaping,
                              skip_refused=survey.suspect, not_after=options.not_after())
             yield from _stream(con, path, plain, sql, refused, options)
+
+
+    def sql_source(self, path: Path, options: ReadOptions) -> SqlSource | None:
+        """A plain (uncompressed) export runs as one SELECT inside the store's connection, its
+        unmapped columns typed for the store's side table (``GdeltSqlSource``); an archive is
+        read through ``read``, which unpacks it under the decompression limits."""
+        with open(path, "rb") as probe:
+            if probe.read(4).startswith((b"PK", b"\x1f\x8b")):
+                return None
+        return GdeltSqlSource(path, self.layout, options)
+
+
+class GdeltSqlSource(SqlSource):
+    """A plain GDELT export for ingest inside the store's connection (see ``SqlSource``).
+
+    The same SELECT as ``read`` (``gdelt_sql.select_sql``), with each good row's line verbatim
+    for the store's side table (``model.gdelt_extra``) instead of the ``extra`` JSON. Lines DuckDB cannot
+    read (not UTF-8, too long, a U+0001) are logged by the scan itself in a rejects table, so
+    no pass over the bytes comes first; their raw bytes are read back from the file by line
+    number (few lines, in Python), every other rejection is built in SQL from the staged rows.
+    """
+
+    kind = "events"
+    key = "event_id"
+    side_table = gdelt_extra.TABLE
+    side_columns = ("record",)
+    _REJECTS = ("_hw_gdelt_rejects", "_hw_gdelt_reject_scans")
+    _REFUSED = "_hw_gdelt_refused"
+    _TEMP = (*_REJECTS, _REFUSED, "cameo", "fips")
+
+    def __init__(self, path: Path, layout: Layout, options: ReadOptions) -> None:
+        self.path, self.layout, self.options = path, layout, options
+
+    def select(self, con: duckdb.DuckDBPyConnection) -> str:
+        _check_field_counts(self.path, read_head(self.path), self.layout)
+        self._drop(con)
+        _create_lookups(con, "TEMP TABLE")
+        con.execute(f"SET disabled_optimizers = '{_KEEP_JOINS}'")  # reset by quarantine_sql
+        sql = select_sql(scan_arguments(self.path, self.options.max_record_bytes), self.layout,
+                         escape_json=True, skip_refused=False,
+                         not_after=self.options.not_after(), rejects=self._REJECTS,
+                         side_table=True)
+        return f"SELECT *, NULL::VARCHAR AS _skip FROM ({sql})"
+
+    def _refused(self, con: duckdb.DuckDBPyConnection) -> list[_Refused]:
+        rows = con.execute(f"SELECT line, any_value(error_type), min(error_message) "
+                           f"FROM {self._REJECTS[0]} GROUP BY line ORDER BY line").fetchall()
+        return [_Refused(int(line), str(kind), str(message)) for line, kind, message in rows]
+
+    def quarantine_sql(self, con: duckdb.DuckDBPyConnection, rows: str) -> tuple[int, str]:
+        con.execute("RESET disabled_optimizers")
+        refused = self._refused(con)
+        reader = _LineReader(self.path)
+        try:
+            kept = _refusals(reader, refused, self.options)
+        finally:
+            reader.close()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {self._REFUSED} "
+                    "(line BIGINT, reason VARCHAR, raw VARCHAR)")
+        if kept:
+            con.executemany(f"INSERT INTO {self._REFUSED} VALUES (?, ?, ?)",
+                            [(r.line, r.reason, r.raw) for r in kept])
+        # before refused line j (1-based) DuckDB read ``line_j - j`` lines (see ``_stream``)
+        thresholds = [item.line - j for j, item in enumerate(refused, start=1)]
+        line = (f"_ordinal + len(list_filter({thresholds}::BIGINT[], lambda t: t < _ordinal))"
+                if thresholds else "_ordinal")
+        sep = FIELD_SEP
+        return len(refused), f"""
+            SELECT {line} AS line, NULL::VARCHAR AS record,
+                   nullif(split_part(_problem, '{sep}', 1), '') AS field,
+                   substr(_problem, strpos(_problem, '{sep}') + 1) AS reason, _raw AS raw
+            FROM {rows} WHERE _problem IS NOT NULL
+            UNION ALL
+            SELECT line, NULL, NULL, reason, raw FROM {self._REFUSED}"""
+
+    def rejections(self, con: duckdb.DuckDBPyConnection, problems: list[tuple[int, str]]
+                   ) -> tuple[int, list[Rejection]]:
+        """The same rejections as ``quarantine_sql``, as objects: rows' raw text read back
+        from the file by line number."""
+        refused = self._refused(con)
+        thresholds = [item.line - j for j, item in enumerate(refused, start=1)]
+        reader = _LineReader(self.path)
+        try:
+            found = _refusals(reader, refused, self.options)
+            lines = [(_line_of(o, thresholds), p) for o, p in problems]
+            raw = reader.lines([n for n, _ in lines]) if lines else {}
+        finally:
+            reader.close()
+        for number, problem in lines:
+            field, reason = problem.split(FIELD_SEP, 1)
+            found.append(Rejection(reason=reason, line=number, field=field or None,
+                                   raw=raw[number].decode("utf-8", errors="backslashreplace")))
+        found.sort(key=lambda r: r.line or 0)
+        return len(refused), found
+
+    def close(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the temporary tables of this source."""
+        con.execute("RESET disabled_optimizers")
+        self._drop(con)
+
+    def _drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table in self._TEMP:
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 class Gdelt2Adapter(_GdeltAdapter):
@@ -191,18 +295,29 @@ def _connect(options: ReadOptions) -> Iterator[duckdb.DuckDBPyConnection]:
             spill = str(Path(options.scratch_dir) / "duckdb-spill").replace("'", "''")
             con.execute(f"SET temp_directory = '{spill}'")
         con.execute("SET enable_progress_bar = false")
-        # DuckDB guesses a CSV has a few dozen rows and would build its join hash tables on the
-        # file, not the lookups (holding the whole file in memory): keep the LEFT JOINs as written
-        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
-        for system in ("cameo", "fips"):
-            # a VALUES list: registering an Arrow table costs more than the whole lookup
-            codes = dict(lookup_rows(system))  # a duplicate code would duplicate joined rows
-            rows = ", ".join(f"({_sql_text(code)}, {_sql_text(iso3)})"
-                             for code, iso3 in codes.items())
-            con.execute(f"CREATE TABLE {system} AS SELECT * FROM (VALUES {rows}) t(code, iso3)")
+        con.execute(f"SET disabled_optimizers = '{_KEEP_JOINS}'")
+        _create_lookups(con, "TABLE")
         yield con
     finally:
         con.close()
+
+
+#: DuckDB guesses a CSV has a few dozen rows and would build its join hash tables on the file,
+#: not the lookups (holding the whole file in memory): these optimizers stay off, so the LEFT
+#: JOINs run as written
+_KEEP_JOINS = "join_order,build_side_probe_side"
+
+
+def _create_lookups(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """The country lookups as tables ``cameo`` and ``fips`` (``kind``: TABLE, or TEMP TABLE in
+    the store's connection)."""
+    for system in ("cameo", "fips"):
+        # a VALUES list: registering an Arrow table costs more than the whole lookup
+        codes = dict(lookup_rows(system))  # a duplicate code would duplicate joined rows
+        rows = ", ".join(f"({_sql_text(code)}, {_sql_text(iso3)})"
+                         for code, iso3 in codes.items())
+        con.execute(f"CREATE OR REPLACE {kind} {system} AS SELECT * FROM (VALUES {rows}) "
+                    "t(code, iso3)")
 
 
 def _sql_text(value: str | None) -> str:

@@ -12,39 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from hybridwatch.model import gdelt_extra
 from hybridwatch.model.domains import cameo_domain_sql
 from hybridwatch.model.times import FUTURE_TOLERANCE
 from hybridwatch.model.targets import list_from_scalar_sql
 
-_ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
-          "Religion2Code", "Type1Code", "Type2Code", "Type3Code")
-_EVENT = ("IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass",
-          "GoldsteinScale", "NumMentions", "NumSources", "NumArticles", "AvgTone")
-_GEO2 = ("Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID")
-_GEO1 = tuple(f for f in _GEO2 if f != "ADM2Code")  # GDELT 1.0 has no ADM2Code
-
-
-def _columns(geo: tuple[str, ...]) -> tuple[str, ...]:
-    return (("GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate")
-            + tuple(f"Actor{n}{f}" for n in (1, 2) for f in _ACTOR) + _EVENT
-            + tuple(f"{g}_{f}" for g in ("Actor1Geo", "Actor2Geo", "ActionGeo") for f in geo)
-            + ("DATEADDED", "SOURCEURL"))
-
-
 #: The 61 columns of a GDELT 2.0 events export, in file order.
-GDELT2_COLUMNS = _columns(_GEO2)
+GDELT2_COLUMNS = gdelt_extra.GDELT2_COLUMNS
 #: The 58 columns of a GDELT 1.0 daily export; files before April 2013 stop at DATEADDED (57).
-GDELT1_COLUMNS = _columns(_GEO1)
+GDELT1_COLUMNS = gdelt_extra.GDELT1_COLUMNS
 
 #: Separates field name and reason in ``_problem`` (a tab-split value never holds it).
 FIELD_SEP = "\x1f"
 #: The delimiter lines are read with, so each line is one value: no GDELT field contains it.
 LINE_DELIMITER = "\x01"
 
-# Source columns that become event fields; every other non-empty column goes to ``extra``. The
-# country codes stay in extra too: CAMEO regions ("EUR") and FIPS codes say more than the ISO3.
-_MAPPED = {"GLOBALEVENTID", "SQLDATE", "Actor1Code", "Actor1Name", "EventCode", "GoldsteinScale",
-           "ActionGeo_FullName", "ActionGeo_Lat", "ActionGeo_Long", "SOURCEURL"}
+# Source columns that become event fields (``model.gdelt_extra``); every other non-empty column
+# goes to ``extra``, or with the record to the store's side table.
+_MAPPED = gdelt_extra.MAPPED
 _NAMED = _MAPPED | {"Actor1CountryCode", "Actor2CountryCode", "ActionGeo_CountryCode"}
 
 
@@ -75,33 +60,47 @@ def scan_arguments(plain: Path, max_record_bytes: int) -> str:
 
 
 def select_sql(scan: str, layout: Layout, *, escape_json: bool, skip_refused: bool,
-               not_after: datetime) -> str:
+               not_after: datetime, rejects: tuple[str, str] | None = None,
+               side_table: bool = False) -> str:
     """The normalising SELECT over ``read_csv(scan)``.
 
     ``escape_json`` must be true when the file holds a byte JSON strings escape (``"``, ``\\``,
     control characters): values then go through ``to_json``, else they are quoted as they
     stand, which is several times cheaper. ``skip_refused`` lets DuckDB skip lines it cannot
     read (the caller has counted them); otherwise such a line is an error, never a silent gap.
-    Rows dated after ``not_after`` (the ingest time plus a day) are rejected.
+    Rows dated after ``not_after`` (the ingest time plus a day) are rejected. ``rejects``
+    (a table and a scan table) has DuckDB log the lines it cannot read there instead, with
+    their line numbers. ``side_table``: see ``rows_sql``.
     """
+    refused = (f"store_rejects=true, rejects_table='{rejects[0]}', rejects_scan='{rejects[1]}'"
+               if rejects else f"ignore_errors={str(skip_refused).lower()}")
     lines = (f"SELECT ordinality AS _ordinal, line AS _line, string_split(line, '\t') AS p "
-             f"FROM read_csv({scan}, ignore_errors={str(skip_refused).lower()}) WITH ORDINALITY "
+             f"FROM read_csv({scan}, {refused}) WITH ORDINALITY "
              "WHERE line IS NOT NULL")
-    return rows_sql(lines, layout, escape_json=escape_json, not_after=not_after)
+    return rows_sql(lines, layout, escape_json=escape_json, not_after=not_after,
+                    side_table=side_table)
 
 
-def rows_sql(lines: str, layout: Layout, *, escape_json: bool, not_after: datetime) -> str:
+def rows_sql(lines: str, layout: Layout, *, escape_json: bool, not_after: datetime,
+             side_table: bool = False) -> str:
     """The normalising SELECT over ``lines``: a relation of ``_ordinal`` (the record's number),
     ``_line`` (its text, for rejected rows) and ``p``, the record's fields as a list of strings
-    in ``layout`` order ('' for empty). Line-split TSV and parsed CSV both feed it."""
+    in ``layout`` order ('' for empty). Line-split TSV and parsed CSV both feed it.
+
+    With ``side_table`` the unmapped columns stay in ``record``, the good row's line verbatim,
+    for the store's side table (``model.gdelt_extra``), and ``extra`` is NULL."""
     index = {name: i for i, name in enumerate(layout.columns, start=1)}
     named = ",\n    ".join(f"nullif(p[{index[name]}], '') AS \"{name}\""
                            for name in layout.columns if name in _NAMED)
+    if side_table:
+        side, passed = "NULL::VARCHAR AS _extra", ", CASE WHEN _problem IS NULL THEN _line END AS record"
+    else:
+        side, passed = f"{extra_sql(layout, escape_json)} AS _extra", ""
     return f"""
 WITH lines AS (
   {lines}
 ), cols AS (
-  SELECT _ordinal, _line, len(p) AS _n_fields, {extra_sql(layout, escape_json)} AS _extra,
+  SELECT _ordinal, _line, len(p) AS _n_fields, {side},
     {named}
   FROM lines
 ), typed AS (
@@ -137,7 +136,7 @@ SELECT
        ELSE nullif(lower(_host), '') END AS source_name,
   CASE WHEN contains("SOURCEURL", '://') THEN "SOURCEURL" END AS source_url,
   NULL::VARCHAR AS tlp, _extra AS extra,
-  _ordinal, _problem, CASE WHEN _problem IS NOT NULL THEN _line END AS _raw
+  _ordinal, _problem, CASE WHEN _problem IS NOT NULL THEN _line END AS _raw{passed}
 FROM checked"""
 
 

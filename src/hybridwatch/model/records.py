@@ -68,6 +68,11 @@ class SqlSource(ABC):
 
     kind: RecordKind
     key: str                   # the id column (first in file order wins)
+    #: a table of the store that keeps some columns of each stored row beside it, keyed by
+    #: ``key`` (GDELT's unmapped columns, ``model.gdelt_extra``), and those columns; a store
+    #: without that table (a Parquet lake) reads the file through the adapter's ``read``
+    side_table: str | None = None
+    side_columns: tuple[str, ...] = ()
 
     @abstractmethod
     def select(self, con: duckdb.DuckDBPyConnection) -> str:
@@ -79,3 +84,14 @@ class SqlSource(ABC):
                    ) -> tuple[int, list[Rejection]]:
         """After ``select`` ran: the number of lines DuckDB refused, and the rejections (those
         lines and the rows with a ``(_ordinal, _problem)`` in ``problems``) in file order."""
+
+    def quarantine_sql(self, con: duckdb.DuckDBPyConnection, rows: str) -> tuple[int, str] | None:
+        """After ``select`` ran and its rows were staged as the relation ``rows``: the number
+        of lines DuckDB refused and a SELECT of every rejection as ``line, record, field,
+        reason, raw`` (any order: ingest numbers them by line), so quarantine rows are built
+        in SQL. None (the default): ingest asks ``rejections`` instead."""
+        return None
+
+    def close(self, con: duckdb.DuckDBPyConnection) -> None:  # noqa: B027 (optional hook)
+        """After ingest read the rejections: drop what ``select`` left in ``con`` (temporary
+        tables, settings). Sources that leave nothing need not override it."""

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hybridwatch.errors import SelectorError
+from hybridwatch.model import gdelt_extra
 from hybridwatch.model.schema import EVENT_COLUMNS
 from hybridwatch.model.targets import (
     TARGET_COLUMN,
@@ -121,8 +122,12 @@ def _jsonable_row(names: list[str], row: tuple) -> dict[str, Any]:
 
 
 def event_by_id(store: EventStore, event_id: str) -> dict[str, Any] | None:
-    cur = store.con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE event_id = ?",
-                            [event_id])
+    """One event with its ``extra`` (a GDELT event's from the side table, ``model.gdelt_extra``)."""
+    columns = ", ".join(f"e.{c}" if c != "extra" else
+                        f"{gdelt_extra.merged_extra_sql('e', 'x')} AS extra"
+                        for c in EVENT_COLUMNS)
+    cur = store.con.execute(f"SELECT {columns} FROM events e LEFT JOIN {gdelt_extra.TABLE} x "
+                            "ON x.event_id = e.event_id WHERE e.event_id = ?", [event_id])
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     if not rows:

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hybridwatch.errors import FormatError, InputError, StoreError, StrictModeError
+from hybridwatch.model.gdelt_extra import TABLE as GDELT_EXTRA_TABLE
 from hybridwatch.model.records import Batch, Rejection, SqlSource
 from hybridwatch.store.staging import staging_dir
 from hybridwatch.store.event_counts import rebuild_event_counts
@@ -159,7 +160,7 @@ def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = Fal
         removed = _remove_ingests(con, replaced)
         with staging_dir(store.path) as staging:
             totals, restored = _read_into(con, source, staging, ingest_id, strict, progress,
-                                          warnings, signer)
+                                          warnings, signer, lake=store.lake is not None)
         if removed:
             _drop_orphan_assignments(con)
             rebuild_source_days(con)      # the replaced ingests' records are gone
@@ -216,7 +217,7 @@ def _remove_ingests(con: duckdb.DuckDBPyConnection, ingest_ids: list[int]) -> in
     for table in ("events", "articles", "trade_flows"):
         removed += con.execute(f"DELETE FROM {table} WHERE ingest_id IN (SELECT unnest(?))",
                                [ingest_ids]).fetchall()[0][0]
-    for table in ("quarantine", "ingest_log"):
+    for table in (GDELT_EXTRA_TABLE, "quarantine", "ingest_log"):
         con.execute(f"DELETE FROM {table} WHERE ingest_id IN (SELECT unnest(?))", [ingest_ids])
     return removed
 
@@ -231,15 +232,16 @@ def _drop_orphan_assignments(con: duckdb.DuckDBPyConnection) -> None:
 
 def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Path,
                ingest_id: int, strict: bool, progress: ProgressCallback | None,
-               warnings: list[str], signer: Signer | None = None
+               warnings: list[str], signer: Signer | None = None, *, lake: bool = False
                ) -> tuple[dict[str, int], int]:
     """Stream the adapter's batches into the open transaction; returns the counts and the
-    number of finding runs restored."""
+    number of finding runs restored. A lake has no side tables: a source that needs one is
+    read through the adapter there."""
     totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0, "skipped": 0,
               "exploded": 0, "nulled": 0, "updated": 0, "tightened": 0, "released": 0}
     path, format_name = source.path, source.format
-    if source.sql is not None:
-        return _read_sql_source(con, source.sql, path, format_name, staging, ingest_id, strict,
+    if source.sql is not None and (source.sql.side_table is None or not lake):
+        return _read_sql_source(con, source.sql, path, format_name, ingest_id, strict,
                                 progress, totals), 0
     stage = _Stage(staging)
     runs: list[dict[str, Any]] = []
@@ -275,38 +277,52 @@ def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Pa
 
 
 def _read_sql_source(con: duckdb.DuckDBPyConnection, source: SqlSource, path: Path,
-                     format_name: str, staging: Path, ingest_id: int, strict: bool,
+                     format_name: str, ingest_id: int, strict: bool,
                      progress: ProgressCallback | None, totals: dict[str, int]
                      ) -> dict[str, int]:
-    """Ingest an adapter's ``SqlSource`` inside the store's connection: DuckDB writes its rows
-    once to a staging Parquet file (flat memory, as ``_Stage``), the rejections and counts come
-    from there, and one ``INSERT … SELECT`` stores the good rows whose ids are not stored yet
-    (first in file order wins). No row passes through Python."""
-    staged = staging / f"{source.kind}-sql.parquet"
+    """Ingest an adapter's ``SqlSource`` inside the store's connection: DuckDB runs its SELECT
+    once into a temporary table (in memory up to the store's memory limit, spilled to disk
+    beyond: half the time of writing and reading back a Parquet file), the rejections and
+    counts come from there, and one ``INSERT … SELECT`` stores the good rows whose ids are not
+    stored yet (first in file order wins), another their side-table columns. No row passes
+    through Python; with ``quarantine_sql`` neither do the rejected ones."""
+    rows = _STAGED
     try:
-        con.execute(f"COPY ({source.select(con)}) TO '{_sql_text(staged)}' "
-                    "(FORMAT parquet, COMPRESSION lz4)")
-    except duckdb.Error as exc:
-        raise FormatError(path, f"cannot read as {format_name} "
-                                f"({str(exc).splitlines()[0]})") from None
-    rows = f"read_parquet('{_sql_text(staged)}')"
-    # distinct hashes of the good ids fewer than the good rows: two rows may share an id (or,
-    # rarely, two hashes collide, and first-wins runs for nothing)
-    parsed, skipped, good, distinct, problems = con.execute(f"""
-        SELECT count(*), count(*) FILTER (WHERE _problem IS NULL AND _skip IS NOT NULL),
-               count(*) FILTER (WHERE _problem IS NULL AND _skip IS NULL),
-               count(DISTINCT hash({source.key})) FILTER (WHERE _problem IS NULL
-                                                          AND _skip IS NULL),
-               list([_ordinal::VARCHAR, _problem] ORDER BY _ordinal)
-                 FILTER (WHERE _problem IS NOT NULL)
-        FROM {rows}""").fetchall()[0]
-    refused, rejections = source.rejections(con, [(int(o), p) for o, p in problems or []])
-    if strict and rejections:
-        first = rejections[0]
-        raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
-                              locator=first.locator(), field=first.field)
-    totals["read"], totals["skipped"] = parsed + refused, skipped
-    totals["quarantined"] = _insert_rejections(con, rejections, ingest_id, path, format_name, 0)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {source.select(con)}")
+        except duckdb.Error as exc:
+            raise FormatError(path, f"cannot read as {format_name} "
+                                    f"({str(exc).splitlines()[0]})") from None
+        quarantine = source.quarantine_sql(con, rows)
+        # distinct hashes of the good ids fewer than the good rows: two rows may share an id
+        # (or, rarely, two hashes collide, and first-wins runs for nothing)
+        problems_sql = ("NULL" if quarantine is not None else
+                        "list([_ordinal::VARCHAR, _problem] ORDER BY _ordinal) "
+                        "FILTER (WHERE _problem IS NOT NULL)")
+        parsed, skipped, good, distinct, problems = con.execute(f"""
+            SELECT count(*), count(*) FILTER (WHERE _problem IS NULL AND _skip IS NOT NULL),
+                   count(*) FILTER (WHERE _problem IS NULL AND _skip IS NULL),
+                   count(DISTINCT hash({source.key})) FILTER (WHERE _problem IS NULL
+                                                              AND _skip IS NULL),
+                   {problems_sql}
+            FROM {rows}""").fetchall()[0]
+        if quarantine is None:
+            refused, rejections = source.rejections(con, [(int(o), p)
+                                                          for o, p in problems or []])
+            first = rejections[0] if rejections else None
+        else:
+            refused, rejected = quarantine
+            first = _first_rejection(con, rejected)
+        if strict and first is not None:
+            raise StrictModeError(path, f"{first.reason} (--strict: nothing written)",
+                                  locator=first.locator(), field=first.field)
+        totals["read"], totals["skipped"] = parsed + refused, skipped
+        totals["quarantined"] = (
+            _insert_rejections(con, rejections, ingest_id, path, format_name, 0)
+            if quarantine is None else
+            _insert_rejections_sql(con, rejected, ingest_id, path, format_name))
+    finally:
+        source.close(con)
     if progress:
         progress(totals["read"])
     if totals["read"] == 0:
@@ -314,14 +330,57 @@ def _read_sql_source(con: duckdb.DuckDBPyConnection, source: SqlSource, path: Pa
     table, key = _TABLE_KEYS[source.kind]
     first_only = (f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _ordinal) = 1"
                   if distinct < good else "")
+    columns = ", ".join(f'"{c}"' for c in _table_columns(con, table) if c != "ingest_id")
     inserted = con.execute(
         f"INSERT INTO {table} BY NAME "
-        f"SELECT * EXCLUDE (_ordinal, _problem, _skip), {int(ingest_id)} AS ingest_id "
+        f"SELECT {columns}, {int(ingest_id)} AS ingest_id "
         f"FROM {rows} AS n WHERE _problem IS NULL AND _skip IS NULL "
         f"AND NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = n.{key}) {first_only}"
     ).fetchall()[0][0]
+    if source.side_table is not None and inserted:
+        # the side columns of exactly the rows just stored (the same first-wins)
+        side = ", ".join(f'"{c}"' for c in source.side_columns)
+        con.execute(
+            f"INSERT INTO {source.side_table} BY NAME "
+            f"SELECT {key}, {int(ingest_id)} AS ingest_id, {side} FROM {rows} AS n "
+            f"WHERE _problem IS NULL AND _skip IS NULL AND {key} IN "
+            f"(SELECT {key} FROM {table} WHERE ingest_id = {int(ingest_id)}) {first_only}")
+    con.execute(f"DROP TABLE IF EXISTS {rows}")
     totals["ingested"], totals["duplicates"] = inserted, good - inserted
     return totals
+
+
+#: Where a ``SqlSource``'s rows wait between its SELECT and the INSERTs: a temporary table
+#: of the store's connection (DuckDB spills it to disk beyond the memory limit).
+_STAGED = "temp._hw_staged"
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema() ORDER BY ordinal_position", [table]).fetchall()]
+
+
+def _first_rejection(con: duckdb.DuckDBPyConnection, rejected: str) -> Rejection | None:
+    row = con.execute(f"SELECT line, record, field, reason, raw FROM ({rejected}) "
+                      "ORDER BY line LIMIT 1").fetchall()
+    if not row:
+        return None
+    line, record, field_name, reason, raw = row[0]
+    return Rejection(reason=reason, raw=raw, line=line, record=record, field=field_name)
+
+
+def _insert_rejections_sql(con: duckdb.DuckDBPyConnection, rejected: str, ingest_id: int,
+                           path: Path, format_name: str) -> int:
+    """``_insert_rejections`` for rejections given as a SELECT (``SqlSource.quarantine_sql``):
+    numbered ``<ingest_id>:1 …`` in line order, built and inserted in SQL."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    return con.execute(
+        "INSERT INTO quarantine BY NAME "
+        f"SELECT '{int(ingest_id)}:' || row_number() OVER (ORDER BY line) AS rejection_id, "
+        f"{int(ingest_id)}::BIGINT AS ingest_id, ?::VARCHAR AS path, ?::VARCHAR AS format, "
+        "line::BIGINT AS line, record, field, reason, raw, ?::TIMESTAMP AS quarantined_at "
+        f"FROM ({rejected})", [str(path), format_name, now]).fetchall()[0][0]
 
 
 class _Stage:

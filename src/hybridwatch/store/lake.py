@@ -29,6 +29,7 @@ import duckdb
 
 from hybridwatch import __version__
 from hybridwatch.errors import StoreError
+from hybridwatch.model import gdelt_extra
 from hybridwatch.store.schema import (
     DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
 )
@@ -56,8 +57,15 @@ def write_events(con: duckdb.DuckDBPyConnection, directory: Path, where: str = "
     source and year; returns the rows written and the new files, relative to ``directory``."""
     out = directory / EVENTS
     out.mkdir(parents=True, exist_ok=True)
+    # GDELT's unmapped columns go back into ``extra`` (a lake has no side table)
+    side = con.execute("SELECT count(*) FROM information_schema.tables "
+                       f"WHERE table_name = '{gdelt_extra.TABLE}'").fetchall()[0][0]
+    relation = (f"(SELECT e.* REPLACE ({gdelt_extra.merged_extra_sql('e', 'x')} AS extra) "
+                f"FROM events e LEFT JOIN {gdelt_extra.TABLE} x ON x.event_id = e.event_id)"
+                if side else "events")
     rows, files = con.execute(
-        f"COPY (SELECT *, CAST(year(occurred_at) AS BIGINT) AS year FROM events WHERE {where}) "
+        f"COPY (SELECT *, CAST(year(occurred_at) AS BIGINT) AS year FROM {relation} "
+        f"WHERE {where}) "
         f"TO '{quoted(out)}' (FORMAT parquet, COMPRESSION zstd, "
         f"PARTITION_BY ({', '.join(PARTITIONING)}), WRITE_PARTITION_COLUMNS true, "
         "FILENAME_PATTERN 'part-{uuid}', RETURN_FILES true, APPEND true)").fetchall()[0]
@@ -153,6 +161,7 @@ class Lake:
         if not self.read_only:  # tables a later version added
             self.con.execute(TRADE_FLOWS_DDL)
             self.con.execute(MEDIA_PROVENANCE_DDL)
+        self.con.execute(gdelt_extra.ddl())  # always empty: a lake keeps GDELT's in ``extra``
         self._events_view()
 
     def _events_view(self) -> None:

@@ -103,6 +103,27 @@ def _v3_runs_kept(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE findings__v3 RENAME TO findings")
 
 
+def _v4_gdelt_extra(con: duckdb.DuckDBPyConnection) -> None:
+    """gdelt_extra: GDELT events' records beside the events (``model.gdelt_extra``).
+
+    GDELT events ingested from now on keep their unmapped columns there (the record
+    verbatim), not as JSON in ``events.extra``; events stored before keep their ``extra``,
+    which readers show as before.
+    """
+    con.execute(_V4_GDELT_EXTRA_DDL)
+
+
+#: frozen: the table as version 4 made it
+_V4_GDELT_EXTRA_DDL = """
+CREATE TABLE IF NOT EXISTS gdelt_extra (
+  event_id VARCHAR NOT NULL,
+  ingest_id BIGINT,
+  record VARCHAR NOT NULL  -- the event's line as it stood in the file (tab-separated
+                            -- fields: 61 for GDELT 2.0, 57 or 58 for GDELT 1.0)
+);
+"""
+
+
 def v1_targets_sql(column: str) -> str:
     """SQL turning a version-1 ``target_iso3`` value into the version-2 list (also used to
     import Parquet exported from a version-1 store)."""
@@ -114,6 +135,7 @@ def v1_targets_sql(column: str) -> str:
 MIGRATIONS: dict[int, Migration] = {
     2: _v2_target_lists,
     3: _v3_runs_kept,
+    4: _v4_gdelt_extra,
 }
 assert sorted(MIGRATIONS) == list(range(2, STORE_SCHEMA_VERSION + 1)), \
     "MIGRATIONS must hold one migration per version up to STORE_SCHEMA_VERSION"

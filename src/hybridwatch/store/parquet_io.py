@@ -33,7 +33,9 @@ from hybridwatch.store.schema import STORE_SCHEMA_VERSION
 
 #: Never exported: the store's own metadata (the manifest carries the version) and credentials.
 #: source_days is derived from events and articles: rebuilt after an import, not exported
-NOT_EXPORTED = frozenset({"hybridwatch_meta", "api_tokens", "source_days", "event_day_counts"})
+#: gdelt_extra goes back into the events' ``extra`` (``lake.write_events``)
+NOT_EXPORTED = frozenset({"hybridwatch_meta", "api_tokens", "source_days", "event_day_counts",
+                          "gdelt_extra"})
 #: Written first and in this order; any other table follows by name.
 CORE_TABLES = ("events", "articles", "quarantine", "ingest_log", "trade_flows")
 #: A store with rows in any of these holds data an import would mix with another store's.

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from hybridwatch.model import gdelt_extra
 from hybridwatch.model.schema import ARTICLE_SCHEMA, EVENT_SCHEMA
 from hybridwatch.model.trade import TRADE_FLOW_SCHEMA
 
 #: Bump when an existing table changes shape, with a numbered migration in
 #: ``store.migrations``; ``EventStore`` refuses other versions (older ones name
 #: ``hybridwatch migrate``). New tables need no bump: create them IF NOT EXISTS on open.
-STORE_SCHEMA_VERSION = 3
+STORE_SCHEMA_VERSION = 4
 
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
                  pa.timestamp("us"): "TIMESTAMP", pa.date32(): "DATE",
@@ -61,7 +62,7 @@ CREATE TABLE IF NOT EXISTS ingest_log (
   quarantined BIGINT NOT NULL,
   skipped BIGINT NOT NULL
 );
-"""
+""" + gdelt_extra.ddl() + gdelt_extra.typed_view_sql() + ";\n"  # GDELT records beside events
 
 #: Trade flows (UN Comtrade, CEPII BACI): a table added after schema version 1, so it needs no
 #: version bump; ``EventStore`` creates it whenever it opens a store read-write.

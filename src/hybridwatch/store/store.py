@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from hybridwatch.errors import SelectorError, StoreError
+from hybridwatch.model import gdelt_extra
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres
 from hybridwatch.model.engine import check_engine, current_engine
@@ -122,6 +123,7 @@ class EventStore:
             self.con.execute(TRADE_FLOWS_DDL)
             self.con.execute(MEDIA_PROVENANCE_DDL)
             self.con.execute(WATCHES_DDL)
+            self.con.execute(gdelt_extra.typed_view_sql())  # migrated stores get the view
             ensure_source_days(self.con)  # stores written before the table existed get it
             ensure_event_counts(self.con)
 
@@ -177,7 +179,28 @@ class EventStore:
         # the offset is applied here: Ibis's OFFSET on PySpark leaks its row-number column
         if limit is not None:
             table = table.limit(int(limit) + int(offset))
-        return table.to_pyarrow().slice(int(offset))
+        return self.with_side_extra(table.to_pyarrow().slice(int(offset)))
+
+    def with_side_extra(self, table: pa.Table) -> pa.Table:
+        """``table`` (events) with ``extra`` filled in for GDELT events whose unmapped columns
+        live in the side table (``model.gdelt_extra``): the JSON object they were read as."""
+        if "extra" not in table.column_names or "event_id" not in table.column_names \
+                or self.lake is not None or not table.num_rows:
+            return table
+        extra = table.column("extra")
+        if extra.null_count == 0:
+            return table
+        found = dict(self.con.execute(
+            f"SELECT x.event_id, {gdelt_extra.extra_json_sql('x')} FROM {gdelt_extra.TABLE} x "
+            "WHERE x.event_id IN (SELECT unnest(?))",
+            [table.column("event_id").to_pylist()]).fetchall())
+        if not found:
+            return table
+        filled = [value if value is not None else found.get(event_id)
+                  for event_id, value in zip(table.column("event_id").to_pylist(),
+                                             extra.to_pylist())]
+        return table.set_column(table.column_names.index("extra"), "extra",
+                                pa.array(filled, pa.string()))
 
     def count_events(self, where: EventFilter = EventFilter()) -> int:
         return int(filter_events(self.ibis_events(), where).count().to_pyarrow().as_py())
