@@ -22,7 +22,8 @@ _SUPPLY = "hybridwatch.commands.supply_commands"
 
 #: command name → (module that defines it, one-line help for ``hybridwatch --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "ingest": (_DATA, "Ingest FILES into the store, each file in one transaction."),
+    "ingest": ("hybridwatch.commands.ingest_command", "Ingest FILES into the store, each file in "
+                                                     "one transaction."),
     "events": (_DATA, "List events, oldest first, filtered by domain, actor, target, source and "
                       "time."),
     "stats": (_DATA, "Counts of events, articles and quarantined records, by domain, source and "

@@ -15,10 +15,9 @@ entries and log rows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,10 @@ import pyarrow.parquet as pq
 from hybridwatch.errors import FormatError, InputError, StoreError, StrictModeError
 from hybridwatch.model.gdelt_extra import TABLE as GDELT_EXTRA_TABLE
 from hybridwatch.model.records import Batch, Rejection, SqlSource
+# FileReport and the fingerprints live with the quick look-up of known files (no Arrow there)
+from hybridwatch.store.known_files import (  # noqa: F401 (re-exported)
+    FileReport, fingerprint_file, ingest_fingerprint,
+)
 from hybridwatch.store.staging import staging_dir
 from hybridwatch.store.event_counts import rebuild_event_counts
 from hybridwatch.store.event_counts import refresh_after_ingest as refresh_event_counts
@@ -43,56 +46,6 @@ from hybridwatch.store.versions import winner_order
 MAX_WARNING_EXAMPLES = 10
 #: Called with the number of records read so far in the current file.
 ProgressCallback = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class FileReport:
-    """What ingesting one file did. ``status`` is ``ingested``, ``unchanged`` (same fingerprint
-    already ingested: nothing read) or ``failed`` (nothing written; ``error`` says why)."""
-
-    path: str
-    format: str | None
-    status: str
-    read: int = 0
-    ingested: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    skipped: int = 0            # left out on purpose by the adapter's filter (not errors)
-    exploded: int = 0           # events beyond one per record (a mapping's explode): read +
-                                # exploded = ingested + duplicates + quarantined + skipped
-    nulled: int = 0             # values set to null on purpose (a mapping's lenient country);
-                                # the first MAX_WARNING_EXAMPLES are quoted in ``warnings``
-    updated: int = 0            # of ``ingested``: later versions that replaced a stored event
-    tightened: int = 0          # stored events whose marking this file made more restrictive
-    released: int = 0           # stored events a signed re-release made less restrictive
-    findings: int = 0           # finding runs restored (from a hybridwatch STIX export)
-    replaced: int = 0           # earlier ingests of this file replaced (``replace=True``)
-    removed: int = 0            # records (events, articles, trade flows) those ingests stored
-    ingest_id: int | None = None
-    fingerprint: str | None = None
-    seconds: float = 0.0
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def fingerprint_file(path: Path) -> tuple[str, int]:
-    """sha256 of the file's bytes and its size: the identity of an input file's content."""
-    with open(path, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256")
-    return digest.hexdigest(), path.stat().st_size
-
-
-def ingest_fingerprint(file_sha256: str, format_name: str, settings_sha256: str | None) -> str:
-    """The identity of an ingest: the file's bytes, the format read, the adapter's settings.
-
-    Stores written before the fingerprint covered format and mapping hold the sha256 of the
-    bytes alone; ``ingest_file`` still recognises those for formats without settings.
-    """
-    return hashlib.sha256(f"{file_sha256}|{format_name}|{settings_sha256 or ''}".encode()
-                          ).hexdigest()
 
 
 @dataclass(frozen=True)

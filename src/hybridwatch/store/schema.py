@@ -11,7 +11,8 @@ from hybridwatch.model.trade import TRADE_FLOW_SCHEMA
 #: Bump when an existing table changes shape, with a numbered migration in
 #: ``store.migrations``; ``EventStore`` refuses other versions (older ones name
 #: ``hybridwatch migrate``). New tables need no bump: create them IF NOT EXISTS on open.
-STORE_SCHEMA_VERSION = 4
+#: Defined in ``store.known_files`` (free of Arrow, for the quick no-op re-ingest).
+from hybridwatch.store.known_files import STORE_SCHEMA_VERSION  # noqa: E402, F401
 
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.float64(): "DOUBLE", pa.int64(): "BIGINT",
                  pa.timestamp("us"): "TIMESTAMP", pa.date32(): "DATE",
