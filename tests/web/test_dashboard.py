@@ -130,6 +130,12 @@ def test_dashboard_loads_filters_and_explores(browser, live_server, tokens):
     shown = page.locator("#evidence-table tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.eventId)")
     assert shown == [e["event_id"] for e in detail["evidence"]["events"]]
+    # grouped by domain and actor above the paged list, which shows titles, not bare URLs
+    groups = page.locator("#evidence-groups tbody tr td:nth-child(3)").all_text_contents()
+    assert sum(int(n.replace(",", "")) for n in groups) == detail["evidence"]["total"] or \
+        len(detail["evidence"]["groups"]) > 20
+    titles = page.locator("#evidence-table tbody td:nth-child(7)").all_text_contents()
+    assert titles and not any(t.startswith("http") for t in titles)
 
     # narrative synchronisation view
     page.locator("#narratives-table tbody tr").first.click()

@@ -222,20 +222,96 @@ _WORD = re.compile(r"[^\W\d_]{3,}|[\u4e00-\u9fff]{2,}", re.UNICODE)
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 
+#: A headline's frame: a kicker before ":" or "|" ("Roundup: …", "GLOBALINK | …") or a tail
+#: after " | ", " - " or " — " ("… - most read"), of at most ``_FRAME_WORDS`` words.
+_LEAD = re.compile(r"^\s*([^:|]{1,48}?)\s*[:|]\s+(?=\S)")
+_TAIL = re.compile(r"\S\s+(?:\||-|–|—)\s+([^|–—]{1,48}?)\s*$")
+_FRAME_WORDS = 4
+
+
+def headline_frame(text: str) -> set[str]:
+    """The words of a headline's kicker and tail (see ``_LEAD``/``_TAIL``)."""
+    parts = []
+    lead = _LEAD.match(text)
+    if lead and len(lead.group(1).split()) <= _FRAME_WORDS:
+        parts.append(lead.group(1))
+        text = text[lead.end():]            # the tail is looked for after the kicker
+    tail = _TAIL.search(text)
+    if tail and len(tail.group(1).split()) <= _FRAME_WORDS:
+        parts.append(tail.group(1))
+    return {word for part in parts for word in _words(part)}
+
+
+def outlet_boilerplate(texts: list[str], narrative_ids: list[str | None],
+                       outlets: list[str | None], *, min_narratives: int = 5,
+                       min_framed: float = 0.5, min_ratio: float = 3.0) -> dict[str, set[str]]:
+    """Per outlet, the words it repeats across unrelated headlines: site furniture such as
+    "Feature:", "Roundup:", "Xinhua Headlines:", "… | most read", the outlet's own name.
+
+    A word is boilerplate for an outlet when (1) at least ``min_framed`` of the outlet's
+    headlines using it use it in their frame (kicker or tail, ``headline_frame``), (2) those
+    framed uses fall in at least ``min_narratives`` different narratives of the outlet — the
+    per-outlet document frequency across narratives: it follows the outlet, not a story — and
+    (3) where other outlets' headlines are given, the outlet uses it at least ``min_ratio``
+    times as often per headline as the others do (a kicker every outlet writes, "Ukraine:",
+    stays). Headlines without a narrative or outlet are not counted."""
+    headlines: dict[str, int] = {}
+    uses: dict[str, dict[str, int]] = {}               # outlet → word → headlines using it
+    framed: dict[str, dict[str, set[str]]] = {}        # outlet → word → narratives (framed)
+    framed_uses: dict[str, dict[str, int]] = {}
+    for text, narrative_id, outlet in zip(texts, narrative_ids, outlets, strict=True):
+        if narrative_id is None or not outlet:
+            continue
+        headlines[outlet] = headlines.get(outlet, 0) + 1
+        counted = uses.setdefault(outlet, {})
+        for word in set(_words(text)):
+            counted[word] = counted.get(word, 0) + 1
+        spread = framed.setdefault(outlet, {})
+        in_frame = framed_uses.setdefault(outlet, {})
+        for word in headline_frame(text):
+            spread.setdefault(word, set()).add(narrative_id)
+            in_frame[word] = in_frame.get(word, 0) + 1
+    all_headlines = sum(headlines.values())
+    out: dict[str, set[str]] = {}
+    for outlet, spread in framed.items():
+        others = all_headlines - headlines[outlet]
+        found = set()
+        for word, narratives in spread.items():
+            used = uses[outlet].get(word, 0)
+            if len(narratives) < min_narratives or framed_uses[outlet][word] < min_framed * used:
+                continue
+            if others:
+                elsewhere = sum(u.get(word, 0) for o, u in uses.items() if o != outlet)
+                if used / headlines[outlet] < min_ratio * (elsewhere + 1) / others:
+                    continue
+            found.add(word)
+        if found:
+            out[outlet] = found
+    return out
+
+
 def label_terms(texts: list[str], narrative_ids: list[str | None], *,
-                n_terms: int = 8) -> dict[str, list[str]]:
+                n_terms: int = 8, outlets: list[str | None] | None = None,
+                boilerplate: dict[str, set[str]] | None = None) -> dict[str, list[str]]:
     """Distinctive words per narrative, c-TF-IDF style: a word's share of the narrative's words
-    times log(1 + average words per narrative / the word's count over all narratives)."""
+    times log(1 + average words per narrative / the word's count over all narratives).
+
+    With ``outlets`` (one per text), each outlet's boilerplate is left out of that outlet's
+    headlines first: ``boilerplate`` if given, else ``outlet_boilerplate`` of these texts."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+    if boilerplate is None:
+        boilerplate = (outlet_boilerplate(texts, narrative_ids, outlets)
+                       if outlets is not None else {})
     counts: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
-    for text, narrative_id in zip(texts, narrative_ids):
+    for position, (text, narrative_id) in enumerate(zip(texts, narrative_ids)):
         if narrative_id is None:
             continue
+        skip = boilerplate.get(outlets[position], set()) if outlets is not None else set()
         bucket = counts.setdefault(narrative_id, {})
         for word in _words(text):
-            if word not in ENGLISH_STOP_WORDS:
+            if word not in ENGLISH_STOP_WORDS and word not in skip:
                 bucket[word] = bucket.get(word, 0) + 1
                 totals[word] = totals.get(word, 0) + 1
     if not counts:

@@ -18,6 +18,7 @@ from typing import Any
 
 from hybridwatch.errors import SelectorError
 from hybridwatch.model import gdelt_extra
+from hybridwatch.model.event_titles import event_title
 from hybridwatch.model.schema import EVENT_COLUMNS
 from hybridwatch.model.targets import (
     TARGET_COLUMN,
@@ -111,6 +112,8 @@ def event_page(store: EventStore, query: EventFilter, clearance: str, *, limit: 
 
 
 def _jsonable_row(names: list[str], row: tuple) -> dict[str, Any]:
+    """A row as JSON values, with ``display_title``: the event's title, else (GDELT) its CAMEO
+    action and the link's headline, else its source type (``model.event_titles``)."""
     out = {}
     for name, value in zip(names, row):
         if isinstance(value, datetime):
@@ -118,6 +121,10 @@ def _jsonable_row(names: list[str], row: tuple) -> dict[str, Any]:
         elif isinstance(value, float) and value != value:  # NaN is not JSON
             value = None
         out[name] = value
+    if "title" in out and "source" in out:
+        out["display_title"] = event_title(title=out.get("title"), source=out.get("source"),
+                                           source_type=out.get("source_type"),
+                                           url=out.get("source_url"))
     return out
 
 
@@ -153,6 +160,19 @@ def events_by_ids(store: EventStore, event_ids: list[str], clearance: str, *, li
         [event_ids])
     names = [d[0] for d in cur.description]
     return [_jsonable_row(names, row) for row in cur.fetchall()], counts[0], counts[1]
+
+
+def evidence_groups(store: EventStore, event_ids: list[str], clearance: str
+                    ) -> list[dict[str, Any]]:
+    """The visible events among ``event_ids`` grouped by domain and actor: events, first and
+    last day, largest group first (the episode explorer's summary above its paged list)."""
+    rows = store.con.execute(
+        "SELECT domain, coalesce(actor_iso3, actor_name) AS actor, count(*)::BIGINT, "
+        "min(occurred_at)::DATE, max(occurred_at)::DATE FROM events "
+        f"WHERE event_id IN (SELECT unnest(?)) AND {visible_clause(clearance)} "
+        "GROUP BY ALL ORDER BY 3 DESC, 1, 2 NULLS LAST", [event_ids]).fetchall()
+    return [{"domain": d, "actor": a, "n_events": int(n), "first_day": f.isoformat(),
+             "last_day": last.isoformat()} for d, a, n, f, last in rows]
 
 
 def _source(query: EventFilter, by: str | None, rollup: bool

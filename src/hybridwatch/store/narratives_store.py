@@ -80,6 +80,14 @@ def pending_articles(store: EventStore) -> tuple[list[str], list[str]]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
+def article_outlets(store: EventStore, article_ids: list[str]) -> list[str | None]:
+    """The outlet of each article, in the order of ``article_ids`` (None if unknown)."""
+    rows = dict(store.con.execute(
+        "SELECT article_id, outlet FROM articles WHERE article_id IN (SELECT unnest(?))",
+        [article_ids]).fetchall())
+    return [rows.get(i) for i in article_ids]
+
+
 def save_narrative_update(store: EventStore, assignments: pa.Table, narratives: pa.Table,
                           model: StoredModel) -> None:
     """Add ``assignments`` (article_id, narrative_id, similarity) and new ``narratives`` (the
@@ -242,15 +250,18 @@ def articles_of_narrative(store: EventStore, narrative_id: str, *, limit: int | 
     return store.con.execute(sql, [narrative_id]).fetchall()
 
 
-def typical_headlines(store: EventStore, per_narrative: int) -> list[tuple]:
-    """Up to ``per_narrative`` titled headlines of each narrative, most typical first:
-    ``(narrative_id, label, terms JSON, title)``."""
+def typical_headlines(store: EventStore, per_narrative: int,
+                      narrative_ids: list[str] | None = None) -> list[tuple]:
+    """Up to ``per_narrative`` titled headlines of each narrative (of ``narrative_ids`` if
+    given), most typical first: ``(narrative_id, label, terms JSON, title)``."""
     if not ensure_tables(store):
         return []
+    only = "" if narrative_ids is None else "AND n.narrative_id IN (SELECT unnest(?)) "
+    params = ([] if narrative_ids is None else [list(narrative_ids)]) + [int(per_narrative)]
     return store.con.execute(
         "SELECT narrative_id, label, terms, title FROM (SELECT n.narrative_id, m.label, m.terms, "
         "a.title, row_number() OVER (PARTITION BY n.narrative_id ORDER BY n.similarity DESC, "
         "a.article_id) AS k FROM article_narratives n JOIN articles a USING (article_id) "
-        "JOIN narratives m USING (narrative_id) WHERE a.title IS NOT NULL) WHERE k <= ? "
-        "ORDER BY narrative_id, k", [int(per_narrative)]).fetchall()
+        "JOIN narratives m USING (narrative_id) WHERE a.title IS NOT NULL " + only +
+        ") WHERE k <= ? ORDER BY narrative_id, k", params).fetchall()
 

@@ -29,7 +29,7 @@ from hybridwatch.web.models import (
 )
 from hybridwatch.web.narratives import narrative_labels, narrative_series
 from hybridwatch.store.event_filter import parse_bound
-from hybridwatch.store.event_views import events_by_ids
+from hybridwatch.store.event_views import events_by_ids, evidence_groups
 
 
 def _id() -> Any:
@@ -138,8 +138,9 @@ def findings_router() -> APIRouter:
                                                 offset=evidence_offset)
         audit_access(store, principal, "read", f"episodes/{finding_id}",
                      detail={"evidence_returned": len(events), "evidence_withheld": withheld})
+        groups = evidence_groups(store, list(item.get("event_ids", [])), principal.clearance)
         return JSONResponse({**item, "evidence": {"events": events, "total": total,
-                                                  "withheld": withheld,
+                                                  "withheld": withheld, "groups": groups,
                                                   "limit": evidence_limit,
                                                   "offset": evidence_offset}})
 

@@ -39,6 +39,8 @@ class Event(Open):
     source_name: str | None = None
     source_url: str | None = None
     tlp: str | None = Field(None, description="TLP 2.0 level; null = clear")
+    display_title: str | None = Field(None, description="the title, else (GDELT) the CAMEO "
+                                      "action and the link's headline, else the source type")
 
 
 class EventDetail(Event):
@@ -111,10 +113,20 @@ class FindingsAnswer(Open):
     offset: int
 
 
+class EvidenceGroup(BaseModel):
+    domain: str
+    actor: str | None
+    n_events: int
+    first_day: str
+    last_day: str
+
+
 class EvidencePage(BaseModel):
     events: list[Event]
     total: int
     withheld: int
+    groups: list[EvidenceGroup] = Field(default_factory=list, description="the visible "
+                                        "evidence by domain and actor, largest first")
     limit: int
     offset: int
 

@@ -17,12 +17,14 @@ import numpy as np
 import pyarrow as pa
 
 from hybridwatch.analyses.narratives import (
-    ClusterParams, NarrativeModel, fit_narratives, label_terms, make_label, update_narratives,
+    ClusterParams, NarrativeModel, fit_narratives, label_terms, make_label, outlet_boilerplate,
+    update_narratives,
 )
 from hybridwatch.analyses.text_repr import TextRepresentation
 from hybridwatch.store import EventStore
 from hybridwatch.store.narratives_store import (
-    StoredModel, ensure_tables, narrative_count, pending_articles, reset_narratives,
+    StoredModel, article_outlets, ensure_tables, narrative_count, pending_articles,
+    reset_narratives,
     save_narrative_update, stored_model,
 )
 
@@ -96,7 +98,12 @@ def _save(store: EventStore, fitted: NarrativeModel, params: ClusterParams, ids:
         "narrative_id": pa.array([update.narrative_ids[i] for i in keep], pa.string()),
         "similarity": pa.array([float(update.similarities[i]) for i in keep], pa.float64())})
     new = update.new_narratives
-    terms = label_terms(texts, [n if n in set(new) else None for n in update.narrative_ids])
+    # each outlet's site furniture ("Feature:", "most read" …) is judged over all the
+    # narratives of this update and left out of the new narratives' labels
+    outlets = article_outlets(store, ids)
+    terms = label_terms(texts, [n if n in set(new) else None for n in update.narrative_ids],
+                        outlets=outlets, boilerplate=outlet_boilerplate(
+                            texts, list(update.narrative_ids), outlets))
     narratives = pa.table({
         "narrative_id": new,
         "label": [make_label(terms.get(n, [])) for n in new],

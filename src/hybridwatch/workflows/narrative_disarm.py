@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from hybridwatch.analyses.narratives_disarm import DisarmTagger
@@ -42,8 +43,28 @@ def _cases(store: EventStore, tagger: DisarmTagger, limit: int | None) -> list[d
             for (event_id, title, occurred, url, _), found in zip(rows, tags)]
 
 
-def _narratives(store: EventStore, tagger: DisarmTagger, per_narrative: int) -> list[dict]:
-    rows = typical_headlines(store, per_narrative)
+@lru_cache(maxsize=1)
+def default_tagger() -> DisarmTagger:
+    """The shipped rules and classifier, fitted once per process (fitting takes seconds)."""
+    return DisarmTagger()
+
+
+def narrative_techniques(store: EventStore, narrative_ids: list[str], *,
+                         per_narrative: int = 50, tagger: DisarmTagger | None = None
+                         ) -> dict[str, list[dict]]:
+    """The DISARM techniques of the given narratives (as ``disarm_tags`` finds them), by
+    narrative id; a narrative without a supported technique maps to ``[]``."""
+    if not narrative_ids:
+        return {}
+    found = {n["narrative_id"]: n["techniques"]
+             for n in _narratives(store, tagger or default_tagger(), per_narrative,
+                                  list(narrative_ids))}
+    return {narrative_id: found.get(narrative_id, []) for narrative_id in narrative_ids}
+
+
+def _narratives(store: EventStore, tagger: DisarmTagger, per_narrative: int,
+                narrative_ids: list[str] | None = None) -> list[dict]:
+    rows = typical_headlines(store, per_narrative, narrative_ids)
     tags = tagger.tag([title for *_, title in rows])
     by_narrative: dict[str, dict] = {}
     found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))

@@ -27,7 +27,7 @@ def narrative_sync(store: EventStore, *, a: str = "ru_state", b: str = "cn_state
                    n_surrogates: int = 1000, period: str = "M",
                    outlet_groups_path: Path | None = None,
                    random_state: int | None = None, since: date | None = None,
-                   until: date | None = None) -> dict[str, Any]:
+                   until: date | None = None, techniques: bool = True) -> dict[str, Any]:
     """Synchronisation of actors ``a`` and ``b`` per shared narrative, against ``control``.
 
     The days analysed default to those both groups cover: a group covers the union of its
@@ -37,7 +37,10 @@ def narrative_sync(store: EventStore, *, a: str = "ru_state", b: str = "cn_state
 
     Returns the JSON contract: ``narratives`` (one per narrative both push: ``narrative``,
     ``lead_actor``, ``lag_days``, ``p_value``, ``q_value``, ``significant``,
-    ``beyond_control``, ``evidence``), ``too_little_data``, ``convergence``, ``parameters``.
+    ``beyond_control``, ``evidence``; synchronised ones also ``techniques``, their DISARM
+    techniques, each ``technique``, ``name``, ``tactic``, ``confidence``, ``evidence``,
+    ``headlines_tagged`` — unless ``techniques`` is false), ``too_little_data``,
+    ``convergence``, ``parameters``, ``disarm`` (the framework version used).
     """
     rows = dated_article_assignments(store)
     if not rows:
@@ -67,6 +70,16 @@ def narrative_sync(store: EventStore, *, a: str = "ru_state", b: str = "cn_state
     result = synchronisation(columns, a=a, b=b, control=control, fdr=fdr,
                              n_surrogates=n_surrogates, period=period, random_state=seed)
     data = result.to_dict()
+    if techniques:   # the DISARM techniques of each synchronised narrative, tagged once here
+        from hybridwatch.model.disarm import disarm_framework
+        from hybridwatch.workflows.narrative_disarm import narrative_techniques
+
+        synced = [item for item in data.get("narratives") or () if item.get("significant")]
+        tags = narrative_techniques(store, [item["narrative"] for item in synced])
+        for item in synced:
+            item["techniques"] = tags.get(item["narrative"], [])
+        data["disarm"] = {"version": disarm_framework().version,
+                          "tagged": "synchronised narratives"}
     return {**data, "window": window.to_dict(),
             "warnings": list(window.warnings) + list(data.get("warnings") or [])}
 

@@ -87,16 +87,43 @@ def _date_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+#: Text of the convergence chart, in points of the figure: at the briefing's column width
+#: (≥ 6.6 in) a point is at least 4/3 px, so 8.5 pt is at least 11 px on screen.
+CHART_TEXT_PT = 8.5
+
+
+def monthly_gaps(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (by ``YYYY-MM`` period) with a row of no values for every month missing between
+    the first and the last (a month withheld above the reader's clearance, or never computed),
+    so a line breaks there instead of bridging it. Other period labels are left as they are."""
+    months = [str(r["period"]) for r in rows]
+    if not months or any(len(m) != 7 for m in months):
+        return list(rows)
+    have = {str(r["period"]): r for r in rows}
+    out, (year, month) = [], map(int, min(months).split("-"))
+    last = max(months)
+    while f"{year:04d}-{month:02d}" <= last:
+        label = f"{year:04d}-{month:02d}"
+        out.append(have.get(label) or {"period": label, "index": None, "low": None,
+                                       "high": None, "components": {}, "gap": True})
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 @_with_rc
 def convergence_chart(rows: Sequence[dict[str, Any]], components: Sequence[str]) -> str:
     """The convergence index by period with its uncertainty band, and its components below.
 
     ``rows``: {period, index, low, high, components {name: value}} with None for no data (a
-    gap in the line, never a zero)."""
+    gap in the line, never a zero); months missing between two rows are gaps too
+    (``monthly_gaps``). Negative values are drawn below a dashed zero line."""
     import numpy as np
 
+    rows = monthly_gaps(rows)
     x = _months([r["period"] for r in rows])
-    fig, (top, bottom) = _figure(6.6, 3.6, rows=2, sharex=True)
+    fig, (top, bottom) = _figure(6.6, 4.0, rows=2, sharex=True)
+    text = {"fontsize": CHART_TEXT_PT}
+    legend = {**_LEGEND_RIGHT, **text}
 
     def values(key: str) -> np.ndarray:
         return np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows])
@@ -104,19 +131,25 @@ def convergence_chart(rows: Sequence[dict[str, Any]], components: Sequence[str])
     index, low, high = values("index"), values("low"), values("high")
     top.fill_between(x, low, high, color=BAND, linewidth=0, label="uncertainty band")
     top.plot(x, index, color=ACCENT, marker="o", markersize=2.5, linewidth=1.4, label="index")
-    top.set_title("Convergence index")
-    top.legend(**_LEGEND_RIGHT)
+    top.axhline(0, color=GREY, linewidth=0.6, linestyle="--", zorder=0)
+    top.set_title("Convergence index", **text)
+    top.legend(**legend)
     for k, name in enumerate(components):
-        series = np.array([np.nan if r["components"].get(name) is None
+        series = np.array([np.nan if (r.get("components") or {}).get(name) is None
                            else float(r["components"][name]) for r in rows])
         bottom.plot(x, series, color=COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)],
                     linewidth=1.1, marker=".", markersize=3, label=name.replace("_", " "))
-    bottom.set_title("Components")
+    bottom.axhline(0, color=GREY, linewidth=0.6, linestyle="--", zorder=0)
+    bottom.set_title("Components", **text)
     if components:
-        bottom.legend(**_LEGEND_RIGHT)
+        bottom.legend(**legend)
+    for ax in (top, bottom):
+        ax.tick_params(labelsize=CHART_TEXT_PT)
     # the whole span, so periods without data show as gaps rather than vanish
     bottom.set_xlim(x[0] - timedelta(days=10), x[-1] + timedelta(days=10))
     _date_axis(bottom)
+    for label in bottom.xaxis.get_offset_text(), top.yaxis.get_offset_text():
+        label.set_fontsize(CHART_TEXT_PT)
     return to_svg(fig, "conv")
 
 

@@ -234,6 +234,8 @@ def narratives(run: FindingRun | None, db: str, period: Period | None,
                      "label": narrative.get("label") or item["narrative"],
                      "terms": narrative.get("terms") or [],
                      "examples": narrative.get("examples") or [],
+                     # DISARM techniques tagged when the run was recorded (None: not tagged)
+                     "techniques": item.get("techniques"),
                      "q_text": num(item.get("q_value")), "p_text": num(item.get("p_value"))})
     monthly = [r for r in summary.get("convergence") or []
                if period is None or period.contains_label(str(r["period"]))]
@@ -241,6 +243,7 @@ def narratives(run: FindingRun | None, db: str, period: Period | None,
     section.update({
         "rows": rows, "n_tested": len(run.items), "a": a, "b": b,
         "control": summary.get("control"),
+        "disarm": summary.get("disarm"),
         "too_little_data": summary.get("too_little_data") or [],
         "parameters": summary.get("parameters") or {},
         "svg": charts.narrative_convergence_chart(monthly, a, b) if monthly else None})

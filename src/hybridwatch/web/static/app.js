@@ -348,7 +348,7 @@
     return h("tr", { "data-event-id": ev.event_id }, h("td", {}, tlp(ev.tlp)), h("td", {}, ev.occurred_at.slice(0, 16).replace("T", " ")),
       h("td", {}, ev.domain), h("td", {}, ev.actor_iso3 || ev.actor_name || ""), h("td", {}, (ev.target_iso3s || []).join(", ")),
       h("td", {}, ev.source_name ? `${ev.source} (${ev.source_name})` : ev.source),
-      h("td", {}, safeUrl(ev.source_url) ? h("a", { href: safeUrl(ev.source_url), rel: "noopener noreferrer", target: "_blank" }, ev.title || ev.source_url) : (ev.title || ev.source_url || "")));
+      h("td", {}, safeUrl(ev.source_url) ? h("a", { href: safeUrl(ev.source_url), rel: "noopener noreferrer", target: "_blank" }, ev.display_title || ev.title || ev.source_url) : (ev.display_title || ev.title || ev.source_url || "")));
   }
 
   async function renderEpisodeDetail(id, offset) {
@@ -366,6 +366,16 @@
             h("td", {}, typeof s === "object" ? Object.entries(s).filter(([k]) => !["domain", "target", "event_ids"].includes(k)).map(([k, v]) => `${k} ${typeof v === "number" ? num(v, 3) : JSON.stringify(v)}`).join(", ") : ""))))));
       }
       d.appendChild(h("h4", {}, `Evidence: ${ep.evidence.total.toLocaleString()} events`));
+      // grouped: every visible evidence event counted by domain and actor, then the list paged
+      const groups = ep.evidence.groups || [];
+      if (groups.length) {
+        d.appendChild(h("table", { id: "evidence-groups" },
+          h("thead", {}, h("tr", {}, ["domain", "actor", "events", "first day", "last day"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, groups.slice(0, 20).map((g) => h("tr", {}, h("td", {}, g.domain), h("td", {}, g.actor || "(unknown)"),
+            h("td", {}, g.n_events.toLocaleString()), h("td", {}, g.first_day), h("td", {}, g.last_day))))));
+        if (groups.length > 20) d.appendChild(h("p", { class: "muted" }, `${groups.length - 20} smaller groups not listed.`));
+      }
+      d.appendChild(h("p", { class: "muted", id: "evidence-note" }, `Events oldest first, ${limit} at a time.`));
       const w = withheld(ep.evidence.withheld, "events");
       if (w) d.appendChild(w);
       d.appendChild(eventsTable(ep.evidence.events, "evidence-table"));
@@ -389,14 +399,25 @@
     b.appendChild(h("p", { class: "muted" }, `Shared narratives of ${a} and ${bb}, the leader and its lead in days; q-values after FDR; "beyond control" = more in step than with the control outlets.`));
     const items = n.items.slice().sort((x, y) => (x.q_value ?? 1) - (y.q_value ?? 1));
     b.appendChild(h("table", { id: "narratives-table" },
-      h("thead", {}, h("tr", {}, ["narrative", "label", "leader", "lag (days)", "q-value", "in step", "beyond control"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["narrative", "label", "leader", "lag (days)", "q-value", "in step", "beyond control", "DISARM techniques"].map((t) => h("th", {}, t)))),
       h("tbody", {}, items.map((it) => h("tr", { class: "clickable", "data-narrative": it.narrative, onclick: (ev) => {
         document.querySelectorAll("#narratives-table tr.selected").forEach((r) => r.classList.remove("selected"));
         ev.currentTarget.classList.add("selected");
         renderNarrativeDetail(it, a, bb).catch((err) => showDetailError("narrative-detail", err));
       } }, h("td", {}, it.narrative), h("td", {}, it.label || ""), h("td", {}, it.lead_actor || "–"),
         h("td", {}, it.lag_days === null || it.lag_days === undefined ? "–" : String(it.lag_days)), h("td", {}, num(it.q_value, 2)),
-        h("td", {}, it.significant ? "yes" : "no"), h("td", {}, it.beyond_control ? "yes" : "no"))))));
+        h("td", {}, it.significant ? "yes" : "no"), h("td", {}, it.beyond_control ? "yes" : "no"),
+        h("td", { class: "techniques" }, techniquesCell(it)))))));
+  }
+
+  // the DISARM techniques tagged on a synchronised narrative when its run was recorded
+  function techniquesCell(it) {
+    if (!it.significant) return "";
+    if (!Array.isArray(it.techniques)) return h("span", { class: "muted" }, "not tagged");
+    if (!it.techniques.length) return h("span", { class: "muted" }, "none supported");
+    return it.techniques.map((t, i) => h("span", { class: "technique", "data-technique": t.technique,
+      title: `${t.name} (${t.tactic}); confidence ${num(t.confidence, 2)}; triggered by: ${t.evidence}` },
+      i ? ", " : "", h("b", {}, t.technique), " " + t.name));
   }
 
   async function renderNarrativeDetail(item, a, b) {
@@ -406,6 +427,10 @@
     d.textContent = "";
     d.appendChild(h("h3", {}, `${item.narrative}: ${item.label || ""}`));
     d.appendChild(h("p", {}, item.lead_actor ? `${item.lead_actor} leads by ${item.lag_days} day(s); q = ${num(item.q_value, 2)}.` : "No clear leader."));
+    if (Array.isArray(item.techniques) && item.techniques.length) {
+      d.appendChild(h("ul", { class: "techniques", id: "narrative-techniques" }, item.techniques.map((t) => h("li", {},
+        h("b", {}, t.technique), ` ${t.name} (${t.tactic}), confidence ${num(t.confidence, 2)} — `, h("i", {}, t.evidence)))));
+    }
     const groups = s.groups.filter((g) => g === a || g === b).concat(s.groups.filter((g) => g !== a && g !== b));
     const chart = h("div", { class: "chart", id: "narrative-chart" });
     d.appendChild(chart);
