@@ -143,7 +143,17 @@ def test_the_dashboard_shows_alerts_actor_targets_and_zooms(browser, live_server
           return b.x >= -0.5 && b.y >= -0.5 && b.x + b.width <= vb.width + 0.5
               && b.y + b.height <= vb.height + 0.5; })""")
     assert inside
+    # the DISARM techniques of each synchronised narrative, as the API lists them
+    items = api.get("/api/narratives", params={"limit": 100}).json()["items"]
+    expected = {i["narrative"]: [t["technique"] for t in i.get("techniques") or []]
+                for i in items if i["significant"]}
+    shown_tags = dict(page.locator("#narratives-table tbody tr").evaluate_all(
+        """rows => rows.map(r => [r.dataset.narrative,
+            [...r.querySelectorAll('span.technique')].map(s => s.dataset.technique)])"""))
+    assert {n: t for n, t in shown_tags.items() if n in expected} == expected
+    assert any(expected.values())
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#narratives").screenshot(path=str(ARTIFACTS / "dashboard-narratives.png"))
     page.locator("#alerts").screenshot(path=str(ARTIFACTS / "dashboard-alerts.png"))
     page.locator("#actor-targets").screenshot(path=str(ARTIFACTS / "dashboard-actor-targets.png"))
 
