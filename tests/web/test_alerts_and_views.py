@@ -107,7 +107,7 @@ def test_the_dashboard_shows_alerts_actor_targets_and_zooms(browser, live_server
                                                             planted_alerts):
     report, _, _ = planted_alerts
     api = httpx.Client(base_url=live_server, headers=bearer(tokens["analyst"]))
-    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['analyst']}")
+    page, problems = open_dashboard(browser, live_server, token=tokens["analyst"])
     page.wait_for_function("window.hwReady === true", timeout=30_000)
 
     # the alert list: what the API lists for this reader, newest first

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -31,26 +32,53 @@ def browser():
         chromium.close()
 
 
-def open_dashboard(browser, url: str):
+def open_dashboard(browser, url: str, token: str | None = None):
+    """A new page (its own cookie jar) on the dashboard at ``url``, signed in with ``token``
+    through the sign-in form: the token is typed, never put in a URL. (A ``?token=`` left in
+    ``url`` by an older test is taken out and typed instead.)"""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "token" in query:
+        token = token or query.pop("token")[0]
+        url = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
     # the server's CSP forbids eval, which Playwright's wait_for_function uses to poll; the
     # policy itself is checked in test_hardening.py and under it in test_dashboard_under_csp
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
+            if m.type in ("error", "warning") and not _expected_401(m.text) else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
     page.goto(url)
+    if token is not None:
+        sign_in(page, token)
     return page, problems
+
+
+def _expected_401(text: str) -> bool:
+    # before signing in, the page asks /api/me once and Chromium logs the 401 it gets
+    return "401" in text and "Failed to load resource" in text
+
+
+def sign_in(page, token: str) -> None:
+    page.wait_for_selector("#message:not([hidden])")  # the page asked to sign in
+    page.fill("#token-input", token)
+    page.click("#token-form button[type=submit]")
 
 
 def test_dashboard_loads_filters_and_explores(browser, live_server, tokens):
     api = httpx.Client(base_url=live_server, headers=bearer(tokens["viewer"]))
-    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['viewer']}")
+    page, problems = open_dashboard(browser, live_server, token=tokens["viewer"])
     page.wait_for_function("window.hwReady === true", timeout=30_000)
 
-    assert "token=" not in page.url  # the secret left the address bar for sessionStorage
-    assert page.evaluate("sessionStorage.getItem('hwToken')") == tokens["viewer"]
+    # signed in with a session cookie the page's scripts cannot read; the token is kept nowhere
+    [cookie] = page.context.cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == \
+        ("hw_session", True, "Strict")
+    assert tokens["viewer"] not in cookie["value"] and "hw_session" not in page.evaluate(
+        "document.cookie")
+    assert page.evaluate("JSON.stringify(sessionStorage) + JSON.stringify(localStorage)") \
+        == "{}{}"
     assert "clearance TLP:AMBER" in page.text_content("#who")
 
     # charts: stacked bars, the world map with shaded targets, the convergence line
@@ -167,20 +195,26 @@ def test_dashboard_loads_filters_and_explores(browser, live_server, tokens):
 
 
 def test_dashboard_without_a_valid_token_asks_for_one(browser, live_server):
-    page, _ = open_dashboard(browser, f"{live_server}/?token=hw_bad_token")
+    page, _ = open_dashboard(browser, live_server)
     page.wait_for_selector("#message:not([hidden])")
+    assert "Sign in" in page.text_content("#message")
+    sign_in(page, "hw_bad_token")
+    page.wait_for_function("document.querySelector('#message').textContent.includes('refused')")
     assert "refused the token" in page.text_content("#message")
+    assert page.context.cookies() == []
     assert page.locator("#episodes-table").count() == 0
     page.close()
 
 
 def test_dashboard_under_its_content_security_policy(browser, live_server, tokens):
-    """The dashboard runs with the CSP enforced: no violation, the token form renders."""
+    """The dashboard runs with the CSP enforced: no violation; signing in works under it."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server}/?token={tokens['viewer']}")
+    page.goto(live_server)
+    sign_in(page, tokens["viewer"])
+    page.wait_for_selector("#who:not(:empty)")
     page.wait_for_load_state("networkidle")
     assert page.locator("body").inner_text().strip()
     assert not [p for p in problems if "Content Security Policy" in p], problems
@@ -206,13 +240,13 @@ def test_an_analyst_reviews_a_judgement_from_the_dashboard(browser, live_server,
                                                           review_undone):
     """The review buttons: shown to analysts (not viewers); a review lands in the store with
     the token's name, its verdict and note, as the API reports it."""
-    viewer, _ = open_dashboard(browser, f"{live_server}/?token={tokens['viewer']}")
+    viewer, _ = open_dashboard(browser, live_server, token=tokens["viewer"])
     viewer.wait_for_function("window.hwReady === true", timeout=30_000)
     assert viewer.locator("#overview .judgements li").count() > 0
     assert viewer.locator("#overview form.review").count() == 0
     viewer.close()
 
-    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['analyst']}")
+    page, problems = open_dashboard(browser, live_server, token=tokens["analyst"])
     page.wait_for_function("window.hwReady === true", timeout=30_000)
     form = page.locator("#overview form.review").first
     finding = form.get_attribute("data-finding")

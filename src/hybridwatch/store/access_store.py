@@ -199,6 +199,18 @@ def verify_token(store: EventStore, token: str) -> TokenRecord | None:
     return TokenRecord(*fields)
 
 
+def active_token(store: EventStore, token_id: str) -> TokenRecord | None:
+    """The token record with this id if it exists and is not revoked (a dashboard session
+    holds the id of the token it was opened with, never the secret)."""
+    try:
+        rows = store.con.execute(
+            "SELECT token_id, name, role, clearance, created_at, revoked_at FROM api_tokens "
+            "WHERE token_id = ? AND revoked_at IS NULL", [token_id]).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return TokenRecord(*rows[0]) if rows else None
+
+
 def audit(store: EventStore, *, action: str, resource: str, token_id: str | None = None,
           name: str | None = None, role: str | None = None,
           detail: dict[str, Any] | None = None, status: int = 200) -> None:

@@ -28,6 +28,7 @@ from hybridwatch.store.store import EventStore
 from hybridwatch.web.audit_buffer import AuditBuffer
 from hybridwatch.web.cache import QueryCache, TokenCache
 from hybridwatch.web.errors import error_responses, install_error_handlers
+from hybridwatch.web.sessions import SessionTable
 from hybridwatch.store.event_views import build_rollup
 
 API_DESCRIPTION = """Events, series and the latest findings of hybridwatch's analyses, filtered
@@ -81,6 +82,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     app.state.cache = QueryCache(cache_entries)
     app.state.rollup = True
     app.state.token_cache = TokenCache()
+    app.state.sessions = SessionTable()
     app.state.audit = audit_log
     app.state.cursors = CursorPool(store.con, keep=threads or 40)  # one per request thread
     install_error_handlers(app)
@@ -91,11 +93,13 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     from hybridwatch.web.api_alerts import alerts_router
     from hybridwatch.web.api_events import events_router
     from hybridwatch.web.api_findings import findings_router
+    from hybridwatch.web.api_session import session_router
     from hybridwatch.web.dashboard import STATIC_DIR, dashboard_router
 
     app.include_router(events_router())
     app.include_router(findings_router())
     app.include_router(admin_router())
+    app.include_router(session_router())
     app.include_router(alerts_router())
     if importlib.util.find_spec("hybridwatch.web.taxii") is not None:
         from hybridwatch.web.taxii import taxii_router

@@ -1,7 +1,8 @@
 """Who is asking: bearer tokens, roles and TLP clearance.
 
 A request carries ``Authorization: Bearer hw_<id>_<secret>`` (tokens come from
-``hybridwatch token create --role R``). ``current_principal`` turns it into a ``Principal`` or
+``hybridwatch token create --role R``), or the dashboard's session cookie, which stands for a
+token typed once into its sign-in form (``hybridwatch.web.sessions``). ``current_principal`` turns it into a ``Principal`` or
 answers 401 in the JSON error shape; ``require_role("admin")`` answers 403 to other roles.
 ``clearance`` is the most restricted TLP 2.0 level the principal may read: endpoints drop items
 above it and report how many they withheld.
@@ -17,10 +18,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hybridwatch.model.tlp import levels_readable_at, readable
-from hybridwatch.store.access_store import ROLE_CLEARANCE, ROLES, verify_token
+from hybridwatch.store.access_store import ROLE_CLEARANCE, ROLES, active_token, verify_token
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.deps import audit_access, store_dependency
 from hybridwatch.web.errors import ApiError
+from hybridwatch.web.sessions import SAFE_METHODS, SESSION_COOKIE, same_origin
 
 __all__ = ["Principal", "ROLES", "ROLE_CLEARANCE", "allowed_tlp_levels", "current_principal",
            "require_role"]
@@ -59,6 +61,9 @@ async def current_principal(request: Request,
 
     ``async``: a cached token costs a dict lookup, an uncached one a point query of a few
     milliseconds (then cached), cheaper than a thread-pool hop on every request."""
+    if (credentials is None or not credentials.credentials) \
+            and request.cookies.get(SESSION_COOKIE):
+        return _session_principal(request, store)
     if credentials is None or not credentials.credentials:
         _audit_refusal(store, request, "missing token")
         raise ApiError(401, "missing token: send 'Authorization: Bearer <token>' "
@@ -79,6 +84,27 @@ async def current_principal(request: Request,
         _audit_refusal(store, request, "invalid token")
         raise ApiError(401, "invalid token: unknown, malformed or revoked", headers=_CHALLENGE)
     return Principal(record.token_id, record.name, record.role, record.clearance)
+
+
+def _session_principal(request: Request, store: EventStore) -> Principal:
+    """The principal of a dashboard session cookie (``hybridwatch.web.sessions``): 401 when
+    the session is unknown, expired or its token revoked; 403 for a state-changing request
+    that does not come from this server's own pages (cross-site request forgery)."""
+    table = getattr(request.app.state, "sessions", None)
+    session = table.get(request.cookies[SESSION_COOKIE]) if table is not None else None
+    record = active_token(store, session.token_id) if session is not None else None
+    if record is None:
+        _audit_refusal(store, request, "invalid session")
+        raise ApiError(401, "session expired or signed out: sign in again with an API token",
+                       headers=_CHALLENGE)
+    principal = Principal(record.token_id, record.name, record.role, record.clearance)
+    if request.method not in SAFE_METHODS and not same_origin(request):
+        audit_access(store, principal, "denied", request.url.path[:200], status=403,
+                     detail={"reason": "cross-site request with a session cookie"})
+        raise ApiError(403, "a request that changes something with a session cookie must "
+                            "come from this server's pages (Origin header); API clients send "
+                            "'Authorization: Bearer <token>'")
+    return principal
 
 
 def _audit_refusal(store: EventStore, request: Request, reason: str) -> None:

@@ -1,7 +1,9 @@
 """The dashboard: one HTML page and its bundled assets (no CDN), plus the world outlines.
 
-The page holds no data: it asks the API with the token kept in the browser's sessionStorage
-(typed into the token field, or passed once as ``/?token=…`` and then removed from the address).
+The page holds no data: its sign-in form exchanges an API token for an HttpOnly session cookie
+(``hybridwatch.web.sessions``), and the page asks the API with that cookie. A token is never
+put in a URL: ``/?token=…`` is not used (the page removes it from the address and asks to sign
+in).
 """
 
 from __future__ import annotations

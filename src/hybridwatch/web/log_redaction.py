@@ -1,5 +1,6 @@
-"""No log line ever holds a token: the dashboard is opened once as ``/?token=…`` and a client
-may send one in a query string, and uvicorn's access log writes the full path with its query.
+"""No log line ever holds a token. The dashboard never puts one in a URL (it signs in through
+a form and a session cookie, ``web/sessions.py``), but a user may still open ``/?token=…`` or a
+client send one in a query string, and uvicorn's access log writes the full path with its query.
 
 A ``logging.Filter`` on the server's loggers rewrites every token-looking value before the line
 is written: ``token=…`` in a query string and any ``hw_…`` secret anywhere in the message.

@@ -1,11 +1,11 @@
-/* hybridwatch dashboard: asks the API with the token kept in sessionStorage and renders the
+/* hybridwatch dashboard: signs in once (the token is exchanged for an HttpOnly session cookie,
+   never kept by the page nor put in a URL), asks the API with that cookie and renders the
    panels. All text goes through textContent (event titles come from open sources). When every
    panel has rendered, window.hwReady becomes true and window.hwRenders counts the renders. */
 "use strict";
 (function () {
   const C = window.HWCharts;
-  const TOKEN_KEY = "hwToken";
-  const state = { token: null, me: null, overview: null, geo: null, filters: {} };
+  const state = { me: null, overview: null, geo: null, filters: {} };
   window.hwReady = false;
   window.hwRenders = 0;
 
@@ -64,43 +64,51 @@
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params || {})) if (v !== null && v !== undefined && v !== "") query.set(k, v);
     const url = path + (query.toString() ? "?" + query : "");
-    const headers = state.token ? { Authorization: "Bearer " + state.token } : {};
-    const init = post === undefined ? { headers } : {
-      method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(post) };
+    // the session cookie goes along by itself (same origin); POSTs also carry the Origin header
+    const init = post === undefined ? { credentials: "same-origin" } : {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(post) };
     const res = await fetch(url, init);
-    if (res.ok) return res.json();
+    if (res.ok) return res.status === 204 ? null : res.json();
     let message = `${res.status} ${res.statusText}`;
     try { const e = await res.json(); if (e && e.error) message = e.error.message; } catch (_) { /* not JSON */ }
     if (res.status === 401) {
-      showMessage("The API refused the token: " + message + " Enter a valid token above.");
+      showMessage("Not signed in: " + message + " Sign in with an API token above.");
     }
     throw new ApiError(res.status, message);
   }
 
-  // ---- token -------------------------------------------------------------------------------
-  function readToken() {
+  // ---- sign in / out ------------------------------------------------------------------------
+  // A token in a link (/?token=…) is never used: the request has already written it into the
+  // server's access log and the browser's history. It is removed from the address at once.
+  function dropTokenFromAddress() {
     const url = new URL(window.location.href);
-    const fromUrl = url.searchParams.get("token");
-    if (fromUrl) {
-      sessionStorage.setItem(TOKEN_KEY, fromUrl);
-      url.searchParams.delete("token"); // do not leave the secret in the address bar or history
-      window.history.replaceState(null, "", url.pathname + (url.search || "") + url.hash);
-    }
-    return sessionStorage.getItem(TOKEN_KEY);
+    if (!url.searchParams.has("token")) return false;
+    url.searchParams.delete("token");
+    window.history.replaceState(null, "", url.pathname + (url.search || "") + url.hash);
+    return true;
   }
-  $("#token-form").addEventListener("submit", (ev) => {
+  $("#token-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const value = $("#token-input").value.trim();
-    if (!value) return;
-    sessionStorage.setItem(TOKEN_KEY, value);
     $("#token-input").value = "";
+    if (!value) return;
+    const res = await fetch("/api/session", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: value }) });
+    let answer = null;
+    try { answer = await res.json(); } catch (_) { /* not JSON */ }
+    if (!res.ok) {
+      const message = answer && answer.error ? answer.error.message : `${res.status} ${res.statusText}`;
+      showMessage("The API refused the token: " + message + " Enter a valid token above.");
+      return;
+    }
     start();
   });
-  $("#token-forget").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    state.token = null;
+  $("#token-forget").addEventListener("click", async () => {
+    await fetch("/api/session", { method: "DELETE", credentials: "same-origin" });
+    state.me = null;
     $("#who").textContent = "";
-    showMessage("Token forgotten. Enter a token to continue.");
+    showMessage("Signed out. Sign in with an API token to continue.");
   });
 
   // ---- filters -----------------------------------------------------------------------------
@@ -572,15 +580,18 @@
 
   async function start() {
     window.hwReady = false;
-    state.token = readToken();
-    if (!state.token) {
-      showMessage("Enter an API token (from `hybridwatch token create --role viewer`) to see the data.");
-      return;
-    }
+    const hadToken = dropTokenFromAddress();
     try {
-      state.me = await api("/api/me");
+      const res = await fetch("/api/me", { credentials: "same-origin" });
+      const answer = await res.json(); // read either way: an unread answer keeps its request open
+      state.me = res.ok ? answer : null;
     } catch (err) {
-      return; // api() has shown why
+      state.me = null;
+    }
+    if (!state.me) {
+      showMessage((hadToken ? "A token in a link is not used (it ends up in logs and history). " : "") +
+        "Sign in with an API token (from `hybridwatch token create --role viewer`) to see the data.");
+      return;
     }
     showMessage("");
     state.defaultSince = null;
