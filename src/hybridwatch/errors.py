@@ -7,6 +7,7 @@
     │   └── VerificationError   a signature or sealed file does not verify (``code`` says why)
     ├── MappingError            a TOML mapping file is invalid
     ├── StoreError              the DuckDB store cannot be opened or is not a hybridwatch store
+    │   └── StoreInUseError     another process holds the store's lock (``path`` says which)
     ├── SelectorError           a series selector or query filter is malformed
     └── MissingExtraError       an optional dependency is not installed (says which extra to install)
 """
@@ -59,6 +60,14 @@ class MappingError(HybridwatchError):
 
 class StoreError(HybridwatchError):
     """The store cannot be opened, or the file is not a hybridwatch store."""
+
+
+class StoreInUseError(StoreError):
+    """Another process holds the store's lock (DuckDB: one writer, or several readers)."""
+
+    def __init__(self, path: object, message: str) -> None:
+        self.path = str(path)
+        super().__init__(message)
 
 
 class SelectorError(HybridwatchError):

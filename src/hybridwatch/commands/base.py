@@ -23,7 +23,8 @@ import click
 
 from hybridwatch import __version__
 from hybridwatch.errors import (
-    HybridwatchError, InputError, MappingError, SelectorError, StoreError, VerificationError,
+    HybridwatchError, InputError, MappingError, SelectorError, StoreError, StoreInUseError,
+    VerificationError,
 )
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STORE, EXIT_VERIFY = 0, 1, 2, 3, 4, 5
@@ -159,8 +160,18 @@ class _Group(LazyGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         quiet = _QUIET.set(False)  # a --quiet of an earlier call in this process does not last
+        args = (list(ctx._protected_args), list(ctx.args))
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except StoreInUseError as exc:  # a running `serve` may lend it (web.store_lease)
+                from hybridwatch.commands.store_lease_client import borrowed_from_server
+
+                with borrowed_from_server(exc) as lent:
+                    if not lent:
+                        raise
+                    ctx._protected_args, ctx.args = args
+                    return super().invoke(ctx)
         except HybridwatchError as exc:
             if ctx.params.get("debug"):
                 raise

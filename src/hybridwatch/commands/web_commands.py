@@ -31,8 +31,9 @@ def serve(host: str, port: int, threads: int, cache_entries: int, audit_flush_ms
           quiet: bool, db: Path) -> None:
     """Serve the REST API (/api, OpenAPI at /openapi.json) and the dashboard (/).
 
-    The server holds the store's write lock while it runs: create tokens first
-    (`hybridwatch token create`) or through the API as an admin, and restart after ingesting.
+    The server holds the store's lock while it runs and lends it to any other hybridwatch
+    command on the same store (`stats`, `token create`, even `ingest`): the command waits for
+    the requests in flight, runs, and the server takes the store back (docs/web.md).
     """
     import uvicorn
 
@@ -56,9 +57,18 @@ def serve(host: str, port: int, threads: int, cache_entries: int, audit_flush_ms
     config = uvicorn.Config(app, host=host, port=port, access_log=not quiet,
                             log_level="warning" if quiet else "info")
     from hybridwatch.web.log_redaction import redact_tokens_in
+    from hybridwatch.web.store_lease import lease_file, write_lease_file
 
     redact_tokens_in("uvicorn.access", "uvicorn.error")  # after Config set up the loggers
-    uvicorn.Server(config).run()
+    # other hybridwatch commands find the server here and borrow the store from it
+    local = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
+    announced = write_lease_file(db, f"http://{'[' + local + ']' if ':' in local else local}:"
+                                     f"{port}", app.state.gate.secret) if port else None
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if announced is not None:
+            lease_file(db).unlink(missing_ok=True)
 
 
 @cli.group()

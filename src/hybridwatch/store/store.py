@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from hybridwatch.errors import SelectorError, StoreError
+from hybridwatch.errors import SelectorError, StoreError, StoreInUseError
 from hybridwatch.model import gdelt_extra
 from hybridwatch.model.hostility import HOSTILE_SQL
 from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres
@@ -65,8 +65,8 @@ class EventStore:
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" in text.lower():
-                raise StoreError(f"{self.path}: the store is in use by another process "
-                                 f"({text.splitlines()[0]})") from None
+                raise StoreInUseError(self.path, f"{self.path}: the store is in use by another "
+                                      f"process ({text.splitlines()[0]})") from None
             raise StoreError(f"{self.path}: not a DuckDB store ({text.splitlines()[0]})") from None
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open store ({exc})") from None

@@ -5,7 +5,9 @@ audit log and tokens are written through it; events and findings are only read).
 a cursor each through ``hybridwatch.web.deps.store_dependency``, borrowed from a pool of
 read cursors (``app.state.cursors``) and given back after the answer. Because this process holds the
 store's lock, nothing else writes events or findings while it serves: aggregate answers are
-cached for the life of the process (``app.state.cache``; restart after ingesting).
+cached (``app.state.cache``). Another ``hybridwatch`` command on the store borrows it from the
+server (``web.store_lease``): the server closes it meanwhile, then reopens it and forgets its
+caches.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hybridwatch.web.audit_buffer import AuditBuffer
 from hybridwatch.web.cache import QueryCache, TokenCache
 from hybridwatch.web.errors import error_responses, install_error_handlers
 from hybridwatch.web.sessions import SessionTable
+from hybridwatch.web.store_lease import install_store_gate
 from hybridwatch.store.event_views import build_rollup
 
 API_DESCRIPTION = """Events, series and the latest findings of hybridwatch's analyses, filtered
@@ -68,11 +71,12 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
             threading.Thread(target=_warm, args=(app,), name="hybridwatch-warm",
                              daemon=True).start()
         yield
-        audit_log.flush()
-        if close_on_shutdown:
-            audit_log.close()
+        if not app.state.gate.lent:
+            app.state.audit.flush()
+        if close_on_shutdown and not app.state.gate.lent:
+            app.state.audit.close()
             app.state.cursors.close()
-            store.close()
+            app.state.store.close()
 
     app = FastAPI(title="hybridwatch", version=__version__, description=API_DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -86,7 +90,8 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     app.state.audit = audit_log
     app.state.cursors = CursorPool(store.con, keep=threads or 40)  # one per request thread
     install_error_handlers(app)
-    install_security_headers(app)
+    install_store_gate(app, memory_limit=memory_limit, threads=threads or 40)
+    install_security_headers(app)  # added last: wraps the gate's 503s too
 
     from hybridwatch.web.api_admin import admin_router
     from hybridwatch.web.api_docs import install_api_docs

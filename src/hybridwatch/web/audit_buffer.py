@@ -25,6 +25,7 @@ from hybridwatch.store.store import EventStore
 class AuditBuffer:
     def __init__(self, store: EventStore, *, flush_seconds: float = 0.2) -> None:
         self._store = store.cursor_store()  # its own cursor: flushes run on their own thread
+        self._detached = False
         ensure_access_tables(store)
         self.flush_seconds = flush_seconds
         self._rows: list[tuple] = []
@@ -46,9 +47,24 @@ class AuditBuffer:
         if self._thread is None:
             self.flush()
 
-    def flush(self) -> int:
-        """Write every queued entry now; returns how many."""
+    def detach(self) -> None:
+        """The store is closing (lent to a command, ``web.store_lease``): keep queueing."""
         with self._write_lock:
+            self._store.close()
+            self._detached = True
+
+    def attach(self, store: EventStore) -> None:
+        """Write to ``store`` (reopened) from now on, starting with what queued meanwhile."""
+        with self._write_lock:
+            self._store = store.cursor_store()
+            self._detached = False
+        self.flush()
+
+    def flush(self) -> int:
+        """Write every queued entry now; returns how many (none while detached)."""
+        with self._write_lock:
+            if self._detached:
+                return 0
             with self._lock:
                 rows, self._rows = self._rows, []
             if not rows:
