@@ -86,6 +86,9 @@ def test_stats_and_token_create_while_serve_runs(served):
     assert events["total"] == 2
     listed = _run("events", "--db", str(db), "--target", "POL", "--json")
     assert listed.returncode == 0 and json.loads(listed.stdout)["total"] == 1
+    second = _run("serve", "--db", str(db), "--port", "1")  # a second server does not borrow
+    assert second.returncode == 4 and "in use" in second.stderr
+    assert httpx.get(base + "/api/me", headers=bearer(admin), timeout=60).status_code == 200
 
 
 def test_a_stranger_cannot_take_the_store(served):

@@ -165,6 +165,8 @@ class _Group(LazyGroup):
             try:
                 return super().invoke(ctx)
             except StoreInUseError as exc:  # a running `serve` may lend it (web.store_lease)
+                if ctx.invoked_subcommand == "serve":
+                    raise  # a second server would keep it for good
                 from hybridwatch.commands.store_lease_client import borrowed_from_server
 
                 with borrowed_from_server(exc) as lent:
