@@ -1,7 +1,8 @@
 """A small thread-safe LRU cache for aggregate answers (counts, series, totals).
 
-Valid for the life of the process: while ``hybridwatch serve`` holds the store's write lock,
-no other process can change events or findings, and the server itself never writes them.
+Valid while ``hybridwatch serve`` holds the store's write lock: no other process can change
+events or findings then, and the server itself never writes them. When the server lends the
+store to another command (``web.store_lease``) it clears the cache as it takes the store back.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class TokenCache:
     """Verified tokens for ``ttl_seconds``, so a request costs no token lookup.
 
     Exact while serving: only this process can revoke a token (it holds the store's write
-    lock), and revoking through the API clears the cache.
+    lock), revoking through the API clears the cache, and so does taking the store back from a
+    command it was lent to (``web.store_lease``).
     """
 
     def __init__(self, ttl_seconds: float = 60.0) -> None:
