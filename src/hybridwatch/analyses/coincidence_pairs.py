@@ -11,7 +11,9 @@ the cross-correlations among B-series, which is fine because each pair is tested
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,7 @@ from hybridwatch.analyses.coincidence import (
     analytic_p_values,
 )
 from hybridwatch.analyses.fdr import benjamini_hochberg
+from hybridwatch.analyses.pairs_shift import monte_carlo_shifts
 from hybridwatch.model.json_values import json_value
 from hybridwatch.model.results import CONTRACT_FIELDS, AnalysisResult
 
@@ -121,12 +124,15 @@ class _PairsEngine:
             back |= np.roll(events, d, axis=0)
             forward |= np.roll(events, -d, axis=0)
         self.back = back.astype(np.float32)  # back[t, j]: a j-event in [t - ΔT, t]
+        self.forward = forward                # forward[t, j]: a j-event in [t, t + ΔT]
+        self.counted = []                     # per lag: the A-events it counts
         a_stack, f_stack, n_prec = [], [], []
         for lag in lags:
             counted = events.copy()
             if lag or window_days:
                 counted &= days > first + lag + window_days
             n_prec.append(counted.sum(axis=0))
+            self.counted.append(counted)
             a_stack.append(np.roll(counted, -lag, axis=0).T)  # row u reads A-day u + τ
             f_stack.append(np.roll(forward, -lag, axis=0).T)  # an A-event in [s + τ, s + τ + ΔT]
         self.a_stack = np.ascontiguousarray(np.concatenate(a_stack), dtype=np.float32)
@@ -214,6 +220,11 @@ def all_pairs(matrix, names: Sequence[str], *, window_days: int, lags=(0,), null
         if null in ("shift", "block") and surr.admissible_shifts(len(events), min_shift).size == 0:
             warnings.append(f"series of {len(events)} days too short for shifts >= {min_shift} days")
             p_comp, z_obs, p_pair = np.full(shape, np.nan), np.full(shape, np.nan), np.nan
+        elif null == "shift":  # every shift's counts at once, by FFT (analyses.pairs_shift)
+            shifts = surr.draw_shifts(len(events), n_surrogates, min_shift, rng)
+            pilot = rng.choice(shifts, size=min(N_PILOT, shifts.size), replace=False)
+            p_comp, z_obs, p_pair, n_used = monte_carlo_shifts(engine, observed, pilot, shifts)
+            warnings.extend(_resolution_warning(n_used, engine.n_series, fdr))
         else:
             batches = _surrogate_batches(engine, null, n_surrogates, min_shift, rng)
             p_comp, z_obs, p_pair, n_used = _monte_carlo(engine, observed, batches)
@@ -225,27 +236,31 @@ def all_pairs(matrix, names: Sequence[str], *, window_days: int, lags=(0,), null
 
 def _surrogate_batches(engine: _PairsEngine, null: str, n_surrogates: int, min_shift: int,
                        rng: np.random.Generator):
-    """(pilot, main) iterables of surrogate inputs for ``engine.counts``."""
+    """(pilot, main) iterables of surrogates, each a call that makes the inputs of
+    ``engine.counts`` (the random draws happen as the iterables are read, in their order; the
+    calls may run on any thread). ``all_pairs`` computes the shift null by FFT
+    (``analyses.pairs_shift``); its per-shift products here are the reference a test compares
+    with."""
     n_days = engine.n_days
     if null == "shift":
         shifts = surr.draw_shifts(n_days, n_surrogates, min_shift, rng)
         pilot = rng.choice(shifts, size=min(N_PILOT, shifts.size), replace=False)
-        return ((engine.shifted(int(k)) for k in pilot),
-                (engine.shifted(int(k)) for k in shifts))
+        return ((functools.partial(engine.shifted, int(k)) for k in pilot),
+                (functools.partial(engine.shifted, int(k)) for k in shifts))
 
     def mapped(count: int):
         for start in range(0, count, 50):
             chunk = surr.draw_day_maps(null, n_days, min(50, count - start), rng,
                                        min_shift=min_shift)
-            yield from (engine.mapped(day_map) for day_map in chunk)
+            yield from (functools.partial(engine.mapped, day_map) for day_map in chunk)
     return mapped(min(N_PILOT, n_surrogates)), mapped(n_surrogates)
 
 
 def _monte_carlo(engine: _PairsEngine, observed: np.ndarray, batches):
     pilot, main = batches
     total, total_sq, count = (np.zeros(observed.shape) for _ in range(3))
-    for surrogate in pilot:
-        rates = engine.rates(*surrogate)
+    for make in pilot:  # in order: the floating-point sums are the same on every run
+        rates = engine.rates(*make())
         finite = np.isfinite(rates)
         rates = np.where(finite, rates, 0.0)
         total += rates
@@ -256,18 +271,58 @@ def _monte_carlo(engine: _PairsEngine, observed: np.ndarray, batches):
         sd = np.maximum(np.sqrt(np.maximum(total_sq / count - mean * mean, 0.0)), 1e-9)
     z_obs = (observed - mean) / sd
     max_obs = _max_over_components(z_obs)
-    exceed_pair = np.zeros(max_obs.shape)
-    exceed_comp = np.zeros(observed.shape)
-    n_used = 0
-    for surrogate in main:
-        rates = engine.rates(*surrogate)
-        with np.errstate(invalid="ignore"):
-            exceed_comp += rates >= observed
-            exceed_pair += _max_over_components((rates - mean) / sd) >= max_obs
-        n_used += 1
+    exceed_comp, exceed_pair, n_used = _exceedances(engine, observed, mean, sd, max_obs, main)
     p_comp = np.where(np.isnan(observed), np.nan, (1 + exceed_comp) / (1 + n_used))
     p_pair = np.where(np.isfinite(max_obs), (1 + exceed_pair) / (1 + n_used), np.nan)
     return p_comp, z_obs, p_pair, n_used
+
+
+def _exceedances(engine: _PairsEngine, observed, mean, sd, max_obs, surrogates):
+    """How often the surrogates' rates reach the observed ones (per component) and their
+    standardised maximum the observed maximum (per pair), and how many surrogates there were.
+
+    With several BLAS threads available the surrogates are shared among as many Python
+    threads, each running single-threaded products: the work between products (reading the
+    surrogate, the edge rule, the comparisons) then runs in parallel too instead of leaving
+    the other cores idle. The counts are integers, so they do not depend on which thread took
+    which surrogate; the surrogates themselves are drawn in order under a lock.
+    """
+    lock = threading.Lock()
+    iterator = iter(surrogates)
+
+    def work() -> tuple[np.ndarray, np.ndarray, int]:
+        exceed_comp, exceed_pair, n_used = np.zeros(observed.shape), np.zeros(max_obs.shape), 0
+        while True:
+            with lock:
+                make = next(iterator, None)
+            if make is None:
+                return exceed_comp, exceed_pair, n_used
+            rates = engine.rates(*make())
+            with np.errstate(invalid="ignore"):
+                exceed_comp += rates >= observed
+                exceed_pair += _max_over_components((rates - mean) / sd) >= max_obs
+            n_used += 1
+
+    n_threads = _blas_threads()
+    if n_threads <= 1:
+        return work()
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
+        parts = [f.result() for f in [pool.submit(work) for _ in range(n_threads)]]
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts))
+
+
+def _blas_threads() -> int:
+    """The BLAS library's thread count (1 when it cannot be read)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - scikit-learn brings it
+        return 1
+    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return max(1, min(counts)) if counts else 1
 
 
 def _resolution_warning(n_used: int, n_series: int, fdr: float) -> list[str]:
