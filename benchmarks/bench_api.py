@@ -129,14 +129,13 @@ def direct_baseline(path: Path, mix, n: int, threads: int = 1) -> dict[str, Any]
     import threading
 
     from hybridwatch.store import EventStore
-    from hybridwatch.web.deps import CursorStore
     from hybridwatch.store.event_filter import EventFilter
     from hybridwatch.store.event_views import build_rollup, event_page, series
 
     times: dict[str, list[float]] = {"page": [], "series": []}
 
     def run(items) -> None:
-        cursor = CursorStore(store.path, store.con.cursor())
+        cursor = store.cursor_store()
         for kind, params in items:
             q = EventFilter.parse(**{k: v for k, v in params.items()
                                     if k in ("domain", "target", "actor", "since", "until")})
