@@ -183,8 +183,6 @@ def test_replace_keeps_assignments_of_articles_it_reinserts(tmp_path, store_path
     with EventStore(store_path) as store:
         ingest_file(store, src)
         ids = [r[0] for r in _rows(store, "SELECT article_id FROM articles ORDER BY 1")]
-        store.con.execute("CREATE TABLE article_narratives (article_id VARCHAR, "
-                          "narrative_id VARCHAR, similarity DOUBLE)")
         store.con.executemany("INSERT INTO article_narratives VALUES (?, 'n0001', 0.9)",
                               [[i] for i in ids])
         src.write_text("".join(json.dumps(x) + "\n" for x in lines[:2]), encoding="utf-8")

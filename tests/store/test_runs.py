@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from hybridwatch.cli import cli
 from hybridwatch.errors import StoreError
+from hybridwatch.store.schema import STORE_SCHEMA_VERSION
 from hybridwatch.store import EventStore, migrations
 from hybridwatch.store.findings_store import (
     current_run_id, finding, finding_id, items_of, latest_run, save_run,
@@ -155,6 +156,7 @@ def test_a_version_2_store_migrates_with_its_run(tmp_path: Path) -> None:
     path = tmp_path / "v2.duckdb"
     EventStore(path).close()
     con = duckdb.connect(str(path))
+    con.execute("DROP TABLE findings; DROP TABLE finding_runs")   # created on first use in v2
     con.execute(V2_FINDINGS)
     summary = {"parameters": {"min_domains": 3}, "random_state": 7,
                "provenance": {"input_sha256": "cd" * 32, "version": "0.0.9"},
@@ -171,7 +173,7 @@ def test_a_version_2_store_migrates_with_its_run(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="hybridwatch migrate"):
         EventStore(path)
     report = migrations.migrate_store(path)
-    assert (report.from_version, report.to_version) == (2, 3)
+    assert (report.from_version, report.to_version) == (2, STORE_SCHEMA_VERSION)
     with EventStore(path) as store:
         (run,) = list_runs(store)
         assert (run.run_id, run.kind, run.seed, run.input_sha256, run.code_version) == (

@@ -29,6 +29,7 @@ import duckdb
 
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.tlp import parse_level, readable
+from hybridwatch.store.schema import ACCESS_DDL
 from hybridwatch.store.store import EventStore
 
 #: Roles, least to most privileged, and the highest TLP level each may read by default.
@@ -36,27 +37,6 @@ ROLES = ("viewer", "analyst", "admin")
 ROLE_CLEARANCE = {"viewer": "amber", "analyst": "amber+strict", "admin": "red"}
 TOKEN_PREFIX = "hw_"
 
-ACCESS_DDL = """
-CREATE TABLE IF NOT EXISTS api_tokens (
-  token_id VARCHAR PRIMARY KEY,
-  name VARCHAR NOT NULL,
-  role VARCHAR NOT NULL,
-  clearance VARCHAR NOT NULL,      -- highest TLP 2.0 level this token reads
-  secret_sha256 VARCHAR NOT NULL,  -- hex SHA-256 of the secret part; the secret is never stored
-  created_at TIMESTAMP NOT NULL,   -- UTC
-  revoked_at TIMESTAMP             -- UTC; NULL while the token is valid
-);
-CREATE TABLE IF NOT EXISTS audit_log (
-  "at" TIMESTAMP NOT NULL,         -- UTC
-  token_id VARCHAR,
-  name VARCHAR,
-  role VARCHAR,
-  action VARCHAR NOT NULL,         -- read, export, token.create, token.revoke, denied ...
-  resource VARCHAR NOT NULL,       -- e.g. /api/events, episodes/<finding_id>
-  detail VARCHAR,                  -- JSON: filters, counts returned and withheld
-  status INTEGER NOT NULL          -- HTTP status of the answer
-);
-"""
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,9 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from hybridwatch.store.schema import BRIEFINGS_DDL
 from hybridwatch.store.store import EventStore
 
-BRIEFINGS_DDL = """
-CREATE TABLE IF NOT EXISTS briefing_log (
-  briefing_id INTEGER PRIMARY KEY,
-  created_at TIMESTAMP NOT NULL,    -- UTC
-  tlp VARCHAR NOT NULL,
-  runs VARCHAR NOT NULL             -- JSON: kind -> run id used (null: not run)
-);
-"""
 
 
 def _present(store: EventStore) -> bool:

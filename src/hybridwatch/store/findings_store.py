@@ -28,31 +28,9 @@ from hybridwatch import __version__
 from hybridwatch.errors import StoreError
 from hybridwatch.model.finding_kinds import FindingKind, get_kind
 from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable
+from hybridwatch.store.schema import FINDINGS_DDL
 from hybridwatch.store.store import EventStore
 
-FINDINGS_DDL = """
-CREATE TABLE IF NOT EXISTS finding_runs (
-  run_id VARCHAR PRIMARY KEY,
-  kind VARCHAR NOT NULL,
-  created_at TIMESTAMP NOT NULL,    -- UTC
-  summary VARCHAR NOT NULL,         -- JSON: the result without its items
-  parameters VARCHAR,               -- JSON
-  analysis_window VARCHAR,          -- JSON: the days analysed and why
-  seed BIGINT,                      -- the random state the run used
-  input_sha256 VARCHAR,             -- fingerprint of the data it read
-  code_version VARCHAR,             -- the hybridwatch version that ran it
-  pinned BOOLEAN NOT NULL DEFAULT false
-);
-CREATE TABLE IF NOT EXISTS findings (
-  finding_id VARCHAR NOT NULL,      -- md5(kind ':' key): the same in every run that finds it
-  run_id VARCHAR NOT NULL,
-  kind VARCHAR NOT NULL,
-  position INTEGER NOT NULL,        -- order within the run
-  tlp VARCHAR NOT NULL,             -- most restricted TLP 2.0 level of the item's evidence
-  item VARCHAR NOT NULL,            -- JSON
-  PRIMARY KEY (run_id, finding_id)
-);
-"""
 #: The current run of each kind: the pinned one, else the latest.
 CURRENT_RUNS_SQL = """
 SELECT run_id, kind FROM (

@@ -452,7 +452,8 @@ def _restore_findings(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]
     if not runs:
         return 0, 0
     from hybridwatch.model.finding_kinds import kind_names
-    from hybridwatch.store.findings_store import FINDINGS_DDL, insert_run, run_metadata
+    from hybridwatch.store.findings_store import insert_run, run_metadata
+    from hybridwatch.store.schema import FINDINGS_DDL
 
     con.execute(FINDINGS_DDL)
     restored, refused = 0, []

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Bump when an existing table changes shape (``store.schema`` has the DDL, ``store.migrations``
+#: Bump when a table is added or changes shape (``store.schema`` has the DDL, ``store.migrations``
 #: the numbered migrations); ``EventStore`` refuses other versions (older ones name
 #: ``hybridwatch migrate``). Kept here, free of Arrow, for the quick look-up.
-STORE_SCHEMA_VERSION = 4
+STORE_SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)

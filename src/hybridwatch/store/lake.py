@@ -30,9 +30,7 @@ import duckdb
 from hybridwatch import __version__
 from hybridwatch.errors import StoreError
 from hybridwatch.model import gdelt_extra
-from hybridwatch.store.schema import (
-    DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL,
-)
+from hybridwatch.store.schema import META_DDL, STORE_SCHEMA_VERSION, create_tables
 
 MANIFEST = "manifest.json"
 EXPORT_FORMAT = "hybridwatch-parquet-export"
@@ -134,9 +132,7 @@ class Lake:
 
     def _create(self) -> None:
         """A new lake: the store's tables, empty; events listed with no files yet."""
-        self.con.execute(DDL)
-        self.con.execute(TRADE_FLOWS_DDL)
-        self.con.execute(MEDIA_PROVENANCE_DDL)
+        create_tables(self.con)
         self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                          [str(STORE_SCHEMA_VERSION)])
         ddl = self.con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'events'"
@@ -147,8 +143,7 @@ class Lake:
         self._events_view()
 
     def _load(self) -> None:
-        self.con.execute("CREATE TABLE hybridwatch_meta (key VARCHAR PRIMARY KEY, "
-                         "value VARCHAR)")
+        self.con.execute(META_DDL)
         self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                          [str(STORE_SCHEMA_VERSION)])
         for entry in self.manifest["tables"]:
@@ -158,9 +153,8 @@ class Lake:
             self.con.execute(entry["ddl"])
             self.con.execute(f'INSERT INTO "{entry["table"]}" BY NAME SELECT * FROM '
                              f"read_parquet('{quoted(self.directory / entry['file'])}')")
-        if not self.read_only:  # tables a later version added
-            self.con.execute(TRADE_FLOWS_DDL)
-            self.con.execute(MEDIA_PROVENANCE_DDL)
+        if not self.read_only:  # tables the manifest does not list (none at this version)
+            create_tables(self.con)
         self.con.execute(gdelt_extra.ddl())  # always empty: a lake keeps GDELT's in ``extra``
         self._events_view()
 

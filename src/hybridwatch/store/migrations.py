@@ -7,9 +7,9 @@ kill leaves the store exactly as it was (DuckDB's DDL is transactional).
 
 Rules for a new migration:
 
-* a new *table* needs none: create it ``IF NOT EXISTS`` when a store is opened read-write;
-* a change to an *existing* table is a function ``_vN(con)`` added to ``MIGRATIONS`` under the
-  version it produces, with ``STORE_SCHEMA_VERSION`` bumped to N in ``store/schema.py``;
+* every table is declared in ``store/schema.py`` (``TABLES``), and the schema version covers
+  them all: a new table, like a change to an existing one, is a function ``_vN(con)`` added to
+  ``MIGRATIONS`` under the version it produces, with ``STORE_SCHEMA_VERSION`` bumped to N;
 * a migration is frozen once landed: it spells out its own SQL and never reads the current
   Arrow schema (which later versions change), and it works on stores of any size in SQL.
 """
@@ -124,6 +124,82 @@ CREATE TABLE IF NOT EXISTS gdelt_extra (
 """
 
 
+#: The tables version 4 created on first use, as version 5 declares them (frozen here).
+_V5_TABLES = """
+CREATE TABLE IF NOT EXISTS trade_flows (
+  flow_id VARCHAR NOT NULL, source VARCHAR NOT NULL, reporter_iso3 VARCHAR NOT NULL,
+  partner_iso3 VARCHAR NOT NULL, flow VARCHAR NOT NULL, product VARCHAR NOT NULL,
+  product_desc VARCHAR, classification VARCHAR, period DATE NOT NULL,
+  period_freq VARCHAR NOT NULL, value_usd DOUBLE NOT NULL, valuation VARCHAR NOT NULL,
+  quantity DOUBLE, quantity_unit VARCHAR, net_weight_kg DOUBLE, ingest_id BIGINT);
+CREATE TABLE IF NOT EXISTS media_provenance (
+  media_sha256 VARCHAR NOT NULL, url VARCHAR, file VARCHAR, state VARCHAR NOT NULL,
+  signer VARCHAR, claim_generator VARCHAR, verdict VARCHAR NOT NULL,
+  checked_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS source_days (
+  kind VARCHAR NOT NULL, source VARCHAR NOT NULL, day DATE NOT NULL, records BIGINT NOT NULL,
+  PRIMARY KEY (kind, source, day));
+CREATE TABLE IF NOT EXISTS finding_runs (
+  run_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+  summary VARCHAR NOT NULL, parameters VARCHAR, analysis_window VARCHAR, seed BIGINT,
+  input_sha256 VARCHAR, code_version VARCHAR, pinned BOOLEAN NOT NULL DEFAULT false);
+CREATE TABLE IF NOT EXISTS findings (
+  finding_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+  position INTEGER NOT NULL, tlp VARCHAR NOT NULL, item VARCHAR NOT NULL,
+  PRIMARY KEY (run_id, finding_id));
+CREATE TABLE IF NOT EXISTS narratives (
+  narrative_id VARCHAR, label VARCHAR, terms VARCHAR, size BIGINT, created_at TIMESTAMP,
+  model VARCHAR);
+CREATE TABLE IF NOT EXISTS article_narratives (
+  article_id VARCHAR, narrative_id VARCHAR, similarity DOUBLE);
+CREATE TABLE IF NOT EXISTS narrative_model (
+  model VARCHAR, created_at TIMESTAMP, updated_at TIMESTAMP, params VARCHAR,
+  representation BLOB, narratives BLOB);
+CREATE TABLE IF NOT EXISTS briefing_log (
+  briefing_id INTEGER PRIMARY KEY, created_at TIMESTAMP NOT NULL, tlp VARCHAR NOT NULL,
+  runs VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS finding_reviews (
+  review_id INTEGER PRIMARY KEY, finding_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+  run_id VARCHAR NOT NULL, verdict VARCHAR NOT NULL, note VARCHAR NOT NULL,
+  analyst VARCHAR NOT NULL, reviewed_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS record_markings (
+  record_id VARCHAR NOT NULL, tlp VARCHAR NOT NULL, latest_version VARCHAR,
+  released_version VARCHAR, released_by VARCHAR, updated_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  token_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, role VARCHAR NOT NULL,
+  clearance VARCHAR NOT NULL, secret_sha256 VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+  revoked_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS audit_log (
+  "at" TIMESTAMP NOT NULL, token_id VARCHAR, name VARCHAR, role VARCHAR,
+  action VARCHAR NOT NULL, resource VARCHAR NOT NULL, detail VARCHAR,
+  status INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS watches (
+  watch_id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, target VARCHAR,
+  domain VARCHAR, threshold DOUBLE, clearance VARCHAR NOT NULL, owner VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+  alert_id INTEGER PRIMARY KEY, watch_id INTEGER NOT NULL, finding_id VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL, run_id VARCHAR NOT NULL, tlp VARCHAR NOT NULL,
+  message VARCHAR NOT NULL, raised_at TIMESTAMP NOT NULL, acknowledged_at TIMESTAMP,
+  acknowledged_by VARCHAR, UNIQUE (watch_id, finding_id));
+CREATE TABLE IF NOT EXISTS event_day_counts (
+  day DATE NOT NULL, domain VARCHAR NOT NULL, source VARCHAR NOT NULL,
+  target_iso3s VARCHAR[] NOT NULL, tlp VARCHAR, n_events BIGINT NOT NULL, intensity DOUBLE);
+"""
+
+
+def _v5_every_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table exists: those version 4 created on first use are created if missing.
+
+    Versions up to 4 created the trade, media-provenance, coverage, findings, narratives,
+    briefing, review, marking, access, watch, alert and daily-count tables when first used,
+    outside the schema version; from version 5 a store holds them all (empty until used), and a
+    new table bumps the version.
+    Existing tables and their rows are kept as they are.
+    """
+    con.execute(_V5_TABLES)
+
+
 def v1_targets_sql(column: str) -> str:
     """SQL turning a version-1 ``target_iso3`` value into the version-2 list (also used to
     import Parquet exported from a version-1 store)."""
@@ -136,6 +212,7 @@ MIGRATIONS: dict[int, Migration] = {
     2: _v2_target_lists,
     3: _v3_runs_kept,
     4: _v4_gdelt_extra,
+    5: _v5_every_table,
 }
 assert sorted(MIGRATIONS) == list(range(2, STORE_SCHEMA_VERSION + 1)), \
     "MIGRATIONS must hold one migration per version up to STORE_SCHEMA_VERSION"

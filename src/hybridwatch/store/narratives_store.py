@@ -1,7 +1,7 @@
 """Narratives in the store: their tables, reads and all-or-nothing writes (fitting them is
 ``workflows.narrative_build``'s job).
 
-Tables (created on first use):
+Tables (their DDL in ``store.schema``):
 
 - ``narratives``: one row a narrative: id (``n0001`` …, never renumbered), label, terms (JSON
   list), size (articles assigned), created_at, model.
@@ -23,18 +23,9 @@ import duckdb
 import pyarrow as pa
 
 from hybridwatch.model.outlet_groups import outlet_group
+from hybridwatch.store.schema import NARRATIVES_DDL
 from hybridwatch.store.store import EventStore
 
-DDL = """
-CREATE TABLE IF NOT EXISTS narratives (
-  narrative_id VARCHAR, label VARCHAR, terms VARCHAR, size BIGINT, created_at TIMESTAMP,
-  model VARCHAR);
-CREATE TABLE IF NOT EXISTS article_narratives (
-  article_id VARCHAR, narrative_id VARCHAR, similarity DOUBLE);
-CREATE TABLE IF NOT EXISTS narrative_model (
-  model VARCHAR, created_at TIMESTAMP, updated_at TIMESTAMP, params VARCHAR,
-  representation BLOB, narratives BLOB);
-"""
 #: headline text used for an article: its title, or the start of its text when untitled
 _TEXT_SQL = "coalesce(nullif(trim(a.title), ''), left(a.text, 300), '')"
 
@@ -59,7 +50,7 @@ def ensure_tables(store: EventStore) -> bool:
     if len(present) == 3:
         return True
     try:
-        store.con.execute(DDL)
+        store.con.execute(NARRATIVES_DDL)
     except duckdb.Error:  # read-only store without narratives
         return False
     return True

@@ -17,24 +17,13 @@ from typing import Any
 from hybridwatch.errors import SelectorError, StoreError
 from hybridwatch.store.access_store import audit, ensure_access_tables
 from hybridwatch.store.findings_store import CURRENT_RUNS_SQL, has_findings
+from hybridwatch.store.schema import REVIEWS_DDL
 from hybridwatch.store.store import EventStore
 
 VERDICTS = ("confirmed", "rejected", "needs-work")
 #: Notes are free text for people; long enough for a paragraph, short enough for a briefing.
 MAX_NOTE = 2000
 
-REVIEWS_DDL = """
-CREATE TABLE IF NOT EXISTS finding_reviews (
-  review_id INTEGER PRIMARY KEY,
-  finding_id VARCHAR NOT NULL,
-  kind VARCHAR NOT NULL,
-  run_id VARCHAR NOT NULL,          -- the run the finding was reviewed in
-  verdict VARCHAR NOT NULL,         -- confirmed, rejected, needs-work
-  note VARCHAR NOT NULL,
-  analyst VARCHAR NOT NULL,
-  reviewed_at TIMESTAMP NOT NULL    -- UTC
-);
-"""
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-SOURCE_DAYS_DDL = """
-CREATE TABLE IF NOT EXISTS source_days (
-  kind VARCHAR NOT NULL,            -- 'events' (by source) or 'articles' (by outlet)
-  source VARCHAR NOT NULL,
-  day DATE NOT NULL,                -- UTC
-  records BIGINT NOT NULL,
-  PRIMARY KEY (kind, source, day)
-);
-"""
+from hybridwatch.store.schema import SOURCE_DAYS_DDL
+
 
 #: The aggregate of each table, with a filter placeholder for one ingest.
 _AGGREGATES = {

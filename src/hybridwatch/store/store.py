@@ -21,9 +21,7 @@ from hybridwatch.store.located import VIEW as located_view
 from hybridwatch.store.located import event_days_sql
 from hybridwatch.store.located import install as install_located
 from hybridwatch.store.migrations import stored_version, version_problem
-from hybridwatch.store.schema import (
-    DDL, MEDIA_PROVENANCE_DDL, STORE_SCHEMA_VERSION, TRADE_FLOWS_DDL, WATCHES_DDL,
-)
+from hybridwatch.store.schema import STORE_SCHEMA_VERSION, create_tables
 from hybridwatch.store.staging import remove_stale_staging
 from hybridwatch.store.event_filter import EventFilter
 from hybridwatch.store.event_counts import ensure_event_counts
@@ -106,10 +104,7 @@ class EventStore:
             raise StoreError(f"{self.path}: a DuckDB database, but not a hybridwatch store "
                              f"(tables: {', '.join(sorted(tables)[:6])}); pass another --db")
         if not tables and not read_only:
-            self.con.execute(DDL)
-            self.con.execute(TRADE_FLOWS_DDL)
-            self.con.execute(MEDIA_PROVENANCE_DDL)
-            self.con.execute(WATCHES_DDL)
+            create_tables(self.con)
             self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
             ensure_source_days(self.con)
@@ -119,12 +114,10 @@ class EventStore:
         if problem:
             self.close()
             raise StoreError(problem)
-        if not read_only:  # tables added without a version bump
-            self.con.execute(TRADE_FLOWS_DDL)
-            self.con.execute(MEDIA_PROVENANCE_DDL)
-            self.con.execute(WATCHES_DDL)
-            self.con.execute(gdelt_extra.typed_view_sql())  # migrated stores get the view
-            ensure_source_days(self.con)  # stores written before the table existed get it
+        if not read_only:  # the GDELT view (migrated stores lack it); derived tables changed
+            # by other routes (a Parquet import) are recounted
+            self.con.execute(gdelt_extra.typed_view_sql())
+            ensure_source_days(self.con)
             ensure_event_counts(self.con)
 
     def has_table(self, name: str) -> bool:

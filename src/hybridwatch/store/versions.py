@@ -28,17 +28,8 @@ import duckdb
 from hybridwatch.model.tlp import TLP_LEVELS
 from hybridwatch.model.versions import OWN_TLP_KEY, VERSION_KEY
 from hybridwatch.store.event_counts import note_changing_events
+from hybridwatch.store.schema import MARKINGS_DDL
 
-MARKINGS_DDL = """
-CREATE TABLE IF NOT EXISTS record_markings (
-  record_id VARCHAR NOT NULL,       -- event_id
-  tlp VARCHAR NOT NULL,             -- the most restrictive marking seen (or re-released)
-  latest_version VARCHAR,           -- the latest version seen (model.versions)
-  released_version VARCHAR,         -- the version of the last signed re-release, if any
-  released_by VARCHAR,              -- who signed it (STIX identity id)
-  updated_at TIMESTAMP NOT NULL
-);
-"""
 
 #: Sources whose records carry versions (``extra.record_version``).
 VERSIONED_SOURCES = ("stix", "misp")
