@@ -10,6 +10,12 @@ file against the fixture screening lists. A newly registered kind fails
 ``test_every_kind_has_a_run`` until its analysis runs here too — then every check covers it.
 For the TLP checks the runs are stored again with their items' levels cycled through
 CLEAR … RED (the first item RED), so every kind has items on both sides of each clearance.
+
+Two kinds are not stored as runs (``stored_as``): ``review`` — the contract store holds an
+analyst's confirmation of the first judgement and a rejection of the first episode, both RED in
+the TLP store — and ``model_card``, derived from the assessment run. The checks that fit them
+run below; the others each kind names in its ``exemptions`` with the reason
+(``test_every_check_runs_or_is_declared_exempt``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,14 @@ from typing import Any
 
 import pytest
 
-from hybridwatch.model.finding_kinds import FindingKind, get_kind, kind_names, kinds, register
+from hybridwatch.model.finding_kinds import (
+    CONTRACT_CHECKS,
+    FindingKind,
+    get_kind,
+    kind_names,
+    kinds,
+    register,
+)
 from hybridwatch.model.tlp import TLP_LEVELS, tlp_rank
 from hybridwatch.store import EventStore
 from hybridwatch.workflows.ingest import ingest_file
@@ -31,8 +44,20 @@ from hybridwatch.store.findings_store import finding, finding_id, items_of, late
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LISTS = [FIXTURES / "screening" / "targets.simple.csv",
          FIXTURES / "screening" / "consolidated_screening_list.csv"]
-KINDS = kind_names()
+KINDS = kind_names()                 # the kinds stored as runs
+ALL_KINDS = kind_names(None)
 BELOW_RED = TLP_LEVELS[:-1]
+#: The checks this module runs on a kind, by where the kind's findings live.
+COVERED = {
+    "runs": set(CONTRACT_CHECKS),
+    "reviews": {"round_trip", "briefing", "tlp_briefing", "stix_export", "tlp_stix",
+                "api_route", "tlp_api"},
+    "derived": {"round_trip", "briefing", "tlp_briefing", "stix_export", "stix_reimport",
+                "tlp_stix"},
+}
+#: The notes of the contract store's reviews (each on a finding that is RED in the TLP store).
+REVIEW_NOTES = {"assessment": ("confirmed", "contract-note-on-the-first-judgement"),
+                "episodes": ("rejected", "contract-note-on-the-first-episode")}
 
 
 def _bare(item: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +83,11 @@ def _build(directory: Path) -> Path:
             break_month="2022-03")))
         record_screening(store, run_screening(store, LISTS, names_file=names,
                                               column="importer"))
+        from hybridwatch.store.reviews_store import record_review
+
+        for kind, (verdict, note) in REVIEW_NOTES.items():
+            record_review(store, latest_run(store, kind).items[0]["finding_id"],
+                          verdict=verdict, note=note, analyst="contract analyst")
     return path
 
 
@@ -105,13 +135,39 @@ def test_every_kind_has_a_run(contract_db: Path) -> None:
     assert not empty, f"add a run with items of {empty} to this test's contract store"
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_declaration_is_complete(kind: str) -> None:
     declared = get_kind(kind)
     assert declared.result_class().__name__ == declared.result_type.split(":")[1]
     assert declared.command.startswith("hybridwatch ") and "{db}" in declared.command
     assert set(declared.display) and declared.noun and declared.title
     assert json.loads(json.dumps(declared.to_dict()))["kind"] == kind
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_every_check_runs_or_is_declared_exempt(kind: str) -> None:
+    """No check is skipped silently: each runs on the kind, or the kind says why it does not
+    apply."""
+    declared = get_kind(kind)
+    exempt = set(declared.exempt_from())
+    assert all(reason.strip() for reason in declared.exempt_from().values())
+    assert COVERED[declared.stored_as] | exempt == set(CONTRACT_CHECKS), kind
+    assert not COVERED[declared.stored_as] & exempt, f"{kind}: exempt from a check it passes"
+
+
+def test_only_run_kinds_are_stored_as_runs(tmp_path: Path) -> None:
+    from hybridwatch.errors import StoreError
+
+    assert set(ALL_KINDS) - set(KINDS) == {"review", "model_card"}
+    with EventStore(tmp_path / "s.duckdb") as store:
+        for kind in ("review", "model_card"):
+            with pytest.raises(StoreError, match="not stored as runs"):
+                save_run(store, kind, {}, [])
+    with pytest.raises(ValueError, match="must be exempt from the 'dashboard' check"):
+        FindingKind(**{**get_kind("review").__dict__, "name": "x", "exemptions": ()})
+    with pytest.raises(ValueError, match="exemption 'guess'"):
+        FindingKind(**{**get_kind("review").__dict__, "name": "x",
+                       "exemptions": (("guess", "because"),)})
 
 
 def test_register_refuses_clashes_and_bad_rules() -> None:
@@ -251,6 +307,115 @@ def test_stix_export_never_carries_an_item_above_the_clearance(clearance: str,
         assert above and not [fid for fid in above if fid in text], kind
 
 
+# ---- the kinds not stored as runs: reviews and the model card -----------------------------------
+
+_REVIEWED: dict[Path, dict[str, str]] = {}
+_ASSESSMENT: dict[Path, list[dict[str, Any]]] = {}
+
+
+def _reviewed(path: Path) -> dict[str, str]:
+    """Kind → the finding id its contract review is on (read once, like ``_levels``)."""
+    if path not in _REVIEWED:
+        with EventStore(path, read_only=True) as store:
+            _REVIEWED[path] = {kind: latest_run(store, kind).items[0]["finding_id"]
+                               for kind in REVIEW_NOTES}
+    return _REVIEWED[path]
+
+
+def _judgements(path: Path) -> list[dict[str, Any]]:
+    """The assessment run's items with their levels (read once)."""
+    if path not in _ASSESSMENT:
+        with EventStore(path, read_only=True) as store:
+            _ASSESSMENT[path] = list(latest_run(store, "assessment").items)
+    return _ASSESSMENT[path]
+
+
+def test_review_round_trip(contract_db: Path, tmp_path: Path) -> None:
+    from hybridwatch.store.reviews_store import record_review, reviews_of
+
+    path = tmp_path / "store.duckdb"
+    shutil.copy(contract_db, path)
+    fid = _reviewed(path)["episodes"]
+    with EventStore(path) as store:
+        done = record_review(store, fid, verdict="needs-work", note="check the dates",
+                             analyst="a. analyst")
+        stored = reviews_of(store, fid)
+    assert stored[-1] == done and len(stored) == 2
+    assert (done.kind, done.verdict, done.note) == ("episodes", "needs-work", "check the dates")
+    data = json.loads(json.dumps(done.to_dict(), allow_nan=False))
+    assert {f: data[f] for f in get_kind("review").display[:3]} == {
+        "verdict": "needs-work", "analyst": "a. analyst", "note": "check the dates"}
+    assert get_kind("review").key(data) == f"{fid}:{done.review_id}"
+
+
+def test_reviews_in_the_briefing_only_with_their_findings(tlp_db: Path) -> None:
+    _, html = _briefing(tlp_db, "red")
+    for verdict, note in REVIEW_NOTES.values():
+        assert note in html, f"the {verdict} review is not in the RED briefing"
+    for clearance in BELOW_RED:       # both reviewed findings are RED in this store
+        _, html = _briefing(tlp_db, clearance)
+        assert not [n for _, n in REVIEW_NOTES.values() if n in html], clearance
+
+
+def test_reviews_in_the_stix_export_only_with_their_findings(bundles: dict[str, str],
+                                                             tlp_db: Path) -> None:
+    from hybridwatch.outputs.stix_export import main_stix_id
+
+    reviewed = _reviewed(tlp_db)
+    opinions = [o for o in json.loads(bundles["red"])["objects"] if o["type"] == "opinion"]
+    for kind, (verdict, note) in REVIEW_NOTES.items():
+        on = [o for o in opinions if o["object_refs"] == [main_stix_id(kind, reviewed[kind])]]
+        assert on and note in on[-1]["explanation"], kind
+    for clearance in BELOW_RED:
+        assert not [n for _, n in REVIEW_NOTES.values() if n in bundles[clearance]], clearance
+
+
+def _card(path: Path) -> dict[str, Any]:
+    from hybridwatch.workflows.model_card import model_card
+
+    with EventStore(path, read_only=True) as store:
+        return model_card(store, run=latest_run(store, get_kind("model_card").derived_from),
+                          from_store=False)
+
+
+def test_model_card_round_trip(contract_db: Path) -> None:
+    card = _card(contract_db)
+    assert json.loads(json.dumps(card, allow_nan=False)) == card
+    assert card == _card(contract_db)                          # derived: the same every time
+    assert get_kind("model_card").key(card["evaluation"]) == card["evaluation"]["run_id"]
+    assert isinstance(card[get_kind("model_card").items_field], list)
+
+
+@pytest.mark.parametrize("clearance", TLP_LEVELS)
+def test_model_card_in_the_briefing_carries_no_withheld_judgement(clearance: str,
+                                                                  tlp_db: Path) -> None:
+    ctx, html = _briefing(tlp_db, clearance)
+    assert ctx["model_card"] and get_kind("model_card").title in html
+    text = json.dumps(ctx["model_card"])
+    withheld = [i for i in _judgements(tlp_db) if tlp_rank(i["tlp"]) > tlp_rank(clearance)]
+    assert not [i for i in withheld if i["finding_id"] in text or
+                (i.get("statement") and i["statement"] in text)]
+
+
+@pytest.mark.parametrize("clearance", TLP_LEVELS)
+def test_model_card_travels_in_the_stix_export_and_is_rebuilt_from_the_import(
+        clearance: str, bundles: dict[str, str], tlp_db: Path, tmp_path: Path) -> None:
+    from hybridwatch.model.stix_findings import note_record
+
+    notes = [r for o in json.loads(bundles[clearance])["objects"] if o["type"] == "note"
+             and (r := note_record(o.get("content"))) and r["hybridwatch"] == "model-card"]
+    assert len(notes) == 1
+    withheld = [i for i in _judgements(tlp_db) if tlp_rank(i["tlp"]) > tlp_rank(clearance)]
+    assert not [i for i in withheld if i.get("statement") and i["statement"] in
+                json.dumps(notes[0]["card"])]
+    if clearance != "red":
+        return
+    (tmp_path / "bundle.json").write_text(bundles["red"], encoding="utf-8")
+    with EventStore(tmp_path / "partner.duckdb") as store:
+        ingest_file(store, tmp_path / "bundle.json")
+    assert _card(tmp_path / "partner.duckdb") == notes[0]["card"]
+
+
 @pytest.fixture(scope="module")
 def api(tlp_db: Path):
     """A TestClient on the TLP store, a GREEN viewer's and a RED admin's tokens."""
@@ -259,6 +424,8 @@ def api(tlp_db: Path):
 
     for kind in KINDS:
         _levels(tlp_db, kind)
+    _reviewed(tlp_db)
+    _judgements(tlp_db)
     with EventStore(tlp_db) as store:
         tokens = {"green": create_token(store, role="viewer", clearance="green").token,
                   "red": create_token(store, role="admin").token}
@@ -316,3 +483,18 @@ def test_record_applies_the_kinds_tlp_rule(kind: str, contract_db: Path, tmp_pat
         assert latest_run(store, kind).run_id == again.run_id != run.run_id
         assert [i["tlp"] for i in latest_run(store, kind).items] == [
             i["tlp"] for i in run.items]
+
+
+@pytest.mark.parametrize("clearance", ["green", "red"])
+def test_reviews_in_the_api_only_with_their_findings(clearance: str, api, tlp_db: Path) -> None:
+    client, tokens = api
+    for kind, (verdict, note) in REVIEW_NOTES.items():
+        fid = _reviewed(tlp_db)[kind]
+        answer = client.get(f"/api/findings/{fid}",
+                            headers={"Authorization": f"Bearer {tokens[clearance]}"})
+        if clearance == "red":
+            assert answer.status_code == 200, answer.text
+            assert [(r["verdict"], r["note"]) for r in answer.json()["reviews"]] == [
+                (verdict, note)]
+        else:
+            assert answer.status_code == 404 and note not in answer.text

@@ -13,6 +13,13 @@ Adding a kind: write its analysis and workflow, then ``register(FindingKind(...)
 from your own module before the store is used). ``tests/test_finding_kinds.py`` then runs the
 contract checks on it (store round-trip, TLP filtering, briefing, STIX export, API).
 
+Most kinds are *stored as runs* of their analysis (``finding_runs``/``findings``); the
+consumers that list runs iterate ``kinds()``, which returns those. Two kinds live elsewhere and
+say so here (``stored_as``): ``review`` (analysts' verdicts on other kinds' findings, in
+``finding_reviews``) and ``model_card`` (derived from the assessment run when read). A check of
+the contract that does not fit a kind is named in its ``exemptions`` with the reason, so the
+contract test runs every other check on it and never skips one silently.
+
 Pure: no I/O, nothing imported from the layers above.
 """
 
@@ -32,9 +39,22 @@ TLP_RULES = {
                 "cites or counts), computed by the workflow and passed with the report",
     "marked": "the level carried by the item itself (the records it was computed from)",
     "clear": "clear: its sources (articles, trade statistics) carry no TLP marking",
+    "follows": "the level of what it belongs to: shown only with the finding it reviews, or "
+               "the run it describes, and only to readers cleared for it",
 }
 #: The STIX 2.1 type of a finding's main object.
-STIX_TYPES = ("campaign", "grouping", "note")
+STIX_TYPES = ("campaign", "grouping", "note", "opinion")
+#: Where a kind's findings live.
+STORAGE = {
+    "runs": "runs of its analysis in finding_runs / findings (store.findings_store)",
+    "reviews": "analysts' reviews of other kinds' findings in finding_reviews "
+               "(store.reviews_store)",
+    "derived": "nothing of its own: derived from another kind's run when read",
+}
+#: The checks of the kind contract (tests/test_finding_kinds.py); a kind that does not fit one
+#: names it in ``exemptions`` with the reason.
+CONTRACT_CHECKS = ("round_trip", "tlp_store", "briefing", "tlp_briefing", "stix_export",
+                   "stix_reimport", "tlp_stix", "api_route", "tlp_api", "dashboard", "record")
 
 
 @dataclass(frozen=True)
@@ -57,8 +77,8 @@ class FindingKind:
     command: str                        # how to produce it, with ``{db}`` for the store
     briefing_section: str               # view-model key and HTML section id
     stix_type: str                      # main STIX object of each finding
-    api_route: str                      # the listing endpoint, e.g. "/api/episodes"
-    dashboard: str                      # the overview's counter: its key in /api/overview
+    api_route: str | None               # the listing endpoint, e.g. "/api/episodes"
+    dashboard: str | None               # the overview's counter: its key in /api/overview
     key_sep: str = ":"
     display: tuple[str, ...] = ()
     significant_field: str | None = None
@@ -67,6 +87,10 @@ class FindingKind:
     #: its inputs (trade data, screening lists) are absent from many stores: the briefing
     #: leaves its section out until it has run, rather than explaining how to run it
     optional: bool = False
+    stored_as: str = "runs"             # one of STORAGE
+    derived_from: str | None = None     # the kind a "derived" kind is read from
+    #: (check, why it does not apply): checks of CONTRACT_CHECKS this kind is exempt from
+    exemptions: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.tlp_rule not in TLP_RULES:
@@ -75,10 +99,32 @@ class FindingKind:
         if self.stix_type not in STIX_TYPES:
             raise ValueError(f"finding kind {self.name!r}: stix_type {self.stix_type!r} is "
                              f"not one of {', '.join(STIX_TYPES)}")
-        if not self.api_route.startswith("/api/"):
+        if self.stored_as not in STORAGE:
+            raise ValueError(f"finding kind {self.name!r}: stored_as {self.stored_as!r} is "
+                             f"not one of {', '.join(STORAGE)}")
+        if (self.stored_as == "derived") != (self.derived_from is not None):
+            raise ValueError(f"finding kind {self.name!r}: derived_from names the kind a "
+                             "'derived' kind is read from, and only then")
+        if self.api_route is not None and not self.api_route.startswith("/api/"):
             raise ValueError(f"finding kind {self.name!r}: api_route must start with /api/")
         if not self.key_fields:
             raise ValueError(f"finding kind {self.name!r}: key_fields is empty")
+        for check, reason in self.exemptions:
+            if check not in CONTRACT_CHECKS or not reason.strip():
+                raise ValueError(f"finding kind {self.name!r}: exemption {check!r} must name "
+                                 f"one of {', '.join(CONTRACT_CHECKS)} and say why")
+        exempt = self.exempt_from()
+        for check, attribute in (("api_route", "api_route"), ("dashboard", "dashboard")):
+            if (getattr(self, attribute) is None) != (check in exempt):
+                raise ValueError(f"finding kind {self.name!r}: without an {attribute} it must "
+                                 f"be exempt from the {check!r} check (and only then)")
+        if self.stored_as == "runs" and self.tlp_rule == "follows":
+            raise ValueError(f"finding kind {self.name!r}: a kind stored as runs decides its "
+                             "own items' TLP levels")
+
+    def exempt_from(self) -> dict[str, str]:
+        """The contract checks this kind does not fit, with the reason for each."""
+        return dict(self.exemptions)
 
     def key(self, item: Mapping[str, Any]) -> str:
         """The item's key within its kind (the finding id is derived from it)."""
@@ -104,7 +150,9 @@ class FindingKind:
                 "briefing_section": self.briefing_section, "stix_type": self.stix_type,
                 "api_route": self.api_route, "dashboard": self.dashboard,
                 "dashboard_label": self.dashboard_label or self.title,
-                "optional": self.optional, "description": self.description}
+                "optional": self.optional, "description": self.description,
+                "stored_as": self.stored_as, "derived_from": self.derived_from,
+                "exemptions": self.exempt_from()}
 
 
 _REGISTRY: dict[str, FindingKind] = {}
@@ -112,22 +160,28 @@ _REGISTRY: dict[str, FindingKind] = {}
 
 def register(kind: FindingKind) -> FindingKind:
     """Add ``kind``; names, API routes, briefing sections and dashboard counters are unique."""
+    if kind.derived_from is not None and kind.derived_from not in _REGISTRY:
+        raise ValueError(f"finding kind {kind.name!r}: derived from unknown kind "
+                         f"{kind.derived_from!r}")
     for other in _REGISTRY.values():
         for attribute in ("name", "api_route", "briefing_section", "dashboard"):
-            if getattr(other, attribute) == getattr(kind, attribute):
+            value = getattr(kind, attribute)
+            if value is not None and getattr(other, attribute) == value:
                 raise ValueError(f"finding kind {kind.name!r}: {attribute} "
                                  f"{getattr(kind, attribute)!r} is already {other.name!r}'s")
     _REGISTRY[kind.name] = kind
     return kind
 
 
-def kinds() -> tuple[FindingKind, ...]:
-    """Every registered kind, in the order a briefing presents them."""
-    return tuple(_REGISTRY.values())
+def kinds(stored_as: str | None = "runs") -> tuple[FindingKind, ...]:
+    """The registered kinds stored as ``stored_as`` (default: runs, the kinds the findings
+    store, briefing sections, API listings, overview and STIX export iterate; None: every
+    kind), in the order a briefing presents them."""
+    return tuple(k for k in _REGISTRY.values() if stored_as is None or k.stored_as == stored_as)
 
 
-def kind_names() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
+def kind_names(stored_as: str | None = "runs") -> tuple[str, ...]:
+    return tuple(k.name for k in kinds(stored_as))
 
 
 def get_kind(name: str) -> FindingKind:
@@ -211,3 +265,42 @@ register(FindingKind(
     display=("name", "listed_name", "list", "programme", "score"),
     description="Names in the data resembling names on screening lists: leads for an "
                 "analyst to check, not established identities."))
+register(FindingKind(
+    name="review", title="Analyst reviews", noun="review(s)",
+    result_type="hybridwatch.store.reviews_store:Review", items_field="reviews",
+    key_fields=("finding_id", "review_id"), tlp_rule="follows",
+    command="hybridwatch review FINDING_ID --verdict confirmed --analyst NAME --db {db}",
+    briefing_section="rejected", stix_type="opinion",
+    api_route="/api/findings/{finding_id}/reviews", dashboard=None, stored_as="reviews",
+    display=("verdict", "analyst", "note", "reviewed_at"),
+    description="An analyst's verdict on a finding (confirmed, rejected, needs-work) with a "
+                "note: shown with the finding, a rejected one moves it to the annex.",
+    exemptions=(
+        ("tlp_store", "the store holds a review beside the finding it reviews and serves it "
+                      "only through that finding (checked through the API, briefing and STIX "
+                      "export)"),
+        ("stix_reimport", "a STIX import does not restore reviews: a partner's opinions are "
+                          "theirs, not this store's analysts'"),
+        ("dashboard", "shown on each finding of the dashboard, not counted"),
+        ("record", "analyst input, recorded by store.reviews_store.record_review, not an "
+                   "analysis run"),
+    )))
+register(FindingKind(
+    name="model_card", title="Model card: the risk model behind the judgements",
+    noun="model card(s)", result_type="hybridwatch.workflows.model_card:model_card",
+    items_field="features", key_fields=("run_id",), tlp_rule="follows",
+    command="hybridwatch assess --db {db} && hybridwatch model-card --db {db}",
+    briefing_section="model_card", stix_type="note", api_route=None, dashboard=None,
+    stored_as="derived", derived_from="assessment",
+    display=("intended_use", "out_of_scope", "metrics"),
+    description="Intended and out-of-scope uses, training data, features and backtest "
+                "metrics of the risk model (Mitchell et al., 2019), from the assessment run.",
+    exemptions=(
+        ("tlp_store", "nothing of its own is stored: it is rebuilt from the assessment run, "
+                      "which the store filters"),
+        ("api_route", "no API route: `hybridwatch model-card`, the briefing's annex and the "
+                      "STIX note carry it"),
+        ("tlp_api", "no API route"),
+        ("dashboard", "not counted on the dashboard"),
+        ("record", "derived when read; nothing is recorded"),
+    )))

@@ -26,7 +26,7 @@ from typing import Any
 
 from hybridwatch import __version__
 from hybridwatch.errors import StoreError
-from hybridwatch.model.finding_kinds import FindingKind, get_kind
+from hybridwatch.model.finding_kinds import STORAGE, FindingKind, get_kind, kind_names
 from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable
 from hybridwatch.store.schema import FINDINGS_DDL
 from hybridwatch.store.store import EventStore
@@ -51,11 +51,17 @@ class FindingItem:
 
 
 def store_kind(kind: str) -> FindingKind:
-    """The registered kind called ``kind`` (``StoreError`` naming the kinds otherwise)."""
+    """The registered kind called ``kind``, stored as runs (``StoreError`` naming the kinds
+    otherwise: a review or a model card is not a run)."""
     try:
-        return get_kind(kind)
+        declared = get_kind(kind)
     except ValueError as exc:
         raise StoreError(str(exc)) from None
+    if declared.stored_as != "runs":
+        raise StoreError(f"finding kind {kind!r} is not stored as runs (it is "
+                         f"{STORAGE[declared.stored_as]}); run kinds: "
+                         f"{', '.join(kind_names())}")
+    return declared
 
 
 def items_of(kind: str, items: Sequence[dict[str, Any]], tlps: Sequence[str | None] | None = None
