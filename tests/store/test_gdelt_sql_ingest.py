@@ -5,7 +5,9 @@ them, the same quarantine rows with the same reasons and raw text, the same coun
 
 from __future__ import annotations
 
+import gzip
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -156,16 +158,32 @@ def test_replace_and_a_second_file_keep_side_rows_with_their_events(tmp_path, mo
     assert (orphans, missing) == (0, 0)
 
 
-def test_archives_and_lakes_take_the_adapter_route(tmp_path):
+@pytest.mark.parametrize("packing", ["zip", "gz"])
+def test_archives_are_unpacked_for_the_sql_route_with_the_same_result(tmp_path, monkeypatch,
+                                                                      packing):
+    path, _ = _planted(tmp_path)
+    if packing == "zip":
+        packed = tmp_path / "planted.export.CSV.zip"
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as out:
+            out.write(path, path.name)
+    else:
+        packed = tmp_path / "planted.export.CSV.gz"
+        packed.write_bytes(gzip.compress(path.read_bytes()))
+    old, new = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
+    _ingest(old, path, False, monkeypatch)
+    _ingest(new, packed, True, monkeypatch)
+    before, after = _state(old), _state(new)
+    # the same rows; only the path in the log and the quarantine differs
+    assert after["events"] == before["events"] and after["days"] == before["days"]
+    assert [row[4:] for row in after["quarantine"]] == [row[4:] for row in before["quarantine"]]
+    assert [row[5:] for row in after["log"]] == [row[5:] for row in before["log"]]
+    assert not list(tmp_path.glob(".hybridwatch-ingest-*"))  # the unpacked copy is gone
+
+
+def test_lakes_take_the_adapter_route(tmp_path):
     plain = write_gdelt2_export(tmp_path / "p.export.CSV", 10, random_state=1)
     assert isinstance(_GdeltAdapter.__subclasses__()[0]().sql_source(plain, OPTIONS),
                       GdeltSqlSource)
-    import zipfile
-
-    archive = tmp_path / "p.export.CSV.zip"
-    with zipfile.ZipFile(archive, "w") as out:
-        out.write(plain, plain.name)
-    assert _GdeltAdapter.__subclasses__()[0]().sql_source(archive, OPTIONS) is None
     lake = tmp_path / "lake"
     lake.mkdir()
     with EventStore(lake) as store:

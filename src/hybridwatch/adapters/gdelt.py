@@ -15,6 +15,7 @@ number while streaming. Blank lines are skipped silently, as in every text adapt
 from __future__ import annotations
 
 import codecs
+import shutil
 import tempfile
 import zipfile
 import zlib
@@ -41,7 +42,7 @@ from hybridwatch.adapters.gdelt_sql import (
     scan_arguments,
     select_sql,
 )
-from hybridwatch.adapters.textio import HEAD_BYTES, open_bytes, read_head
+from hybridwatch.adapters.textio import HEAD_BYTES, decompression_limits, open_bytes, read_head
 from hybridwatch.errors import FormatError, InputError
 from hybridwatch.model import gdelt_extra
 from hybridwatch.model.countries import lookup_rows
@@ -73,12 +74,9 @@ class _GdeltAdapter(Adapter):
 
 
     def sql_source(self, path: Path, options: ReadOptions) -> SqlSource | None:
-        """A plain (uncompressed) export runs as one SELECT inside the store's connection, its
-        unmapped columns typed for the store's side table (``GdeltSqlSource``); an archive is
-        read through ``read``, which unpacks it under the decompression limits."""
-        with open(path, "rb") as probe:
-            if probe.read(4).startswith((b"PK", b"\x1f\x8b")):
-                return None
+        """The export as one SELECT inside the store's connection, each record kept verbatim
+        for the store's side table (``GdeltSqlSource``); an archive is unpacked first, under
+        the decompression limits."""
         return GdeltSqlSource(path, self.layout, options)
 
 
@@ -102,13 +100,30 @@ class GdeltSqlSource(SqlSource):
 
     def __init__(self, path: Path, layout: Layout, options: ReadOptions) -> None:
         self.path, self.layout, self.options = path, layout, options
+        self.plain = path  # the text DuckDB reads: the file, or its unpacked copy
+
+    def prepare(self, scratch: Path) -> None:
+        """Unpack a .zip or .gz export into ``scratch`` (DuckDB reads no zip, and a plain file
+        lets it parse in parallel), under the decompression limits of the options."""
+        with open(self.path, "rb") as probe:
+            if not probe.read(4).startswith((b"PK", b"\x1f\x8b")):
+                return
+        plain = scratch / "gdelt-export.tsv"
+        with decompression_limits(self.options.decompression_limits()):
+            try:
+                with open_bytes(self.path) as source, open(plain, "wb") as target:
+                    shutil.copyfileobj(source, target, _CHUNK_BYTES)
+            except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
+                raise InputError(self.path, f"truncated or corrupt archive ({exc})") from exc
+        self.plain = plain
 
     def select(self, con: duckdb.DuckDBPyConnection) -> str:
-        _check_field_counts(self.path, read_head(self.path), self.layout)
+        with decompression_limits(self.options.decompression_limits()):
+            _check_field_counts(self.path, read_head(self.path), self.layout)
         self._drop(con)
         _create_lookups(con, "TEMP TABLE")
         con.execute(f"SET disabled_optimizers = '{_KEEP_JOINS}'")  # reset by quarantine_sql
-        sql = select_sql(scan_arguments(self.path, self.options.max_record_bytes), self.layout,
+        sql = select_sql(scan_arguments(self.plain, self.options.max_record_bytes), self.layout,
                          escape_json=True, skip_refused=False,
                          not_after=self.options.not_after(), rejects=self._REJECTS,
                          side_table=True)
@@ -122,7 +137,7 @@ class GdeltSqlSource(SqlSource):
     def quarantine_sql(self, con: duckdb.DuckDBPyConnection, rows: str) -> tuple[int, str]:
         con.execute("RESET disabled_optimizers")
         refused = self._refused(con)
-        reader = _LineReader(self.path)
+        reader = _LineReader(self.plain)
         try:
             kept = _refusals(reader, refused, self.options)
         finally:
@@ -151,7 +166,7 @@ class GdeltSqlSource(SqlSource):
         from the file by line number."""
         refused = self._refused(con)
         thresholds = [item.line - j for j, item in enumerate(refused, start=1)]
-        reader = _LineReader(self.path)
+        reader = _LineReader(self.plain)
         try:
             found = _refusals(reader, refused, self.options)
             lines = [(_line_of(o, thresholds), p) for o, p in problems]

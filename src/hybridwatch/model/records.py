@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
@@ -73,6 +74,11 @@ class SqlSource(ABC):
     #: without that table (a Parquet lake) reads the file through the adapter's ``read``
     side_table: str | None = None
     side_columns: tuple[str, ...] = ()
+
+    def prepare(self, scratch: Path) -> None:  # noqa: B027 (optional hook)
+        """Before ``select``: a folder of the ingest (its staging folder, removed after it, also
+        after a kill) for temporary files, e.g. an unpacked archive. Sources that need none
+        need not override it."""
 
     @abstractmethod
     def select(self, con: duckdb.DuckDBPyConnection) -> str:

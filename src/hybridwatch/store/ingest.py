@@ -194,6 +194,7 @@ def _read_into(con: duckdb.DuckDBPyConnection, source: IngestSource, staging: Pa
               "exploded": 0, "nulled": 0, "updated": 0, "tightened": 0, "released": 0}
     path, format_name = source.path, source.format
     if source.sql is not None and (source.sql.side_table is None or not lake):
+        source.sql.prepare(staging)
         return _read_sql_source(con, source.sql, path, format_name, ingest_id, strict,
                                 progress, totals), 0
     stage = _Stage(staging)
