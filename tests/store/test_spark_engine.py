@@ -101,3 +101,19 @@ def test_coincidence_grid_on_spark_equals_duckdb(scenario_lake, spark_engine):
             "domain=military actor=RUS target=POL", "--surrogates", "49",
             "--db", str(scenario_lake)]
     assert _json("--engine", "spark", *pair) == _json(*pair)
+
+
+def test_episodes_convergence_and_assess_on_spark_equal_duckdb(scenario_lake, spark_engine):
+    """The episode scan's located events (theatres by ray casting), its counts per where and
+    day and the events behind each episode; convergence's daily cooperation; assess's hostile
+    counts per target — the store's DuckDB SQL run on Spark (``EventStore.engine_sql``): the
+    same JSON. Each pair runs DuckDB first, then Spark on the lake with DuckDB's findings."""
+    scan = ["episodes", "--target-group", "DEU,POL,TWN", "--seed", "7", "--surrogates", "49",
+            "--db", str(scenario_lake)]
+    want = _json(*scan)
+    assert want["episodes"], "the scenario plants episodes"
+    assert any(e["event_ids"] for e in want["episodes"])
+    assert _json("--engine", "spark", *scan) == want
+    for args in (["convergence"], ["assess", "--targets", "DEU,POL,TWN", "--horizon", "30d"]):
+        args = [*args, "--db", str(scenario_lake)]
+        assert _json("--engine", "spark", *args) == _json(*args), args

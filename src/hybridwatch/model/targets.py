@@ -45,7 +45,7 @@ def events_by_target_sql(source: str = "events", *, where: str = "TRUE",
     """A parenthesised relation of one row per (event, target): every column of ``source`` plus
     ``target_iso3``. Events naming no target are left out, or kept once with a null
     ``target_iso3`` with ``keep_untargeted``. ``where`` filters the events before exploding."""
-    listed = (f"CASE WHEN len({TARGETS_COLUMN}) = 0 THEN [NULL]::VARCHAR[] "
+    listed = (f"CASE WHEN array_length({TARGETS_COLUMN}) = 0 THEN [NULL]::VARCHAR[] "
               f"ELSE {TARGETS_COLUMN} END" if keep_untargeted else TARGETS_COLUMN)
     return (f"(SELECT *, unnest({listed}) AS {TARGET_COLUMN} FROM {source} "
             f"WHERE {where})")
@@ -64,7 +64,7 @@ def names_any_target_sql(param: str = "?") -> str:
 
 def has_target_sql() -> str:
     """SQL true when the event names at least one target."""
-    return f"len({TARGETS_COLUMN}) > 0"
+    return f"array_length({TARGETS_COLUMN}) > 0"
 
 
 def count_distinct_targets_sql() -> str:

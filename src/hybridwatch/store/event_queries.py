@@ -52,40 +52,46 @@ def hostile_actors_of(store: EventStore, event_ids: Sequence[str]) -> set[str]:
 def daily_cooperation(store: EventStore, a: str, b: str, *, source: str = "gdelt"
                       ) -> list[tuple[date, float, int]]:
     """Per day of ``source``: the Goldstein weight of cooperative events between ``a`` and
-    ``b`` (either direction) and the count of all the source's events that day."""
-    return store.con.execute(f"""
+    ``b`` (either direction) and the count of all the source's events that day (on the store's
+    engine: a scan of every event of the source)."""
+    table = store.engine_sql(f"""
         SELECT CAST(occurred_at AS DATE) AS day,
                sum(CASE WHEN {COOPERATIVE_SQL} AND ((actor_iso3 = ? AND {names_target_sql()})
                          OR (actor_iso3 = ? AND {names_target_sql()}))
-                        THEN greatest(coalesce(intensity, 0), 0) ELSE 0 END),
-               count(*)
-        FROM events WHERE source = ? GROUP BY day ORDER BY day""", [a, b, b, a, source]
-    ).fetchall()
+                        THEN greatest(coalesce(intensity, 0), 0) ELSE 0 END) AS weight,
+               count(*) AS n
+        FROM events WHERE source = ? GROUP BY CAST(occurred_at AS DATE) ORDER BY day""",
+        [a, b, b, a, source])
+    return list(zip(table["day"].to_pylist(), table["weight"].to_pylist(),
+                    table["n"].to_pylist()))
 
 
 def monthly_trade_event_values(store: EventStore, a: str, b: str
                                ) -> list[tuple[datetime, float]]:
     """Declared trade value (USD) of trade events between ``a`` and ``b`` per month (events of
-    the deprecated ``comtrade_trade`` mapping)."""
-    return store.con.execute(f"""
-        SELECT date_trunc('month', occurred_at), sum(intensity) FROM events
+    the deprecated ``comtrade_trade`` mapping), on the store's engine."""
+    table = store.engine_sql(f"""
+        SELECT date_trunc('month', occurred_at) AS month, sum(intensity) AS value FROM events
         WHERE intensity_kind = 'trade_value_usd' AND ((actor_iso3 = ? AND {names_target_sql()})
-              OR (actor_iso3 = ? AND {names_target_sql()})) GROUP BY 1""", [a, b, b, a]
-    ).fetchall()
+              OR (actor_iso3 = ? AND {names_target_sql()}))
+        GROUP BY date_trunc('month', occurred_at) ORDER BY month""", [a, b, b, a])
+    return list(zip(table["month"].to_pylist(), table["value"].to_pylist()))
 
 
 def daily_target_counts(store: EventStore, *, by: str, counted_sql: str,
                         before: date) -> pa.Table:
     """Events per day × target × ``by`` (a column: domain or target_sector) before ``before``,
-    counting the events ``counted_sql`` selects; non-empty cells only."""
+    counting the events ``counted_sql`` selects; non-empty cells only, ordered (on the store's
+    engine)."""
     if by not in ("domain", "target_sector"):
         raise ValueError(f"cannot count events by {by!r}")
-    return store.con.sql(f"""
+    return store.engine_sql(f"""
         SELECT CAST(occurred_at AS DATE) AS day, target_iso3 AS target, {by} AS kind,
                count(*) AS n
         FROM {events_by_target_sql(where=f"{by} IS NOT NULL AND {counted_sql} "
-                                        "AND occurred_at < ?")}
-        GROUP BY ALL""", params=[before]).to_arrow_table()
+                                        "AND occurred_at < ?")} AS t
+        GROUP BY CAST(occurred_at AS DATE), target_iso3, {by}
+        ORDER BY day, target, kind""", [before])
 
 
 def latest_hostile_events_against(store: EventStore, target: str, *, levels: Sequence[str],
@@ -98,7 +104,7 @@ def latest_hostile_events_against(store: EventStore, target: str, *, levels: Seq
                source_url, coalesce(tlp, 'clear')
         FROM events WHERE {names_target_sql()} AND {HOSTILE_SQL}
           AND coalesce(tlp, 'clear') IN (SELECT unnest(?)) AND occurred_at < ?
-        ORDER BY occurred_at DESC LIMIT ?""",
+        ORDER BY occurred_at DESC, event_id LIMIT ?""",
         [target, list(levels), before, int(limit)]).fetchall()
     return [(event_id, day, domain,
              event_title(title=title, source=source, source_type=source_type, url=url),

@@ -29,8 +29,9 @@ WHERE_KINDS = ("target", "location", "theatre")
 #: The targets an event names, as a list (empty: none): the stored list (model.targets).
 TARGETS_SQL = f"e.{TARGETS_COLUMN}"
 
-_VIEW_SQL = f"""
-CREATE OR REPLACE TEMP VIEW {VIEW} AS
+#: The located events as one query over ``events`` and the theatre tables (DuckDB SQL; the
+#: Spark engine runs it through ``store.spark.duckdb_sql_on_spark``).
+LOCATED_SQL = f"""
 WITH points AS (
   SELECT DISTINCT lat, lon FROM events WHERE lat IS NOT NULL AND lon IS NOT NULL
 ), in_box AS (
@@ -57,15 +58,16 @@ WITH points AS (
   LEFT JOIN by_name bn ON (e.lat IS NULL OR e.lon IS NULL) AND e.location_name = bn.location_name
 )
 SELECT e.*,
-  CASE WHEN len({TARGETS_SQL}) > 0 THEN {TARGETS_SQL}
+  CASE WHEN array_length({TARGETS_SQL}) > 0 THEN {TARGETS_SQL}
        WHEN e.location_iso3 IS NOT NULL THEN [e.location_iso3]
        WHEN e.theatre IS NOT NULL THEN [e.theatre]
        ELSE []::VARCHAR[] END AS wheres,
-  CASE WHEN len({TARGETS_SQL}) > 0 THEN 'target'
+  CASE WHEN array_length({TARGETS_SQL}) > 0 THEN 'target'
        WHEN e.location_iso3 IS NOT NULL THEN 'location'
        WHEN e.theatre IS NOT NULL THEN 'theatre' END AS where_kind
 FROM placed e
 """
+_VIEW_SQL = f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {LOCATED_SQL}"
 
 
 def install(con: duckdb.DuckDBPyConnection, theatres: tuple[Theatre, ...]) -> None:

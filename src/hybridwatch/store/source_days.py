@@ -9,6 +9,8 @@ read-write, and read-only readers aggregate on the fly when the table is missing
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import pyarrow as pa
 
@@ -68,14 +70,16 @@ def add_ingest(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
             "ON CONFLICT (kind, source, day) DO UPDATE SET records = records + EXCLUDED.records")
 
 
-def read_source_days(con: duckdb.DuckDBPyConnection, kind: str = "events") -> pa.Table:
+def read_source_days(con: duckdb.DuckDBPyConnection, kind: str = "events", *,
+                     run: Callable[[str], pa.Table] | None = None) -> pa.Table:
     """``source``, ``day``, ``records`` of ``kind`` ('events' or 'articles'), ordered; computed
-    from the rows when the table is missing or stale (read-only stores)."""
+    from the rows when the table is missing or stale (read-only stores), by ``run`` when given
+    (the store's engine: ``EventStore.engine_sql``)."""
     if kind not in _AGGREGATES:
         raise ValueError(f"kind must be one of {', '.join(_AGGREGATES)}")
     if is_current(con):
         sql = "SELECT source, day, records FROM source_days WHERE kind = ?"
         return con.sql(f"{sql} ORDER BY source, day", params=[kind]).to_arrow_table()
     sql = _AGGREGATES[kind].format(where="TRUE")
-    return con.sql(f"SELECT source, day, records FROM ({sql}) ORDER BY source, day"
-                   ).to_arrow_table()
+    sql = f"SELECT source, day, records FROM ({sql}) AS a ORDER BY source, day"
+    return run(sql) if run is not None else con.sql(sql).to_arrow_table()

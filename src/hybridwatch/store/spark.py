@@ -55,10 +55,10 @@ def ibis_backend(spark: Any) -> Any:
     return ibis.pyspark.connect(spark)
 
 
-def events_table(paths: list[Path], empty: Any) -> Any:
-    """The events as an Ibis table on Spark: the listed Parquet files, exactly the event
-    columns of ``empty`` (an Arrow table with the events' schema, used when there are no
-    files)."""
+def events_view(paths: list[Path], empty: Any) -> str:
+    """The events as a Spark temp view (its name): the listed Parquet files, exactly the
+    event columns of ``empty`` (an Arrow table with the events' schema, used when there are
+    no files)."""
     spark = session()
     columns = empty.column_names
     if paths:
@@ -67,7 +67,17 @@ def events_table(paths: list[Path], empty: Any) -> Any:
         frame = spark.createDataFrame(empty)
     name = f"hybridwatch_events_{next(_views)}"
     frame.createOrReplaceTempView(name)
-    return ibis_backend(spark).table(name)
+    return name
+
+
+def events_table(paths: list[Path], empty: Any) -> Any:
+    """The events as an Ibis table on Spark (see ``events_view``)."""
+    return ibis_backend(session()).table(events_view(paths, empty))
+
+
+def table(name: str) -> Any:
+    """A Spark temp view as an Ibis table."""
+    return ibis_backend(session()).table(name)
 
 
 def map_tasks(function: Any, items: list[Any]) -> list[Any]:
@@ -76,3 +86,38 @@ def map_tasks(function: Any, items: list[Any]) -> list[Any]:
     if not items:
         return []
     return session().sparkContext.parallelize(items, len(items)).map(function).collect()
+
+
+def register_arrow(table: Any, prefix: str) -> str:
+    """An Arrow table as a Spark temp view; returns the view's (unique) name."""
+    name = f"{prefix}_{next(_views)}"
+    session().createDataFrame(table).createOrReplaceTempView(name)
+    return name
+
+
+def duckdb_sql_on_spark(sql: str, params: Any = (), *, tables: dict[str, str]) -> Any:
+    """Run a DuckDB-dialect query of the store on Spark, as a Spark DataFrame.
+
+    The store's SQL is written once, for DuckDB; here sqlglot parses it, binds the ``?``
+    parameters as literals, renames the tables it reads (``tables``: DuckDB name → Spark
+    temp view, ``temp.`` schemas dropped) and writes it as Spark SQL. One definition, two
+    engines — as Ibis does for the expressions of ``analyses.series``."""
+    import sqlglot
+    from sqlglot import exp
+
+    values = iter(list(params))
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, exp.Placeholder):
+            return exp.convert(next(values))
+        if isinstance(node, exp.ArrayOverlaps):   # list_has_any: sqlglot writes `a && b`
+            return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
+        if isinstance(node, exp.Table) and node.name in tables and node.db in ("", "temp"):
+            renamed = exp.to_table(tables[node.name])
+            if node.alias:
+                renamed.set("alias", node.args["alias"])
+            return renamed
+        return node
+
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(rewrite)
+    return session().sql(tree.sql(dialect="spark"))

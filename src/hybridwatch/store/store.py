@@ -13,12 +13,12 @@ import pyarrow as pa
 from hybridwatch.errors import SelectorError, StoreError, StoreInUseError
 from hybridwatch.model import gdelt_extra
 from hybridwatch.model.hostility import HOSTILE_SQL
-from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres
+from hybridwatch.model.theatres import Theatre, find_theatre, load_theatres, theatre_tables
 from hybridwatch.model.engine import check_engine, current_engine
 from hybridwatch.store.event_summary import event_summary, filter_events
 from hybridwatch.store.lake import Lake, is_lake
 from hybridwatch.store.located import VIEW as located_view
-from hybridwatch.store.located import event_days_sql
+from hybridwatch.store.located import LOCATED_SQL, event_days_sql
 from hybridwatch.store.located import install as install_located
 from hybridwatch.store.migrations import stored_version, version_problem
 from hybridwatch.store.schema import STORE_SCHEMA_VERSION, create_tables
@@ -49,6 +49,7 @@ class EventStore:
         self._theatres_path = theatres
         self._theatres: tuple[Theatre, ...] | None = None
         self._located = False
+        self._spark_views: dict[str, str] = {}
         self.engine = check_engine(engine) if engine else current_engine()
         self.lake: Lake | None = None
         if is_lake(self.path):
@@ -236,7 +237,8 @@ class EventStore:
     def source_days(self, kind: str = "events") -> pa.Table:
         """Records per source (``kind='events'``) or outlet (``'articles'``) and UTC day:
         ``source``, ``day``, ``records``, ordered by source and day."""
-        return read_source_days(self.con, kind)
+        run = self.engine_sql if self.engine == "spark" and kind == "events" else None
+        return read_source_days(self.con, kind, run=run)
 
     def ibis_events(self, *, located: bool = False):
         """The events table as an Ibis expression on this connection (for portable aggregations).
@@ -246,10 +248,10 @@ class EventStore:
         import ibis
 
         if self.engine == "spark":
-            if located:
-                raise SelectorError("selecting by where or theatre (the located events) runs "
-                                    "on DuckDB only for now: pass --engine duckdb")
-            return self.spark_events()
+            from hybridwatch.store.spark import table
+
+            return table(self.spark_views(located=located)[located_view if located
+                                                           else "events"])
         if located:
             self._install_located()
         return ibis.duckdb.from_connection(self.con).table(
@@ -257,14 +259,55 @@ class EventStore:
 
     def spark_events(self):
         """The events as an Ibis table on Spark (``store.spark``); the store must be a lake."""
+        from hybridwatch.store.spark import table
+
+        return table(self.spark_views()["events"])
+
+    def spark_views(self, *, located: bool = False) -> dict[str, str]:
+        """The Spark temp views of this store, by the table names its DuckDB SQL uses:
+        ``events`` (the lake's listed files) and, with ``located``, the theatre tables and
+        ``located_events`` (``store.located.LOCATED_SQL`` run on Spark)."""
         if self.lake is None:
             raise StoreError(f"{self.path}: --engine spark reads a Parquet lake, not a DuckDB "
                              "file: write one with `hybridwatch export --parquet DIR` and pass "
                              "--db DIR")
-        from hybridwatch.store.spark import events_table
+        from hybridwatch.store import spark
 
-        empty = self.con.sql("SELECT * FROM events LIMIT 0").to_arrow_table()
-        return events_table(self.lake.event_paths(), empty)
+        if "events" not in self._spark_views:
+            empty = self.con.sql("SELECT * FROM events LIMIT 0").to_arrow_table()
+            self._spark_views["events"] = spark.events_view(self.lake.event_paths(), empty)
+        if located and located_view not in self._spark_views:
+            views = dict(self._spark_views)
+            for name, theatre_table in theatre_tables(self.theatres).items():
+                views[name] = spark.register_arrow(theatre_table, f"hybridwatch_{name}")
+            name = f"hybridwatch_located_{len(views)}_{id(self)}"
+            spark.duckdb_sql_on_spark(LOCATED_SQL, tables=views).createOrReplaceTempView(name)
+            self._spark_views.update({**views, located_view: name})
+        return self._spark_views
+
+    def engine_sql(self, sql: str, params: Sequence[Any] = (), *, located: bool = False,
+                   tables: dict[str, pa.Table] | None = None) -> pa.Table:
+        """Run one of the store's DuckDB queries over the events on the store's engine, as an
+        Arrow table: on DuckDB as written; on Spark transpiled (``store.spark``), reading the
+        lake's files. ``located`` makes ``located_events`` available; ``tables`` are small
+        Arrow tables the query joins, by name."""
+        tables = tables or {}
+        if self.engine == "spark":
+            from hybridwatch.store import spark
+
+            views = dict(self.spark_views(located=located))
+            views.update({name: spark.register_arrow(t, f"hybridwatch_{name}")
+                          for name, t in tables.items()})
+            return spark.duckdb_sql_on_spark(sql, params, tables=views).toArrow()
+        if located:
+            self._install_located()
+        for name, t in tables.items():
+            self.con.register(name, t)
+        try:
+            return self.con.execute(sql, list(params)).to_arrow_table()
+        finally:
+            for name in tables:
+                self.con.unregister(name)
 
     # -- theatres and "where" ------------------------------------------------------------------
 
@@ -279,6 +322,8 @@ class EventStore:
     def use_theatres(self, path: str | Path | None) -> None:
         """Switch to the theatre table of ``path`` (None: shipped + ``$HYBRIDWATCH_THEATRES``)."""
         self._theatres_path, self._theatres, self._located = path, None, False
+        for name in (located_view, "theatre_boxes", "theatre_edges", "theatre_aliases"):
+            self._spark_views.pop(name, None)
 
     def check_theatres(self, names: Sequence[str]) -> list[str]:
         """The theatres' canonical names; ``SelectorError`` naming the known ones otherwise."""
@@ -296,33 +341,32 @@ class EventStore:
                          hostile_only: bool) -> pa.Table:
         """Events per ``day, where_name, where_kind, domain`` (``n_events``) of the events that
         ``selected_sql`` (a SELECT over ``located_events``) returns; see
-        ``located.event_days_sql`` for how events with an end are spread over days."""
-        self._install_located()
+        ``located.event_days_sql`` for how events with an end are spread over days. Runs on
+        the store's engine (``engine_sql``)."""
         days = event_days_sql(selected_sql, spread_days=spread_days,
                               hostile_sql=HOSTILE_SQL if hostile_only else None)
-        return self.con.sql(f"SELECT day, where_name, where_kind, domain, count(*) AS n_events "
-                            f"FROM ({days}) GROUP BY ALL ORDER BY ALL").to_arrow_table()
+        return self.engine_sql(
+            f"SELECT day, where_name, where_kind, domain, count(*) AS n_events FROM ({days}) "
+            "GROUP BY day, where_name, where_kind, domain "
+            "ORDER BY day, where_name, where_kind, domain", located=True)
 
     def where_day_event_ids(self, selected_sql: str, cells: pa.Table, *, spread_days: int,
                             hostile_only: bool) -> dict[int, list[str]]:
         """Ids of the events counted on the ``cells`` (columns ``group``, ``day``,
         ``where_name``, ``domain``) by ``where_day_counts`` with the same arguments, per group
-        (e.g. one group per episode), in time order; one query for every group."""
-        self._install_located()
+        (e.g. one group per episode), in time order; one query for every group, on the
+        store's engine."""
         days = event_days_sql(selected_sql, spread_days=spread_days,
                               hostile_sql=HOSTILE_SQL if hostile_only else None)
-        self.con.register("_hw_cells", cells)
-        try:
-            rows = self.con.execute(f"""
-                SELECT DISTINCT c."group", d.event_id, e.occurred_at FROM ({days}) d
-                JOIN _hw_cells c ON c.day = d.day AND c.where_name = d.where_name
-                                AND c.domain = d.domain
-                JOIN events e ON e.event_id = d.event_id
-                ORDER BY c."group", e.occurred_at, d.event_id""").fetchall()
-        finally:
-            self.con.unregister("_hw_cells")
+        rows = self.engine_sql(f"""
+            SELECT DISTINCT c."group" AS grp, d.event_id, e.occurred_at FROM ({days}) d
+            JOIN hw_cells c ON c.day = d.day AND c.where_name = d.where_name
+                            AND c.domain = d.domain
+            JOIN events e ON e.event_id = d.event_id
+            ORDER BY grp, e.occurred_at, d.event_id""", located=True,
+                               tables={"hw_cells": cells})
         found: dict[int, list[str]] = {}
-        for group, event_id, _ in rows:
+        for group, event_id in zip(rows["grp"].to_pylist(), rows["event_id"].to_pylist()):
             found.setdefault(group, []).append(event_id)
         return found
 
