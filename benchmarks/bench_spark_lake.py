@@ -1,7 +1,7 @@
 """DuckDB vs Spark (local) on a partitioned Parquet lake of GDELT-shaped events.
 
     python benchmarks/bench_spark_lake.py make --events 5000000 --lake /tmp/lake
-    python benchmarks/bench_spark_lake.py run --lake /tmp/lake [--series 24] [--repeat 3]
+    python benchmarks/bench_spark_lake.py run --lake /tmp/lake [--steps series:24,grid:24:199]
 
 ``make`` writes N events the way ``export --parquet`` does (``store.lake``: partitioned by source
 and year, listed in the manifest): ten years, four sources, GDELT's shape (actor, one or two
@@ -10,12 +10,18 @@ streaming COPY. ``run`` times each step in a fresh process per engine and repeti
 Spark session start is counted, as a user running the command pays it), with the peak memory of
 the whole process tree (Python and, for Spark, its JVM) sampled every 0.1 s:
 
-- ``series``: ``daily_series`` of ``--series`` selectors (domain × target) over the whole lake;
+- ``series:S``: ``daily_series`` of S selectors (domains × 8 targets) over the whole lake, one
+  query (the events joined with a table of the selectors);
 - ``stats``: ``EventStore.stats`` (counts by domain, source and target, span);
-- ``grid``: ``coincide_grid`` of the same selectors, all pairs, 199 block surrogates, over the
-  last two years (series building plus the pairs as tasks on Spark).
+- ``grid:S:B``: ``coincide_grid`` of S selectors, all pairs, B block surrogates, over the last
+  two years (series building plus the pairs as tasks on Spark);
+- ``episodes:B``: ``detect_episodes`` over the last two years, one target group (DEU, POL,
+  TWN), B surrogates (located events, counts per where and day on the engine; the scan
+  statistic on the driver).
 
-Prints a markdown table (median of the repetitions, min–max beside it) and JSON.
+``run --lake A --lake B …`` measures each lake in turn (the scaling table). Prints a markdown
+table (median of the repetitions, min–max beside it, load average at the end of each run) and
+JSON.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import threading
 import time
 from pathlib import Path
 
-DOMAINS = ("military", "diplomacy", "cyber", "information", "economic", "social")
+DOMAINS = ("military", "diplomacy", "cyber", "information", "economy", "social")  # model.domains
 TARGETS = ("DEU", "POL", "TWN", "UKR", "LTU", "USA", "FRA", "GBR")
 SOURCES = ("gdelt", "acled", "stix", "euvsdisinfo")
 
@@ -84,34 +90,47 @@ FROM range({int(events)}) t(i)""")
             "bytes": sum((lake / f).stat().st_size for f in files)}
 
 
-def _selectors():
-    from hybridwatch.analyses.selectors import parse_grid
-
-    return parse_grid(f"domain={','.join(DOMAINS[:3])} target={','.join(TARGETS)}")
+def _grid(n_series: int) -> str:
+    """A grid of ``n_series`` selectors: domains × the eight targets (8, 16, 24 … 48)."""
+    n_domains = max(1, min(len(DOMAINS), n_series // len(TARGETS)))
+    return f"domain={','.join(DOMAINS[:n_domains])} target={','.join(TARGETS)}"
 
 
 def measure(step: str, engine: str, lake: Path) -> dict:
-    """One step on one engine, in this process."""
+    """One step on one engine, in this process. ``step``: ``series:S`` (daily series of S
+    selectors over the whole lake), ``stats``, ``grid:S:B`` (all pairs of S series over the
+    last two years, B block surrogates; series building included) or ``episodes:B`` (an
+    episode scan of the last two years, one target group, B surrogates)."""
     from datetime import date
 
+    from hybridwatch.analyses.selectors import parse_grid
     from hybridwatch.analyses.series import daily_series
     from hybridwatch.store import EventStore
 
+    name, *params = step.split(":")
+    since, until = date(2023, 1, 1), date(2024, 12, 31)
     started = time.perf_counter()
-    with EventStore(lake, read_only=step != "grid", engine=engine,
-                    memory_limit="2GB") as store:
-        if step == "series":
-            matrix = daily_series(store.ibis_events(), _selectors())
-            check = int(matrix.counts.sum())
-        elif step == "stats":
-            check = store.stats()["events"]
-        else:
+    with EventStore(lake, read_only=True, engine=engine, memory_limit="2GB") as store:
+        if name == "series":
+            matrix = daily_series(store.ibis_events(), parse_grid(_grid(int(params[0]))))
+            check = f"{int(matrix.counts.sum())} counted"
+        elif name == "stats":
+            check = f"{store.stats()['events']} events"
+        elif name == "grid":
             from hybridwatch.workflows.coordination import coincide_grid
 
-            grid = f"domain={','.join(DOMAINS[:3])} target={','.join(TARGETS)}"
-            report = coincide_grid(store, grid, n_surrogates=199, random_state=1,
-                                   since=date(2023, 1, 1), until=date(2024, 12, 31))
-            check = report.to_dict()["n_significant"]
+            report = coincide_grid(store, _grid(int(params[0])), n_surrogates=int(params[1]),
+                                   random_state=1, since=since, until=until).to_dict()
+            check = f"{report['n_testable']} pairs, {report['n_significant']} significant"
+        elif name == "episodes":
+            from hybridwatch.workflows.coordination import detect_episodes
+
+            report = detect_episodes(store, target_groups=[["DEU", "POL", "TWN"]],
+                                     n_surrogates=int(params[0]), random_state=1,
+                                     since=since, until=until).to_dict()
+            check = f"{len(report['episodes'])} episodes"
+        else:
+            raise SystemExit(f"unknown step {step!r}")
     return {"seconds": time.perf_counter() - started, "check": check}
 
 
@@ -125,8 +144,9 @@ def _tree_rss(pid: int) -> int:
         return 0
 
 
-def run_one(step: str, engine: str, lake: Path) -> dict:
-    """A fresh process for one measurement; its wall time and the tree's peak RSS."""
+def run_one(step: str, engine: str, lake: Path, timeout: float = 3600) -> dict:
+    """A fresh process for one measurement; its wall time, the tree's peak RSS and the load
+    average (1 min) at its end. A run over ``timeout`` seconds is stopped and reported so."""
     command = [sys.executable, __file__, "measure", step, engine, str(lake)]
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
@@ -142,14 +162,26 @@ def run_one(step: str, engine: str, lake: Path) -> dict:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    out, _ = child.communicate()
+    try:
+        out, _ = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        import psutil
+
+        for process in [*psutil.Process(child.pid).children(recursive=True)]:
+            process.kill()
+        child.kill()
+        out, _ = child.communicate()
+        child.returncode = -9
     stop.set()
     sampler.join()
+    load = round(os.getloadavg()[0], 1)
     if child.returncode:
-        raise SystemExit(f"{step} on {engine} failed ({child.returncode})")
+        return {"wall": time.perf_counter() - started, "inner": None, "peak_mb": peak / 2**20,
+                "check": "stopped at the timeout" if child.returncode == -9
+                else f"failed ({child.returncode})", "load": load}
     inner = json.loads(out.strip().splitlines()[-1])
     return {"wall": time.perf_counter() - started, "inner": inner["seconds"],
-            "check": inner["check"], "peak_mb": peak / 2**20}
+            "check": inner["check"], "peak_mb": peak / 2**20, "load": load}
 
 
 def main() -> None:
@@ -159,9 +191,12 @@ def main() -> None:
     make.add_argument("--events", type=int, default=5_000_000)
     make.add_argument("--lake", type=Path, required=True)
     run = sub.add_parser("run")
-    run.add_argument("--lake", type=Path, required=True)
-    run.add_argument("--repeat", type=int, default=3)
-    run.add_argument("--steps", default="series,stats,grid")
+    run.add_argument("--lake", type=Path, required=True, action="append",
+                     help="a lake (repeat for several sizes: the scaling table)")
+    run.add_argument("--repeat", type=int, default=1)
+    run.add_argument("--steps", default="series:24,stats,grid:24:199,episodes:99")
+    run.add_argument("--engines", default="duckdb,spark")
+    run.add_argument("--timeout", type=float, default=1800, help="seconds per run")
     one = sub.add_parser("measure")
     one.add_argument("step")
     one.add_argument("engine")
@@ -174,22 +209,30 @@ def main() -> None:
         print(json.dumps(measure(args.step, args.engine, args.lake)))
         return
     results = []
-    for step in args.steps.split(","):
-        for _ in range(args.repeat):      # engines alternate, so drift hits both alike
-            for engine in ("duckdb", "spark"):
-                results.append({"step": step, "engine": engine,
-                                **run_one(step, engine, args.lake)})
-                print(json.dumps(results[-1]), file=sys.stderr)
-    print("| step | engine | wall s (median, min–max) | in-step s | peak RSS MB | check |")
-    print("|---|---|---:|---:|---:|---:|")
-    for step in args.steps.split(","):
-        for engine in ("duckdb", "spark"):
-            rows = [r for r in results if r["step"] == step and r["engine"] == engine]
-            walls = [r["wall"] for r in rows]
-            print(f"| {step} | {engine} | {statistics.median(walls):.1f} "
-                  f"({min(walls):.1f}–{max(walls):.1f}) | "
-                  f"{statistics.median(r['inner'] for r in rows):.1f} | "
-                  f"{statistics.median(r['peak_mb'] for r in rows):,.0f} | {rows[0]['check']} |")
+    engines = args.engines.split(",")
+    steps = args.steps.split(",")
+    for lake in args.lake:
+        for step in steps:
+            for _ in range(args.repeat):      # engines alternate, so drift hits both alike
+                for engine in engines:
+                    results.append({"lake": lake.name, "step": step, "engine": engine,
+                                    **run_one(step, engine, lake, args.timeout)})
+                    print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    print("| lake | step | engine | wall s (median, min–max) | in-step s | peak RSS MB | "
+          "load (1 min) | check |")
+    print("|---|---|---|---:|---:|---:|---:|---|")
+    for lake in args.lake:
+        for step in steps:
+            for engine in engines:
+                rows = [r for r in results if r["lake"] == lake.name and r["step"] == step
+                        and r["engine"] == engine]
+                walls = [r["wall"] for r in rows]
+                inner = [r["inner"] for r in rows if r["inner"] is not None]
+                in_step = f"{statistics.median(inner):.1f}" if inner else "–"
+                print(f"| {lake.name} | {step} | {engine} | {statistics.median(walls):.1f} "
+                      f"({min(walls):.1f}–{max(walls):.1f}) | {in_step} | "
+                      f"{statistics.median(r['peak_mb'] for r in rows):,.0f} | "
+                      f"{statistics.median(r['load'] for r in rows)} | {rows[0]['check']} |")
     print(json.dumps(results))
 
 
