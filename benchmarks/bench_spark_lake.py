@@ -65,17 +65,19 @@ SELECT md5(CAST(i AS VARCHAR)) AS event_id,
        CAST(i AS VARCHAR) AS source_record_id,
        TIMESTAMP '2015-01-01' + to_seconds(h(i, 0, 315360000)) AS occurred_at,
        'day' AS occurred_precision, NULL::TIMESTAMP AS ended_at,
-       CAST(190 + h(i, 1, 10) AS VARCHAR) AS actor_code, NULL AS actor_name,
+       CAST(190 + h(i, 1, 10) AS VARCHAR) AS actor_code, NULL::VARCHAR AS actor_name,
        ['RUS', 'CHN', 'IRN', 'BLR'][1 + h(i, 2, 4)] AS actor_iso3,
        CASE WHEN h(i, 3, 5) = 0 THEN []::VARCHAR[]
             WHEN h(i, 3, 5) = 1 THEN [{targets}[1 + h(i, 4, 8)],
                                       {targets}[1 + (h(i, 4, 8) + 1) % 8]]
             ELSE [{targets}[1 + h(i, 4, 8)]] END AS target_iso3s,
-       NULL AS target_sector, NULL AS location_name, NULL AS location_iso3,
+       NULL::VARCHAR AS target_sector, NULL::VARCHAR AS location_name,
+       NULL::VARCHAR AS location_iso3,
        NULL::DOUBLE AS lat, NULL::DOUBLE AS lon,
        {domains}[1 + h(i, 5, 6)] AS domain, '190' AS source_type,
        h(i, 6, 200) / 10.0 - 10 AS intensity, 'goldstein' AS intensity_kind,
-       NULL AS title, NULL AS source_name, NULL AS source_url, NULL AS tlp,
+       NULL::VARCHAR AS title, NULL::VARCHAR AS source_name, NULL::VARCHAR AS source_url,
+       NULL::VARCHAR AS tlp,
        '{{"NumMentions":' || CAST(h(i, 7, 50) AS VARCHAR) || '}}' AS extra,
        CAST(1 AS BIGINT) AS ingest_id
 FROM range({int(events)}) t(i)""")
