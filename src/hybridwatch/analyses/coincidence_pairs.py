@@ -6,6 +6,16 @@ trigger counts ``F_τ(A)ᵀ · B`` (A dilated forward, against B's events) minus
 edge rule drops at the end of each series. All lags share one product of stacked matrices. Every
 surrogate moves all B-series with the *same* day map (one shift, one permutation...): that keeps
 the cross-correlations among B-series, which is fine because each pair is tested on its own.
+
+The shift null needs no product per shift: every shift's counts come from two FFT
+cross-correlations per pair (``analyses.pairs_shift``), with the same integers. The other
+nulls draw their surrogates in order and share them among as many threads as BLAS has, each
+thread running single-threaded products (``_exceedances``). The per-block shifts of the block
+null leave no such shortcut: a table of per-block cross-correlations would hold
+``blocks × shifts × S² × lags × 2`` float32 counts (131 × 518 × 200² × 4 × 2: about 87 GB for
+200 series over ten years), and each (block, shift) is used by about two of 1,000 surrogates,
+so it would save at most half the products; the products run near the core's peak (about 85
+GFLOP/s in float32).
 """
 
 from __future__ import annotations
