@@ -48,6 +48,9 @@ class DiversionResult(AnalysisResult):
     n_placebo_dates: int
     n_null: int
     null_model: str = NULL_MODEL
+    #: the direct origin→destination flow, mean monthly USD over the pre window before the break
+    #: and the post window from it (what the briefing's before/after charts compare the legs to)
+    direct_flow: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON view (the supply report's ``diversion`` and ``diversion_test``)."""
@@ -57,7 +60,7 @@ class DiversionResult(AnalysisResult):
                 "candidates": [dict(c) for c in self.candidates],
                 "n_placebo_dates": self.n_placebo_dates, "n_null": self.n_null,
                 "parameters": dict(self.parameters), "null_model": self.null_model,
-                "warnings": list(self.warnings)}
+                "warnings": list(self.warnings), "direct_flow": self.direct_flow}
 
 
 class _Flows:
@@ -275,10 +278,12 @@ def find_diversion(flows: pa.Table, *, origin: Sequence[str], destination: str,
             },
         })
     rows.sort(key=lambda r: (r["p_value"], -r["statistic"], r["via"]))
+    direct_flow = {"mean_monthly_usd_before": round(float(d_series[t0 - pre_months:t0].mean()), 2),
+                   "mean_monthly_usd_after": round(float(d_series[t0:t0 + post].mean()), 2)}
     return DiversionResult(origin, destination, t0_label, estimated,
                            None if drop is None else round(float(drop), 4), tuple(rows),
                            len(placebos), int(null.size), parameters=params,
-                           warnings=tuple(warnings))
+                           warnings=tuple(warnings), direct_flow=direct_flow)
 
 
 def _mirror_gaps(table: _Flows, origin: tuple[str, ...], candidates: list[str],

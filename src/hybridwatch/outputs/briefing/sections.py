@@ -24,6 +24,8 @@ from hybridwatch.store.findings_store import FindingRun
 
 #: Rows a generic section lists (the API and the STIX export carry all of them).
 GENERIC_ROWS = 50
+#: A list cell longer than this shows its first items and its length.
+LIST_CELL_ITEMS = 6
 
 
 def name_of(iso3: str) -> str:
@@ -255,7 +257,11 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return num(value)
+    if isinstance(value, str) and value.count(",") >= LIST_CELL_ITEMS:
+        value = value.split(",")
     if isinstance(value, (list, tuple)):
+        if len(value) > LIST_CELL_ITEMS:   # e.g. the 27 EU members of an origin group
+            return ", ".join(str(v) for v in value[:3]) + f", … ({len(value)} in all)"
         return ", ".join(str(v) for v in value)
     return "–" if value is None else str(value)
 
@@ -278,8 +284,42 @@ def generic(kind: str, run: FindingRun | None, db: str) -> dict[str, Any]:
         "n_items": len(run.items), "n_shown": len(shown),
         "more": max(0, len(shown) - GENERIC_ROWS), "significant_only": flag is not None,
         "caution": run.summary.get("caution"),
-        "parameters": run.summary.get("parameters") or {}})
+        "parameters": run.summary.get("parameters") or {},
+        "figures": SECTION_FIGURES[kind](run) if kind in SECTION_FIGURES else []})
     return section
+
+
+def supply_figures(run: FindingRun) -> list[dict[str, str]]:
+    """The supply run's charts: flows before and after the break, and where the origin's
+    goods went (origin → transit → destination), from the stored diversion evidence."""
+    from hybridwatch.model.trade import COUNTRY_GROUPS
+    from hybridwatch.outputs.briefing import supply_charts
+
+    test = run.summary.get("diversion_test") or {}
+    start = test.get("break_month")
+    if not start or not supply_charts.chosen_vias(run.items):
+        return []
+    origin_codes = tuple(test.get("origin") or ())
+    origin = next((name for name, group in COUNTRY_GROUPS.items()
+                   if tuple(group) == origin_codes and len(origin_codes) > 1),
+                  ",".join(origin_codes))
+    args = {"origin": origin, "destination": test.get("destination") or "?",
+            "direct": test.get("direct_flow"), "start": str(start)}
+    return [{"svg": supply_charts.flows_before_after(run.items, **args),
+             "caption": f"Mean monthly value of the direct flow and of each transit country's "
+                        f"two legs over the {test.get('parameters', {}).get('pre_months', '?')} "
+                        f"months before {start} and the "
+                        f"{test.get('parameters', {}).get('post_months', '?')} months from it."},
+            {"svg": supply_charts.diversion_sankey(run.items, **args),
+             "caption": "Origin → transit country → destination from the break on: band width "
+                        "is the leg's mean monthly value; the pale band is the direct flow. "
+                        "Leads for an analyst, not proof of evasion."}]
+
+
+#: Kinds rendered by ``generic`` that add charts of their own above the table.
+SECTION_FIGURES: dict[str, Callable[[FindingRun], list[dict[str, str]]]] = {
+    "supply": supply_figures,
+}
 
 
 @dataclass(frozen=True)
