@@ -262,3 +262,27 @@ def test_an_analyst_reviews_a_judgement_from_the_dashboard(browser, live_server,
         ("needs-work", "check the second source", "test analyst")
     assert problems == []
     page.close()
+
+
+def test_supply_panel_lists_the_diversion_candidates(browser, live_server, tokens):
+    """The supply panel shows the latest run's candidates as the API serves them, significant
+    first, with both legs before → after; the demo's planted transit countries are flagged."""
+    api = httpx.Client(base_url=live_server, headers=bearer(tokens["viewer"]))
+    served = api.get("/api/supply", params={"limit": 200}).json()
+    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['viewer']}")
+    page.wait_for_function("window.hwReady === true", timeout=30_000)
+    rows = page.locator("#supply-table tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.via, r.classList.contains('significant'),"
+        " r.children[2].textContent, r.children[3].textContent])")
+    assert served["available"] and rows
+    flags = [significant for _, significant, _, _ in rows]
+    assert flags == sorted(flags, reverse=True)
+    by_via = {item["via"]: item for item in served["items"]}
+    assert {via for via, significant, _, _ in rows if significant} == \
+        {v for v, item in by_via.items() if item["significant"]}
+    # the demo plants transit through ARM, KAZ and KGZ (demo/scenario_trade.py)
+    assert {"ARM", "KAZ", "KGZ"} <= {via for via, significant, _, _ in rows if significant}
+    via, _, leg_a, _ = rows[0]
+    before = by_via[via]["evidence"]["origin_to_via"]["mean_monthly_usd_before"]
+    assert leg_a.startswith("$" + f"{before:,.0f}")
+    assert not problems, problems

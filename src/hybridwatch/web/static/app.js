@@ -495,6 +495,32 @@
     if (w) b.appendChild(w);
   }
 
+  // the latest supply run's diversion candidates: both legs' mean monthly value before and after
+  async function renderSupply() {
+    const c = await api("/api/supply", { limit: 200 });
+    const b = body("supply");
+    b.textContent = "";
+    if (!c.available) { b.appendChild(h("p", { class: "muted" }, c.message)); return; }
+    const usd = (v) => (v === null || v === undefined) ? "n/a" : "$" + Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 });
+    const leg = (item, name) => ((item.evidence || {})[name]) || {};
+    const originText = (o) => { const n = (o || "").split(",").length; return n > 3 ? `${n} origin countries` : o; };
+    const change = (l) => `${usd(l.mean_monthly_usd_before)} → ${usd(l.mean_monthly_usd_after)}`;
+    const items = c.items.slice().sort((x, y) => (y.significant ? 1 : 0) - (x.significant ? 1 : 0)
+      || (x.p_value ?? 1) - (y.p_value ?? 1)).slice(0, 30);
+    const first = items[0];
+    b.appendChild(h("p", { class: "muted", id: "supply-note" },
+      `${c.items.filter((i) => i.significant).length} significant of ${c.items.length} candidate transit countries`,
+      first ? ` for ${originText(first.origin)} → ${first.destination} (break ${first.start}; mean monthly value before → after). Leads for an analyst, not proof of evasion.` : "."));
+    b.appendChild(h("table", { id: "supply-table" },
+      h("thead", {}, h("tr", {}, ["", "via", "origin → via", "via → destination", "excess (USD)", "q-value", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, items.map((i) => h("tr", { class: i.significant ? "significant" : "", "data-via": i.via },
+        h("td", {}, tlp(i.tlp)), h("td", {}, i.via),
+        h("td", {}, change(leg(i, "origin_to_via"))), h("td", {}, change(leg(i, "via_to_destination"))),
+        h("td", {}, usd(i.excess_value_usd)), h("td", {}, num(i.q_value, 2)), h("td", {}, i.significant ? "significant" : ""))))));
+    const w = withheld(c.withheld, "candidates");
+    if (w) b.appendChild(w);
+  }
+
   async function renderEvents(f, cursor) {
     const page = await api("/api/events", { ...f, limit: 50, order: "desc", cursor, count: cursor ? "false" : "true" });
     const b = body("events");
@@ -603,6 +629,7 @@
       guarded("narratives", renderNarratives),
       guarded("convergence", renderConvergence),
       guarded("coincidences", renderCoincidences),
+      guarded("supply", renderSupply),
     ]);
     // the timeline opens on the last year of data; clear "From" to see everything
     if (state.overview && state.overview.events.last_day && !$("#f-since").value) {
