@@ -192,8 +192,12 @@ def _kmeans(points: np.ndarray, k: int, random_state: int) -> np.ndarray:
         algorithm = KMeans(n_clusters=k, n_init=5 if len(points) <= 5_000 else 1,
                            random_state=random_state, max_iter=30)
     else:
+        # k-means++ seeds on a sample of max(3k, 4096) points, not sklearn's default 3 × the
+        # batch (24,576): on 25,000 headlines in the concepts layout (~550 dimensions) the
+        # seeding took 70 of the 98 s of clustering
         algorithm = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=random_state,
-                                    batch_size=8192, max_iter=50, reassignment_ratio=0.001)
+                                    batch_size=8192, max_iter=50, reassignment_ratio=0.001,
+                                    init_size=min(len(points), max(3 * k, 4096)))
     raw = algorithm.fit_predict(points)
     _, dense = np.unique(raw, return_inverse=True)  # drop empty clusters
     return dense.astype(np.int64)
