@@ -19,7 +19,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """The demo scenario (400 days) ingested and analysed as ``hybridwatch demo`` does:
-    episodes, coincidences, narratives, the convergence index and the assessment, with mixed
+    episodes, coincidences, narratives, the convergence index, the assessment and supply, with mixed
     TLP markings (the assessment cites evidence up to RED, so its items span the levels)."""
     from hybridwatch.adapters import ReadOptions
     from hybridwatch.demo.pipeline import ASSESSMENT_TARGETS, DEMO_GRID
@@ -33,6 +33,7 @@ def demo_db(tmp_path_factory) -> Path:
     from hybridwatch.workflows.assessment import run_assessment
     from hybridwatch.workflows.convergence import measure_convergence, record_convergence
     from hybridwatch.workflows.narratives import narrative_sync
+    from hybridwatch.workflows.supply import SupplyQuery, record_supply, run_supply
 
     out = tmp_path_factory.mktemp("web-demo")
     files = generate_scenario(out, random_state=7, days=400)
@@ -50,6 +51,8 @@ def demo_db(tmp_path_factory) -> Path:
         index, tlps = measure_convergence(store, random_state=7)
         record_convergence(store, index, tlps, a="RUS", b="CHN")
         run_assessment(store, random_state=7, evidence_tlp="red")
+        # the demo's diversion (its trade file spans six years whatever the scenario's length)
+        record_supply(store, run_supply(store, SupplyQuery(product="8542", destination="RUS")))
     return db
 
 
