@@ -269,7 +269,7 @@ def test_supply_panel_lists_the_diversion_candidates(browser, live_server, token
     first, with both legs before → after; the demo's planted transit countries are flagged."""
     api = httpx.Client(base_url=live_server, headers=bearer(tokens["viewer"]))
     served = api.get("/api/supply", params={"limit": 200}).json()
-    page, problems = open_dashboard(browser, f"{live_server}/?token={tokens['viewer']}")
+    page, problems = open_dashboard(browser, live_server, token=tokens["viewer"])
     page.wait_for_function("window.hwReady === true", timeout=30_000)
     rows = page.locator("#supply-table tbody tr").evaluate_all(
         "rows => rows.map(r => [r.dataset.via, r.classList.contains('significant'),"
