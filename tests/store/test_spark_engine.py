@@ -117,3 +117,16 @@ def test_episodes_convergence_and_assess_on_spark_equal_duckdb(scenario_lake, sp
     for args in (["convergence"], ["assess", "--targets", "DEU,POL,TWN", "--horizon", "30d"]):
         args = [*args, "--db", str(scenario_lake)]
         assert _json("--engine", "spark", *args) == _json(*args), args
+
+
+def test_executors_read_the_lake_under_a_uri(lake, spark_engine, monkeypatch):
+    """``HYBRIDWATCH_SPARK_LAKE_URI``: the event files are read under that URI (here a
+    ``file://`` URI, which takes the same Hadoop file-system route as ``s3a://``), the manifest
+    and small tables from ``--db``; a URI where the files are not is an error, not an empty
+    answer."""
+    duck = _json("stats", "--db", str(lake))
+    monkeypatch.setenv("HYBRIDWATCH_SPARK_LAKE_URI", lake.resolve().as_uri())
+    assert _json("--engine", "spark", "stats", "--db", str(lake)) == duck
+    monkeypatch.setenv("HYBRIDWATCH_SPARK_LAKE_URI", (lake.parent / "elsewhere").as_uri())
+    done = CliRunner().invoke(cli, ["--engine", "spark", "stats", "--db", str(lake), "--json"])
+    assert done.exit_code != 0

@@ -1,10 +1,14 @@
 """The Spark side of the store: one SparkSession per process and the lake's events on it.
 
-The master comes from ``$HYBRIDWATCH_SPARK_MASTER`` (default ``local[*]``), so the same command
-runs on a laptop or a cluster; ``$HYBRIDWATCH_SPARK_CONF`` adds Spark settings
-(``key=value;key=value``, e.g. ``spark.driver.memory=4g;spark.sql.shuffle.partitions=64``).
+The master comes from ``$HYBRIDWATCH_SPARK_MASTER``; else, under ``spark-submit``, from
+spark-submit's ``--master``; else ``local[*]``. So the same command runs on a laptop or a
+cluster. ``$HYBRIDWATCH_SPARK_CONF`` adds Spark settings (``key=value;key=value``, e.g.
+``spark.driver.memory=4g;spark.sql.shuffle.partitions=64``).
 Spark reads the event files the lake's manifest lists, by their columns (the partition values in
-the paths are for pruning by hand and other tools; they are never trusted over the data).
+the paths are for pruning by hand and other tools; they are never trusted over the data). With
+``$HYBRIDWATCH_SPARK_LAKE_URI`` (e.g. ``s3a://bucket/lake``) the executors read those files
+under that URI, through Spark's own connector, while the driver reads the manifest and the small
+tables from ``--db`` (a mount or a synced copy of the same lake).
 PySpark is imported only here and only when the Spark engine runs (the ``spark`` extra).
 """
 
@@ -34,9 +38,11 @@ def session() -> Any:
                          "(and Java 17 or 21)") from None
     # Python workers run this interpreter (its numpy and hybridwatch), unless told otherwise
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = (SparkSession.builder
-               .master(os.environ.get("HYBRIDWATCH_SPARK_MASTER", "local[*]"))
-               .appName("hybridwatch")
+    builder = SparkSession.builder
+    master = os.environ.get("HYBRIDWATCH_SPARK_MASTER")
+    if master or not _under_spark_submit():
+        builder = builder.master(master or "local[*]")
+    builder = (builder.appName("hybridwatch")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.showConsoleProgress", "false"))
     for item in filter(None, os.environ.get("HYBRIDWATCH_SPARK_CONF", "").split(";")):
@@ -49,13 +55,29 @@ def session() -> Any:
     return spark
 
 
+def _under_spark_submit() -> bool:
+    """Whether spark-submit started this process (it hands PySpark a running JVM gateway,
+    whose SparkConf already holds ``--master`` and ``--conf``)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def lake_uri(path: Path, directory: Path) -> str:
+    """Where the executors read one of the lake's files: under ``$HYBRIDWATCH_SPARK_LAKE_URI``
+    when set (an object-store URI such as ``s3a://bucket/lake``, ``abfss://…``, ``gs://…``),
+    else the local path."""
+    base = os.environ.get("HYBRIDWATCH_SPARK_LAKE_URI", "").rstrip("/")
+    if not base:
+        return str(path)
+    return f"{base}/{path.relative_to(directory).as_posix()}"
+
+
 def ibis_backend(spark: Any) -> Any:
     import ibis
 
     return ibis.pyspark.connect(spark)
 
 
-def events_view(paths: list[Path], empty: Any) -> str:
+def events_view(paths: list[str | Path], empty: Any) -> str:
     """The events as a Spark temp view (its name): the listed Parquet files, exactly the
     event columns of ``empty`` (an Arrow table with the events' schema, used when there are
     no files)."""

@@ -275,7 +275,8 @@ class EventStore:
 
         if "events" not in self._spark_views:
             empty = self.con.sql("SELECT * FROM events LIMIT 0").to_arrow_table()
-            self._spark_views["events"] = spark.events_view(self.lake.event_paths(), empty)
+            paths = [spark.lake_uri(p, self.lake.directory) for p in self.lake.event_paths()]
+            self._spark_views["events"] = spark.events_view(paths, empty)
         if located and located_view not in self._spark_views:
             views = dict(self._spark_views)
             for name, theatre_table in theatre_tables(self.theatres).items():
