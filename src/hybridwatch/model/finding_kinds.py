@@ -26,7 +26,7 @@ Pure: no I/O, nothing imported from the layers above.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +91,13 @@ class FindingKind:
     derived_from: str | None = None     # the kind a "derived" kind is read from
     #: (check, why it does not apply): checks of CONTRACT_CHECKS this kind is exempt from
     exemptions: tuple[tuple[str, str], ...] = ()
+    #: summary fields that count the run's items: a reader who does not see the whole run
+    #: gets them counted over the items it sees (``n_significant`` is recounted for every
+    #: kind with a ``significant_field``)
+    item_counts: tuple[str, ...] = ()
+    #: summary fields of this kind shown to every reader besides ``SUMMARY_FIELDS_SHOWN``
+    #: (settings and fixed text, never figures computed from the data)
+    summary_shown: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.tlp_rule not in TLP_RULES:
@@ -153,6 +160,41 @@ class FindingKind:
                 "optional": self.optional, "description": self.description,
                 "stored_as": self.stored_as, "derived_from": self.derived_from,
                 "exemptions": self.exempt_from()}
+
+
+#: Summary fields a reader who does not see all of a run's inputs still gets: the analysis's
+#: settings and fixed text, and the period it analysed (from the sources' coverage). Every other
+#: field (totals such as ``n_events``, per-series counts, warnings that quote them, backtests,
+#: input fingerprints …) may count records above the reader's clearance, and is left out: fail
+#: closed, so a field a new analysis adds is withheld until it is listed here or in its
+#: kind's ``summary_shown``.
+SUMMARY_FIELDS_SHOWN = frozenset({
+    "parameters", "counted", "window", "start", "end", "window_days", "lags", "null",
+    "n_surrogates", "fdr", "combination", "a", "b", "freq", "weights", "components",
+    "descriptions", "control", "caution", "horizon_days", "as_of", "evidence_tlp", "producer",
+})
+#: Said in place of the withheld fields (no numbers: how much is withheld is ``withheld``).
+SUMMARY_WITHHELD = ("some findings or records behind this run are above your clearance: its "
+                    "totals, warnings and input fingerprint are not shown, and its counts "
+                    "cover only what you may see")
+
+
+def partial_summary(kind: FindingKind, summary: Mapping[str, Any],
+                    visible_items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A run's ``summary`` for a reader who does not see all that the run read: the fields
+    every reader may see, counts of the run's items recounted over ``visible_items``, and
+    ``summary_withheld`` saying that the rest is withheld. Equal for any two stores that differ
+    only in records above the reader's clearance (the no-oracle rule of docs/security.md)."""
+    shown = SUMMARY_FIELDS_SHOWN | set(kind.summary_shown)
+    out = {k: v for k, v in summary.items() if k in shown}
+    for field in kind.item_counts:
+        if field in summary:
+            out[field] = len(visible_items)
+    if kind.significant_field and "n_significant" in summary:
+        out["n_significant"] = sum(1 for item in visible_items
+                                   if item.get(kind.significant_field))
+    out["summary_withheld"] = SUMMARY_WITHHELD
+    return out
 
 
 _REGISTRY: dict[str, FindingKind] = {}
@@ -229,6 +271,7 @@ register(FindingKind(
     briefing_section="coincidences", stix_type="grouping", api_route="/api/coincidences",
     dashboard="significant_pairs",
     dashboard_label="coinciding series pairs", significant_field="significant",
+    item_counts=("n_pairs", "n_testable"),
     display=("b", "a", "best_lag_days", "p_value", "q_value", "significant"),
     description="Ordered pairs of series where B's events precede A's beyond chance."))
 register(FindingKind(

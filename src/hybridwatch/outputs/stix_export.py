@@ -125,7 +125,10 @@ def export_stix(store: EventStore, *, tlp: str = "amber", org: str | None = None
     except ValueError as exc:
         raise SelectorError(f"--org: {exc}") from None
     org_id = stix_identity_id(org)
-    runs = [run for kind in kinds() if (run := latest_run(store, kind.name)) is not None]
+    # each run as a reader cleared for ``tlp`` sees it: its items and its summary (a partial
+    # one when the run read records above ``tlp``: the run's note travels with the bundle)
+    runs = [run for kind in kinds()
+            if (run := latest_run(store, kind.name, clearance=tlp)) is not None]
     kept, events = _findings_within(store, runs, tlp_rank(tlp))
     evidence = _evidence_objects(kept, events, org_id)
     out = _Collector()

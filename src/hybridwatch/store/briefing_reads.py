@@ -93,8 +93,8 @@ def coverage_rows(store: EventStore, *, levels: Sequence[str], since: datetime |
                   until: datetime | None) -> dict[str, Any]:
     """The raw rows of the briefing's coverage table: ``sources`` (source, events, first,
     last, domains, targets, domain names) of readable events, ``above`` (events withheld),
-    ``languages`` (language, articles, outlets, first, last), ``files`` (the ingest log) and
-    ``quarantined``."""
+    ``languages`` (language, articles, outlets, first, last), ``files`` (the ingest log; hash
+    and size None for a file holding events the reader may not see) and ``quarantined``.""" 
     clause, params = period_sql("occurred_at", since, until)
     levels = list(levels)
     sources = store.con.execute(
@@ -103,16 +103,26 @@ def coverage_rows(store: EventStore, *, levels: Sequence[str], since: datetime |
         "string_agg(DISTINCT domain, ', ' ORDER BY domain) FROM events "
         f"WHERE {READABLE} AND {clause} "
         "GROUP BY source ORDER BY count(*) DESC, source", [levels, *params]).fetchall()
-    above = store.con.execute(f"SELECT count(*) FROM events WHERE {NOT_READABLE} AND {clause}",
-                              [levels, *params]).fetchall()[0][0]
+    # the events withheld: one number for the whole store, never narrowed by the period (a
+    # count of hidden events in a chosen period would date them: docs/security.md)
+    above = store.con.execute(f"SELECT count(*) FROM events WHERE {NOT_READABLE}",
+                              [levels]).fetchall()[0][0]
     a_clause, a_params = period_sql("published_at", since, until)
     languages = store.con.execute(
         "SELECT coalesce(language, '?'), count(*), count(DISTINCT outlet), "
         f"min(published_at)::DATE, max(published_at)::DATE FROM articles WHERE {a_clause} "
         "GROUP BY ALL ORDER BY count(*) DESC", a_params).fetchall()
+    # a file holding events above the reader's clearance: its hash and size would tell them
+    # apart (and their length), so both are withheld and only its visible records counted; a
+    # file with nothing visible is not listed
     files = store.con.execute(
-        "SELECT path, format, fingerprint, size_bytes, ingested, duplicates, quarantined, "
-        "finished_at FROM ingest_log ORDER BY ingest_id").fetchall()
+        "WITH hidden AS (SELECT ingest_id, count(*) AS n FROM events "
+        f"WHERE {NOT_READABLE} GROUP BY ingest_id) "
+        "SELECT path, format, CASE WHEN h.n IS NULL THEN fingerprint END, "
+        "CASE WHEN h.n IS NULL THEN size_bytes END, greatest(ingested - coalesce(h.n, 0), 0), "
+        "duplicates, quarantined, finished_at FROM ingest_log l LEFT JOIN hidden h "
+        "USING (ingest_id) WHERE h.n IS NULL OR ingested > h.n ORDER BY ingest_id",
+        [levels]).fetchall()
     quarantined = store.con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
     return {"sources": sources, "above": above, "languages": languages, "files": files,
             "quarantined": quarantined}

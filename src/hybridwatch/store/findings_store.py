@@ -26,8 +26,10 @@ from typing import Any
 
 from hybridwatch import __version__
 from hybridwatch.errors import StoreError
-from hybridwatch.model.finding_kinds import STORAGE, FindingKind, get_kind, kind_names
-from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable
+from hybridwatch.model.finding_kinds import (
+    STORAGE, FindingKind, get_kind, kind_names, partial_summary,
+)
+from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable, readable_sql
 from hybridwatch.store.schema import FINDINGS_DDL
 from hybridwatch.store.store import EventStore
 
@@ -248,10 +250,44 @@ def latest_run(store: EventStore, kind: str, *, clearance: str = "red",
     run_id, created_at, summary, pinned = runs[0]
     rows = store.con.execute("SELECT finding_id, tlp, item FROM findings WHERE run_id = ? "
                              "ORDER BY position", [run_id]).fetchall()
-    items = tuple({**json.loads(item), "finding_id": fid, "tlp": tlp}
-                  for fid, tlp, item in rows if readable(tlp, clearance))
-    return FindingRun(run_id, kind, created_at, json.loads(summary), items,
-                      withheld=len(rows) - len(items), pinned=bool(pinned))
+    parsed = [json.loads(item) for _, _, item in rows]
+    levels = current_levels(store, [tlp for _, tlp, _ in rows], parsed)
+    items = tuple({**item, "finding_id": fid, "tlp": level}
+                  for (fid, _, _), item, level in zip(rows, parsed, levels)
+                  if readable(level, clearance))
+    withheld = len(rows) - len(items)
+    summary = json.loads(summary)
+    if not sees_whole_run(store, store_kind(kind), clearance, withheld):
+        summary = partial_summary(store_kind(kind), summary, items)
+    return FindingRun(run_id, kind, created_at, summary, items, withheld=withheld,
+                      pinned=bool(pinned))
+
+
+def current_levels(store: EventStore, stored: Sequence[str], items: Sequence[dict[str, Any]]
+                   ) -> list[str]:
+    """Each item's level as it stands now: its stored level, raised to what it cites now. A
+    later version may have tightened an event a GREEN finding cites to RED (``store.versions``);
+    the finding, built from that event (its days, targets …), follows it up."""
+    cited = cited_levels(store, items)
+    return [most_restricted([level, now]) for level, now in zip(stored, cited)]
+
+
+def holds_above(store: EventStore, clearance: str) -> bool:
+    """Whether the store holds any event a reader at ``clearance`` may not see."""
+    return bool(store.con.execute(
+        f"SELECT EXISTS (SELECT 1 FROM events WHERE NOT {readable_sql(clearance)})"
+    ).fetchall()[0][0])
+
+
+def sees_whole_run(store: EventStore, kind: FindingKind, clearance: str, withheld: int) -> bool:
+    """Whether a reader at ``clearance`` may see the run's whole summary: it sees every item,
+    and nothing the run may have read is above it. A run reads the store's events (all but
+    the kinds whose sources carry no marking, TLP rule ``clear``), so a store holding events
+    above the clearance gets the reader ``partial_summary`` (no oracle in aggregates: a total
+    such as ``n_events`` would count records the reader may not see)."""
+    if withheld:
+        return False
+    return kind.tlp_rule == "clear" or not holds_above(store, clearance)
 
 
 def finding(store: EventStore, finding_id_: str, *, clearance: str = "red"
@@ -263,8 +299,11 @@ def finding(store: EventStore, finding_id_: str, *, clearance: str = "red"
     rows = store.con.execute(
         f"SELECT f.kind, f.tlp, f.item, f.run_id FROM findings f JOIN ({CURRENT_RUNS_SQL}) c "
         "USING (run_id) WHERE f.finding_id = ?", [finding_id_]).fetchall()
-    if not rows or not readable(rows[0][1], clearance):
+    if not rows:
         return None
     kind, tlp, item, run_id = rows[0]
-    return {**json.loads(item), "finding_id": finding_id_, "kind": kind, "tlp": tlp,
-            "run_id": run_id}
+    parsed = json.loads(item)
+    [level] = current_levels(store, [tlp], [parsed])
+    if not readable(level, clearance):
+        return None
+    return {**parsed, "finding_id": finding_id_, "kind": kind, "tlp": level, "run_id": run_id}

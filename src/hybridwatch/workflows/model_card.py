@@ -81,9 +81,12 @@ def model_card(store: EventStore, *, run: FindingRun | None = None,
     statements = load_data_statements(data_statements)
     # the run records the data it read; runs stored before it did are described from the store
     data = summary.get("training_data")
+    withheld = "summary_withheld" in summary    # read below the clearance of what it counts
     if data is None:
-        data = training_data(store, modelled, as_of, include_cooperative) if from_store else \
-            _unrecorded(modelled, as_of)
+        data = training_data(store, modelled, as_of, include_cooperative) \
+            if from_store and not withheld else _unrecorded(modelled, as_of)
+        if withheld:  # never recounted from the store: it would count what the reader may not see
+            data["withheld"] = True
     data = {**data, "sources": [{**s, "statement": _statement(statements, s["source"])}
                                 for s in data["sources"]]}
     metrics = {name: _metrics(scores) for name, scores in

@@ -62,6 +62,7 @@ def base(kind: str, run: FindingRun | None, db: str) -> dict[str, Any]:
                 "withheld": 0, "warnings": [], "created_at": None, "window": None}
     return {"kind": kind, "ran": True, "how_to_run": how_to_run,
             "withheld": run.withheld, "warnings": list(run.summary.get("warnings") or []),
+            "summary_withheld": run.summary.get("summary_withheld"),
             "window": run.summary.get("window"),
             "created_at": run.created_at.strftime("%Y-%m-%d %H:%M UTC"),
             "run_id": run.run_id}
