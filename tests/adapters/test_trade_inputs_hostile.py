@@ -52,14 +52,13 @@ def _ingest(folder: Path, path: Path, fmt: str, **options):
 
 
 def _sample_for(fmt: str, tmp_path: Path) -> Path:
-    """BACI reads its country table beside the file: keep the sample's neighbour."""
+    """A copy of the sample in ``tmp_path`` (its compressed and cut copies go beside it, never
+    into the fixtures); BACI reads its country table beside the file: it comes along."""
     sample = SAMPLES[fmt]
-    if fmt != "baci":
-        return sample
     local = tmp_path / "src"
     local.mkdir(exist_ok=True)
-    for name in (sample.name, "country_codes_V202401.csv"):
-        (local / name).write_bytes((TRADE / name).read_bytes())
+    for source in (sample, *([TRADE / "country_codes_V202401.csv"] if fmt == "baci" else [])):
+        (local / source.name).write_bytes(source.read_bytes())
     return local / sample.name
 
 
@@ -162,3 +161,24 @@ def test_a_column_named_twice_or_unnamed(tmp_path):
     plain, _, plain_n = _ingest(tmp_path / "p", SAMPLES["comtrade"], "comtrade")
     assert (report.ingested, report.quarantined, stored) == \
         (plain.ingested, plain.quarantined, plain_n)
+
+
+@pytest.mark.parametrize("fmt", list(SAMPLES))
+@pytest.mark.parametrize("archive", ["gz", "zip"])
+def test_corrupt_compressed_trade_file_is_an_input_error_for_that_file(tmp_path, fmt, archive):
+    """A flipped byte in the deflate stream (issue #14 §4): an input error naming the file,
+    nothing written, never a DuckDB or zlib traceback."""
+    sample = _sample_for(fmt, tmp_path)
+    packed = _compress(sample, sample.with_name(f"{sample.name}.{archive}"), archive)
+    data = bytearray(packed.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 8] = bytes(b ^ 0xFF for b in data[middle:middle + 8])
+    packed.write_bytes(bytes(data))
+    with EventStore(tmp_path / "s.duckdb") as store:
+        with pytest.raises(InputError) as caught:
+            ingest_file(store, packed, format=fmt)
+        assert caught.value.path == str(packed)
+        assert "corrupt" in str(caught.value)
+        counts = store.con.execute("SELECT (SELECT count(*) FROM trade_flows), "
+                                   "(SELECT count(*) FROM events)").fetchall()[0]
+    assert counts == (0, 0)

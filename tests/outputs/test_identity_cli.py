@@ -178,3 +178,29 @@ def test_a_nul_in_a_file_name_is_an_error_not_a_crash(tmp_path):
 
     with EventStore(tmp_path / "s.duckdb") as store, pytest.raises(InputError, match="NUL"):
         ingest_file(store, "a\x00b.csv")
+
+
+DEEP = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+def test_deeply_nested_signature_sealed_file_and_mapping_are_errors_not_crashes(world, tmp_path):
+    """Issue #14 §4: JSON nested past Python's recursion limit in a ``.sig`` or a ``.sealed``,
+    and a mapping TOML nested so, each crashed with a RecursionError; now each is the error of
+    its file: exit 5 with its reason code (signature, sealed file), exit 2 (mapping)."""
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n1,2\n")
+    (tmp_path / "data.csv.sig").write_text(DEEP)
+    code, _, err = run("verify", data, "--trust", world["trust"])
+    assert code == 5 and "malformed-signature" in err and "nested too deeply" in err
+    sealed = tmp_path / "deep.sealed"
+    sealed.write_text(DEEP)
+    code, _, err = run("open", sealed, "--dir", world["bravo"], "--trust", world["trust"],
+                       "-o", tmp_path / "deep.out")
+    assert code == 5 and "not-an-envelope" in err and not (tmp_path / "deep.out").exists()
+    mapping = tmp_path / "deep.toml"
+    mapping.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    code, _, err = run("ingest", data, "--format", "mapped", "--mapping", mapping,
+                       "--db", tmp_path / "s.duckdb")
+    assert code == 2 and f"{mapping}: not valid TOML (nested too deeply to read)" in err
+    for text in (err,):
+        assert "Traceback" not in text

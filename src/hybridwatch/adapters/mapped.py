@@ -331,6 +331,8 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(f"{path}: no such mapping file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise MappingError(f"{path}: not valid TOML (nested too deeply to read)") from None
 
     def fail(key: str, reason: str) -> MappingError:
         return MappingError(f"{path}: {key}: {reason}")

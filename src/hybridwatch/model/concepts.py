@@ -168,7 +168,7 @@ def _read_toml(path: Path) -> dict[str, dict[str, list[str]]]:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(path, "no such concept lexicon") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(path, f"not a valid concept-lexicon TOML file ({exc})") from None
     out: dict[str, dict[str, list[str]]] = {}
     combos = doc.pop("combos", {})

@@ -75,7 +75,7 @@ def load_rules(path: Path | None = None) -> list[Rule]:
     path = Path(path or RULES)
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(path, f"not a readable DISARM rules TOML file ({exc})") from None
     techniques = disarm_framework().techniques
     rules = []

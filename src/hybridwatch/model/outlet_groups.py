@@ -37,7 +37,7 @@ def _read(path: Path) -> dict[str, str]:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(path, "no such outlet-group file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(path, f"not a valid outlet-group TOML file ({exc})") from None
     mapping = {}
     for group, table in doc.items():

@@ -84,7 +84,7 @@ def load_product_lists(override: str | Path | None = None) -> dict[str, ProductL
         path = Path(override)
         try:
             data = tomllib.loads(path.read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, tomllib.TOMLDecodeError, RecursionError) as exc:
             raise ValueError(f"{path}: cannot read product lists ({exc})") from None
         lists.update(_parse(data, str(path)))
     return lists

@@ -16,7 +16,7 @@ def read_tables(path: Path, *, what: str, table: str) -> tuple[bool, list[object
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(path, f"no such {what} file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(path, f"not a valid {what} TOML file ({exc})") from None
     unknown = set(doc) - {table, "replace_shipped"}
     if unknown:

@@ -192,6 +192,8 @@ def _read_json(path: Path) -> object:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(path, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(path, "not valid JSON (nested too deeply)") from None
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -375,6 +375,9 @@ def verify_file(path: Path, trust: "TrustStore", *, sig_path: Path | None = None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise VerificationError(sig_path, MALFORMED, f"not a readable JSON signature ({exc})") \
             from None
+    except RecursionError:
+        raise VerificationError(sig_path, MALFORMED, "not a readable JSON signature (nested "
+                                "too deeply)") from None
     identity, sig = verify_document(sig, data, trust, source=path)
     trusted_at, checks, notes = trusted_signing_time(sig, tsa_certs, path)
     lifecycle = check_key_lifecycle(trust, identity, sig.get("created"), trusted_at, path)
