@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hybridwatch.analyses.narratives import fit_narratives
@@ -113,3 +114,23 @@ def test_concept_representation_round_trips(trilingual):
     again = TextRepresentation.from_bytes(rep.to_bytes())
     assert again.model == "concepts" and again.concept_weight == rep.concept_weight
     assert abs(again.transform(texts[:5]) - vectors[:5]).max() < 1e-5
+
+
+def test_a_model_stored_before_the_split_layout_still_transforms(trilingual):
+    """Stores built with the first concept representation keep their narratives: a blob
+    without ``layout`` loads as the joint layout and projects new headlines with its own SVD
+    (dimensions = its components), as it did when it was stored."""
+    import io
+
+    texts, _, _ = trilingual
+    rep, _ = fit_representation(texts, model="concepts", n_dims=20)
+    assert rep.layout == "split"
+    with np.load(io.BytesIO(rep.to_bytes()), allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != "layout"}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    old = TextRepresentation.from_bytes(buffer.getvalue())
+    assert old.layout == "joint" and old.model == "concepts"
+    vectors = old.transform(texts[:5])
+    assert vectors.shape == (5, old.components.shape[0])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
