@@ -39,6 +39,10 @@ def _content(store: EventStore, table: str) -> list[tuple]:
     return store.con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall()
 
 
+def _rounded(rows: list[tuple]) -> list[tuple]:
+    return [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows]
+
+
 @pytest.fixture(scope="module")
 def source(tmp_path_factory, shared_data) -> Path:
     """A store with rows in every kind of table: events, articles, quarantine, log,
@@ -105,7 +109,9 @@ def test_round_trip_restores_every_table_but_the_tokens(source, tmp_path):
             assert _content(store, table) == content[table], table
         assert "api_tokens" not in _tables(store) or not _content(store, "api_tokens")
         assert _content(store, "source_days") == content["source_days"]
-        assert _content(store, "event_day_counts") == content["event_day_counts"]
+        # float sums rebuilt in another order may differ in the last bits
+        assert _rounded(_content(store, "event_day_counts")) == \
+            _rounded(content["event_day_counts"])
 
 
 def test_import_refuses_another_schema_version_a_store_with_data_and_no_manifest(source,
