@@ -97,5 +97,5 @@ def test_actor_is_a_country_code_and_the_cli_says_what_to_use_instead(small_stor
     db, _ = small_store
     result = CliRunner().invoke(cli, ["events", "--db", str(db), "--actor", "Fancy Bear"])
     assert result.exit_code == 2
-    assert "--actor: 'Fancy Bear' is not an ISO 3166 alpha-3 code" in result.output
+    assert "--actor: 'Fancy Bear' is neither an ISO 3166 alpha-3 code" in result.output
     assert "--actor-name" in result.output
