@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from hybridwatch.errors import StoreError
 from hybridwatch.store import EventStore
+from hybridwatch.store.migrations import migrate_store
 from hybridwatch.workflows.ingest import ingest_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -81,14 +84,16 @@ def test_reingest_is_a_no_op_and_same_flows_are_duplicates(store_path, tmp_path)
     assert again.ingested == 0 and again.duplicates == 6
 
 
-def test_trade_table_is_created_when_an_older_store_is_opened(store_path):
+def test_trade_table_is_created_when_an_older_store_is_migrated(store_path):
     with EventStore(store_path):
         pass
     con = duckdb.connect(str(store_path))
-    con.execute("DROP TABLE trade_flows")   # a store written before the table existed
+    con.execute("DROP TABLE trade_flows")   # a version-4 store written before the table existed
+    con.execute("UPDATE hybridwatch_meta SET value = '4' WHERE key = 'schema_version'")
     con.close()
+    with pytest.raises(StoreError, match="hybridwatch migrate"):
+        EventStore(store_path, read_only=True)
+    migrate_store(store_path)                 # schema version 5: every store holds every table
     with EventStore(store_path, read_only=True) as store:
-        assert not store.has_table("trade_flows")
-        assert store.stats()["trade_flows"] == 0
-    with EventStore(store_path) as store:
         assert store.has_table("trade_flows")
+        assert store.stats()["trade_flows"] == 0
