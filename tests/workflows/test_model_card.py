@@ -208,6 +208,9 @@ def test_the_card_travels_in_the_briefing_annex_and_the_stix_export(card_db):
     notes = [o for o in bundle["objects"] if o["type"] == "note"
              and (note_record(o.get("content")) or {}).get("hybridwatch") == "model-card"]
     assert len(notes) == 1
+    amber = {o["id"] for o in bundle["objects"] if o["type"] == "marking-definition"
+             and o.get("name") == "TLP:AMBER"}
+    assert notes[0]["object_marking_refs"] == sorted(amber)   # the export's ceiling, always
     record = note_record(notes[0]["content"])
     assert record["card"] == json.loads(json.dumps(card))
     assert notes[0]["content"].startswith("# Model card: hybridwatch risk model")

@@ -158,8 +158,10 @@ def export_stix(store: EventStore, *, tlp: str = "amber", org: str | None = None
                 countries |= built.countries
                 actors |= built.actors
         if run.kind == "assessment":   # the model behind the judgements travels with them
+            # marked at the export's ceiling: the card is built from the run as read at ``tlp``,
+            # and no item's level decides it (fail closed, never the level of the last item)
             out.add(model_card_note(store, run, stamp=ctx.stamp, creator_id=ctx.creator_id,
-                                    group_id=ctx.run_group_id, tlp=tlp), level, ctx.stamp)
+                                    group_id=ctx.run_group_id, tlp=tlp), tlp, ctx.stamp)
     for item in evidence.values():
         countries |= item.countries
         actors |= item.actors
