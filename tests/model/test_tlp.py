@@ -46,6 +46,21 @@ def test_sql_filter_keeps_exactly_the_readable_rows(levels, clearance):
     assert kept == {i for i, level in enumerate(levels) if _truth_readable(level, clearance)}
 
 
+@settings(deadline=None, max_examples=60)
+@given(st.lists(markings, max_size=30))
+def test_sql_rank_matches_python_and_its_inverse_never_loosens(levels):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, tlp VARCHAR)")
+    if levels:
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(levels)))
+    rows = con.execute(f"SELECT i, {tlp.rank_sql('tlp')}, {tlp.level_of_rank_sql(tlp.rank_sql('tlp'))}"
+                       " FROM t ORDER BY i").fetchall()
+    for (i, rank, level), marking in zip(rows, levels, strict=True):
+        truth = LEVELS.index(marking) if marking in LEVELS else (0 if marking is None else 5)
+        assert rank == truth == tlp.tlp_rank(marking), (i, marking)
+        assert level == LEVELS[min(truth, 4)]   # junk comes back as red, never lower
+
+
 @given(st.lists(markings, max_size=10))
 def test_most_restricted_is_the_highest_level_and_junk_counts_as_red(levels):
     ranks = [LEVELS.index(lv) if lv in LEVELS else (0 if lv is None else 4) for lv in levels]

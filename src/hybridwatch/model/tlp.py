@@ -63,6 +63,27 @@ def readable_sql(clearance: str, column: str = "tlp") -> str:
     return f"(coalesce({column}, 'clear') IN ({quoted or 'NULL'}))"
 
 
+_LEVELS_SQL = "[" + ", ".join(f"'{level}'" for level in TLP_LEVELS) + "]"
+
+
+def known_rank_sql(expression: str) -> str:
+    """SQL for the rank of ``expression`` when it is a level, else NULL (for a caller's own
+    fallback). ``expression`` is the caller's column, never user text."""
+    return f"(list_position({_LEVELS_SQL}, {expression}) - 1)"
+
+
+def rank_sql(expression: str) -> str:
+    """SQL for ``tlp_rank`` of ``expression``: NULL counts as clear, an unknown marking as
+    unreadable (above red), as in Python."""
+    with_clear = f"coalesce({expression}, 'clear')"
+    return f"coalesce({known_rank_sql(with_clear)}, {UNREADABLE_RANK})"
+
+
+def level_of_rank_sql(expression: str) -> str:
+    """SQL for the level of a rank (ranks above red are red): the inverse of ``rank_sql``."""
+    return f"{_LEVELS_SQL}[least({expression}, {len(TLP_LEVELS) - 1}) + 1]"
+
+
 def level_from_word(word: object) -> str | None:
     """The level a marking word names, or None when it names none.
 

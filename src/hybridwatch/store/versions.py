@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from hybridwatch.model.tlp import TLP_LEVELS
+from hybridwatch.model.tlp import known_rank_sql, level_of_rank_sql, rank_sql
 from hybridwatch.model.versions import OWN_TLP_KEY, VERSION_KEY
 from hybridwatch.store.event_counts import note_changing_events
 from hybridwatch.store.schema import MARKINGS_DDL
@@ -34,11 +34,8 @@ from hybridwatch.store.schema import MARKINGS_DDL
 #: Sources whose records carry versions (``extra.record_version``).
 VERSIONED_SOURCES = ("stix", "misp")
 
-_LEVELS = "[" + ", ".join(f"'{level}'" for level in TLP_LEVELS) + "]"
-
-
 def _rank(expression: str) -> str:
-    return f"(list_position({_LEVELS}, coalesce({expression}, 'clear')) - 1)"
+    return f"({rank_sql(expression)})"
 
 
 def _version(alias: str = "") -> str:
@@ -77,8 +74,7 @@ def prepare_versions(con: duckdb.DuckDBPyConnection, source: str, signer: Signer
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hw_incoming AS
         SELECT event_id, {_rank('tlp')} AS r,
-               coalesce(list_position({_LEVELS},
-                                      json_extract_string(extra, '$.{OWN_TLP_KEY}')) - 1,
+               coalesce({known_rank_sql(f"json_extract_string(extra, '$.{OWN_TLP_KEY}')")},
                         {_rank('tlp')}) AS own_r,
                {_version()} AS version,
                (CAST(? AS BOOLEAN)
@@ -99,7 +95,7 @@ def prepare_versions(con: duckdb.DuckDBPyConnection, source: str, signer: Signer
         WITH agg AS (SELECT event_id, max(version) AS vmax FROM _hw_incoming GROUP BY event_id),
         prior AS (
             SELECT a.event_id, a.vmax,
-                   coalesce(list_position({_LEVELS}, l.tlp) - 1,
+                   coalesce({known_rank_sql('l.tlp')},
                             CASE WHEN e.event_id IS NOT NULL THEN {_rank('e.tlp')} END) AS r0,
                    CASE WHEN l.record_id IS NOT NULL THEN l.latest_version
                         ELSE {_version('e')} END AS latest0,
@@ -133,7 +129,7 @@ def prepare_versions(con: duckdb.DuckDBPyConnection, source: str, signer: Signer
                 "(SELECT event_id FROM _hw_marks)")
     con.execute(f"""
         INSERT INTO record_markings
-        SELECT event_id, {_LEVELS}[least(rank, {len(TLP_LEVELS) - 1}) + 1], latest,
+        SELECT event_id, {level_of_rank_sql('rank')}, latest,
                released_version, released_by, now()::TIMESTAMP FROM _hw_marks""")
     # a later version replaces the stored event: it goes now, the insert brings the new one
     updated = con.execute(f"""
@@ -150,7 +146,7 @@ def finish_versions(con: duckdb.DuckDBPyConnection, counts: VersionCounts) -> Ve
                count(*) FILTER (WHERE m.seen AND m.rank < m.r0)
         FROM _hw_marks m""").fetchall()[0]
     con.execute(f"""
-        UPDATE events e SET tlp = {_LEVELS}[least(m.rank, {len(TLP_LEVELS) - 1}) + 1]
+        UPDATE events e SET tlp = {level_of_rank_sql('m.rank')}
         FROM _hw_marks m
         WHERE e.event_id = m.event_id AND {_rank('e.tlp')} <> m.rank""")
     con.execute("DROP TABLE IF EXISTS _hw_incoming")
