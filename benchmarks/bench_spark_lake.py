@@ -12,6 +12,8 @@ the whole process tree (Python and, for Spark, its JVM) sampled every 0.1 s:
 
 - ``series:S``: ``daily_series`` of S selectors (domains × 8 targets) over the whole lake, one
   query (the events joined with a table of the selectors);
+- ``series_union:S``: the same S series the way they were built before (a UNION ALL of one
+  aggregation per selector), the baseline of ``series:S``;
 - ``stats``: ``EventStore.stats`` (counts by domain, source and target, span);
 - ``grid:S:B``: ``coincide_grid`` of S selectors, all pairs, B block surrogates, over the last
   two years (series building plus the pairs as tasks on Spark);
@@ -116,6 +118,17 @@ def measure(step: str, engine: str, lake: Path) -> dict:
         if name == "series":
             matrix = daily_series(store.ibis_events(), parse_grid(_grid(int(params[0]))))
             check = f"{int(matrix.counts.sum())} counted"
+        elif name == "series_union":   # the baseline: one aggregation per selector
+            import ibis
+
+            from hybridwatch.analyses.series import event_counts
+
+            events = store.ibis_events()
+            parts = [event_counts(events, selector=sel).mutate(series=ibis.literal(i))
+                     .select("series", "period", "n_events")
+                     for i, sel in enumerate(parse_grid(_grid(int(params[0]))))]
+            table = ibis.union(*parts).to_pyarrow()
+            check = f"{int(sum(table['n_events'].to_pylist()))} counted"
         elif name == "stats":
             check = f"{store.stats()['events']} events"
         elif name == "grid":
