@@ -127,7 +127,9 @@ def sync(group_a, group_b, control, fdr, surrogates, period, seed, since, until,
         lead = (f"{row['lead_actor']} leads by {row['lag_days']} day(s)" if row["lead_actor"]
                 else "no leader")
         beyond = ", beyond the control" if row.get("beyond_control") else ""
-        click.echo(f" {mark} {row['narrative']}: {lead}, q={row['q_value']:.3g}{beyond}")
+        q = row["q_value"]   # null (NaN in the analysis) when the pair could not be tested
+        q_text = f"q={q:.3g}" if q is not None else "not tested"
+        click.echo(f" {mark} {row['narrative']}: {lead}, {q_text}{beyond}")
     say(f"{len(report['narratives'])} shared narratives tested, "
         f"{len(report['too_little_data'])} with too little data, "
         f"{report['window']['start']} … {report['window']['end']}")
