@@ -68,7 +68,7 @@ def build_store(path: Path, n_events: int) -> float:
       NULL, 0
     FROM range({n_events}) t(i)"""
     with EventStore(path, memory_limit="4GB") as store:
-        store.con.execute(sql)
+        store._con.execute(sql)
     return time.perf_counter() - started
 
 

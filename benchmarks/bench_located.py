@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _fill(store: EventStore, n: int) -> None:
-    store.con.execute(f"""
+    store._con.execute(f"""
         INSERT INTO events (event_id, source, source_record_id, occurred_at, occurred_precision,
                             domain, target_iso3s, location_iso3, lat, lon, location_name,
                             source_type)
@@ -60,7 +60,7 @@ def main() -> None:
                                                           memory_limit="2GB") as store:
         _fill(store, args.events)
         store.ibis_events(located=True)  # install the view (not timed)
-        base_s, base = _time(lambda: store.con.sql(
+        base_s, base = _time(lambda: store._con.sql(
             "SELECT CAST(occurred_at AS DATE) AS day, target_iso3, domain, count(*) AS n "
             f"FROM {events_by_target_sql()} GROUP BY ALL").to_arrow_table())
         where_s, where = _time(lambda: store.where_day_counts(

@@ -65,8 +65,8 @@ def _record_findings(store) -> None:
         episode_key, record_coincidences, record_episodes,
     )
 
-    targets = [r[0] for r in store.con.execute(TARGETS_SQL).fetchall()]
-    rows = store.con.execute(
+    targets = [r[0] for r in store._con.execute(TARGETS_SQL).fetchall()]
+    rows = store._con.execute(
         "SELECT target_iso3, strftime(occurred_at, '%Y-%m-%d') AS day, list(event_id), "
         f"list(DISTINCT domain) FROM {events_by_target_sql()} WHERE target_iso3 IN "
         "(SELECT unnest(?)) AND day(occurred_at) BETWEEN 10 AND 12 GROUP BY ALL",

@@ -45,7 +45,7 @@ def main() -> None:
                 ingest_file(store, args.data / relative, format="mapped" if mapping else None,
                             options=options)
             # events dated before 2015 or after the data end would stretch the daily grid
-            store.con.execute("DELETE FROM events WHERE occurred_at < ? OR occurred_at > now()",
+            store._con.execute("DELETE FROM events WHERE occurred_at < ? OR occurred_at > now()",
                               [SINCE])
             episodes = detect_episodes(store, random_state=20261128, since=SINCE)
             record_episodes(store, episodes)

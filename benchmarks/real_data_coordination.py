@@ -67,12 +67,12 @@ def build_store(data: Path, db: Path) -> list[dict[str, Any]]:
 
 
 def scalar(store: EventStore, sql: str) -> Any:
-    return store.con.execute(sql).fetchall()[0][0]
+    return store._con.execute(sql).fetchall()[0][0]
 
 
 def profile(store: EventStore) -> dict[str, Any]:
     """Facts the caveats rest on: date precision, collection trend, coverage."""
-    sql = store.con.execute
+    sql = store._con.execute
     eurepoc = sql("""SELECT count(*), count(*) FILTER (day(occurred_at) = 1),
                      count(*) FILTER (day(occurred_at) = 1 AND month(occurred_at) = 1),
                      min(occurred_at)::DATE, max(occurred_at)::DATE
@@ -121,7 +121,7 @@ def add_q(rows: list[dict[str, Any]]) -> None:
 
 
 def q1_targets(store: EventStore, since: date, until: date) -> dict[str, int]:
-    counts = dict(store.con.execute(
+    counts = dict(store._con.execute(
         f"""SELECT target_iso3, count(*) FROM {events_by_target_sql()} WHERE source = 'eurepoc'
            AND actor_iso3 = 'RUS' AND occurred_at >= ? AND occurred_at < ? GROUP BY 1""",
         [since, until + timedelta(days=1)]).fetchall())
@@ -143,7 +143,7 @@ def old_default(store: EventStore, targets: list[str], n_surr: int, seed: int
     for t in targets:
         for a, b, direction in ((INFO, CYBER, "cyber→info"), (CYBER, INFO, "info→cyber")):
             a_sel, b_sel = a.format(t=t), b.format(t=t)
-            first, last = store.con.execute(
+            first, last = store._con.execute(
                 "SELECT min(occurred_at)::DATE, max(occurred_at)::DATE FROM events WHERE "
                 f"source IN ('eurepoc', 'euvsdisinfo') AND {names_target_sql()} AND "
                 "(source = 'euvsdisinfo' OR actor_iso3 = 'RUS')", [t]).fetchall()[0]
@@ -265,7 +265,7 @@ def question2(store: EventStore, n_surr: int, seed: int) -> dict:
             rows.append({**pair_row(report, direction, label), "since": str(start),
                          "until": str(end), "window": report["window"]})
     add_q(rows)
-    dates = store.con.execute(
+    dates = store._con.execute(
         """SELECT occurred_at::DATE FROM events WHERE source='eurepoc' AND actor_iso3='CHN'
            AND list_contains(target_iso3s, 'TWN') AND occurred_at >= ? ORDER BY 1""",
         [start]).fetchall()
@@ -295,7 +295,7 @@ def question3(store: EventStore, seed: int) -> dict:
                      "episodes": [{k: e[k] for k in ("start", "end", "targets", "domains",
                                                      "p_value", "n_events", "signals")}
                                   for e in report["episodes"]]}
-    domains = store.con.execute(f"""SELECT count(*) FROM (SELECT target_iso3
+    domains = store._con.execute(f"""SELECT count(*) FROM (SELECT target_iso3
                                    FROM {events_by_target_sql()} GROUP BY 1
                                    HAVING count(DISTINCT domain) >= 3)""").fetchall()[0][0]
     out["targets_with_3_domains"] = domains

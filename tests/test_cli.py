@@ -175,7 +175,7 @@ def test_events_json_gives_extra_as_an_object(cases_file, store_path):
     code, listed, _ = run("events", "--db", str(store_path), "--json")
     assert code == 0 and listed["events"]
     with EventStore(store_path, read_only=True) as store:
-        stored = dict(store.con.execute("SELECT event_id, extra FROM events").fetchall())
+        stored = dict(store._con.execute("SELECT event_id, extra FROM events").fetchall())
     for event in listed["events"]:
         assert isinstance(event["extra"], dict)
         assert event["extra"] == json.loads(stored[event["event_id"]])  # the stored JSON text

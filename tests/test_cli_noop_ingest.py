@@ -70,7 +70,7 @@ def test_anything_but_a_known_file_takes_the_full_path(shared_data, tmp_path):
     assert payload["files"][0]["status"] == "ingested" and payload["files"][0]["replaced"] == 1
     # a store of another schema version is never answered quickly (the full path refuses it)
     with EventStore(db) as store:
-        store.con.execute("UPDATE hybridwatch_meta SET value = '3' "
+        store._con.execute("UPDATE hybridwatch_meta SET value = '3' "
                           "WHERE key = 'schema_version'")
     code = ("import sys\nfrom hybridwatch.cli import main\n"
             f"sys.argv = ['hybridwatch', 'ingest', {str(path)!r}, '--db', {str(db)!r}]\nmain()\n")

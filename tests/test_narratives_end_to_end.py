@@ -43,7 +43,7 @@ def test_planted_narratives_are_found_synchronised_with_the_right_leader(demo_st
     listed = _run("narratives", "list", "--db", str(db), "--json")["narratives"]
     assert all({"id", "label", "terms", "size", "by_actor", "examples"} <= set(n) for n in listed)
     with EventStore(db, read_only=True) as store:
-        assignment = dict(store.con.execute(
+        assignment = dict(store._con.execute(
             "SELECT article_id, narrative_id FROM article_narratives").fetchall())
     synced = _run("narratives", "sync", "--a", "ru_state", "--b", "cn_state",
                   "--control", "control", "--fdr", "0.05", "--seed", "3", "--db", str(db),

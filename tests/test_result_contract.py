@@ -50,9 +50,9 @@ def store_path(tmp_path_factory) -> Path:
 
 def test_record_applies_each_kinds_tlp_rule(store_path: Path) -> None:
     with EventStore(store_path) as store:
-        red = [r[0] for r in store.con.execute(
+        red = [r[0] for r in store._con.execute(
             "SELECT event_id FROM events WHERE tlp = 'red' LIMIT 1").fetchall()]
-        green = [r[0] for r in store.con.execute(
+        green = [r[0] for r in store._con.execute(
             "SELECT event_id FROM events WHERE tlp = 'green' LIMIT 2").fetchall()]
         episodes = [{"start": "2024-01-01", "end": "2024-01-02", "targets": ["DEU"],
                      "domains": ["cyber", "social"], "event_ids": red + green},

@@ -99,7 +99,7 @@ def test_adapter_ingest_accounts_for_every_record(name, store_path):
     with EventStore(store_path) as store:
         report = ingest_file(store, FIXTURES / fixture, format=name, options=options)
         table = KINDS[adapters()[name].kind][2]
-        stored = store.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        stored = store._con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         quarantined = store.quarantine().num_rows
     assert report.read == report.ingested + report.duplicates + report.quarantined \
         + report.skipped

@@ -67,7 +67,7 @@ def test_corrupt_compressed_file_is_an_input_error_and_leaves_the_store_unchange
     with EventStore(tmp_path / "s.duckdb") as store:
         with pytest.raises(InputError, match="corrupt"):
             ingest_file(store, bad, format=fmt)
-        counts = store.con.execute("SELECT (SELECT count(*) FROM events), "
+        counts = store._con.execute("SELECT (SELECT count(*) FROM events), "
                                    "(SELECT count(*) FROM articles)").fetchall()[0]
     assert counts == (0, 0)
 
@@ -81,7 +81,7 @@ def test_a_corrupt_file_does_not_sink_the_run(tmp_path):
     files = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
     assert "corrupt" in json.dumps(files["bundle.json.zip"])
     with EventStore(db, read_only=True) as store:
-        sources = {s for (s,) in store.con.execute("SELECT DISTINCT source FROM events").fetchall()}
+        sources = {s for (s,) in store._con.execute("SELECT DISTINCT source FROM events").fetchall()}
     assert sources == {"acled"}
 
 
@@ -101,6 +101,6 @@ def test_deeply_nested_jsonl_line_is_quarantined_and_the_rest_kept(tmp_path):
         alone = ingest_file(store, sample, format="articles-jsonl")
     with EventStore(tmp_path / "s.duckdb") as store:
         report = ingest_file(store, path, format="articles-jsonl")
-        reasons = [r for (r,) in store.con.execute("SELECT reason FROM quarantine").fetchall()]
+        reasons = [r for (r,) in store._con.execute("SELECT reason FROM quarantine").fetchall()]
     assert (report.ingested, report.quarantined) == (alone.ingested, alone.quarantined + 1)
     assert any("nested" in r for r in reasons)

@@ -54,7 +54,7 @@ def test_expanded_size_limit_refuses_the_file_and_writes_nothing(tmp_path, fmt, 
     with EventStore(tmp_path / "s.duckdb") as store:
         with pytest.raises(InputError, match="expands beyond 1.0 MiB"):
             ingest_file(store, bomb, format=fmt, options=options)
-        counts = store.con.execute("SELECT (SELECT count(*) FROM events), "
+        counts = store._con.execute("SELECT (SELECT count(*) FROM events), "
                                    "(SELECT count(*) FROM articles), "
                                    "(SELECT count(*) FROM quarantine)").fetchall()[0]
     assert counts == (0, 0, 0)
@@ -152,7 +152,7 @@ def test_an_oversized_jsonl_line_is_cut_while_reading(tmp_path):
         alone = ingest_file(store, sample, format="articles-jsonl")
     with EventStore(tmp_path / "s.duckdb") as store:
         report = ingest_file(store, path, format="articles-jsonl")
-        reason, raw = store.con.execute("SELECT reason, raw FROM quarantine WHERE line = 1"
+        reason, raw = store._con.execute("SELECT reason, raw FROM quarantine WHERE line = 1"
                                         ).fetchall()[0]
     assert "oversized" in reason and len(raw) < 2 << 20
     assert (report.ingested, report.quarantined) == (alone.ingested, alone.quarantined + 1)

@@ -183,7 +183,7 @@ def test_a_hostile_object_never_loses_a_good_one(fmt, value, where):
 
 
 def _counts(store: EventStore) -> tuple[int, ...]:
-    return store.con.execute(
+    return store._con.execute(
         "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM articles), "
         "(SELECT count(*) FROM trade_flows), (SELECT count(*) FROM quarantine), "
         "(SELECT count(*) FROM ingest_log)").fetchall()[0]

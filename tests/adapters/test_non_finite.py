@@ -36,9 +36,9 @@ def test_fatalities_beyond_finite_or_plausible_are_quarantined_with_the_reason(t
     with EventStore(tmp_path / "s.duckdb") as store:
         report = ingest_file(store, path, format="acled")
         assert (report.ingested, report.quarantined) == (1, 4)
-        reasons = [r[0] for r in store.con.execute(
+        reasons = [r[0] for r in store._con.execute(
             "SELECT reason FROM quarantine ORDER BY line").fetchall()]
-        fields = [r[0] for r in store.con.execute(
+        fields = [r[0] for r in store._con.execute(
             "SELECT field FROM quarantine ORDER BY line").fetchall()]
     assert fields == ["intensity"] * 4
     assert [("finite" in r) or ("plausible" in r) for r in reasons] == [True] * 4

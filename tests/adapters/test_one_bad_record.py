@@ -30,7 +30,7 @@ def _bundle(path: Path, objects: list) -> Path:
 
 
 def _quarantine(store: EventStore) -> list[tuple]:
-    return store.con.execute("SELECT record, field, reason FROM quarantine ORDER BY record"
+    return store._con.execute("SELECT record, field, reason FROM quarantine ORDER BY record"
                              ).fetchall()
 
 
@@ -78,7 +78,7 @@ def test_misp_numbers_and_wrong_shapes_where_text_and_objects_belong(tmp_path):
         assert (report.ingested, report.quarantined) == (1, 1)
         assert "malformed record" in _quarantine(store)[0][2]
         assert ingest_file(store, csv_path, format="misp-csv").ingested == 1
-        assert store.con.execute("SELECT tlp FROM events WHERE title = '7'").fetchall() == \
+        assert store._con.execute("SELECT tlp FROM events WHERE title = '7'").fetchall() == \
             [("green",)]
 
 

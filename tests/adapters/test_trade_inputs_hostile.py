@@ -45,9 +45,9 @@ def _ingest(folder: Path, path: Path, fmt: str, **options):
     folder.mkdir(exist_ok=True)
     with EventStore(folder / "s.duckdb") as store:
         report = ingest_file(store, path, format=fmt, options=ReadOptions(**options))
-        quarantined = store.con.execute(
+        quarantined = store._con.execute(
             "SELECT line, field, reason, raw FROM quarantine ORDER BY line").fetchall()
-        stored = store.con.execute(f"SELECT count(*) FROM {TABLE[fmt]}").fetchall()[0][0]
+        stored = store._con.execute(f"SELECT count(*) FROM {TABLE[fmt]}").fetchall()[0][0]
     return report, quarantined, stored
 
 
@@ -85,7 +85,7 @@ def test_trade_bomb_is_refused_while_expanding_and_nothing_is_written(tmp_path, 
         with pytest.raises(InputError, match="expands beyond 1.0 MiB") as caught:
             ingest_file(store, bomb, format=fmt, options=ReadOptions(max_expanded_bytes=1 << 20))
         assert caught.value.path == str(bomb)
-        counts = store.con.execute("SELECT (SELECT count(*) FROM trade_flows), "
+        counts = store._con.execute("SELECT (SELECT count(*) FROM trade_flows), "
                                    "(SELECT count(*) FROM events), "
                                    "(SELECT count(*) FROM quarantine)").fetchall()[0]
     assert counts == (0, 0, 0)
@@ -179,6 +179,6 @@ def test_corrupt_compressed_trade_file_is_an_input_error_for_that_file(tmp_path,
             ingest_file(store, packed, format=fmt)
         assert caught.value.path == str(packed)
         assert "corrupt" in str(caught.value)
-        counts = store.con.execute("SELECT (SELECT count(*) FROM trade_flows), "
+        counts = store._con.execute("SELECT (SELECT count(*) FROM trade_flows), "
                                    "(SELECT count(*) FROM events)").fetchall()[0]
     assert counts == (0, 0)

@@ -174,7 +174,7 @@ def test_episode_scan_sees_a_burst_in_every_target_it_names(planted, tmp_path):
         found = [e for e in report["episodes"] if _in_plant(e)]
         assert found and {"information", "cyber", "military"} <= set(found[0]["domains"])
         assert "DEU" in found[0]["targets"]
-        named = store.con.execute(
+        named = store._con.execute(
             "SELECT count(*) FROM events WHERE event_id IN (SELECT unnest(?)) AND "
             "list_contains(target_iso3s, 'DEU')", [found[0]["event_ids"]]).fetchall()[0][0]
     assert named == len(found[0]["event_ids"]) == len(set(found[0]["event_ids"]))
@@ -193,7 +193,7 @@ def test_stix_export_carries_every_target_and_import_restores_them(planted, tmp_
         report = detect_episodes(store, targets=["DEU"], n_surrogates=199, random_state=5)
         record_episodes(store, report)
         bundle = export_stix(store, tlp="clear").bundle
-        originals = dict(store.con.execute(
+        originals = dict(store._con.execute(
             "SELECT source_record_id, target_iso3s FROM events WHERE source = 'stix'"
         ).fetchall())
     objects = {o["id"]: o for o in bundle["objects"]}
@@ -207,7 +207,7 @@ def test_stix_export_carries_every_target_and_import_restores_them(planted, tmp_
     (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
     with EventStore(tmp_path / "partner.duckdb") as partner:
         ingest_file(partner, tmp_path / "bundle.json")
-        imported = dict(partner.con.execute(
+        imported = dict(partner._con.execute(
             "SELECT source_record_id, target_iso3s FROM events WHERE source = 'stix'"
         ).fetchall())
     for campaign in exported:

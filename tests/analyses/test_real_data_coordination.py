@@ -62,7 +62,7 @@ def assert_p(value) -> None:
 
 
 def assert_ids_exist(store: EventStore, ids: list[str]) -> None:
-    found = store.con.execute("SELECT count(*) FROM events WHERE event_id IN (SELECT unnest(?))",
+    found = store._con.execute("SELECT count(*) FROM events WHERE event_id IN (SELECT unnest(?))",
                               [ids]).fetchall()[0][0]
     assert found == len(set(ids))
 

@@ -35,7 +35,7 @@ def planted(tmp_path_factory) -> tuple[Path, list[dict]]:
                      "intensity": None if rng.random() < 0.2 else float(rng.integers(1, 9))})
     path = tmp_path_factory.mktemp("series-join") / "s.duckdb"
     with EventStore(path) as store:
-        store.con.executemany(
+        store._con.executemany(
             "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
             "occurred_precision, domain, target_iso3s, actor_iso3, source_type, intensity) "
             "VALUES (?, ?, ?, ?, 'day', ?, ?::VARCHAR[], ?, ?, ?)",

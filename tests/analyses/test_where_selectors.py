@@ -40,7 +40,7 @@ def store(tmp_path: Path):
         ("2024-01-04", "military", "DEU", None, None, None),
     ]
     with EventStore(tmp_path / "s.duckdb") as opened:
-        opened.con.executemany(
+        opened._con.executemany(
             "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
             "occurred_precision, domain, target_iso3s, location_iso3, lat, lon) "
             "VALUES (?, 'test', ?, ?, 'day', ?, list_filter([?::VARCHAR], lambda x: x IS NOT "

@@ -36,15 +36,15 @@ ROWS = [  # (source, source_type, intensity_kind, hostile?, cooperative?)
 
 def test_rule_per_source(tmp_path: Path) -> None:
     with EventStore(tmp_path / "h.duckdb") as store:
-        store.con.executemany(
+        store._con.executemany(
             "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
             "occurred_precision, domain, source_type, intensity_kind, target_iso3s) "
             "VALUES (?, ?, ?, '2024-01-01', 'day', 'military', ?, ?, [])",
             [(str(i), source, str(i), code, kind)
              for i, (source, code, kind, _, _) in enumerate(ROWS)])
-        hostile = {r[0] for r in store.con.execute(
+        hostile = {r[0] for r in store._con.execute(
             f"SELECT event_id FROM events WHERE {HOSTILE_SQL}").fetchall()}
-        cooperative = {r[0] for r in store.con.execute(
+        cooperative = {r[0] for r in store._con.execute(
             f"SELECT event_id FROM events WHERE {COOPERATIVE_SQL}").fetchall()}
     assert hostile == {str(i) for i, row in enumerate(ROWS) if row[3]}
     assert cooperative == {str(i) for i, row in enumerate(ROWS) if row[4]}

@@ -47,9 +47,9 @@ def test_url_only_articles_are_named_after_their_domain_and_grouped(tmp_path: Pa
                     encoding="utf-8")
     with EventStore(tmp_path / "s.duckdb") as store:
         ingest_file(store, path, format="articles-jsonl")
-        outlets = [r[0] for r in store.con.execute(
+        outlets = [r[0] for r in store._con.execute(
             "SELECT outlet FROM articles ORDER BY published_at").fetchall()]
-        rejected = store.con.execute("SELECT line, field FROM quarantine").fetchall()
+        rejected = store._con.execute("SELECT line, field FROM quarantine").fetchall()
     assert outlets == ["tass.ru", "english.news.cn"]
     assert rejected == [(3, "outlet")]
     groups = load_outlet_groups()

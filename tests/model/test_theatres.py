@@ -50,7 +50,7 @@ def test_shipped_table_has_the_theatres_with_countries() -> None:
 
 def _store(tmp_path: Path, rows: list[tuple], **options) -> EventStore:
     store = EventStore(tmp_path / "t.duckdb", **options)
-    store.con.executemany(
+    store._con.executemany(
         "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
         "occurred_precision, domain, lat, lon, location_name, location_iso3, target_iso3s) "
         "VALUES (?, 'test', ?, '2024-01-01', 'day', 'military', ?, ?, ?, ?, "

@@ -25,7 +25,7 @@ GRID = ["domain=cyber actor=RUS target=DEU", "source=euvsdisinfo target=DEU",
 
 
 def _ids(store: EventStore, where: str, n: int) -> list[str]:
-    return [r[0] for r in store.con.execute(
+    return [r[0] for r in store._con.execute(
         f"SELECT event_id FROM events WHERE {where} ORDER BY occurred_at, event_id LIMIT {n}"
     ).fetchall()]
 

@@ -101,7 +101,7 @@ def test_sections_and_tlp_on_every_page(amber) -> None:
 def test_chinese_and_russian_text_render(amber, demo_db: Path) -> None:
     """Headlines in Chinese and Russian reach the PDF as text, set in fonts that have them."""
     with EventStore(demo_db, read_only=True) as store:
-        shown = {lang: {row[0] for row in store.con.execute(
+        shown = {lang: {row[0] for row in store._con.execute(
             "SELECT DISTINCT title FROM articles WHERE language = ?", [lang]).fetchall()}
             for lang in ("zh", "ru")}
     flat = " ".join(_pdftotext(amber.pdf_path).split())
@@ -170,7 +170,7 @@ def test_tlp_filtering_matches_the_store(demo_db: Path) -> None:
             assert (item["finding_id"] in shown_green) == (tlp_rank(item["tlp"]) <= 1)
         # every event in the GREEN annex is at most GREEN in the store
         event_ids = list(_anchors(html_green, "e"))
-        levels = store.con.execute(
+        levels = store._con.execute(
             "SELECT DISTINCT coalesce(tlp, 'clear') FROM events "
             "WHERE event_id IN (SELECT unnest(?))", [event_ids]).fetchall()
         assert all(tlp_rank(level) <= tlp_rank("green") for (level,) in levels)
@@ -319,7 +319,7 @@ def test_body_summarises_evidence_and_the_annex_lists_it(demo_db: Path) -> None:
         html = _html(store, "amber")
         episodes = [e for e in latest_run(store, "episodes", clearance="amber").items]
         for episode in episodes:
-            expected = store.con.execute(
+            expected = store._con.execute(
                 "SELECT count(*) FROM events WHERE event_id IN (SELECT unnest(?)) "
                 "AND coalesce(tlp, 'clear') IN ('clear', 'green', 'amber')",
                 [episode["event_ids"]]).fetchall()[0][0]

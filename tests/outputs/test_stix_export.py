@@ -52,8 +52,8 @@ def store_levels(info) -> dict[str, str]:
     """Independent truth: each finding's level is the max of its stored level, its evidence
     events' markings and the findings it cites (computed here in SQL)."""
     with EventStore(info["path"], read_only=True) as store:
-        rows = store.con.execute("SELECT finding_id, tlp, item FROM findings").fetchall()
-        event_tlp = dict(store.con.execute(
+        rows = store._con.execute("SELECT finding_id, tlp, item FROM findings").fetchall()
+        event_tlp = dict(store._con.execute(
             "SELECT event_id, coalesce(tlp, 'clear') FROM events").fetchall())
     stored = {fid: tlp for fid, tlp, _ in rows}
     truth = {}
@@ -87,7 +87,7 @@ def test_nothing_above_the_requested_level_leaves(info, bundles, tlp) -> None:
     assert set(finding_records(bundle)) == expected
     # the evidence events above the level are absent, whatever object stands for them
     with EventStore(info["path"], read_only=True) as store:
-        hidden = store.con.execute(
+        hidden = store._con.execute(
             "SELECT source_record_id FROM events WHERE source = 'stix' AND "
             "list_position(?, coalesce(tlp, 'clear')) > ?", [list(LEVELS),
                                                              LEVELS.index(tlp) + 1]).fetchall()
@@ -132,7 +132,7 @@ def test_episode_is_a_campaign_with_targets_and_its_evidence(info, bundles) -> N
     record = finding_records(bundles["amber"].bundle)[fid]
     # evidence from a partner's STIX bundle keeps its id, producer and markings
     with EventStore(info["path"], read_only=True) as store:
-        rows = store.con.execute(
+        rows = store._con.execute(
             "SELECT event_id, source_record_id, source_name, tlp FROM events "
             "WHERE event_id IN (SELECT unnest(?))", [info["events"]["amber"]]).fetchall()
     for _, stix_id, producer, tlp in rows:
@@ -145,7 +145,7 @@ def test_episode_is_a_campaign_with_targets_and_its_evidence(info, bundles) -> N
 def test_other_events_are_sightings_pointing_back_to_their_source(info, bundles) -> None:
     objects = bundles["clear"].objects
     with EventStore(info["path"], read_only=True) as store:
-        rows = store.con.execute(
+        rows = store._con.execute(
             "SELECT source_record_id, source_url, occurred_at, actor_iso3 FROM events "
             "WHERE event_id IN (SELECT unnest(?))", [info["events"]["gdelt"][4:6]]).fetchall()
     sightings = {o["external_references"][0]["external_id"]: o for o in objects

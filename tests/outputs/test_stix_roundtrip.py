@@ -51,7 +51,7 @@ def test_imported_events_keep_markings_producer_and_places(info, tmp_path: Path)
         ingest_file(store, tmp_path / "bundle.json")
         imported = {r["source_record_id"]: r for r in store.events(limit=None).to_pylist()}
     with EventStore(info["path"], read_only=True) as store:
-        originals = store.con.execute(
+        originals = store._con.execute(
             "SELECT source_record_id, tlp, source_name, actor_iso3, target_iso3s FROM events "
             "WHERE source = 'stix' AND event_id IN (SELECT unnest(?))",
             [info["events"]["red"] + info["events"]["amber"]]).fetchall()
@@ -75,7 +75,7 @@ def test_findings_are_restored_with_their_evidence(info, tmp_path: Path) -> None
     _export(info["path"], "amber", tmp_path / "bundle.json")
     with EventStore(tmp_path / "partner.duckdb") as store:
         ingest_file(store, tmp_path / "bundle.json")
-        event_ids = {r[0] for r in store.con.execute("SELECT event_id FROM events").fetchall()}
+        event_ids = {r[0] for r in store._con.execute("SELECT event_id FROM events").fetchall()}
         restored = {kind: latest_run(store, kind) for kind in STORED_KINDS}
     with EventStore(info["path"], read_only=True) as store:
         source = {kind: latest_run(store, kind, clearance="amber") for kind in STORED_KINDS}
@@ -119,7 +119,7 @@ def test_import_keys_match_the_exported_ids(info, tmp_path: Path) -> None:
     bundle = _export(info["path"], "amber", tmp_path / "bundle.json")
     with EventStore(tmp_path / "partner.duckdb") as store:
         ingest_file(store, tmp_path / "bundle.json")
-        stored = {r[0] for r in store.con.execute("SELECT event_id FROM events").fetchall()}
+        stored = {r[0] for r in store._con.execute("SELECT event_id FROM events").fetchall()}
     evidence = {o["id"] for o in bundle["objects"] if o["type"] == "sighting"}
     assert {record_id_hash("stix", i) for i in evidence} <= stored
 

@@ -15,7 +15,7 @@ from hybridwatch.workflows.findings import record_episodes
 
 def test_theatre_episode_targets_a_theatre_location(tmp_path: Path) -> None:
     with EventStore(tmp_path / "s.duckdb") as store:
-        store.con.execute(
+        store._con.execute(
             "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
             "occurred_precision, domain, target_iso3s, lat, lon) VALUES "
             "('a', 'test', 'a', '2024-01-02', 'day', 'military', [], 24.0, 119.5), "

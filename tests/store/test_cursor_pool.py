@@ -13,26 +13,26 @@ from hybridwatch.store.cursors import CursorPool
 
 def test_cursors_are_reused_in_utc_and_failed_ones_are_dropped(tmp_path):
     with EventStore(tmp_path / "s.duckdb") as store:
-        pool = CursorPool(store.con, keep=1)
+        pool = CursorPool(store._con, keep=1)
         a = store.cursor_store(lazy=True, pool=pool)
-        c1 = a.con
+        c1 = a._con
         assert c1.execute("SELECT current_setting('TimeZone')").fetchall() == [("UTC",)]
         a.close()
         b = store.cursor_store(lazy=True, pool=pool)
-        assert b.con is c1                               # lent again, not reopened
+        assert b._con is c1                               # lent again, not reopened
         c = store.cursor_store(lazy=True, pool=pool)
-        c2 = c.con
+        c2 = c._con
         assert c2 is not c1                              # none idle: a new one
         c.close()                                        # idle: c2
         b.close()                                        # beyond keep=1: c1 is closed
         with pytest.raises(duckdb.ConnectionException):
             c1.execute("SELECT 1")
         d = store.cursor_store(lazy=True, pool=pool)
-        assert d.con is c2
+        assert d._con is c2
         d.discard()                                      # a failed request: closed for good
         with pytest.raises(duckdb.ConnectionException):
             c2.execute("SELECT 1")
         e = store.cursor_store(lazy=True, pool=pool)
-        assert e.con is not c2 and e.con.execute("SELECT 1").fetchall() == [(1,)]
+        assert e._con is not c2 and e._con.execute("SELECT 1").fetchall() == [(1,)]
         e.close()
         pool.close()

@@ -61,14 +61,14 @@ _PER_TARGET = ("unnest(CASE WHEN len(target_iso3s) = 0 THEN [NULL]::VARCHAR[] "
 
 
 def _from_counts(store: EventStore) -> list[tuple]:
-    return sorted(store.con.execute(
+    return sorted(store._con.execute(
         f"SELECT target, domain, source, day, coalesce(tlp, 'clear'), sum(n_events)::BIGINT "
         f"FROM {TABLE}, {_PER_TARGET} GROUP BY ALL HAVING sum(n_events) > 0").fetchall(),
         key=repr)
 
 
 def _from_events(store: EventStore) -> list[tuple]:
-    return sorted(store.con.execute(
+    return sorted(store._con.execute(
         f"SELECT target, domain, source, CAST(occurred_at AS DATE), coalesce(tlp, 'clear'), "
         f"count(*) FROM events, {_PER_TARGET} GROUP BY ALL").fetchall(), key=repr)
 
@@ -76,7 +76,7 @@ def _from_events(store: EventStore) -> list[tuple]:
 def _check(store: EventStore) -> list[tuple]:
     counted = _from_events(store)
     assert _from_counts(store) == counted
-    totals = store.con.execute(f"SELECT (SELECT sum(n_events) FROM {TABLE}), "
+    totals = store._con.execute(f"SELECT (SELECT sum(n_events) FROM {TABLE}), "
                                "(SELECT count(*) FROM events)").fetchall()[0]
     assert totals[0] == totals[1]  # each event once in the totals, whatever its targets
     return counted
@@ -113,7 +113,7 @@ def test_counts_equal_a_count_over_events_after_every_kind_of_write(tmp_path):
         ingest_file(store, _cases(tmp_path / "a.csv", 100, seed=3), replace=True)
         _check(store)
         # rows written by another route: the counts no longer add up, rebuilt on open
-        store.con.execute("DELETE FROM events WHERE source = 'euvsdisinfo' AND "
+        store._con.execute("DELETE FROM events WHERE source = 'euvsdisinfo' AND "
                           "occurred_at < '2024-03-10'")
     with EventStore(path) as store:
         _check(store)

@@ -22,7 +22,7 @@ LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("rollup") / "s.duckdb"
     with EventStore(path) as writer:  # another route than ingest: rebuilt when next opened
-        writer.con.execute(f"""
+        writer._con.execute(f"""
             INSERT INTO events (event_id, source, source_record_id, occurred_at,
                                 occurred_precision, actor_iso3, target_iso3s, domain, intensity,
                                 tlp)

@@ -36,17 +36,17 @@ def _ingest(db: Path, path: Path, sql: bool, monkeypatch, **kwargs):
 def _state(db: Path) -> dict:
     """Everything an ingest leaves, as readers see it (times of the ingest left out)."""
     with EventStore(db, read_only=True) as store:
-        events = store.con.execute(
+        events = store._con.execute(
             f"SELECT e.* EXCLUDE (extra), {gdelt_extra.merged_extra_sql('e', 'x')} "
             "FROM events e LEFT JOIN gdelt_extra x USING (event_id) ORDER BY event_id"
         ).fetchall()
-        quarantine = store.con.execute(
+        quarantine = store._con.execute(
             "SELECT rejection_id, ingest_id, path, format, line, record, field, reason, raw "
             "FROM quarantine ORDER BY rejection_id").fetchall()
-        log = store.con.execute(
+        log = store._con.execute(
             "SELECT ingest_id, path, fingerprint, size_bytes, format, read, ingested, "
             "duplicates, quarantined, skipped FROM ingest_log ORDER BY ingest_id").fetchall()
-        days = store.con.execute("SELECT * FROM source_days ORDER BY ALL").fetchall()
+        days = store._con.execute("SELECT * FROM source_days ORDER BY ALL").fetchall()
         listed = store.events(limit=None).to_pylist()
     # extra compared as JSON objects (the same keys and values; key order is the file's)
     return {"events": [(*row[:-1], json.loads(row[-1]) if row[-1] else None)
@@ -100,8 +100,8 @@ def test_sql_route_equals_adapter_route_on_planted_bad_rows(tmp_path, monkeypatc
     for _, _, _, _, line, _, _, _, raw in after["quarantine"]:
         assert raw == lines[line - 1].decode("utf-8", "backslashreplace")
     with EventStore(new, read_only=True) as store:  # the SQL route kept no JSON
-        assert store.con.execute("SELECT count(extra) FROM events").fetchall()[0][0] == 0
-        assert store.con.execute("SELECT count(*) FROM gdelt_extra").fetchall()[0][0] == \
+        assert store._con.execute("SELECT count(extra) FROM events").fetchall()[0][0] == 0
+        assert store._con.execute("SELECT count(*) FROM gdelt_extra").fetchall()[0][0] == \
             reports[1].ingested
 
 
@@ -132,7 +132,7 @@ def test_strict_fails_on_the_first_rejection_and_writes_nothing(tmp_path, monkey
         _ingest(db, path, True, monkeypatch, strict=True)
     assert "line 2" in str(raised.value)      # the first damaged line
     with EventStore(db, read_only=True) as store:
-        assert store.con.execute("SELECT (SELECT count(*) FROM events) + (SELECT count(*) "
+        assert store._con.execute("SELECT (SELECT count(*) FROM events) + (SELECT count(*) "
                                  "FROM gdelt_extra) + (SELECT count(*) FROM quarantine)"
                                  ).fetchall()[0][0] == 0
 
@@ -150,7 +150,7 @@ def test_replace_and_a_second_file_keep_side_rows_with_their_events(tmp_path, mo
     assert report.duplicates == 250 and report.ingested == 500
     _ingest(db, first, True, monkeypatch, replace=True)
     with EventStore(db, read_only=True) as store:
-        orphans, missing = store.con.execute(
+        orphans, missing = store._con.execute(
             "SELECT (SELECT count(*) FROM gdelt_extra x WHERE NOT EXISTS (SELECT 1 FROM events "
             "e WHERE e.event_id = x.event_id AND e.ingest_id = x.ingest_id)), "
             "(SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM gdelt_extra x "
@@ -199,7 +199,7 @@ def test_typed_view_reads_the_fields_of_both_layouts(shared_data, tmp_path):
     with EventStore(db) as store:
         ingest_file(store, samples / "20191024143000.export.CSV")
         ingest_file(store, samples / "gdelt1_events_20160728_sample.tsv")
-        rows = dict(store.con.execute(
+        rows = dict(store._con.execute(
             "SELECT e.source_record_id, [t.\"NumMentions\"::VARCHAR, t.\"AvgTone\"::VARCHAR, "
             "t.\"ActionGeo_FeatureID\", t.\"Actor1Geo_ADM2Code\"] FROM gdelt_extra_typed t "
             "JOIN events e USING (event_id)").fetchall())

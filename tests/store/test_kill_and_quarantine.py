@@ -41,7 +41,7 @@ def _exe() -> str:
 
 def _state(db: Path) -> tuple:
     with EventStore(db, read_only=True) as store:
-        return store.con.execute(
+        return store._con.execute(
             "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM quarantine), "
             "(SELECT list(path ORDER BY ingest_id) FROM ingest_log)").fetchall()[0]
 
@@ -114,7 +114,7 @@ def test_identical_bad_records_are_each_stored_under_their_file_and_line(tmp_pat
     two = _cases(tmp_path / "two.csv", 1, 3, "two")      # and 3 times in another file
     with EventStore(tmp_path / "s.duckdb") as store:
         reports = [ingest_file(store, path) for path in (one, two)]
-        rows = store.con.execute("SELECT path, line, raw, reason FROM quarantine "
+        rows = store._con.execute("SELECT path, line, raw, reason FROM quarantine "
                                  "ORDER BY path, line").fetchall()
     assert [r.quarantined for r in reports] == [5, 3]
     # every reported rejection is a row: its own file and line, the record verbatim
@@ -130,6 +130,6 @@ def test_reported_quarantined_equals_rows_stored(tmp_path, copies):
     path = _cases(tmp_path / "many.csv", 1, copies, "many")
     with EventStore(tmp_path / "s.duckdb") as store:
         report = ingest_file(store, path)
-        stored = store.con.execute("SELECT count(*), count(DISTINCT line) FROM quarantine"
+        stored = store._con.execute("SELECT count(*), count(DISTINCT line) FROM quarantine"
                                    ).fetchall()[0]
     assert report.quarantined == stored[0] == stored[1] == copies

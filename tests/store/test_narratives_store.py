@@ -44,10 +44,10 @@ def incremental(scenario) -> dict:
         update = build_narratives(store, random_state=0)
         after = article_assignments(store)
         listing = list_narratives(store, outlet_groups=load_outlet_groups())
-        record_ids = dict(store.con.execute(
+        record_ids = dict(store._con.execute(
             "SELECT source_record_id, article_id FROM articles").fetchall())
         model = load_model(store)
-        languages = dict(store.con.execute("SELECT article_id, language FROM articles").fetchall())
+        languages = dict(store._con.execute("SELECT article_id, language FROM articles").fetchall())
     return {"languages": languages, "first": first_build, "update": update, "before": before, "after": after,
             "ids_before": ids_before, "listing": listing, "record_ids": record_ids,
             "model": model}

@@ -27,16 +27,16 @@ TOPICS = {"grain": "grain exports blocked ports ukraine wheat shipments",
 
 
 def _tables(store: EventStore) -> list[str]:
-    return sorted(r[0] for r in store.con.execute(
+    return sorted(r[0] for r in store._con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall())
 
 
 def _content(store: EventStore, table: str) -> list[tuple]:
     if table == "events":  # as readers see them: GDELT's unmapped columns in ``extra``
-        return store.con.execute(
+        return store._con.execute(
             f"SELECT e.* REPLACE ({gdelt_extra.merged_extra_sql('e', 'x')} AS extra) "
             "FROM events e LEFT JOIN gdelt_extra x USING (event_id) ORDER BY ALL").fetchall()
-    return store.con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall()
+    return store._con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall()
 
 
 def _rounded(rows: list[tuple]) -> list[tuple]:

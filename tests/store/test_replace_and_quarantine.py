@@ -31,7 +31,7 @@ def case(n: int, title: str = "Case", date: str = "2024-03-01", country: str = "
 
 
 def _rows(store: EventStore, sql: str) -> list[tuple]:
-    return store.con.execute(sql).fetchall()
+    return store._con.execute(sql).fetchall()
 
 
 EVENTS_SQL = "SELECT event_id, occurred_at, title, target_iso3s FROM events ORDER BY event_id"
@@ -183,7 +183,7 @@ def test_replace_keeps_assignments_of_articles_it_reinserts(tmp_path, store_path
     with EventStore(store_path) as store:
         ingest_file(store, src)
         ids = [r[0] for r in _rows(store, "SELECT article_id FROM articles ORDER BY 1")]
-        store.con.executemany("INSERT INTO article_narratives VALUES (?, 'n0001', 0.9)",
+        store._con.executemany("INSERT INTO article_narratives VALUES (?, 'n0001', 0.9)",
                               [[i] for i in ids])
         src.write_text("".join(json.dumps(x) + "\n" for x in lines[:2]), encoding="utf-8")
         report = ingest_file(store, src, replace=True)
@@ -200,8 +200,8 @@ def test_files_and_rejections_of_stores_written_before_these_rules(tmp_path, sto
     sha, _ = fingerprint_file(src)
     with EventStore(store_path) as store:
         ingest_file(store, src)
-        store.con.execute("UPDATE ingest_log SET fingerprint = ?", [sha])
-        store.con.execute("UPDATE quarantine SET rejection_id = md5(raw)")
+        store._con.execute("UPDATE ingest_log SET fingerprint = ?", [sha])
+        store._con.execute("UPDATE quarantine SET rejection_id = md5(raw)")
         again = ingest_file(store, src)
         [old] = store.quarantine().to_pylist()
     assert again.status == "unchanged" and again.ingest_id == 1

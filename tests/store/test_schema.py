@@ -131,8 +131,8 @@ def test_a_version_4_store_migrates_to_every_table(tmp_path: Path) -> None:
     with EventStore(old, read_only=True) as store:
         run = latest_run(store, "narrative_sync")
         assert run.run_id == "run-1" and [i["finding_id"] for i in run.items] == ["f1"]
-        assert store.con.execute("SELECT event_id FROM events").fetchall() == [("e1",)]
-        assert store.con.execute("SELECT count(*) FROM finding_reviews").fetchall() == [(0,)]
+        assert store._con.execute("SELECT event_id FROM events").fetchall() == [("e1",)]
+        assert store._con.execute("SELECT count(*) FROM finding_reviews").fetchall() == [(0,)]
     assert migrations.migrate_store(old).applied == ()        # already current
 
 

@@ -48,7 +48,7 @@ def _bundle(path: Path, *versions: tuple[str, str, str, dict], creator: str = AL
 
 
 def _stored(store: EventStore) -> list[tuple]:
-    return store.con.execute("SELECT tlp, title, target_iso3s FROM events WHERE source='stix'"
+    return store._con.execute("SELECT tlp, title, target_iso3s FROM events WHERE source='stix'"
                              ).fetchall()
 
 
@@ -135,7 +135,7 @@ def test_misp_uuid_and_timestamp_newer_red_wins(tmp_path):
         report = ingest_file(store, _misp(tmp_path / "b.json", 1709337600, "tlp:red", "second"))
         assert report.updated == 1
         ingest_file(store, _misp(tmp_path / "c.json", 1709424000, "tlp:clear", "third"))
-        assert store.con.execute("SELECT tlp, title FROM events").fetchall() == \
+        assert store._con.execute("SELECT tlp, title FROM events").fetchall() == \
             [("red", "third")]
 
 

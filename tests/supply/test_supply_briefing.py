@@ -35,7 +35,7 @@ def _direct_by_hand(db: str, product: str) -> tuple[float, float]:
     exporters' (docs/supply-chains.md), averaged over 24 months before the break and 12 from it."""
     origins = ", ".join(f"'{o}'" for o in ORIGINS)
     with EventStore(db, read_only=True) as store:
-        rows = store.con.execute(f"""
+        rows = store._con.execute(f"""
             WITH legs AS (
               SELECT CASE WHEN flow = 'import' THEN partner_iso3 ELSE reporter_iso3 END AS e,
                      CASE WHEN flow = 'import' THEN reporter_iso3 ELSE partner_iso3 END AS i,

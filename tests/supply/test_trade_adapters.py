@@ -18,7 +18,7 @@ TRADE = FIXTURES / "trade"
 
 
 def _rows(store, where="TRUE"):
-    return store.con.execute(
+    return store._con.execute(
         "SELECT source, reporter_iso3, partner_iso3, flow, product, period::VARCHAR, "
         f"period_freq, value_usd, valuation FROM trade_flows WHERE {where} "
         "ORDER BY source, reporter_iso3, partner_iso3, product").fetchall()
@@ -80,7 +80,7 @@ def test_reingest_is_a_no_op_and_same_flows_are_duplicates(store_path, tmp_path)
         ingest_file(store, TRADE / "comtrade_monthly.csv")
         assert ingest_file(store, TRADE / "comtrade_monthly.csv").status == "unchanged"
         again = ingest_file(store, copy)
-        assert store.con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0] == 6
+        assert store._con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0] == 6
     assert again.ingested == 0 and again.duplicates == 6
 
 

@@ -27,7 +27,7 @@ def _batches(name: str, path: Path):
 
 
 def _stored(store: EventStore):
-    rows = store.con.sql(f"SELECT {', '.join(TRADE_FLOW_SCHEMA.names)} FROM trade_flows"
+    rows = store._con.sql(f"SELECT {', '.join(TRADE_FLOW_SCHEMA.names)} FROM trade_flows"
                              ).to_arrow_table().cast(TRADE_FLOW_SCHEMA).to_pylist()
     quarantined = [(q["line"], q["field"], q["reason"], q["raw"])
                    for q in store.quarantine().to_pylist()]
@@ -59,7 +59,7 @@ def test_first_row_of_a_repeated_flow_wins_and_stored_flows_are_duplicates(store
     with EventStore(store_path) as store:
         one = ingest_file(store, repeated)
         two = ingest_file(store, again)
-        values = store.con.execute("SELECT reporter_iso3, partner_iso3, value_usd, ingest_id "
+        values = store._con.execute("SELECT reporter_iso3, partner_iso3, value_usd, ingest_id "
                                    "FROM trade_flows ORDER BY ingest_id, reporter_iso3"
                                    ).fetchall()
     assert (one.read, one.ingested, one.duplicates) == (3, 1, 2)
@@ -73,5 +73,5 @@ def test_strict_ingest_of_a_trade_file_writes_nothing(store_path):
     with EventStore(store_path) as store:
         with pytest.raises(StrictModeError, match="line 10"):
             ingest_file(store, FILES["comtrade"], strict=True)
-        assert store.con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0] == 0
+        assert store._con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0] == 0
         assert store.quarantine().num_rows == 0

@@ -112,6 +112,6 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def direct(app):
     """A cursor on the app's own connection, for independent SQL truth."""
-    cursor = app.state.store.con.cursor()
+    cursor = app.state.store._con.cursor()
     yield cursor
     cursor.close()

@@ -25,7 +25,7 @@ def store(store_path):
 def test_only_the_hash_of_the_secret_is_stored(store):
     made = create_token(store, role="analyst", name="desk 2")
     secret = made.token.split("_", 2)[2]
-    rows = store.con.execute("SELECT * FROM api_tokens").fetchall()
+    rows = store._con.execute("SELECT * FROM api_tokens").fetchall()
     assert len(rows) == 1 and secret not in json.dumps(rows, default=str)
     assert rows[0][4] == hashlib.sha256(secret.encode()).hexdigest()
     assert made.record.clearance == "amber+strict"

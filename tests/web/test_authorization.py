@@ -29,9 +29,9 @@ def truth(app):
 
     store = open_cursor_store(app)
     try:
-        counts = dict(store.con.execute(
+        counts = dict(store._con.execute(
             "SELECT coalesce(tlp, 'clear'), count(*) FROM events GROUP BY 1").fetchall())
-        event_ids = dict(store.con.execute(
+        event_ids = dict(store._con.execute(
             "SELECT coalesce(tlp, 'clear'), min(event_id) FROM events GROUP BY 1").fetchall())
         runs = {kind: latest_run(store, kind, clearance="red")
                 for kind in ("episodes", "coincidences", "narrative_sync", "assessment",

@@ -137,7 +137,7 @@ def test_overview_and_single_events_teach_nothing(twins):
         view["events"].pop("withheld")
         view.pop("withheld")
     assert overview["with_red"] == overview["green_only"]
-    con = twins["with_red"].app.state.store.con.cursor()
+    con = twins["with_red"].app.state.store._con.cursor()
     red_ids = [r[0] for r in con.execute("SELECT event_id FROM events WHERE tlp = 'red'"
                                          ).fetchall()]
     assert len(red_ids) == 2 * len(RED)
@@ -151,5 +151,5 @@ def test_overview_and_single_events_teach_nothing(twins):
 
 
 def _red_events(twins) -> int:
-    con = twins["with_red"].app.state.store.con.cursor()
+    con = twins["with_red"].app.state.store._con.cursor()
     return con.execute("SELECT count(*) FROM events WHERE tlp = 'red'").fetchall()[0][0]

@@ -77,7 +77,7 @@ def _objects(level: str, day: str, actor: str, target: str, source: str, domain:
 
 
 def _events(store: EventStore) -> dict[str, list[str]]:
-    rows = store.con.execute("SELECT tlp, event_id FROM events ORDER BY occurred_at, event_id"
+    rows = store._con.execute("SELECT tlp, event_id FROM events ORDER BY occurred_at, event_id"
                              ).fetchall()
     out: dict[str, list[str]] = {"green": [], "red": []}
     for tlp, event_id in rows:
@@ -90,8 +90,8 @@ def _record(store: EventStore, kind: str, summary: dict[str, Any], items: list[t
     each item is ``(key, item, tlp)``: the store raises it to what it cites."""
     run_id = save_run(store, kind, summary, [FindingItem(k, i, t) for k, i, t in items])
     fixed = hashlib.md5(kind.encode()).hexdigest()
-    store.con.execute("UPDATE findings SET run_id = ? WHERE run_id = ?", [fixed, run_id])
-    store.con.execute("UPDATE finding_runs SET run_id = ?, created_at = ? WHERE run_id = ?",
+    store._con.execute("UPDATE findings SET run_id = ? WHERE run_id = ?", [fixed, run_id])
+    store._con.execute("UPDATE finding_runs SET run_id = ?, created_at = ? WHERE run_id = ?",
                       [fixed, CREATED, run_id])
 
 
@@ -191,7 +191,7 @@ def _store(folder: Path, secret: dict[str, str] | None) -> Path:
     with EventStore(db) as store:
         ingest_file(store, bundle)
         # the ingest's own time and id differ between stores: pin them
-        store.con.execute("UPDATE ingest_log SET started_at = ?, finished_at = ?",
+        store._con.execute("UPDATE ingest_log SET started_at = ?, finished_at = ?",
                           [CREATED, CREATED])
         _findings(store, secret)
     return db
@@ -384,7 +384,7 @@ def _ids(worlds) -> dict[str, list[str]]:
     (the RED ones included, as if leaked), and ids that exist nowhere."""
     findings, events = set(), set()
     for client, _ in worlds.values():
-        con = client.app.state.store.con.cursor()
+        con = client.app.state.store._con.cursor()
         findings |= {r[0] for r in con.execute("SELECT finding_id FROM findings").fetchall()}
         events |= {r[0] for r in con.execute("SELECT event_id FROM events").fetchall()}
     stix = sorted({o["id"] for secret in (*SECRETS.values(), None) for k in range(2)

@@ -172,7 +172,7 @@ def test_pull_from_our_own_server_keeps_targets(live_server, tokens, direct,
                                       "--json", "-q"])
     assert result.exit_code == 0, result.output
     with EventStore(db, read_only=True) as store:
-        pulled = dict(store.con.execute(
+        pulled = dict(store._con.execute(
             "SELECT source_record_id, list_sort(target_iso3s) FROM events "
             "WHERE source_type = 'sighting'").fetchall())
     truth = {f"sighting--{stix_uuid('sighting', 'event:' + event_id)}": sorted(targets or [])

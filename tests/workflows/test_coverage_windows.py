@@ -149,11 +149,11 @@ def test_old_stores_get_source_days_on_read_write_open(store_db, tmp_path):
     shutil.copy(db, copy)
     with EventStore(copy) as store:
         before = store.source_days()
-        store.con.execute("DROP TABLE source_days")
+        store._con.execute("DROP TABLE source_days")
     with EventStore(copy, read_only=True) as store:        # read-only: computed on the fly
         assert store.source_days().equals(before)
     with EventStore(copy) as store:                         # read-write: rebuilt
-        assert store.con.execute("SELECT count(*) FROM source_days").fetchall()[0][0] > 0
+        assert store._con.execute("SELECT count(*) FROM source_days").fetchall()[0][0] > 0
         assert store.source_days().equals(before)
 
 

@@ -72,7 +72,7 @@ def store_db(tmp_path_factory):
     with EventStore(db) as store:
         ingest_file(store, root / "log.csv", format="mapped",
                     options=ReadOptions(mapping_path=root / "log.toml"))
-        person_ids = [r[0] for r in store.con.execute(
+        person_ids = [r[0] for r in store._con.execute(
             "SELECT event_id FROM events WHERE actor_name = ?", [PERSON]).fetchall()]
         starts = np.argwhere(synth.episode_starts)
         items = [FindingItem(f"{d}:{t}", {"start": str(synth.dates[d]),

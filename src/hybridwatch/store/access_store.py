@@ -81,11 +81,11 @@ def _hash(secret: str) -> str:
 
 
 def ensure_access_tables(store: EventStore) -> None:
-    store.con.execute(ACCESS_DDL)
+    store._con.execute(ACCESS_DDL)
 
 
 def _has_tables(store: EventStore) -> bool:
-    return store.con.execute(
+    return store._con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'api_tokens'"
     ).fetchall()[0][0] > 0
 
@@ -129,7 +129,7 @@ def create_token(store: EventStore, *, role: str, name: str | None = None,
     secret = secrets.token_urlsafe(32)
     record = TokenRecord(token_id, (name or f"{role}-{token_id}").strip(), role, level,
                          _now(), None)
-    store.con.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
+    store._con.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
                       [record.token_id, record.name, role, level, _hash(secret),
                        record.created_at])
     return NewToken(record, f"{TOKEN_PREFIX}{token_id}_{secret}")
@@ -141,18 +141,18 @@ def list_tokens(store: EventStore, *, include_revoked: bool = True) -> list[Toke
     sql = ("SELECT token_id, name, role, clearance, created_at, revoked_at FROM api_tokens"
            + ("" if include_revoked else " WHERE revoked_at IS NULL")
            + " ORDER BY created_at, token_id")
-    return [TokenRecord(*row) for row in store.con.execute(sql).fetchall()]
+    return [TokenRecord(*row) for row in store._con.execute(sql).fetchall()]
 
 
 def revoke_token(store: EventStore, token_id: str) -> TokenRecord:
     """Revoke a token by id (idempotent); unknown ids are an error naming the id."""
     ensure_access_tables(store)
-    rows = store.con.execute("SELECT revoked_at FROM api_tokens WHERE token_id = ?",
+    rows = store._con.execute("SELECT revoked_at FROM api_tokens WHERE token_id = ?",
                              [token_id]).fetchall()
     if not rows:
         raise SelectorError(f"token {token_id!r}: no such token (see `hybridwatch token list`)")
     if rows[0][0] is None:
-        store.con.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ?",
+        store._con.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ?",
                           [_now(), token_id])
     return next(t for t in list_tokens(store) if t.token_id == token_id)
 
@@ -165,7 +165,7 @@ def verify_token(store: EventStore, token: str) -> TokenRecord | None:
     if not token_id or not secret:
         return None
     try:  # no catalog lookup first: this runs on every request
-        rows = store.con.execute(
+        rows = store._con.execute(
             "SELECT token_id, name, role, clearance, created_at, revoked_at, secret_sha256 "
             "FROM api_tokens WHERE token_id = ?", [token_id]).fetchall()
     except duckdb.CatalogException:
@@ -183,7 +183,7 @@ def active_token(store: EventStore, token_id: str) -> TokenRecord | None:
     """The token record with this id if it exists and is not revoked (a dashboard session
     holds the id of the token it was opened with, never the secret)."""
     try:
-        rows = store.con.execute(
+        rows = store._con.execute(
             "SELECT token_id, name, role, clearance, created_at, revoked_at FROM api_tokens "
             "WHERE token_id = ? AND revoked_at IS NULL", [token_id]).fetchall()
     except duckdb.CatalogException:
@@ -199,10 +199,10 @@ def audit(store: EventStore, *, action: str, resource: str, token_id: str | None
            json.dumps(detail or {}, sort_keys=True, default=str), int(status)]
     sql = "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     try:  # tables are created once, on the first failure: this runs on every API answer
-        store.con.execute(sql, row)
+        store._con.execute(sql, row)
     except duckdb.CatalogException:
         ensure_access_tables(store)
-        store.con.execute(sql, row)
+        store._con.execute(sql, row)
 
 
 #: The audit log's columns, in order (``append_audit_rows`` takes rows of these).
@@ -214,12 +214,12 @@ def append_audit_rows(store: EventStore, rows: list[tuple]) -> None:
     import pyarrow as pa
 
     queued = pa.table({name: [row[i] for row in rows] for i, name in enumerate(AUDIT_COLUMNS)})
-    store.con.register("hybridwatch_audit_queued", queued)
+    store._con.register("hybridwatch_audit_queued", queued)
     try:
-        store.con.execute('INSERT INTO audit_log SELECT "at", token_id, name, role, action, '
+        store._con.execute('INSERT INTO audit_log SELECT "at", token_id, name, role, action, '
                           "resource, detail, status::INTEGER FROM hybridwatch_audit_queued")
     finally:
-        store.con.unregister("hybridwatch_audit_queued")
+        store._con.unregister("hybridwatch_audit_queued")
 
 
 def audit_entries(store: EventStore, *, limit: int | None = 100, token_id: str | None = None,
@@ -240,4 +240,4 @@ def audit_entries(store: EventStore, *, limit: int | None = 100, token_id: str |
         sql += f" LIMIT {int(limit)}"
     return [{"at": _iso(at), "token_id": tid, "name": nm, "role": rl, "action": act,
              "resource": res, "detail": json.loads(det) if det else {}, "status": st}
-            for at, tid, nm, rl, act, res, det, st in store.con.execute(sql, params).fetchall()]
+            for at, tid, nm, rl, act, res, det, st in store._con.execute(sql, params).fetchall()]

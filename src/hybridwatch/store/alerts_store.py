@@ -61,11 +61,11 @@ def add_watch(store: EventStore, *, name: str, kind: str, target: str | None,
               domain: str | None, threshold: float | None, clearance: str,
               owner: str) -> Watch:
     """Save a watch (its fields already checked by ``workflows.watches.new_watch``)."""
-    store.con.execute(WATCHES_DDL)
-    number = store.con.execute("SELECT coalesce(max(watch_id), 0) + 1 FROM watches"
+    store._con.execute(WATCHES_DDL)
+    number = store._con.execute("SELECT coalesce(max(watch_id), 0) + 1 FROM watches"
                                ).fetchall()[0][0]
     now = _now()
-    store.con.execute(f"INSERT INTO watches ({', '.join(_WATCH_COLUMNS)}) "
+    store._con.execute(f"INSERT INTO watches ({', '.join(_WATCH_COLUMNS)}) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       [number, name, kind, target, domain, threshold, clearance, owner, now])
     return Watch(int(number), name, kind, target, domain, threshold, clearance, owner, now)
@@ -74,7 +74,7 @@ def add_watch(store: EventStore, *, name: str, kind: str, target: str | None,
 def list_watches(store: EventStore) -> list[Watch]:
     if not _present(store):
         return []
-    rows = store.con.execute(f"SELECT {', '.join(_WATCH_COLUMNS)} FROM watches "
+    rows = store._con.execute(f"SELECT {', '.join(_WATCH_COLUMNS)} FROM watches "
                              "ORDER BY watch_id").fetchall()
     return [Watch(*row) for row in rows]
 
@@ -84,13 +84,13 @@ def remove_watch(store: EventStore, watch_id: int) -> Watch:
     found = [w for w in list_watches(store) if w.watch_id == watch_id]
     if not found:
         raise StoreError(f"no watch {watch_id} in this store (`hybridwatch watch list`)")
-    store.con.begin()
+    store._con.begin()
     try:
-        store.con.execute("DELETE FROM alerts WHERE watch_id = ?", [watch_id])
-        store.con.execute("DELETE FROM watches WHERE watch_id = ?", [watch_id])
-        store.con.commit()
+        store._con.execute("DELETE FROM alerts WHERE watch_id = ?", [watch_id])
+        store._con.execute("DELETE FROM watches WHERE watch_id = ?", [watch_id])
+        store._con.commit()
     except Exception:
-        store.con.rollback()
+        store._con.rollback()
         raise
     return found[0]
 
@@ -112,13 +112,13 @@ def record_alerts(store: EventStore, candidates: Sequence[AlertCandidate]) -> li
     returns the new alerts."""
     if not candidates:
         return []
-    store.con.execute(WATCHES_DDL)
+    store._con.execute(WATCHES_DDL)
     now = _now()
-    store.con.begin()
+    store._con.begin()
     try:
-        start = store.con.execute("SELECT coalesce(max(alert_id), 0) FROM alerts"
+        start = store._con.execute("SELECT coalesce(max(alert_id), 0) FROM alerts"
                                   ).fetchall()[0][0]
-        known = {(w, f) for w, f in store.con.execute(
+        known = {(w, f) for w, f in store._con.execute(
             "SELECT watch_id, finding_id FROM alerts WHERE watch_id IN (SELECT unnest(?))",
             [sorted({c.watch_id for c in candidates})]).fetchall()}
         fresh: list[AlertCandidate] = []
@@ -129,11 +129,11 @@ def record_alerts(store: EventStore, candidates: Sequence[AlertCandidate]) -> li
         rows = [(start + i + 1, c.watch_id, c.finding_id, c.kind, c.run_id, c.tlp, c.message,
                  now, None, None) for i, c in enumerate(fresh)]
         if rows:
-            store.con.executemany(f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
+            store._con.executemany(f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        store.con.commit()
+        store._con.commit()
     except Exception:
-        store.con.rollback()
+        store._con.rollback()
         raise
     return [Alert(*row) for row in rows]
 
@@ -147,10 +147,10 @@ def list_alerts(store: EventStore, *, clearance: str, include_acknowledged: bool
     open_only = "" if include_acknowledged else "AND a.acknowledged_at IS NULL"
     visible = readable_sql(clearance, "a.tlp")
     base = f"FROM alerts a LEFT JOIN watches w USING (watch_id) WHERE true {open_only}"
-    total, withheld = store.con.execute(
+    total, withheld = store._con.execute(
         f"SELECT count(*) FILTER (WHERE {visible}), count(*) FILTER (WHERE NOT ({visible})) "
         f"{base}").fetchall()[0]
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT {', '.join('a.' + c for c in _ALERT_COLUMNS)}, w.name {base} AND {visible} "
         "ORDER BY a.alert_id DESC LIMIT ? OFFSET ?", [limit, offset]).fetchall()
     return [Alert(*row) for row in rows], int(total), int(withheld)
@@ -159,7 +159,7 @@ def list_alerts(store: EventStore, *, clearance: str, include_acknowledged: bool
 def _one_alert(store: EventStore, alert_id: int, clearance: str) -> Alert | None:
     if not _present(store):
         return None
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT {', '.join('a.' + c for c in _ALERT_COLUMNS)}, w.name FROM alerts a "
         f"LEFT JOIN watches w USING (watch_id) WHERE a.alert_id = ? "
         f"AND {readable_sql(clearance, 'a.tlp')}", [alert_id]).fetchall()
@@ -173,7 +173,7 @@ def acknowledge_alert(store: EventStore, alert_id: int, *, by: str, clearance: s
         raise SelectorError("say who acknowledges the alert")
     if _one_alert(store, alert_id, clearance) is None:
         raise StoreError(f"no alert {alert_id} within your clearance")
-    store.con.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? "
+    store._con.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? "
                       "WHERE alert_id = ? AND acknowledged_at IS NULL",
                       [_now(), by.strip(), alert_id])
     done = _one_alert(store, alert_id, clearance)

@@ -13,16 +13,16 @@ from hybridwatch.store.store import EventStore
 
 
 def _present(store: EventStore) -> bool:
-    return bool(store.con.execute("SELECT count(*) FROM information_schema.tables "
+    return bool(store._con.execute("SELECT count(*) FROM information_schema.tables "
                                   "WHERE table_name = 'briefing_log'").fetchall()[0][0])
 
 
 def record_briefing(store: EventStore, tlp: str, runs: dict[str, str | None]) -> int:
     """Log a briefing written at ``tlp`` from ``runs``; returns its number."""
-    store.con.execute(BRIEFINGS_DDL)
-    number = store.con.execute("SELECT coalesce(max(briefing_id), 0) + 1 FROM briefing_log"
+    store._con.execute(BRIEFINGS_DDL)
+    number = store._con.execute("SELECT coalesce(max(briefing_id), 0) + 1 FROM briefing_log"
                                ).fetchall()[0][0]
-    store.con.execute("INSERT INTO briefing_log VALUES (?, ?, ?, ?)",
+    store._con.execute("INSERT INTO briefing_log VALUES (?, ?, ?, ?)",
                       [number, datetime.now(timezone.utc).replace(tzinfo=None), tlp,
                        json.dumps(runs, sort_keys=True)])
     return int(number)
@@ -32,7 +32,7 @@ def last_briefing(store: EventStore) -> dict[str, Any] | None:
     """The last briefing logged: its number, time, TLP and the runs it used (None: none yet)."""
     if not _present(store):
         return None
-    rows = store.con.execute("SELECT briefing_id, created_at, tlp, runs FROM briefing_log "
+    rows = store._con.execute("SELECT briefing_id, created_at, tlp, runs FROM briefing_log "
                              "ORDER BY briefing_id DESC LIMIT 1").fetchall()
     if not rows:
         return None

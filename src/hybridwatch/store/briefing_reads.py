@@ -39,11 +39,11 @@ def event_sample(store: EventStore, event_ids: Sequence[str], *, levels: Sequenc
     in_period, params = period_sql("occurred_at", since, until)
     levels = list(levels)
     base = "FROM events WHERE event_id IN (SELECT unnest(?)) AND " + in_period
-    visible, withheld = store.con.execute(
+    visible, withheld = store._con.execute(
         f"SELECT count(*) FILTER (WHERE {READABLE}), count(*) FILTER (WHERE {NOT_READABLE}) "
         f"{base}", [levels, levels, list(event_ids), *params]).fetchall()[0]
     # one row per distinct headline, then domains in turn, so every domain of an episode shows
-    rows = store.con.execute(
+    rows = store._con.execute(
         "SELECT event_id, occurred_at, domain, actor_iso3, actor_name, "
         "array_to_string(target_iso3s, ', '), source, "
         "source_name, source_type, title, source_url, tlp FROM ("
@@ -65,9 +65,9 @@ def article_sample(store: EventStore, article_ids: Sequence[str], *, since: date
     title, url)``."""
     in_period, params = period_sql("published_at", since, until)
     base = "FROM articles WHERE article_id IN (SELECT unnest(?)) AND " + in_period
-    total = store.con.execute(f"SELECT count(*) {base}",
+    total = store._con.execute(f"SELECT count(*) {base}",
                               [list(article_ids), *params]).fetchall()[0][0]
-    rows = store.con.execute(
+    rows = store._con.execute(
         "SELECT article_id, published_at, outlet, language, title, url FROM ("
         "  SELECT *, row_number() OVER (PARTITION BY coalesce(language, '') "
         "                               ORDER BY published_at, article_id) AS turn "
@@ -83,7 +83,7 @@ def withheld_event_count(store: EventStore, event_ids: Sequence[str], *,
                          until: datetime | None) -> int:
     """How many of the events in the period the reader may not see."""
     clause, params = period_sql("occurred_at", since, until)
-    return store.con.execute(
+    return store._con.execute(
         "SELECT count(DISTINCT event_id) FROM events WHERE event_id IN (SELECT unnest(?)) "
         f"AND {NOT_READABLE} AND {clause}",
         [list(event_ids), list(levels), *params]).fetchall()[0][0]
@@ -97,7 +97,7 @@ def coverage_rows(store: EventStore, *, levels: Sequence[str], since: datetime |
     and size None for a file holding events the reader may not see) and ``quarantined``.""" 
     clause, params = period_sql("occurred_at", since, until)
     levels = list(levels)
-    sources = store.con.execute(
+    sources = store._con.execute(
         "SELECT source, count(*), min(occurred_at)::DATE, max(occurred_at)::DATE, "
         f"count(DISTINCT domain), {count_distinct_targets_sql()}, "
         "string_agg(DISTINCT domain, ', ' ORDER BY domain) FROM events "
@@ -105,17 +105,17 @@ def coverage_rows(store: EventStore, *, levels: Sequence[str], since: datetime |
         "GROUP BY source ORDER BY count(*) DESC, source", [levels, *params]).fetchall()
     # the events withheld: one number for the whole store, never narrowed by the period (a
     # count of hidden events in a chosen period would date them: docs/security.md)
-    above = store.con.execute(f"SELECT count(*) FROM events WHERE {NOT_READABLE}",
+    above = store._con.execute(f"SELECT count(*) FROM events WHERE {NOT_READABLE}",
                               [levels]).fetchall()[0][0]
     a_clause, a_params = period_sql("published_at", since, until)
-    languages = store.con.execute(
+    languages = store._con.execute(
         "SELECT coalesce(language, '?'), count(*), count(DISTINCT outlet), "
         f"min(published_at)::DATE, max(published_at)::DATE FROM articles WHERE {a_clause} "
         "GROUP BY ALL ORDER BY count(*) DESC", a_params).fetchall()
     # a file holding events above the reader's clearance: its hash and size would tell them
     # apart (and their length), so both are withheld and only its visible records counted; a
     # file with nothing visible is not listed
-    files = store.con.execute(
+    files = store._con.execute(
         "WITH hidden AS (SELECT ingest_id, count(*) AS n FROM events "
         f"WHERE {NOT_READABLE} GROUP BY ingest_id) "
         "SELECT path, format, CASE WHEN h.n IS NULL THEN fingerprint END, "
@@ -123,6 +123,6 @@ def coverage_rows(store: EventStore, *, levels: Sequence[str], since: datetime |
         "duplicates, quarantined, finished_at FROM ingest_log l LEFT JOIN hidden h "
         "USING (ingest_id) WHERE h.n IS NULL OR ingested > h.n ORDER BY ingest_id",
         [levels]).fetchall()
-    quarantined = store.con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+    quarantined = store._con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
     return {"sources": sources, "above": above, "languages": languages, "files": files,
             "quarantined": quarantined}

@@ -23,14 +23,14 @@ class CursorStore(EventStore):
 
     def __init__(self, root: EventStore, con: duckdb.DuckDBPyConnection | None,
                  audit_sink: Any = None) -> None:  # noqa: D107
-        self.__dict__.update({k: v for k, v in vars(root).items() if k != "con"})
+        self.__dict__.update({k: v for k, v in vars(root).items() if k != "_con"})
         if con is not None:
-            self.con = con
+            self._con = con
         self.audit_sink = audit_sink  # e.g. the web app's AuditBuffer
 
     def close(self) -> None:
         """Close this cursor only (the opened store, its lake included, stays open)."""
-        self.con.close()
+        self._con.close()
 
 
 class CursorPool:
@@ -74,12 +74,12 @@ class LazyCursorStore(CursorStore):
     def __init__(self, root: EventStore, audit_sink: Any = None,
                  pool: CursorPool | None = None) -> None:  # noqa: D107
         super().__init__(root, None, audit_sink)
-        self._root = root.con
+        self._root = root._con
         self._pool = pool
         self._cursor: duckdb.DuckDBPyConnection | None = None
 
     @property
-    def con(self) -> duckdb.DuckDBPyConnection:  # type: ignore[override]
+    def _con(self) -> duckdb.DuckDBPyConnection:  # type: ignore[override]
         if self._cursor is None:
             self._cursor = (self._pool.borrow() if self._pool is not None
                             else utc_cursor(self._root))

@@ -24,13 +24,13 @@ from hybridwatch.store.store import EventStore
 def source_counts(store: EventStore, where_sql: str = "TRUE",
                   params: Sequence[Any] = ()) -> dict[str, int]:
     """Events per source among those a SQL condition selects."""
-    return dict(store.con.execute(f"SELECT source, count(*) FROM events WHERE {where_sql} "
+    return dict(store._con.execute(f"SELECT source, count(*) FROM events WHERE {where_sql} "
                                   "GROUP BY source", list(params)).fetchall())
 
 
 def event_span(store: EventStore, where_sql: str = "TRUE") -> tuple[date | None, date | None]:
     """First and last day of the events a SQL condition selects (None, None when none)."""
-    first, last = store.con.execute(
+    first, last = store._con.execute(
         f"SELECT CAST(min(occurred_at) AS DATE), CAST(max(occurred_at) AS DATE) FROM events "
         f"WHERE {where_sql}").fetchall()[0]
     return first, last
@@ -38,13 +38,13 @@ def event_span(store: EventStore, where_sql: str = "TRUE") -> tuple[date | None,
 
 def months_with_events(store: EventStore) -> list[datetime]:
     """The months (first instant) in which the store holds any event."""
-    return [row[0] for row in store.con.execute(
+    return [row[0] for row in store._con.execute(
         "SELECT DISTINCT date_trunc('month', occurred_at) FROM events").fetchall()]
 
 
 def hostile_actors_of(store: EventStore, event_ids: Sequence[str]) -> set[str]:
     """Actor countries of the hostile events among ``event_ids``."""
-    return {row[0] for row in store.con.execute(
+    return {row[0] for row in store._con.execute(
         f"SELECT DISTINCT actor_iso3 FROM events WHERE event_id IN (SELECT unnest(?)) "
         f"AND {HOSTILE_SQL}", [list(event_ids)]).fetchall()}
 
@@ -99,7 +99,7 @@ def latest_hostile_events_against(store: EventStore, target: str, *, levels: Seq
     """The latest hostile events naming ``target`` at the given TLP levels, before ``before``:
     ``(event_id, day, domain, label, url, tlp)``; the label is the title or says what it was
     (``model.event_titles``: a GDELT event's CAMEO action in words and its link's headline)."""
-    rows = store.con.execute(f"""
+    rows = store._con.execute(f"""
         SELECT event_id, CAST(occurred_at AS DATE), domain, title, source, source_type,
                source_url, coalesce(tlp, 'clear')
         FROM events WHERE {names_target_sql()} AND {HOSTILE_SQL}
@@ -118,14 +118,14 @@ def events_with_ingest_time(store: EventStore, event_ids: Sequence[str],
     ``ingested_at``: when the file that brought them was ingested."""
     ids = pa.table({"event_id": pa.array(list(dict.fromkeys(event_ids)), pa.string())})
     selected = ", ".join(f"e.{_column(c)}" for c in columns)
-    store.con.register("hybridwatch_event_ids", ids)
+    store._con.register("hybridwatch_event_ids", ids)
     try:
-        return store.con.sql(
+        return store._con.sql(
             f"SELECT {selected}, l.finished_at AS ingested_at FROM hybridwatch_event_ids i "
             "JOIN events e USING (event_id) "
             "LEFT JOIN ingest_log l ON l.ingest_id = e.ingest_id").to_arrow_table()
     finally:
-        store.con.unregister("hybridwatch_event_ids")
+        store._con.unregister("hybridwatch_event_ids")
 
 
 def _column(name: str) -> str:
@@ -137,7 +137,7 @@ def _column(name: str) -> str:
 def actor_names(store: EventStore) -> list[dict[str, Any]]:
     """Distinct actor names of the events, with their count, up to five event ids and the most
     restricted TLP among them."""
-    rows = store.con.execute("""
+    rows = store._con.execute("""
         SELECT actor_name, count(*) AS n, list(event_id ORDER BY occurred_at, event_id)[1:5],
                list(DISTINCT coalesce(tlp, 'clear'))
         FROM events WHERE actor_name IS NOT NULL AND trim(actor_name) <> ''
@@ -151,9 +151,9 @@ def events_after(store: EventStore, where_sql: str, day: date, *, limit: int
     """How many of the events ``where_sql`` selects are dated after ``day``, and the latest
     ``limit`` of them: ``(source, source_record_id, event_id, day)``."""
     condition = f"({where_sql}) AND CAST(occurred_at AS DATE) > ?"
-    n = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", [day]
+    n = store._con.execute(f"SELECT count(*) FROM events WHERE {condition}", [day]
                           ).fetchall()[0][0]
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT source, source_record_id, event_id, CAST(occurred_at AS DATE) FROM events "
         f"WHERE {condition} ORDER BY occurred_at DESC, source, source_record_id LIMIT ?",
         [day, int(limit)]).fetchall()
@@ -168,7 +168,7 @@ def events_of_type(store: EventStore, source_type: str, *, limit: int | None = N
            "WHERE source_type = ? ORDER BY occurred_at, event_id")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return store.con.execute(sql, [source_type]).fetchall()
+    return store._con.execute(sql, [source_type]).fetchall()
 
 
 def training_counts(store: EventStore, *, counted_sql: str, before: date,
@@ -178,12 +178,12 @@ def training_counts(store: EventStore, *, counted_sql: str, before: date,
     day of any such event."""
     relation = events_by_target_sql(where=f"{counted_sql} AND domain IS NOT NULL "
                                           "AND occurred_at < ?")
-    rows = store.con.execute(f"""
+    rows = store._con.execute(f"""
         SELECT target_iso3, domain, source, count(*) AS n,
                min(CAST(occurred_at AS DATE)), max(CAST(occurred_at AS DATE))
         FROM {relation} WHERE target_iso3 IN (SELECT unnest(?))
         GROUP BY ALL""", [before, list(targets)]).fetchall()
-    first = store.con.execute(f"SELECT min(CAST(occurred_at AS DATE)) FROM {relation}",
+    first = store._con.execute(f"SELECT min(CAST(occurred_at AS DATE)) FROM {relation}",
                               [before]).fetchall()[0][0]
     return rows, first
 

@@ -97,7 +97,7 @@ def event_page(store: EventStore, query: EventFilter, clearance: str, *, limit: 
     # then fetch the wide rows of just those ids (3-4x faster than a top-N over every column)
     sql = (f"SELECT {', '.join(PAGE_COLUMNS)} FROM events WHERE rowid IN ("
            f"SELECT rowid FROM events WHERE {clause} {order} LIMIT {int(limit) + 1}) {order}")
-    cur = store.con.execute(sql, params)
+    cur = store._con.execute(sql, params)
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     more = len(rows) > limit
@@ -133,7 +133,7 @@ def event_by_id(store: EventStore, event_id: str) -> dict[str, Any] | None:
     columns = ", ".join(f"e.{c}" if c != "extra" else
                         f"{gdelt_extra.merged_extra_sql('e', 'x')} AS extra"
                         for c in EVENT_COLUMNS)
-    cur = store.con.execute(f"SELECT {columns} FROM events e LEFT JOIN {gdelt_extra.TABLE} x "
+    cur = store._con.execute(f"SELECT {columns} FROM events e LEFT JOIN {gdelt_extra.TABLE} x "
                             "ON x.event_id = e.event_id WHERE e.event_id = ?", [event_id])
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
@@ -151,10 +151,10 @@ def events_by_ids(store: EventStore, event_ids: list[str], clearance: str, *, li
                   offset: int = 0) -> tuple[list[dict], int, int]:
     """Visible events among ``event_ids`` (a page of them), visible total, and withheld count."""
     visible = visible_clause(clearance)
-    counts = store.con.execute(
+    counts = store._con.execute(
         f"SELECT count(*) FILTER (WHERE {visible}), count(*) FILTER (WHERE NOT {visible}) "
         "FROM events WHERE event_id IN (SELECT unnest(?))", [event_ids]).fetchall()[0]
-    cur = store.con.execute(
+    cur = store._con.execute(
         f"SELECT {', '.join(PAGE_COLUMNS)} FROM events WHERE event_id IN (SELECT unnest(?)) "
         f"AND {visible} ORDER BY occurred_at, event_id LIMIT {int(limit)} OFFSET {int(offset)}",
         [event_ids])
@@ -166,7 +166,7 @@ def evidence_groups(store: EventStore, event_ids: list[str], clearance: str
                     ) -> list[dict[str, Any]]:
     """The visible events among ``event_ids`` grouped by domain and actor: events, first and
     last day, largest group first (the episode explorer's summary above its paged list)."""
-    rows = store.con.execute(
+    rows = store._con.execute(
         "SELECT domain, coalesce(actor_iso3, actor_name) AS actor, count(*)::BIGINT, "
         "min(occurred_at)::DATE, max(occurred_at)::DATE FROM events "
         f"WHERE event_id IN (SELECT unnest(?)) AND {visible_clause(clearance)} "
@@ -201,7 +201,7 @@ def count_events(store: EventStore, query: EventFilter, clearance: str, *,
     """(visible events matching ``query``, events withheld in the whole store: see
     ``withheld_events``)."""
     table, n, _, clause, params = _source(query, None, rollup)
-    row = store.con.execute(
+    row = store._con.execute(
         f"SELECT coalesce({n}, 0) FROM {table} WHERE {clause} AND {visible_clause(clearance)}",
         params).fetchall()[0]
     return int(row[0]), withheld_events(store, clearance, rollup=rollup)
@@ -215,7 +215,7 @@ def withheld_events(store: EventStore, clearance: str, *, rollup: bool = False) 
     actor's name, day, target and source in a few requests). One number per clearance teaches
     nothing that a filter can narrow (docs/security.md, "No oracle in aggregates")."""
     table, n = (TLP_TOTALS_TABLE, "sum(n_events)") if rollup else ("events", "count(*)")
-    return int(store.con.execute(
+    return int(store._con.execute(
         f"SELECT coalesce({n}, 0) FROM {table} WHERE NOT {visible_clause(clearance)}"
     ).fetchall()[0][0])
 
@@ -227,7 +227,7 @@ def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
         raise SelectorError(f"by: one of {', '.join(GROUP_COLUMNS)}")
     table, n, _, clause, params = _source(query, by, rollup)
     key = "coalesce(tlp, 'clear')" if by == "tlp" else by
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT {key} AS k, {n}::BIGINT AS n FROM {table} WHERE {clause} AND "
         f"{visible_clause(clearance)} GROUP BY k ORDER BY n DESC, k NULLS LAST "
         f"LIMIT {int(limit)}", params).fetchall()
@@ -241,7 +241,7 @@ def actor_target_counts(store: EventStore, query: EventFilter, clearance: str, *
     actor or a target country are left out), and how many such links there are in all."""
     clause, params = query.where()
     table = events_by_target_sql("events") + " AS by_target"
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT actor_iso3, {TARGET_COLUMN}, domain, count(*)::BIGINT AS n, "
         f"count(*) OVER ()::BIGINT AS links FROM {table} WHERE {clause} "
         f"AND {visible_clause(clearance)} AND actor_iso3 IS NOT NULL "
@@ -257,7 +257,7 @@ def actor_target_counts(store: EventStore, query: EventFilter, clearance: str, *
 def span(store: EventStore, clearance: str) -> tuple[datetime | None, datetime | None]:
     """First and last visible event: a span over every event would let a withheld one at the
     edge show through the period check's answer."""
-    row = store.con.execute("SELECT min(occurred_at), max(occurred_at) FROM events WHERE "
+    row = store._con.execute("SELECT min(occurred_at), max(occurred_at) FROM events WHERE "
                             f"{visible_clause(clearance)}").fetchall()
     return row[0][0], row[0][1]
 
@@ -309,7 +309,7 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
         sql = (f"SELECT date_trunc('{freq}', occurred_at) AS period, NULL AS g, "
                f"{n}::BIGINT AS n, {total} AS s, {visible} AS v FROM {table} WHERE {clause} "
                "GROUP BY ALL ORDER BY period")
-    everything = store.con.execute(sql, params).fetchall()
+    everything = store._con.execute(sql, params).fetchall()
     rows = [row[:4] for row in everything if row[4]]
     withheld = withheld_events(store, clearance, rollup=rollup)  # all events: any query
     # dense and columnar: one row of counts per group, aligned with ``periods`` (a quarter of
@@ -340,32 +340,32 @@ def build_rollup(store: EventStore) -> int:
     """
     from hybridwatch.store.event_counts import TABLE, is_current
 
-    store.con.execute("ATTACH IF NOT EXISTS ':memory:' AS hw_web")
-    if is_current(store.con):  # summed over sources: the API's filters do not need them
+    store._con.execute("ATTACH IF NOT EXISTS ':memory:' AS hw_web")
+    if is_current(store._con):  # summed over sources: the API's filters do not need them
         rows = (f"SELECT day AS occurred_at, domain, target_iso3s, tlp, "
                 f"sum(n_events) AS n_events, sum(intensity) AS intensity FROM {TABLE} "
                 "GROUP BY ALL")
     else:
         rows = ("SELECT occurred_at::DATE AS occurred_at, domain, target_iso3s, tlp, "
                 "count(*) AS n_events, sum(intensity) AS intensity FROM events GROUP BY ALL")
-    store.con.execute(f"CREATE OR REPLACE TABLE {ROLLUP_TABLE} AS SELECT * FROM ({rows}) "
+    store._con.execute(f"CREATE OR REPLACE TABLE {ROLLUP_TABLE} AS SELECT * FROM ({rows}) "
                       "ORDER BY domain, target_iso3s, occurred_at")
-    store.con.execute(
+    store._con.execute(
         f"CREATE OR REPLACE TABLE {TARGET_ROLLUP_TABLE} AS SELECT occurred_at, domain, "
         f"{TARGET_COLUMN}, tlp, sum(n_events) AS n_events, sum(intensity) AS intensity FROM "
         f"(SELECT *, unnest(target_iso3s) AS {TARGET_COLUMN} FROM {ROLLUP_TABLE}) "
         f"GROUP BY ALL ORDER BY {TARGET_COLUMN}, domain, occurred_at")
     # events per TLP level: the withheld count of any clearance reads five rows
-    store.con.execute(f"CREATE OR REPLACE TABLE {TLP_TOTALS_TABLE} AS SELECT tlp, "
+    store._con.execute(f"CREATE OR REPLACE TABLE {TLP_TOTALS_TABLE} AS SELECT tlp, "
                       f"sum(n_events) AS n_events FROM {ROLLUP_TABLE} GROUP BY ALL")
-    return store.con.execute(f"SELECT count(*) FROM {ROLLUP_TABLE}").fetchall()[0][0]
+    return store._con.execute(f"SELECT count(*) FROM {ROLLUP_TABLE}").fetchall()[0][0]
 
 
 def rollup_totals(store: EventStore, clearance: str) -> tuple[int, int, Any, Any]:
     """From the daily rollup: events visible at ``clearance``, events withheld above it, and
     the first and last visible day."""
     visible = visible_clause(clearance)
-    return tuple(store.con.execute(
+    return tuple(store._con.execute(
         f"SELECT coalesce(sum(n_events) FILTER (WHERE {visible}), 0), "
         f"coalesce(sum(n_events) FILTER (WHERE NOT {visible}), 0), "
         f"min(occurred_at) FILTER (WHERE {visible}), max(occurred_at) FILTER (WHERE {visible}) "

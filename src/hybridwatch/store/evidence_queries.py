@@ -25,7 +25,7 @@ def evidence_groups(store: EventStore, event_ids: Sequence[str], *, levels: Sequ
     ``url``), by day, then the largest group first."""
     if not event_ids:
         return []
-    rows = store.con.execute(
+    rows = store._con.execute(
         """
         SELECT CAST(occurred_at AS DATE) AS day,
                coalesce(actor_iso3, actor_name, '') AS actor,

@@ -81,12 +81,12 @@ def finding_id(kind: str, key: str) -> str:
 
 
 def ensure_findings_tables(store: EventStore) -> None:
-    store.con.execute(FINDINGS_DDL)
+    store._con.execute(FINDINGS_DDL)
 
 
 def has_findings(store: EventStore) -> bool:
     """Whether the findings tables exist (reads must work on read-only stores too)."""
-    return bool(store.con.execute(
+    return bool(store._con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'finding_runs'"
     ).fetchall()[0][0])
 
@@ -95,7 +95,7 @@ def tlp_of_events(store: EventStore, event_ids: Sequence[str]) -> str:
     """The most restricted TLP level among the given events (unmarked events are clear)."""
     if not event_ids:
         return "clear"
-    rows = store.con.execute(
+    rows = store._con.execute(
         "SELECT DISTINCT coalesce(tlp, 'clear') FROM events WHERE event_id IN (SELECT unnest(?))",
         [list(event_ids)]).fetchall()
     return most_restricted(row[0] for row in rows)
@@ -110,12 +110,12 @@ def cited_levels(store: EventStore, items: Sequence[dict[str, Any]]) -> list[str
     finding_ids = sorted({f for _, findings in cited for f in findings})
     level: dict[str, list[str]] = {}
     if event_ids:
-        for event_id, tlp in store.con.execute(
+        for event_id, tlp in store._con.execute(
                 "SELECT event_id, coalesce(tlp, 'clear') FROM events "
                 "WHERE event_id IN (SELECT unnest(?))", [event_ids]).fetchall():
             level.setdefault(event_id, []).append(tlp)
     if finding_ids:
-        for fid, tlp in store.con.execute(
+        for fid, tlp in store._con.execute(
                 "SELECT DISTINCT finding_id, tlp FROM findings "
                 "WHERE finding_id IN (SELECT unnest(?))", [finding_ids]).fetchall():
             level.setdefault(fid, []).append(tlp)
@@ -185,15 +185,15 @@ def save_run(store: EventStore, kind: str, summary: dict[str, Any],
              most_restricted([item.tlp or "clear", cited]),
              json.dumps(item.item, sort_keys=True, allow_nan=False))
             for position, (item, cited) in enumerate(zip(items, levels))]
-    store.con.begin()
+    store._con.begin()
     try:
-        insert_run(store.con, run_id, kind, created_at, summary_json, meta)
+        insert_run(store._con, run_id, kind, created_at, summary_json, meta)
         if rows:
-            store.con.executemany("INSERT INTO findings (finding_id, run_id, kind, position, "
+            store._con.executemany("INSERT INTO findings (finding_id, run_id, kind, position, "
                                   "tlp, item) VALUES (?, ?, ?, ?, ?, ?)", rows)
-        store.con.commit()
+        store._con.commit()
     except Exception:
-        store.con.rollback()
+        store._con.rollback()
         raise
     return run_id
 
@@ -231,7 +231,7 @@ def current_run_id(store: EventStore, kind: str) -> str | None:
     """The run readers see of ``kind``: the pinned one, else the latest (None: never run)."""
     if not has_findings(store):
         return None
-    rows = store.con.execute(f"SELECT run_id FROM ({CURRENT_RUNS_SQL}) WHERE kind = ?",
+    rows = store._con.execute(f"SELECT run_id FROM ({CURRENT_RUNS_SQL}) WHERE kind = ?",
                              [kind]).fetchall()
     return rows[0][0] if rows else None
 
@@ -243,12 +243,12 @@ def latest_run(store: EventStore, kind: str, *, clearance: str = "red",
     if not has_findings(store):
         return None
     run_id = run_id or current_run_id(store, kind)
-    runs = store.con.execute("SELECT run_id, created_at, summary, pinned FROM finding_runs "
+    runs = store._con.execute("SELECT run_id, created_at, summary, pinned FROM finding_runs "
                              "WHERE kind = ? AND run_id = ?", [kind, run_id]).fetchall()
     if not runs:
         return None
     run_id, created_at, summary, pinned = runs[0]
-    rows = store.con.execute("SELECT finding_id, tlp, item FROM findings WHERE run_id = ? "
+    rows = store._con.execute("SELECT finding_id, tlp, item FROM findings WHERE run_id = ? "
                              "ORDER BY position", [run_id]).fetchall()
     parsed = [json.loads(item) for _, _, item in rows]
     levels = current_levels(store, [tlp for _, tlp, _ in rows], parsed)
@@ -274,7 +274,7 @@ def current_levels(store: EventStore, stored: Sequence[str], items: Sequence[dic
 
 def holds_above(store: EventStore, clearance: str) -> bool:
     """Whether the store holds any event a reader at ``clearance`` may not see."""
-    return bool(store.con.execute(
+    return bool(store._con.execute(
         f"SELECT EXISTS (SELECT 1 FROM events WHERE NOT {readable_sql(clearance)})"
     ).fetchall()[0][0])
 
@@ -296,7 +296,7 @@ def finding(store: EventStore, finding_id_: str, *, clearance: str = "red"
     ``clearance``."""
     if not has_findings(store):
         return None
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT f.kind, f.tlp, f.item, f.run_id FROM findings f JOIN ({CURRENT_RUNS_SQL}) c "
         "USING (run_id) WHERE f.finding_id = ?", [finding_id_]).fetchall()
     if not rows:

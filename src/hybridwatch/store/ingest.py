@@ -103,7 +103,7 @@ def ingest_source(store: EventStore, source: IngestSource, *, strict: bool = Fal
                         "replace them")
 
     store.begin_append(replace=replace)   # a lake: its event ids, for the dedupe below
-    con = store.con
+    con = store._con
     con.begin()
     try:
         # the new id is taken before earlier ingests go, so ids are never reused
@@ -148,7 +148,7 @@ def _earlier_ingests(store: EventStore, path: Path, fingerprint: str, file_sha25
     or the same bytes read the same way (this fingerprint, or an earlier version's bytes-only
     one). The log is one row a file: small, so paths are compared resolved, in Python."""
     here = path.resolve()
-    rows = store.con.execute("SELECT ingest_id, path, fingerprint, format FROM ingest_log "
+    rows = store._con.execute("SELECT ingest_id, path, fingerprint, format FROM ingest_log "
                              "ORDER BY ingest_id").fetchall()
     return [(i, p, f, fmt) for i, p, f, fmt in rows
             if f in (fingerprint, file_sha256) or p == str(path) or _resolved(p) == here]

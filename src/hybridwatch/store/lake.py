@@ -108,7 +108,7 @@ class Lake:
                  read_only: bool) -> None:
         from hybridwatch.store.parquet_io import read_manifest
 
-        self.directory, self.con, self.read_only = directory, con, read_only
+        self.directory, self._con, self.read_only = directory, con, read_only
         self._lock = None
         if not read_only:
             self._lock = open(directory / LOCK, "w")
@@ -132,45 +132,45 @@ class Lake:
 
     def _create(self) -> None:
         """A new lake: the store's tables, empty; events listed with no files yet."""
-        create_tables(self.con)
-        self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
+        create_tables(self._con)
+        self._con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                          [str(STORE_SCHEMA_VERSION)])
-        ddl = self.con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'events'"
+        ddl = self._con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'events'"
                                ).fetchall()[0][0]
         self.events_entry = {"table": EVENTS, "file": EVENTS, "files": [], "rows": 0,
                              "ddl": ddl, "partitioning": list(PARTITIONING)}
-        self.con.execute("DROP TABLE events")
+        self._con.execute("DROP TABLE events")
         self._events_view()
 
     def _load(self) -> None:
-        self.con.execute(META_DDL)
-        self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
+        self._con.execute(META_DDL)
+        self._con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                          [str(STORE_SCHEMA_VERSION)])
         for entry in self.manifest["tables"]:
             if entry["table"] == EVENTS:
                 self.events_entry = dict(entry)
                 continue
-            self.con.execute(entry["ddl"])
-            self.con.execute(f'INSERT INTO "{entry["table"]}" BY NAME SELECT * FROM '
+            self._con.execute(entry["ddl"])
+            self._con.execute(f'INSERT INTO "{entry["table"]}" BY NAME SELECT * FROM '
                              f"read_parquet('{quoted(self.directory / entry['file'])}')")
         if not self.read_only:  # tables the manifest does not list (none at this version)
-            create_tables(self.con)
-        self.con.execute(gdelt_extra.ddl())  # always empty: a lake keeps GDELT's in ``extra``
+            create_tables(self._con)
+        self._con.execute(gdelt_extra.ddl())  # always empty: a lake keeps GDELT's in ``extra``
         self._events_view()
 
     def _events_view(self) -> None:
         relation = events_relation(self.directory, self.events_entry)
         self._drop_events()
         if relation is None:
-            self.con.execute(self.events_entry["ddl"])
+            self._con.execute(self.events_entry["ddl"])
         else:
-            self.con.execute(f"CREATE VIEW events AS SELECT * FROM {relation}")
+            self._con.execute(f"CREATE VIEW events AS SELECT * FROM {relation}")
 
     def _drop_events(self) -> None:
-        kind = self.con.execute("SELECT table_type FROM information_schema.tables "
+        kind = self._con.execute("SELECT table_type FROM information_schema.tables "
                                 "WHERE table_name = 'events'").fetchall()
         if kind:
-            self.con.execute(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} events")
+            self._con.execute(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} events")
 
     def event_paths(self) -> list[Path]:
         return event_files(self.directory, self.events_entry)
@@ -189,15 +189,15 @@ class Lake:
                              "and export again")
         if self.appending:
             return
-        self.watermark = self.con.execute("SELECT coalesce(max(ingest_id), 0) FROM ingest_log"
+        self.watermark = self._con.execute("SELECT coalesce(max(ingest_id), 0) FROM ingest_log"
                                           ).fetchall()[0][0]
         relation = events_relation(self.directory, self.events_entry)
-        columns = self.con.execute("DESCRIBE events").fetchall()
+        columns = self._con.execute("DESCRIBE events").fetchall()
         ddl = ", ".join(f'"{c[0]}" {c[1]}' for c in columns)   # no NOT NULL: ids only
         self._drop_events()
-        self.con.execute(f"CREATE TABLE events ({ddl})")
+        self._con.execute(f"CREATE TABLE events ({ddl})")
         if relation is not None:
-            self.con.execute(f"INSERT INTO events (event_id, ingest_id) "
+            self._con.execute(f"INSERT INTO events (event_id, ingest_id) "
                              f"SELECT event_id, ingest_id FROM {relation}")
         self.appending = True
 
@@ -207,7 +207,7 @@ class Lake:
             return
         entries: list[dict[str, Any]] = []
         if self.appending:
-            written, files = write_events(self.con, self.directory,
+            written, files = write_events(self._con, self.directory,
                                           f"ingest_id > {int(self.watermark)}")
             self.events_entry = {**self.events_entry,
                                  "files": sorted(self.events_entry.get("files", []) + files),
@@ -215,15 +215,15 @@ class Lake:
         entries.append(self.events_entry)
         from hybridwatch.store.parquet_io import NOT_EXPORTED, table_ddls
 
-        for table, ddl in table_ddls(self.con):
+        for table, ddl in table_ddls(self._con):
             if table == EVENTS:
                 continue
             target = self.directory / f"{table}.parquet"
             partial = self.directory / f".{table}.parquet.partial"
-            self.con.execute(f'COPY "{table}" TO \'{quoted(partial)}\' '
+            self._con.execute(f'COPY "{table}" TO \'{quoted(partial)}\' '
                              "(FORMAT parquet, COMPRESSION zstd)")
             os.replace(partial, target)
-            rows = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+            rows = self._con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
             entries.append({"table": table, "file": target.name, "rows": rows, "ddl": ddl})
         self.manifest = {"tables": entries}
         write_manifest(self.directory, entries, sorted(NOT_EXPORTED - {"hybridwatch_meta"}))

@@ -44,13 +44,13 @@ class StoredModel:
 def ensure_tables(store: EventStore) -> bool:
     """Create the narrative tables if missing; False when they are missing and the store is
     read-only (nothing built yet)."""
-    present = {r[0] for r in store.con.execute(
+    present = {r[0] for r in store._con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_name IN "
         "('narratives', 'article_narratives', 'narrative_model')").fetchall()}
     if len(present) == 3:
         return True
     try:
-        store.con.execute(NARRATIVES_DDL)
+        store._con.execute(NARRATIVES_DDL)
     except duckdb.Error:  # read-only store without narratives
         return False
     return True
@@ -59,12 +59,12 @@ def ensure_tables(store: EventStore) -> bool:
 def reset_narratives(store: EventStore) -> None:
     """Forget every narrative, assignment and the model (``narratives build --rebuild``)."""
     for table in ("article_narratives", "narratives", "narrative_model"):
-        store.con.execute(f"DELETE FROM {table}")
+        store._con.execute(f"DELETE FROM {table}")
 
 
 def pending_articles(store: EventStore) -> tuple[list[str], list[str]]:
     """(article ids, headline texts) of the articles without a narrative, oldest first."""
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT a.article_id, {_TEXT_SQL} FROM articles a "
         "ANTI JOIN article_narratives n ON a.article_id = n.article_id "
         "ORDER BY a.published_at, a.article_id").fetchall()
@@ -73,7 +73,7 @@ def pending_articles(store: EventStore) -> tuple[list[str], list[str]]:
 
 def article_outlets(store: EventStore, article_ids: list[str]) -> list[str | None]:
     """The outlet of each article, in the order of ``article_ids`` (None if unknown)."""
-    rows = dict(store.con.execute(
+    rows = dict(store._con.execute(
         "SELECT article_id, outlet FROM articles WHERE article_id IN (SELECT unnest(?))",
         [article_ids]).fetchall())
     return [rows.get(i) for i in article_ids]
@@ -83,7 +83,7 @@ def save_narrative_update(store: EventStore, assignments: pa.Table, narratives: 
                           model: StoredModel) -> None:
     """Add ``assignments`` (article_id, narrative_id, similarity) and new ``narratives`` (the
     table's columns), refresh the sizes and replace the stored model: all or nothing."""
-    con = store.con
+    con = store._con
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("_hw_assign", assignments)
@@ -111,7 +111,7 @@ def stored_model(store: EventStore) -> StoredModel | None:
     """The stored model's serialised parts, or None when narratives were never built."""
     if not ensure_tables(store):
         return None
-    row = store.con.execute("SELECT model, updated_at, params, representation, narratives "
+    row = store._con.execute("SELECT model, updated_at, params, representation, narratives "
                             "FROM narrative_model").fetchall()
     if not row:
         return None
@@ -120,7 +120,7 @@ def stored_model(store: EventStore) -> StoredModel | None:
 
 
 def narrative_count(store: EventStore) -> int:
-    return store.con.execute("SELECT count(*) FROM narratives").fetchall()[0][0]
+    return store._con.execute("SELECT count(*) FROM narratives").fetchall()[0][0]
 
 
 def list_narratives(store: EventStore, *, outlet_groups: dict[str, str],
@@ -134,8 +134,8 @@ def list_narratives(store: EventStore, *, outlet_groups: dict[str, str],
            "ORDER BY size DESC, narrative_id")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    narratives = store.con.execute(sql).fetchall()
-    by_outlet = store.con.execute(
+    narratives = store._con.execute(sql).fetchall()
+    by_outlet = store._con.execute(
         "SELECT n.narrative_id, a.outlet, count(*) FROM article_narratives n "
         "JOIN articles a USING (article_id) GROUP BY ALL").fetchall()
     actors: dict[str, dict[str, int]] = {}
@@ -152,7 +152,7 @@ def list_narratives(store: EventStore, *, outlet_groups: dict[str, str],
 
 
 def _examples(store: EventStore, n_examples: int) -> dict[str, list[dict[str, Any]]]:
-    rows = store.con.execute(
+    rows = store._con.execute(
         "SELECT narrative_id, article_id, title, outlet, published_at FROM ("
         "  SELECT *, row_number() OVER (PARTITION BY narrative_id ORDER BY similarity DESC,"
         "                               published_at, article_id) AS rank FROM ("
@@ -174,7 +174,7 @@ def article_assignments(store: EventStore) -> dict[str, str]:
     """article_id → narrative_id for every assigned article."""
     if not ensure_tables(store):
         return {}
-    return dict(store.con.execute(
+    return dict(store._con.execute(
         "SELECT article_id, narrative_id FROM article_narratives").fetchall())
 
 
@@ -182,7 +182,7 @@ def narrative_labels(store: EventStore) -> dict[str, str]:
     """narrative id → label, for the narratives that have one (empty when none were built)."""
     if not store.has_table("narratives"):
         return {}
-    return {narrative_id: label for narrative_id, label in store.con.execute(
+    return {narrative_id: label for narrative_id, label in store._con.execute(
         "SELECT narrative_id, label FROM narratives").fetchall() if label}
 
 
@@ -190,7 +190,7 @@ def dated_article_assignments(store: EventStore) -> list[tuple]:
     """Every article, oldest first: ``(article_id, day published, outlet, narrative_id)``,
     the narrative None where the article has none yet."""
     ensure_tables(store)
-    return store.con.execute(
+    return store._con.execute(
         "SELECT a.article_id, CAST(a.published_at AS DATE), a.outlet, n.narrative_id "
         "FROM articles a LEFT JOIN article_narratives n USING (article_id) "
         "ORDER BY a.published_at, a.article_id").fetchall()
@@ -198,7 +198,7 @@ def dated_article_assignments(store: EventStore) -> list[tuple]:
 
 def narrative_exists(store: EventStore, narrative_id: str) -> bool:
     return store.has_table("narratives") and store.has_table("article_narratives") and bool(
-        store.con.execute("SELECT count(*) FROM narratives WHERE narrative_id = ?",
+        store._con.execute("SELECT count(*) FROM narratives WHERE narrative_id = ?",
                           [narrative_id]).fetchall()[0][0])
 
 
@@ -208,11 +208,11 @@ def narrative_outlet_counts(store: EventStore, narrative_id: str, freq: str
     period from its first to its last (gaps included)."""
     if freq not in ("day", "week", "month"):
         raise ValueError(f"unknown period {freq!r}")
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT date_trunc('{freq}', a.published_at) AS p, a.outlet, count(*) "
         "FROM article_narratives n JOIN articles a USING (article_id) "
         "WHERE n.narrative_id = ? GROUP BY ALL ORDER BY p", [narrative_id]).fetchall()
-    periods = [p for (p,) in store.con.execute(
+    periods = [p for (p,) in store._con.execute(
         f"SELECT unnest(generate_series(min(p), max(p), INTERVAL 1 {freq})) FROM ("
         f"SELECT date_trunc('{freq}', a.published_at) AS p FROM article_narratives n "
         "JOIN articles a USING (article_id) WHERE n.narrative_id = ?)", [narrative_id]
@@ -224,7 +224,7 @@ def narrative_ids(store: EventStore, *, limit: int = 5) -> list[str]:
     """The first narrative ids, in order (examples for an error message)."""
     if not ensure_tables(store):
         return []
-    return [r[0] for r in store.con.execute(
+    return [r[0] for r in store._con.execute(
         "SELECT narrative_id FROM narratives ORDER BY narrative_id LIMIT ?", [int(limit)]
     ).fetchall()]
 
@@ -238,7 +238,7 @@ def articles_of_narrative(store: EventStore, narrative_id: str, *, limit: int | 
            "WHERE n.narrative_id = ? ORDER BY n.similarity DESC, a.published_at, a.article_id")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return store.con.execute(sql, [narrative_id]).fetchall()
+    return store._con.execute(sql, [narrative_id]).fetchall()
 
 
 def typical_headlines(store: EventStore, per_narrative: int,
@@ -249,7 +249,7 @@ def typical_headlines(store: EventStore, per_narrative: int,
         return []
     only = "" if narrative_ids is None else "AND n.narrative_id IN (SELECT unnest(?)) "
     params = ([] if narrative_ids is None else [list(narrative_ids)]) + [int(per_narrative)]
-    return store.con.execute(
+    return store._con.execute(
         "SELECT narrative_id, label, terms, title FROM (SELECT n.narrative_id, m.label, m.terms, "
         "a.title, row_number() OVER (PARTITION BY n.narrative_id ORDER BY n.similarity DESC, "
         "a.article_id) AS k FROM article_narratives n JOIN articles a USING (article_id) "

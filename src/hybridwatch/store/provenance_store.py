@@ -29,7 +29,7 @@ def record_verdicts(store: EventStore, verdicts: Iterable[dict]) -> int:
              (v.get("signer") or {}).get("common_name"), v.get("claim_generator"),
              json.dumps(v, ensure_ascii=False, sort_keys=True),
              datetime.now(timezone.utc).replace(tzinfo=None)) for v in verdicts]
-    con = store.con
+    con = store._con
     con.execute("BEGIN TRANSACTION")
     try:
         for row in rows:
@@ -49,7 +49,7 @@ def media_verdicts(store: EventStore) -> pa.Table:
     if not _has_table(store):
         return pa.table({c: pa.array([], pa.string()) for c in
                          ("media_sha256", "url", "file", "state", "signer", "claim_generator")})
-    return store.con.sql(
+    return store._con.sql(
         "SELECT media_sha256, url, file, state, signer, claim_generator, checked_at "
         "FROM media_provenance ORDER BY checked_at DESC, media_sha256").to_arrow_table()
 
@@ -77,4 +77,4 @@ def media_references(store: EventStore) -> pa.Table:
         return pa.table({c: pa.array([], pa.string()) for c in
                          ("kind", "record_id", "title", "record_url", "media_sha256",
                           "media_url", "state", "signer", "claim_generator")})
-    return store.con.sql(_REFERENCES_SQL).to_arrow_table()
+    return store._con.sql(_REFERENCES_SQL).to_arrow_table()

@@ -44,7 +44,7 @@ class Review:
 
 
 def _present(store: EventStore) -> bool:
-    return bool(store.con.execute("SELECT count(*) FROM information_schema.tables "
+    return bool(store._con.execute("SELECT count(*) FROM information_schema.tables "
                                   "WHERE table_name = 'finding_reviews'").fetchall()[0][0])
 
 
@@ -55,7 +55,7 @@ def _resolve(store: EventStore, ref: str) -> tuple[str, str, str]:
     if not has_findings(store) or len(ref) < 8:
         raise StoreError(f"no finding {ref!r} in this store (give its id, or at least its "
                          "first 8 characters)")
-    rows = store.con.execute(
+    rows = store._con.execute(
         f"SELECT DISTINCT f.finding_id, f.kind, f.run_id FROM findings f "
         f"JOIN ({CURRENT_RUNS_SQL}) c USING (run_id) WHERE f.finding_id LIKE ? || '%'",
         [ref]).fetchall()
@@ -81,21 +81,21 @@ def record_review(store: EventStore, ref: str, *, verdict: str, note: str, analy
     if verdict != "confirmed" and not note:
         raise SelectorError(f"--note: a {verdict} verdict needs a note saying why")
     finding_id, kind, run_id = _resolve(store, ref)
-    store.con.execute(REVIEWS_DDL)
+    store._con.execute(REVIEWS_DDL)
     ensure_access_tables(store)   # before the transaction: a failed statement would end it
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    store.con.begin()
+    store._con.begin()
     try:
-        number = store.con.execute("SELECT coalesce(max(review_id), 0) + 1 "
+        number = store._con.execute("SELECT coalesce(max(review_id), 0) + 1 "
                                    "FROM finding_reviews").fetchall()[0][0]
-        store.con.execute("INSERT INTO finding_reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        store._con.execute("INSERT INTO finding_reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                           [number, finding_id, kind, run_id, verdict, note, analyst, now])
         audit(store, action="review", resource=f"findings/{finding_id}", token_id=token_id,
               name=analyst, role=role, detail={"verdict": verdict, "kind": kind,
                                                "run_id": run_id, "review_id": int(number)})
-        store.con.commit()
+        store._con.commit()
     except Exception:
-        store.con.rollback()
+        store._con.rollback()
         raise
     return Review(int(number), finding_id, kind, run_id, verdict, note, analyst, now)
 
@@ -104,7 +104,7 @@ def latest_reviews(store: EventStore) -> dict[str, Review]:
     """Each reviewed finding's latest review, by finding id."""
     if not _present(store):
         return {}
-    rows = store.con.execute("""
+    rows = store._con.execute("""
         SELECT * FROM finding_reviews
         QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY review_id DESC) = 1"""
                              ).fetchall()
@@ -115,6 +115,6 @@ def reviews_of(store: EventStore, finding_id: str) -> list[Review]:
     """Every review of a finding, oldest first."""
     if not _present(store):
         return []
-    return [Review(*row) for row in store.con.execute(
+    return [Review(*row) for row in store._con.execute(
         "SELECT * FROM finding_reviews WHERE finding_id = ? ORDER BY review_id",
         [finding_id]).fetchall()]

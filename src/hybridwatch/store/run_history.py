@@ -56,7 +56,7 @@ def list_runs(store: EventStore, kind: str | None = None) -> list[RunInfo]:
         store_kind(kind)
     if not has_findings(store):
         return []
-    rows = store.con.execute(f"""
+    rows = store._con.execute(f"""
         SELECT r.run_id, r.kind, r.created_at, r.parameters, r.analysis_window, r.seed,
                r.input_sha256, r.code_version, r.pinned, c.run_id IS NOT NULL,
                (SELECT count(*) FROM findings f WHERE f.run_id = r.run_id)
@@ -72,11 +72,11 @@ def list_runs(store: EventStore, kind: str | None = None) -> list[RunInfo]:
 
 
 def _reviewed_runs(store: EventStore) -> set[str]:
-    present = store.con.execute("SELECT count(*) FROM information_schema.tables "
+    present = store._con.execute("SELECT count(*) FROM information_schema.tables "
                                 "WHERE table_name = 'finding_reviews'").fetchall()[0][0]
     if not present:
         return set()
-    return {r[0] for r in store.con.execute(
+    return {r[0] for r in store._con.execute(
         "SELECT DISTINCT run_id FROM finding_reviews").fetchall()}
 
 
@@ -98,13 +98,13 @@ def find_run(store: EventStore, ref: str) -> RunInfo:
 def pin_run(store: EventStore, ref: str) -> RunInfo:
     """Pin a run: readers use it for its kind until it is unpinned (one pinned run a kind)."""
     run = find_run(store, ref)
-    store.con.begin()
+    store._con.begin()
     try:
-        store.con.execute("UPDATE finding_runs SET pinned = (run_id = ?) WHERE kind = ?",
+        store._con.execute("UPDATE finding_runs SET pinned = (run_id = ?) WHERE kind = ?",
                           [run.run_id, run.kind])
-        store.con.commit()
+        store._con.commit()
     except Exception:
-        store.con.rollback()
+        store._con.rollback()
         raise
     return find_run(store, run.run_id)
 
@@ -112,7 +112,7 @@ def pin_run(store: EventStore, ref: str) -> RunInfo:
 def unpin_run(store: EventStore, ref: str) -> RunInfo:
     """Unpin a run: readers go back to the latest run of its kind."""
     run = find_run(store, ref)
-    store.con.execute("UPDATE finding_runs SET pinned = false WHERE run_id = ?", [run.run_id])
+    store._con.execute("UPDATE finding_runs SET pinned = false WHERE run_id = ?", [run.run_id])
     return find_run(store, run.run_id)
 
 

@@ -59,7 +59,7 @@ class EventStore:
             raise StoreError(f"{self.path}: no store here (run `hybridwatch ingest` or "
                              "`hybridwatch demo` first, or pass --db)")
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only,
+            self._con = duckdb.connect(str(self.path), read_only=read_only,
                                       config={"memory_limit": memory_limit})
         except duckdb.IOException as exc:
             text = str(exc)
@@ -69,21 +69,21 @@ class EventStore:
             raise StoreError(f"{self.path}: not a DuckDB store ({text.splitlines()[0]})") from None
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open store ({exc})") from None
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr
         self._prepare(read_only)
         if not read_only:  # we hold the write lock: no other process ingests into this store
             remove_stale_staging(self.path)
 
     def _open_lake(self, read_only: bool, memory_limit: str) -> None:
         """A Parquet lake folder (``store.lake``): its tables in an in-memory DuckDB."""
-        self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")
+        self._con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = false")
         try:
-            self.lake = Lake(self.path, self.con, read_only=read_only)
+            self.lake = Lake(self.path, self._con, read_only=read_only)
         except BaseException:
-            self.con.close()
+            self._con.close()
             raise
 
     def begin_append(self, *, replace: bool = False) -> None:
@@ -98,45 +98,51 @@ class EventStore:
             self.lake.flush()
 
     def _prepare(self, read_only: bool) -> None:
-        tables = {row[0] for row in self.con.execute(
+        tables = {row[0] for row in self._con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
         if tables and "hybridwatch_meta" not in tables:
             self.close()
             raise StoreError(f"{self.path}: a DuckDB database, but not a hybridwatch store "
                              f"(tables: {', '.join(sorted(tables)[:6])}); pass another --db")
         if not tables and not read_only:
-            create_tables(self.con)
-            self.con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
+            create_tables(self._con)
+            self._con.execute("INSERT INTO hybridwatch_meta VALUES ('schema_version', ?)",
                              [str(STORE_SCHEMA_VERSION)])
-            ensure_source_days(self.con)
-            ensure_event_counts(self.con)
+            ensure_source_days(self._con)
+            ensure_event_counts(self._con)
             return
-        problem = version_problem(self.path, stored_version(self.con))
+        problem = version_problem(self.path, stored_version(self._con))
         if problem:
             self.close()
             raise StoreError(problem)
         if not read_only:  # the GDELT view (migrated stores lack it); derived tables changed
             # by other routes (a Parquet import) are recounted
-            self.con.execute(gdelt_extra.typed_view_sql())
-            ensure_source_days(self.con)
-            ensure_event_counts(self.con)
+            self._con.execute(gdelt_extra.typed_view_sql())
+            ensure_source_days(self._con)
+            ensure_event_counts(self._con)
 
     def has_table(self, name: str) -> bool:
-        return bool(self.con.execute("SELECT count(*) FROM information_schema.tables "
+        return bool(self._con.execute("SELECT count(*) FROM information_schema.tables "
                                      "WHERE table_name = ?", [name]).fetchall()[0][0])
 
     def version(self) -> tuple[Any, ...]:
         """What changes when events or findings change: the ingest log, the finding runs (and
         their pins) and the analyst reviews (a cache key for views computed from them)."""
-        ingests = self.con.execute("SELECT count(*), max(ingest_id) FROM ingest_log"
+        ingests = self._con.execute("SELECT count(*), max(ingest_id) FROM ingest_log"
                                    ).fetchall()[0]
         # pins too: pinning changes which run readers use
-        runs = self.con.execute("SELECT string_agg(run_id || ':' || pinned, ',' "
+        runs = self._con.execute("SELECT string_agg(run_id || ':' || pinned, ',' "
                                 "ORDER BY run_id) FROM finding_runs").fetchall()[0][0] \
             if self.has_table("finding_runs") else None
-        reviews = self.con.execute("SELECT count(*) FROM finding_reviews").fetchall()[0][0] \
+        reviews = self._con.execute("SELECT count(*) FROM finding_reviews").fetchall()[0][0] \
             if self.has_table("finding_reviews") else 0
         return (*ingests, runs, reviews)
+
+    def cursor_pool(self, *, keep: int = 40) -> Any:
+        """A ``store.cursors.CursorPool`` of this store's connection (for the server's threads)."""
+        from hybridwatch.store.cursors import CursorPool
+
+        return CursorPool(self._con, keep=keep)
 
     def cursor_store(self, *, lazy: bool = False, audit_sink: Any = None,
                      pool: Any = None) -> EventStore:
@@ -147,14 +153,14 @@ class EventStore:
 
         if lazy:
             return LazyCursorStore(self, audit_sink, pool)
-        return CursorStore(self, utc_cursor(self.con), audit_sink)
+        return CursorStore(self, utc_cursor(self._con), audit_sink)
 
     def close(self) -> None:
         try:
             if self.lake is not None:
                 self.lake.close()
         finally:
-            self.con.close()
+            self._con.close()
 
     def __enter__(self) -> EventStore:
         return self
@@ -184,7 +190,7 @@ class EventStore:
         extra = table.column("extra")
         if extra.null_count == 0:
             return table
-        found = dict(self.con.execute(
+        found = dict(self._con.execute(
             f"SELECT x.event_id, {gdelt_extra.extra_json_sql('x')} FROM {gdelt_extra.TABLE} x "
             "WHERE x.event_id IN (SELECT unnest(?))",
             [table.column("event_id").to_pylist()]).fetchall())
@@ -201,7 +207,7 @@ class EventStore:
 
     def count_events_by_source_record(self, record_ids: Sequence[str]) -> int:
         """How many stored events carry one of these source record ids."""
-        return self.con.execute(
+        return self._con.execute(
             "SELECT count(*) FROM events WHERE source_record_id IN (SELECT unnest(?))",
             [list(record_ids)]).fetchall()[0][0]
 
@@ -209,7 +215,7 @@ class EventStore:
         """Counts of everything in the store, by domain, source and target, and its time span;
         the events' part runs on the store's engine (``store.event_summary``)."""
         events = event_summary(self.ibis_events())
-        articles, quarantined, files = self.con.execute(
+        articles, quarantined, files = self._con.execute(
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM quarantine), "
             "(SELECT count(*) FROM ingest_log)").fetchall()[0]
         return {
@@ -218,7 +224,7 @@ class EventStore:
             "first_event": events["first_event"], "last_event": events["last_event"],
             "by_domain": events["by_domain"], "by_source": events["by_source"],
             "by_target": events["by_target"],
-            "trade_flows": self.con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0]
+            "trade_flows": self._con.execute("SELECT count(*) FROM trade_flows").fetchall()[0][0]
             if self.has_table("trade_flows") else 0,
         }
 
@@ -229,16 +235,16 @@ class EventStore:
                "FROM quarantine ORDER BY ingest_id, position NULLS LAST, line, record")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return self.con.sql(sql).to_arrow_table()
+        return self._con.sql(sql).to_arrow_table()
 
     def ingest_log(self) -> pa.Table:
-        return self.con.sql("SELECT * FROM ingest_log ORDER BY ingest_id").to_arrow_table()
+        return self._con.sql("SELECT * FROM ingest_log ORDER BY ingest_id").to_arrow_table()
 
     def source_days(self, kind: str = "events") -> pa.Table:
         """Records per source (``kind='events'``) or outlet (``'articles'``) and UTC day:
         ``source``, ``day``, ``records``, ordered by source and day."""
         run = self.engine_sql if self.engine == "spark" and kind == "events" else None
-        return read_source_days(self.con, kind, run=run)
+        return read_source_days(self._con, kind, run=run)
 
     def ibis_events(self, *, located: bool = False):
         """The events table as an Ibis expression on this connection (for portable aggregations).
@@ -254,7 +260,7 @@ class EventStore:
                                                            else "events"])
         if located:
             self._install_located()
-        return ibis.duckdb.from_connection(self.con).table(
+        return ibis.duckdb.from_connection(self._con).table(
             located_view if located else "events")
 
     def spark_events(self):
@@ -274,7 +280,7 @@ class EventStore:
         from hybridwatch.store import spark
 
         if "events" not in self._spark_views:
-            empty = self.con.sql("SELECT * FROM events LIMIT 0").to_arrow_table()
+            empty = self._con.sql("SELECT * FROM events LIMIT 0").to_arrow_table()
             paths = [spark.lake_uri(p, self.lake.directory) for p in self.lake.event_paths()]
             self._spark_views["events"] = spark.events_view(paths, empty)
         if located and located_view not in self._spark_views:
@@ -303,12 +309,12 @@ class EventStore:
         if located:
             self._install_located()
         for name, t in tables.items():
-            self.con.register(name, t)
+            self._con.register(name, t)
         try:
-            return self.con.execute(sql, list(params)).to_arrow_table()
+            return self._con.execute(sql, list(params)).to_arrow_table()
         finally:
             for name in tables:
-                self.con.unregister(name)
+                self._con.unregister(name)
 
     # -- theatres and "where" ------------------------------------------------------------------
 
@@ -335,7 +341,7 @@ class EventStore:
 
     def _install_located(self) -> None:
         if not self._located:
-            install_located(self.con, self.theatres)
+            install_located(self._con, self.theatres)
             self._located = True
 
     def where_day_counts(self, selected_sql: str, *, spread_days: int,
@@ -381,14 +387,14 @@ class EventStore:
         if self.lake is not None:
             raise StoreError(f"{self.path}: already a Parquet lake (the layout an export "
                              "writes): copy the folder")
-        return export_parquet(self.con, directory)
+        return export_parquet(self._con, directory)
 
     def import_parquet(self, directory: str | Path) -> dict[str, int]:
         """Restore an ``export_parquet`` folder into this new or empty store, in one
         transaction; ``StoreError`` for another schema version or a store holding data."""
         from hybridwatch.store.parquet_io import import_parquet
 
-        added = import_parquet(self.con, directory)
-        ensure_source_days(self.con)   # derived: rebuilt from the imported rows
-        ensure_event_counts(self.con)
+        added = import_parquet(self._con, directory)
+        ensure_source_days(self._con)   # derived: rebuilt from the imported rows
+        ensure_event_counts(self._con)
         return added

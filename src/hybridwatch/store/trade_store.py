@@ -57,7 +57,7 @@ def _prefix_clause(prefixes: tuple[str, ...]) -> tuple[str, list[Any]]:
 
 def has_trade(store: EventStore) -> bool:
     return store.has_table("trade_flows") and bool(
-        store.con.execute("SELECT count(*) FROM (SELECT 1 FROM trade_flows LIMIT 1)"
+        store._con.execute("SELECT count(*) FROM (SELECT 1 FROM trade_flows LIMIT 1)"
                           ).fetchall()[0][0])
 
 
@@ -98,7 +98,7 @@ def select_trade(store: EventStore, prefixes: tuple[str, ...], *, since: date | 
     if countries:
         where.append("reporter_iso3 IN (SELECT unnest(?)) AND partner_iso3 IN (SELECT unnest(?))")
         wparams += [list(countries), list(countries)]
-    rows = store.con.sql(f"SELECT {', '.join(_ROWS.names)} FROM trade_flows "
+    rows = store._con.sql(f"SELECT {', '.join(_ROWS.names)} FROM trade_flows "
                          f"WHERE {' AND '.join(where)}", params=wparams).to_arrow_table()
     return TradeSelection(rows.cast(_ROWS), prefixes, source)
 

@@ -25,7 +25,6 @@ from fastapi.staticfiles import StaticFiles
 from hybridwatch import __version__
 from hybridwatch.errors import StoreError
 from hybridwatch.store.access_store import ensure_access_tables
-from hybridwatch.store.cursors import CursorPool
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.audit_buffer import AuditBuffer
 from hybridwatch.web.cache import QueryCache, TokenCache
@@ -88,7 +87,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
     app.state.token_cache = TokenCache()
     app.state.sessions = SessionTable()
     app.state.audit = audit_log
-    app.state.cursors = CursorPool(store.con, keep=threads or 40)  # one per request thread
+    app.state.cursors = store.cursor_pool(keep=threads or 40)  # one per request thread
     install_error_handlers(app)
     install_store_gate(app, memory_limit=memory_limit, threads=threads or 40)
     install_security_headers(app)  # added last: wraps the gate's 503s too

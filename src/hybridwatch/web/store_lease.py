@@ -37,7 +37,6 @@ from fastapi.responses import JSONResponse
 
 from hybridwatch.errors import StoreError
 from hybridwatch.store.access_store import ensure_access_tables
-from hybridwatch.store.cursors import CursorPool
 from hybridwatch.store.event_views import build_rollup
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.errors import error_json
@@ -136,7 +135,7 @@ class StoreGate:
         ensure_access_tables(store)
         build_rollup(store)
         state.store = store
-        state.cursors = CursorPool(store.con, keep=self.threads)
+        state.cursors = store.cursor_pool(keep=self.threads)
         state.audit.attach(store)
         state.cache.clear()        # the command may have ingested or re-run analyses
         state.token_cache.clear()  # ... or revoked a token
