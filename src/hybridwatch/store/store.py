@@ -311,7 +311,7 @@ class EventStore:
         for name, t in tables.items():
             self._con.register(name, t)
         try:
-            return self._con.execute(sql, list(params)).to_arrow_table()
+            return self._con.sql(sql, params=list(params)).to_arrow_table()  # no DB-API copy
         finally:
             for name in tables:
                 self._con.unregister(name)
