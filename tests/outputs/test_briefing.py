@@ -227,11 +227,16 @@ def test_key_judgements_render_the_stored_assessment(demo_db: Path) -> None:
     assert "It is remote chance" not in html
     # the backtest counts records above AMBER in the demo store: the reader at AMBER does not
     # see it, and gets the caveat (no skill demonstrated to them)
-    skill = (run.summary.get("backtest") or {}).get("skill")
-    no_skill = skill is None or skill <= 0
-    # the no-skill caveat once in the key judgements, not under every judgement
+    backtest = run.summary.get("backtest") or {}
+    withheld = not backtest and bool(run.summary.get("summary_withheld"))
+    skill = backtest.get("skill")
+    no_skill = not withheld and (skill is None or skill <= 0)
+    # the no-skill caveat once in the key judgements, not under every judgement; a withheld
+    # backtest is said in words, never as "–" figures
     key = html.split('<section id="key-judgements">')[1].split("</section>")[0]
     assert key.count("No demonstrated skill") == (1 if no_skill else 0)
+    assert key.count("Skill not shown at this level") == (1 if withheld else 0)
+    assert "(– past forecasts)" not in key and "skill was –" not in key
     assert key.count("adds nothing demonstrable over the base rate") == 0
     assert key.count("shows no demonstrable skill over the base rate") == 0
 
@@ -271,7 +276,10 @@ def test_assessment_without_skill_says_so(demo_db: Path, tmp_path: Path) -> None
         pin_run(store, save_run(store, "assessment", summary,
                                 [FindingItem("DEU", judgement, "amber")]))
         html_amber, html_green = _html(store, "amber"), _html(store, "green")
-    assert "No demonstrated skill" in html_amber
+        html_red = _html(store, "red")
+    # the demo store holds RED events, so only a RED reader sees the backtest and its skill
+    assert "No demonstrated skill" in html_red and "skill was -0.05" in html_red
+    assert "Skill not shown at this level" in html_amber and "skill was -0.05" not in html_amber
     assert "Do not escalate on this alone." in html_amber
     sentence = ("It is unlikely (25–35%) that Germany faces a disruptive cyber attack on "
                 "critical infrastructure (31%; 22%–41%), low confidence.")

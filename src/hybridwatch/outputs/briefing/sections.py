@@ -99,6 +99,9 @@ def assessment(run: FindingRun | None, db: str) -> dict[str, Any]:
     summary = run.summary
     backtest = dict(summary.get("backtest") or {})
     skill = _skill(backtest)
+    if not backtest and summary.get("summary_withheld"):
+        # the backtest read records above the reader's level (#14): say so, not "–" figures
+        skill["skill_verdict"] = "withheld"
     caveat_shown = skill["skill_verdict"] != "shown"      # a no-skill or skill-not-shown box
     judgements = []
     for item in sorted(run.items, key=lambda i: (-(i.get("probability") or 0.0), i["target"])):
