@@ -237,6 +237,8 @@ def test_key_judgements_render_the_stored_assessment(demo_db: Path) -> None:
     assert key.count("No demonstrated skill") == (1 if no_skill else 0)
     assert key.count("Skill not shown at this level") == (1 if withheld else 0)
     assert "(– past forecasts)" not in key and "skill was –" not in key
+    if withheld:   # nor does a judgement's confidence reason give the withheld skill figure
+        assert not re.search(r"backtest skill \([+-]\d", key)
     assert key.count("adds nothing demonstrable over the base rate") == 0
     assert key.count("shows no demonstrable skill over the base rate") == 0
 
