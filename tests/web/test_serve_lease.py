@@ -53,7 +53,7 @@ def served(tmp_path):
             if httpx.get(base + "/api/health", timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
-            pass
+            pass  # not listening yet: poll again until the deadline
         assert time.monotonic() < deadline, "serve did not start"
         time.sleep(0.2)
     yield db, base, admin
