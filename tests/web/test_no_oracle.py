@@ -14,14 +14,12 @@ import warnings
 from pathlib import Path
 
 import pytest
-from tlp_truth import TLP_IDS
+from stix_campaigns import campaign_objects
 
 from hybridwatch.store import EventStore
 from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.access_store import create_token
 
-ID_OF = {level: marking_id for marking_id, level in TLP_IDS.items()}
-ISO2 = {"DEU": "DE", "EST": "EE", "FIN": "FI"}
 GREEN_DAYS = [f"2024-03-{d:02d}" for d in (1, 2, 4, 5, 11, 12, 20)]
 #: The secrets: what the attacker wants to learn about the RED events.
 RED = [{"day": "2024-03-07", "actor": "Secret Bear", "target": "EST", "source": "Covert Desk",
@@ -30,24 +28,10 @@ RED = [{"day": "2024-03-07", "actor": "Secret Bear", "target": "EST", "source": 
         "domain": "economic"}]  # at the edge of the store: it would stretch its span
 
 
-def _objects(level: str, day: str, actor: str, target: str, source: str, domain: str, k: int):
-    ids = {name: f"{name}--00000000-0000-4000-8000-{level[:1]}{k:011d}"
-           for name in ("campaign", "intrusion-set", "location", "identity")}
-    rels = [("attributed-to", ids["intrusion-set"]), ("targets", ids["location"])]
-    base = {"spec_version": "2.1", "created": f"{day}T00:00:00.000Z",
-            "modified": f"{day}T00:00:00.000Z", "object_marking_refs": [ID_OF[level]]}
-    return [
-        {**base, "type": "identity", "id": ids["identity"], "name": source,
-         "identity_class": "organization"},
-        {**base, "type": "intrusion-set", "id": ids["intrusion-set"], "name": actor},
-        {**base, "type": "location", "id": ids["location"], "country": ISO2[target]},
-        {**base, "type": "campaign", "id": ids["campaign"], "name": f"campaign {k}",
-         "first_seen": f"{day}T06:00:00Z", "created_by_ref": ids["identity"],
-         "x_hybridwatch_domain": domain},
-        *({**base, "type": "relationship", "relationship_type": kind,
-           "id": f"relationship--00000000-0000-4000-8000-{level[:1]}{k:07d}{n:04d}",
-           "source_ref": ids["campaign"], "target_ref": ref} for n, (kind, ref) in
-          enumerate(rels))]
+def _objects(level: str, day: str, actor: str, target: str, source: str, domain: str,
+             k: int) -> list[dict]:
+    return campaign_objects(level, day, actor, target, source, domain, k,
+                            name=f"campaign {k}")
 
 
 def _store(folder: Path, with_red: bool) -> Path:

@@ -31,15 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tlp_truth import TLP_IDS
+from stix_campaigns import campaign_objects
 
 from hybridwatch.store import EventStore
 from hybridwatch.store.access_store import create_token
 from hybridwatch.store.findings_store import FindingItem, save_run
 from hybridwatch.workflows.ingest import ingest_file
 
-ID_OF = {level: marking_id for marking_id, level in TLP_IDS.items()}
-ISO2 = {"DEU": "DE", "EST": "EE", "FIN": "FI", "LVA": "LV"}
 GREEN_DAYS = [f"2024-03-{d:02d}" for d in (1, 2, 4, 5, 11, 12, 20)]
 GREEN = {"actor": "Fancy Bear", "target": "DEU", "source": "Open Desk", "domain": "cyber"}
 #: the secrets: every field differs between the two RED twins
@@ -56,24 +54,10 @@ CREATED = datetime(2024, 4, 1, 12, 0, 0)
 admins: dict[str, str] = {}
 
 
-def _objects(level: str, day: str, actor: str, target: str, source: str, domain: str, k: int):
-    ids = {name: f"{name}--00000000-0000-4000-8000-{level[:1]}{k:011d}"
-           for name in ("campaign", "intrusion-set", "location", "identity")}
-    base = {"spec_version": "2.1", "created": f"{day}T00:00:00.000Z",
-            "modified": f"{day}T00:00:00.000Z", "object_marking_refs": [ID_OF[level]]}
-    rels = [("attributed-to", ids["intrusion-set"]), ("targets", ids["location"])]
-    return [
-        {**base, "type": "identity", "id": ids["identity"], "name": source,
-         "identity_class": "organization"},
-        {**base, "type": "intrusion-set", "id": ids["intrusion-set"], "name": actor},
-        {**base, "type": "location", "id": ids["location"], "country": ISO2[target]},
-        {**base, "type": "campaign", "id": ids["campaign"], "name": f"campaign {level} {k}",
-         "first_seen": f"{day}T06:00:00Z", "created_by_ref": ids["identity"],
-         "x_hybridwatch_domain": domain},
-        *({**base, "type": "relationship", "relationship_type": kind,
-           "id": f"relationship--00000000-0000-4000-8000-{level[:1]}{k:07d}{n:04d}",
-           "source_ref": ids["campaign"], "target_ref": ref} for n, (kind, ref) in
-          enumerate(rels))]
+def _objects(level: str, day: str, actor: str, target: str, source: str, domain: str,
+             k: int) -> list[dict]:
+    return campaign_objects(level, day, actor, target, source, domain, k,
+                            name=f"campaign {level} {k}")
 
 
 def _events(store: EventStore) -> dict[str, list[str]]:
