@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from archives import compressed_copy
 from click.testing import CliRunner
 
 from hybridwatch.adapters import ReadOptions
@@ -34,15 +35,7 @@ SAMPLES = {
 }
 
 
-def _bomb(sample: Path, out: Path, archive: str, padding: int) -> Path:
-    """``sample`` then ``padding`` spaces (valid JSON/XML whitespace; for CSV one long line)."""
-    payload = sample.read_bytes() + b" " * padding
-    if archive == "gz":
-        out.write_bytes(gzip.compress(payload, compresslevel=9))
-    else:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zipped:
-            zipped.writestr(sample.name, payload)
-    return out
+_bomb = compressed_copy
 
 
 @pytest.mark.parametrize("fmt", list(SAMPLES))

@@ -10,12 +10,11 @@ counts and the same quarantined rows (line, field, reason, verbatim text)."""
 from __future__ import annotations
 
 import csv
-import gzip
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
+from archives import compressed_copy
 from click.testing import CliRunner
 
 from hybridwatch.adapters import ReadOptions
@@ -31,14 +30,7 @@ SAMPLES = {"comtrade": TRADE / "comtrade_monthly.csv",
 TABLE = {"comtrade": "trade_flows", "baci": "trade_flows", "gdelt-csv": "events"}
 
 
-def _compress(sample: Path, out: Path, archive: str, padding: int = 0) -> Path:
-    payload = sample.read_bytes() + b" " * padding
-    if archive == "gz":
-        out.write_bytes(gzip.compress(payload, compresslevel=9))
-    else:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zipped:
-            zipped.writestr(sample.name, payload)
-    return out
+_compress = compressed_copy
 
 
 def _ingest(folder: Path, path: Path, fmt: str, **options):
