@@ -130,7 +130,8 @@ def direct_baseline(path: Path, mix, n: int, threads: int = 1) -> dict[str, Any]
 
     from hybridwatch.store import EventStore
     from hybridwatch.store.event_filter import EventFilter
-    from hybridwatch.store.event_views import build_rollup, event_page, series
+    from hybridwatch.store.event_rollups import build_rollups
+    from hybridwatch.store.event_views import count_events, event_page, series
 
     times: dict[str, list[float]] = {"page": [], "series": []}
 
@@ -143,6 +144,7 @@ def direct_baseline(path: Path, mix, n: int, threads: int = 1) -> dict[str, Any]
             if kind == "page":
                 event_page(cursor, q, "amber", limit=100,
                            descending=params.get("order") == "desc")
+                count_events(cursor, q, "amber", rollup=True)  # a first page's total
             else:
                 series(cursor, q, "amber", freq=params["freq"], by=params.get("by"),
                        max_groups=12, rollup=True)
@@ -150,7 +152,7 @@ def direct_baseline(path: Path, mix, n: int, threads: int = 1) -> dict[str, Any]
         cursor.close()
 
     with EventStore(path, memory_limit="1GB") as store:
-        build_rollup(store)
+        build_rollups(store)
         items = mix[:n]
         workers = [threading.Thread(target=run, args=(items[i::threads],))
                    for i in range(threads)]

@@ -1,7 +1,7 @@
-"""Aggregates read from the daily rollups (built from the store's ``event_day_counts``) equal the
-same aggregates computed on the events table, for generated events with several targets each and
-every TLP level, at each clearance: totals, withheld counts, per-value counts and series —
-including the per-target rollup that answers queries naming one target."""
+"""Aggregates read from the daily rollups (``store.event_rollups``) equal the same aggregates
+computed on the events table, for generated events with several targets each and every TLP level,
+at each clearance: totals, withheld counts, per-value counts and series — through each rollup
+(no target, one target, several, actors)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 from hybridwatch.store import EventStore
 from hybridwatch.store.event_filter import EventFilter
-from hybridwatch.store.event_views import build_rollup, count_by, count_events, series
+from hybridwatch.store.event_rollups import build_rollups
+from hybridwatch.store.event_views import count_by, count_events, series
 
 TARGETS = ("DEU", "POL", "LTU", "UKR", "FRA")
 DOMAINS = ("cyber", "military", "information", "economy")
@@ -39,7 +40,7 @@ def store(tmp_path_factory):
                         ELSE {list(LEVELS)}[1 + (hash(i * 31) % 5)::INT] END
             FROM range(6000) t(i)""")
     with EventStore(path) as opened:
-        build_rollup(opened)
+        build_rollups(opened)
         yield opened
 
 
@@ -50,6 +51,7 @@ def _queries():
         out.append(EventFilter.parse(
             domain=rng.choice([None, rng.choice(DOMAINS), "cyber,economy"]),
             target=rng.choice([None, rng.choice(TARGETS), rng.choice(TARGETS)]),
+            actor=rng.choice([None, None, "RUS", "RUS,CHN"]),
             tlp=rng.choice([None, None, "clear,amber", "red"]),
             since=rng.choice([None, "2024-01-20", "2024-02-07"]),
             until=rng.choice([None, "2024-03-01", "2024-02-20"])))
@@ -61,10 +63,10 @@ def test_rollup_aggregates_equal_the_events_table(store, clearance):
     for query in _queries():
         assert count_events(store, query, clearance, rollup=True) == \
             count_events(store, query, clearance, rollup=False), query
-        for by in ("domain", "target_iso3", "tlp"):
+        for by in ("domain", "target_iso3", "actor_iso3", "tlp"):
             assert count_by(store, query, clearance, by, rollup=True) == \
                 count_by(store, query, clearance, by, rollup=False), (query, by)
-        for by in (None, "domain", "tlp", "target_iso3"):
+        for by in (None, "domain", "tlp", "target_iso3", "actor_iso3"):
             fast = series(store, query, clearance, freq="week", by=by, max_groups=3,
                           rollup=True, intensity=True)
             slow = series(store, query, clearance, freq="week", by=by, max_groups=3,
@@ -75,3 +77,4 @@ def test_rollup_aggregates_equal_the_events_table(store, clearance):
                 assert a == pytest.approx(b)
     total, withheld = count_events(store, EventFilter(), clearance, rollup=True)
     assert total + withheld == 6000
+

@@ -56,10 +56,15 @@ def names_target_sql(param: str = "?") -> str:
     return f"list_contains({TARGETS_COLUMN}, {param})"
 
 
-def names_any_target_sql(param: str = "?") -> str:
-    """SQL true when the event names any of the targets in the list ``param`` (``?`` bound to a
-    Python list, or a SQL list such as ``['DEU', 'POL']``)."""
-    return f"list_has_any({TARGETS_COLUMN}, {param})"
+def names_any_target_sql(n_targets: int) -> str:
+    """SQL true when the event names any of ``n_targets`` targets, each bound to its own ``?``.
+
+    One ``list_contains`` per target, ORed: DuckDB answers it 6-8x faster than
+    ``list_has_any(target_iso3s, ?)`` on 10 million events (82 ms against 627 ms for one
+    target, 137 against 861 ms for two), and it transpiles to Spark's ``array_contains``."""
+    if n_targets < 1:
+        raise ValueError("names_any_target_sql needs at least one target")
+    return "(" + " OR ".join([names_target_sql()] * n_targets) + ")"
 
 
 def has_target_sql() -> str:

@@ -113,8 +113,8 @@ class EventFilter:
 
         any_of("domain", self.domains)
         if self.targets:
-            clauses.append(names_any_target_sql())
-            params.append(list(self.targets))
+            clauses.append(names_any_target_sql(len(self.targets)))
+            params.extend(self.targets)
         any_of("actor_iso3", self.actors)
         if self.sources:
             marks = ", ".join("?" * len(self.sources))

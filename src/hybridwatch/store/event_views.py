@@ -11,7 +11,6 @@ test checks — capped in periods and groups so no request can ask for a million
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +25,9 @@ from hybridwatch.model.targets import (
 )
 from hybridwatch.model.tlp import readable_sql
 from hybridwatch.store.event_filter import EventFilter
+from hybridwatch.store.event_rollups import (
+    DOMAIN_DAYS, TLP_TOTALS_TABLE, rollup_for,
+)
 from hybridwatch.store.store import EventStore
 
 #: Columns of an event in a listing (``extra`` only in the single-event answer).
@@ -37,27 +39,6 @@ FREQ_DAYS = {"day": 1, "week": 7, "month": 30.44, "year": 365.25}
 #: The most periods one series answer may hold (a decade of days; use week/month beyond).
 MAX_PERIODS = 4000
 MAX_GROUPS = 50
-#: The daily rollup (``build_rollup``): events per day, domain, target and TLP level, held in
-#: memory for the life of the server; aggregates that only filter on these use it.
-ROLLUP_TABLE = "hw_web.event_rollup"
-ROLLUP_GROUPS = (None, "domain", "target_iso3", "tlp")
-#: The rollup with one row per target it names (``target_iso3``), sorted by target: queries
-#: naming one target read only its rows.
-TARGET_ROLLUP_TABLE = "hw_web.event_rollup_by_target"
-#: Events per TLP level, beside the rollup (the withheld count of a clearance).
-TLP_TOTALS_TABLE = "hw_web.tlp_totals"
-
-
-def rollup_answers(query: EventFilter) -> bool:
-    """Whether the daily rollup answers aggregates of this query exactly (its filters are on
-    rolled-up columns and its bounds fall on midnights)."""
-    def midnight(value: datetime | None) -> bool:
-        return value is None or value == datetime(value.year, value.month, value.day)
-
-    return (not query.actors and not query.actor_name and not query.sources
-            and midnight(query.since) and midnight(query.until))
-
-
 def visible_clause(clearance: str) -> str:
     return readable_sql(clearance)
 
@@ -178,19 +159,16 @@ def evidence_groups(store: EventStore, event_ids: list[str], clearance: str
 def _source(query: EventFilter, by: str | None, rollup: bool
             ) -> tuple[str, str, str, str, list[Any]]:
     """(table, count expression, intensity-sum expression, condition, its parameters) for an
-    aggregate: the daily rollup when it answers the query exactly — its per-target copy when
-    the query names one target (read by zonemap: only that target's rows) — else the events
-    table; by target, one row per (event, target) of either."""
-    clause, params = query.where()
+    aggregate: the smallest daily rollup that answers the query exactly
+    (``store.event_rollups``), else the events table; by target, one row per (event, target)
+    of either."""
     table, n = "events", "count(*)"
-    if rollup and rollup_answers(query) and by in ROLLUP_GROUPS:
-        table, n = ROLLUP_TABLE, "sum(n_events)"
-        if len(query.targets) == 1 and by != TARGET_COLUMN:
-            # an event names a target once: its row of that target counts it exactly once
-            clause, params = dataclasses.replace(query, targets=()).where()
-            clause += f" AND {TARGET_COLUMN} = ?"
-            params.append(query.targets[0])
-            table = TARGET_ROLLUP_TABLE
+    chosen = rollup_for(query, by) if rollup else None
+    if chosen:
+        table, clause, params = chosen
+        n = "sum(n_events)"
+    else:
+        clause, params = query.where()
     if by == TARGET_COLUMN:
         table = events_by_target_sql(table, keep_untargeted=True) + " AS by_target"
     return table, n, "sum(intensity)", clause, params
@@ -329,44 +307,12 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
             "intensity_sum": sums if intensity else None, "withheld": int(withheld)}
 
 
-def build_rollup(store: EventStore) -> int:
-    """Build the in-memory daily rollup on the store's connection; returns its row count.
-
-    Copied from the store's pre-aggregated ``event_day_counts`` (``store.event_counts``, kept
-    current by ingest) when it adds up to the events, else aggregated from the events (a lake,
-    a read-only store written before the table existed). ``occurred_at`` holds the day and
-    ``intensity`` the day's sum, so filters and TLP clauses written for the events table run on
-    it unchanged. Sorted by domain and target so their filters skip most of it by zonemap.
-    """
-    from hybridwatch.store.event_counts import TABLE, is_current
-
-    store._con.execute("ATTACH IF NOT EXISTS ':memory:' AS hw_web")
-    if is_current(store._con):  # summed over sources: the API's filters do not need them
-        rows = (f"SELECT day AS occurred_at, domain, target_iso3s, tlp, "
-                f"sum(n_events) AS n_events, sum(intensity) AS intensity FROM {TABLE} "
-                "GROUP BY ALL")
-    else:
-        rows = ("SELECT occurred_at::DATE AS occurred_at, domain, target_iso3s, tlp, "
-                "count(*) AS n_events, sum(intensity) AS intensity FROM events GROUP BY ALL")
-    store._con.execute(f"CREATE OR REPLACE TABLE {ROLLUP_TABLE} AS SELECT * FROM ({rows}) "
-                      "ORDER BY domain, target_iso3s, occurred_at")
-    store._con.execute(
-        f"CREATE OR REPLACE TABLE {TARGET_ROLLUP_TABLE} AS SELECT occurred_at, domain, "
-        f"{TARGET_COLUMN}, tlp, sum(n_events) AS n_events, sum(intensity) AS intensity FROM "
-        f"(SELECT *, unnest(target_iso3s) AS {TARGET_COLUMN} FROM {ROLLUP_TABLE}) "
-        f"GROUP BY ALL ORDER BY {TARGET_COLUMN}, domain, occurred_at")
-    # events per TLP level: the withheld count of any clearance reads five rows
-    store._con.execute(f"CREATE OR REPLACE TABLE {TLP_TOTALS_TABLE} AS SELECT tlp, "
-                      f"sum(n_events) AS n_events FROM {ROLLUP_TABLE} GROUP BY ALL")
-    return store._con.execute(f"SELECT count(*) FROM {ROLLUP_TABLE}").fetchall()[0][0]
-
-
 def rollup_totals(store: EventStore, clearance: str) -> tuple[int, int, Any, Any]:
-    """From the daily rollup: events visible at ``clearance``, events withheld above it, and
+    """From the daily rollups: events visible at ``clearance``, events withheld above it, and
     the first and last visible day."""
     visible = visible_clause(clearance)
     return tuple(store._con.execute(
         f"SELECT coalesce(sum(n_events) FILTER (WHERE {visible}), 0), "
         f"coalesce(sum(n_events) FILTER (WHERE NOT {visible}), 0), "
         f"min(occurred_at) FILTER (WHERE {visible}), max(occurred_at) FILTER (WHERE {visible}) "
-        f"FROM {ROLLUP_TABLE}").fetchall()[0])
+        f"FROM {DOMAIN_DAYS.table}").fetchall()[0])

@@ -31,7 +31,7 @@ from hybridwatch.web.cache import QueryCache, TokenCache
 from hybridwatch.web.errors import error_responses, install_error_handlers
 from hybridwatch.web.sessions import SessionTable
 from hybridwatch.web.store_lease import install_store_gate
-from hybridwatch.store.event_views import build_rollup
+from hybridwatch.store.event_rollups import build_rollups
 
 API_DESCRIPTION = """Events, series and the latest findings of hybridwatch's analyses, filtered
 by the caller's TLP clearance. Authenticate with `Authorization: Bearer <token>` (tokens from
@@ -57,7 +57,7 @@ def create_app(db_path: str | Path, *, memory_limit: str = "1GB", cache_entries:
                          "`hybridwatch demo` first, or pass --db)")
     store = EventStore(path, memory_limit=memory_limit)
     ensure_access_tables(store)
-    build_rollup(store)  # a few seconds on 10 million events; aggregates then read far less
+    build_rollups(store)  # a few seconds on 10 million events; aggregates then read far less
     audit_log = AuditBuffer(store, flush_seconds=audit_flush_seconds)
 
     @asynccontextmanager

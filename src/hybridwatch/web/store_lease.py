@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 
 from hybridwatch.errors import StoreError
 from hybridwatch.store.access_store import ensure_access_tables
-from hybridwatch.store.event_views import build_rollup
+from hybridwatch.store.event_rollups import build_rollups
 from hybridwatch.store.store import EventStore
 from hybridwatch.web.errors import error_json
 
@@ -133,7 +133,7 @@ class StoreGate:
             except StoreError:
                 time.sleep(0.2)  # the command still holds it
         ensure_access_tables(store)
-        build_rollup(store)
+        build_rollups(store)
         state.store = store
         state.cursors = store.cursor_pool(keep=self.threads)
         state.audit.attach(store)
