@@ -97,3 +97,41 @@ def test_a_stranger_cannot_take_the_store(served):
         answer = httpx.post(base + "/api/local/lease", headers=headers)
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "forbidden"
     assert httpx.get(base + "/api/health").status_code == 200
+
+
+def test_a_request_while_the_store_is_lent_waits_then_gets_503_with_headers(
+        tmp_path, monkeypatch):
+    """In-process: the gate holds a request while the store is out, answers 503 with
+    Retry-After (and the security headers) when it stays out too long, and admits requests
+    again once the store is given back."""
+    from fastapi.testclient import TestClient
+
+    from hybridwatch.web import store_lease
+    from hybridwatch.web.app import create_app
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    db = tmp_path / "hw.duckdb"
+    assert _run("ingest", str(cases), "--db", str(db), "--quiet").returncode == 0
+    with EventStore(db) as store:
+        admin = create_token(store, role="admin", name="gate").token
+    monkeypatch.setattr(store_lease, "REQUEST_WAIT_SECONDS", 0.3)
+    app = create_app(db, close_on_shutdown=True)
+    with TestClient(app) as client:
+        assert client.get("/api/events", headers=bearer(admin)).json()["total"] == 2
+        lease = {store_lease.LEASE_HEADER: app.state.gate.secret}
+        assert client.post("/api/local/lease", headers=lease).json()["lent"] is True
+        started = time.monotonic()
+        busy = client.get("/api/events", headers=bearer(admin))
+        assert time.monotonic() - started >= 0.3  # it waited for the store first
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+        assert busy.json()["error"]["code"] == "unavailable"
+        assert "frame-ancestors 'none'" in busy.headers["Content-Security-Policy"]
+        assert client.delete("/api/local/lease", headers=lease).json()["lent"] is False
+        deadline = time.monotonic() + 30
+        while app.state.gate.lent:  # the server reopens the store in a thread
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        again = client.get("/api/events", headers=bearer(admin))
+        assert again.status_code == 200 and again.json()["total"] == 2
+        assert again.headers["X-Frame-Options"] == "DENY"

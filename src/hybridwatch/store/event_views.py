@@ -178,11 +178,17 @@ def count_events(store: EventStore, query: EventFilter, clearance: str, *,
                  rollup: bool = False) -> tuple[int, int]:
     """(visible events matching ``query``, events withheld in the whole store: see
     ``withheld_events``)."""
+    return (count_visible(store, query, clearance, rollup=rollup),
+            withheld_events(store, clearance, rollup=rollup))
+
+
+def count_visible(store: EventStore, query: EventFilter, clearance: str, *,
+                  rollup: bool = False) -> int:
+    """Visible events matching ``query``."""
     table, n, _, clause, params = _source(query, None, rollup)
-    row = store._con.execute(
+    return int(store._con.execute(
         f"SELECT coalesce({n}, 0) FROM {table} WHERE {clause} AND {visible_clause(clearance)}",
-        params).fetchall()[0]
-    return int(row[0]), withheld_events(store, clearance, rollup=rollup)
+        params).fetchall()[0][0])
 
 
 def withheld_events(store: EventStore, clearance: str, *, rollup: bool = False) -> int:

@@ -10,7 +10,7 @@ from hybridwatch.store.store import EventStore
 from hybridwatch.web.cache import QueryCache
 from hybridwatch.store.event_filter import EventFilter
 from hybridwatch.store.event_views import (
-    check_periods, count_by, count_events, event_page, series, span,
+    check_periods, count_by, count_visible, event_page, series, span, withheld_events,
 )
 
 #: Pages up to this size are cached (immutable while the server holds the store).
@@ -19,9 +19,13 @@ MAX_CACHED_PAGE = 200
 
 def totals(cache: QueryCache, store: EventStore, query: EventFilter,
            clearance: str) -> tuple[int, int]:
-    """(visible, withheld) events matching ``query``."""
-    return cache.get_or_compute(("count", query, clearance),
-                                lambda: count_events(store, query, clearance, rollup=True))
+    """(visible events matching ``query``, events withheld from ``clearance`` in the whole
+    store — one number per clearance, computed once)."""
+    visible = cache.get_or_compute(("count", query, clearance),
+                                   lambda: count_visible(store, query, clearance, rollup=True))
+    withheld = cache.get_or_compute(("withheld", clearance),
+                                    lambda: withheld_events(store, clearance, rollup=True))
+    return visible, withheld
 
 
 def page_answer(cache: QueryCache, store: EventStore, query: EventFilter, clearance: str, *,

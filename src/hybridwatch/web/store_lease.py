@@ -170,20 +170,33 @@ def install_store_gate(app: FastAPI, *, memory_limit: str, threads: int) -> Stor
 
     app.include_router(router)
 
-    @app.middleware("http")
-    async def through_the_gate(request: Request, call_next):
-        if request.url.path.startswith("/api/local/"):
-            if not hasattr(gate, "_loop"):
-                gate.bind_loop()
-            return await call_next(request)
-        if not hasattr(gate, "_loop"):
-            gate.bind_loop()
-        if not await gate.enter():
-            return error_json(503, "the store is lent to a hybridwatch command that is still "
-                                   "running; retry shortly", headers={"Retry-After": "5"})
-        try:
-            return await call_next(request)
-        finally:
-            gate.leave()
-
+    app.add_middleware(GateMiddleware, gate=gate)
     return gate
+
+
+class GateMiddleware:
+    """Every request but the lease endpoints passes the gate, and holds it until its answer is
+    sent (plain ASGI: Starlette's ``@app.middleware`` costs a task group per request)."""
+
+    def __init__(self, app: Any, *, gate: StoreGate) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not hasattr(self.gate, "_loop"):
+            self.gate.bind_loop()
+        if scope["path"].startswith("/api/local/"):
+            await self.app(scope, receive, send)
+            return
+        if not await self.gate.enter():
+            busy = error_json(503, "the store is lent to a hybridwatch command that is still "
+                                   "running; retry shortly", headers={"Retry-After": "5"})
+            await busy(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.gate.leave()
