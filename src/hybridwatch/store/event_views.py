@@ -264,38 +264,36 @@ def check_periods(freq: str, query: EventFilter, store_span: tuple) -> int:
 
 def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
            by: str | None, max_groups: int, rollup: bool = False,
-           intensity: bool = False) -> dict[str, Any]:
+           intensity: bool = False, withheld: int | None = None) -> dict[str, Any]:
     """Visible events per period (and per ``by`` value; beyond the ``max_groups`` largest the
     rest is summed as ``(other)``): ``periods`` (ISO dates of the periods' starts, those with
     events), ``groups`` and ``counts[group][period]``; with ``intensity`` also the sums; and
-    ``withheld``, the store's events above ``clearance`` (never filtered: ``withheld_events``)."""
+    ``withheld``, the store's events above ``clearance`` (never filtered: ``withheld_events``;
+    pass it when known)."""
     if by is not None and by not in GROUP_COLUMNS:
         raise SelectorError(f"by: one of {', '.join(GROUP_COLUMNS)}")
     table, n, total, clause, params = _source(query, by, rollup)
     visible = visible_clause(clearance)
     key = "NULL" if by is None else ("coalesce(tlp, 'clear')" if by == "tlp" else by)
     weight = "n_events" if n == "sum(n_events)" else "1"  # the rollup: rows weigh their events
-    # one scan answers the series and the number withheld: rows above the clearance are kept
-    # apart by ``v`` (false) and only counted
     sql = f"""
         WITH f AS (SELECT date_trunc('{freq}', occurred_at) AS period, {key} AS k, intensity,
-                          {weight} AS w, {visible} AS v
-                   FROM {table} WHERE {clause}),
-             top AS (SELECT k FROM f WHERE v GROUP BY k ORDER BY sum(w) DESC, k NULLS LAST
+                          {weight} AS w
+                   FROM {table} WHERE {clause} AND {visible}),
+             top AS (SELECT k FROM f GROUP BY k ORDER BY sum(w) DESC, k NULLS LAST
                      LIMIT {int(max_groups)})
-        SELECT period, CASE WHEN NOT v THEN NULL
-                            WHEN k IN (SELECT k FROM top) OR (k IS NULL AND EXISTS
+        SELECT period, CASE WHEN k IN (SELECT k FROM top) OR (k IS NULL AND EXISTS
                                  (SELECT 1 FROM top WHERE k IS NULL)) THEN k
                             ELSE '(other)' END AS g,
-               sum(w)::BIGINT AS n, sum(intensity) AS s, v
+               sum(w)::BIGINT AS n, sum(intensity) AS s
         FROM f GROUP BY ALL ORDER BY period, g NULLS LAST"""
     if by is None:  # one series: no ranking of groups
         sql = (f"SELECT date_trunc('{freq}', occurred_at) AS period, NULL AS g, "
-               f"{n}::BIGINT AS n, {total} AS s, {visible} AS v FROM {table} WHERE {clause} "
+               f"{n}::BIGINT AS n, {total} AS s FROM {table} WHERE {clause} AND {visible} "
                "GROUP BY ALL ORDER BY period")
-    everything = store._con.execute(sql, params).fetchall()
-    rows = [row[:4] for row in everything if row[4]]
-    withheld = withheld_events(store, clearance, rollup=rollup)  # all events: any query
+    rows = store._con.execute(sql, params).fetchall()
+    if withheld is None:  # the store's events above the clearance, whatever the query
+        withheld = withheld_events(store, clearance, rollup=rollup)
     # dense and columnar: one row of counts per group, aligned with ``periods`` (a quarter of
     # the bytes of one object per point, and what a chart draws directly)
     periods = sorted({p.isoformat()[:10] for p, *_ in rows})

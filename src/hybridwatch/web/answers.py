@@ -23,9 +23,13 @@ def totals(cache: QueryCache, store: EventStore, query: EventFilter,
     store — one number per clearance, computed once)."""
     visible = cache.get_or_compute(("count", query, clearance),
                                    lambda: count_visible(store, query, clearance, rollup=True))
-    withheld = cache.get_or_compute(("withheld", clearance),
-                                    lambda: withheld_events(store, clearance, rollup=True))
-    return visible, withheld
+    return visible, withheld_from(cache, store, clearance)
+
+
+def withheld_from(cache: QueryCache, store: EventStore, clearance: str) -> int:
+    """The store's events above ``clearance`` (one number per clearance, never filtered)."""
+    return cache.get_or_compute(("withheld", clearance),
+                                lambda: withheld_events(store, clearance, rollup=True))
 
 
 def page_answer(cache: QueryCache, store: EventStore, query: EventFilter, clearance: str, *,
@@ -50,7 +54,8 @@ def series_answer(cache: QueryCache, store: EventStore, query: EventFilter, clea
     answer = cache.get_or_compute(
         ("series", query, clearance, freq, by, max_groups, intensity),
         lambda: series(store, query, clearance, freq=freq, by=by, max_groups=max_groups,
-                       rollup=True, intensity=intensity))
+                       rollup=True, intensity=intensity,
+                       withheld=withheld_from(cache, store, clearance)))
     return {**answer, "filters": query.to_dict()}
 
 
