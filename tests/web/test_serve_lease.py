@@ -135,3 +135,38 @@ def test_a_request_while_the_store_is_lent_waits_then_gets_503_with_headers(
         again = client.get("/api/events", headers=bearer(admin))
         assert again.status_code == 200 and again.json()["total"] == 2
         assert again.headers["X-Frame-Options"] == "DENY"
+
+
+def test_serve_on_port_0_announces_the_port_it_got(tmp_path):
+    """`serve --port 0` lets the system choose the port and writes it into the announcement,
+    so other commands can still borrow the store."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    db = tmp_path / "hw.duckdb"
+    assert _run("ingest", str(cases), "--db", str(db), "--quiet").returncode == 0
+    announcement = db.with_name(db.name + ".serve.json")
+    server = subprocess.Popen([str(HYBRIDWATCH), "serve", "--db", str(db), "--port", "0",
+                               "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        while not announcement.exists():
+            assert server.poll() is None, server.communicate()
+            assert time.monotonic() < deadline, "no announcement"
+            time.sleep(0.1)
+        url = json.loads(announcement.read_text())["url"]
+        port = int(url.rsplit(":", 1)[1])
+        assert port > 0
+        while True:
+            try:
+                if httpx.get(url + "/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass  # not listening yet: poll again until the deadline
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        stats = _run("stats", "--db", str(db), "--json")  # borrows through the announcement
+        assert stats.returncode == 0 and json.loads(stats.stdout)["events"] == 2
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    assert not announcement.exists()

@@ -52,6 +52,10 @@ def serve(host: str, port: int, threads: int, cache_entries: int, audit_flush_ms
     if not active:
         say("note: no API tokens yet: the API will refuse every request. Stop the server and "
             "run `hybridwatch token create --role admin`", fg="yellow")
+    listening = None
+    if port == 0:  # bound here so the chosen port can be announced and printed
+        listening = _bind_any_port(host)
+        port = listening.getsockname()[1]
     say(f"serving {db} on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json)")
 
     config = uvicorn.Config(app, host=host, port=port, access_log=not quiet,
@@ -62,13 +66,23 @@ def serve(host: str, port: int, threads: int, cache_entries: int, audit_flush_ms
     redact_tokens_in("uvicorn.access", "uvicorn.error")  # after Config set up the loggers
     # other hybridwatch commands find the server here and borrow the store from it
     local = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
-    announced = write_lease_file(db, f"http://{'[' + local + ']' if ':' in local else local}:"
-                                     f"{port}", app.state.gate.secret) if port else None
+    write_lease_file(db, f"http://{'[' + local + ']' if ':' in local else local}:{port}",
+                     app.state.gate.secret)
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening] if listening else None)
     finally:
-        if announced is not None:
-            lease_file(db).unlink(missing_ok=True)
+        lease_file(db).unlink(missing_ok=True)
+
+
+def _bind_any_port(host: str):
+    """A socket bound to ``host`` on a port the system chooses (``--port 0``)."""
+    import socket
+
+    family, kind, proto, _, address = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+    listening = socket.socket(family, kind, proto)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind(address)
+    return listening
 
 
 @cli.group()
