@@ -38,8 +38,6 @@ SCHEMA = "hw_web"
 @dataclass(frozen=True)
 class Rollup:
     name: str
-    #: event columns kept besides the day (``occurred_at``) and ``tlp``
-    keys: tuple[str, ...]
     #: sort order: its first column's filters skip the other rows by zonemap
     order: tuple[str, ...]
 
@@ -48,14 +46,11 @@ class Rollup:
         return f"{SCHEMA}.{self.name}"
 
 
-DOMAIN_DAYS = Rollup("rollup_domain", ("domain",), ("domain", "occurred_at"))
-TARGET_DAYS = Rollup("rollup_by_target", ("domain", TARGET_COLUMN),
-                     (TARGET_COLUMN, "domain", "occurred_at"))
-TARGET_LIST_DAYS = Rollup("event_rollup", ("domain", "target_iso3s"),
-                          ("domain", "target_iso3s", "occurred_at"))
-ACTOR_DAYS = Rollup("rollup_by_actor", ("actor_iso3", "domain", "target_iso3s"),
-                    ("actor_iso3", "occurred_at"))
-ROLLUPS = (DOMAIN_DAYS, TARGET_DAYS, TARGET_LIST_DAYS, ACTOR_DAYS)
+# the columns each keeps are those of its SELECT in ``build_rollups`` (table above)
+DOMAIN_DAYS = Rollup("rollup_domain", ("domain", "occurred_at"))
+TARGET_DAYS = Rollup("rollup_by_target", (TARGET_COLUMN, "domain", "occurred_at"))
+TARGET_LIST_DAYS = Rollup("event_rollup", ("domain", "target_iso3s", "occurred_at"))
+ACTOR_DAYS = Rollup("rollup_by_actor", ("actor_iso3", "occurred_at"))
 #: Events per TLP level: the withheld count of any clearance reads five rows.
 TLP_TOTALS_TABLE = f"{SCHEMA}.tlp_totals"
 #: Groupings a rollup can answer (``target_iso3`` by exploding its target list).
