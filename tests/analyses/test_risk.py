@@ -145,3 +145,22 @@ def test_a_stray_old_record_does_not_change_the_features_at_the_origin():
         assert a.recent_counts == b.recent_counts
         assert values(a) == values(b) and values(a)
         assert set(a.elevated) == set(b.elevated)
+
+
+def test_backtest_refits_run_as_independent_tasks_in_other_processes(predictable):
+    """The refits are tasks (``map_tasks``, Spark's seam): run in worker processes — pickled
+    there and back, in any order — they give the very backtest the serial run gives."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    data, serial = predictable
+    calls = []
+
+    def in_processes(function, items):
+        calls.append(len(items))
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(function, items))
+
+    tasked = assess_risk(data.counts, data.episode_starts, dates=data.dates,
+                         targets=data.targets, domains=data.domains, map_tasks=in_processes)
+    assert len(calls) == 2 and min(calls) > 10   # one map per outcome, one task per refit
+    assert tasked.to_json() == serial.to_json()

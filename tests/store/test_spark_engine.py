@@ -119,6 +119,27 @@ def test_episodes_convergence_and_assess_on_spark_equal_duckdb(scenario_lake, sp
         assert _json("--engine", "spark", *args) == _json(*args), args
 
 
+def test_backtest_refits_as_spark_tasks_equal_the_serial_backtest(spark_engine):
+    """The risk backtest's refits run as one Spark task each (``store.spark.map_tasks``): the
+    same result as the refits run one after another here. (The scenario lake above is too
+    short for a backtest, so this runs on the risk model's own synthetic activity.)"""
+    from hybridwatch.analyses.risk import assess_risk
+    from hybridwatch.demo.risk_synth import synth_activity
+    from hybridwatch.store.spark import map_tasks
+
+    data = synth_activity(predictable=True, random_state=2)
+    inputs = dict(dates=data.dates, targets=data.targets, domains=data.domains)
+    refits = []
+
+    def on_spark(function, items):
+        refits.append(len(items))
+        return map_tasks(function, items)
+
+    tasked = assess_risk(data.counts, data.episode_starts, map_tasks=on_spark, **inputs)
+    assert min(refits) > 10
+    assert tasked.to_json() == assess_risk(data.counts, data.episode_starts, **inputs).to_json()
+
+
 def test_executors_read_the_lake_under_a_uri(lake, spark_engine, monkeypatch):
     """``HYBRIDWATCH_SPARK_LAKE_URI``: the event files are read under that URI (here a
     ``file://`` URI, which takes the same Hadoop file-system route as ``s3a://``), the manifest

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,18 +26,13 @@ from hybridwatch.analyses.coincidence_pairs import (
     _ARRAYS, PairsResult, _resolution_warning, all_pairs,
 )
 from hybridwatch.analyses.fdr import benjamini_hochberg
+from hybridwatch.analyses.tasks import TaskMap, serial_tasks
 
-#: ``map_tasks(function, items)`` → ``[function(item) for item in items]``, in order.
-TaskMap = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 
 
 def _task(columns: tuple[int, ...], *, events: np.ndarray, names: tuple[str, ...],
           options: dict[str, Any]) -> tuple[tuple[int, ...], PairsResult]:
     return columns, all_pairs(events[:, list(columns)], [names[c] for c in columns], **options)
-
-
-def _serial(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    return [function(item) for item in items]
 
 
 def all_pairs_blocked(matrix, names: Sequence[str], *, window_days: int, lags=(0,),
@@ -58,7 +53,7 @@ def all_pairs_blocked(matrix, names: Sequence[str], *, window_days: int, lags=(0
     if len(groups) < 2:
         return all_pairs(events, names, **options)
     tasks = [groups[g] + groups[h] for g in range(len(groups)) for h in range(g + 1, len(groups))]
-    done = (map_tasks or _serial)(
+    done = (map_tasks or serial_tasks)(
         functools.partial(_task, events=events, names=names, options=options), tasks)
 
     a_idx, b_idx = np.nonzero(~np.eye(n_series, dtype=bool))

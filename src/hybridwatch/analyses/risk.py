@@ -23,6 +23,7 @@ rolling-origin backtest refits it on the past only and scores every forecast it 
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from hybridwatch.analyses.forecast_scores import ForecastScores, score_forecasts
+from hybridwatch.analyses.tasks import TaskMap, serial_tasks
 from hybridwatch.model.results import AnalysisResult
 from hybridwatch.analyses.risk_features import (
     ELEVATED_FEATURES, EPISODE_FEATURES, DailyCells, OriginFeatures, iter_origin_features,
@@ -181,38 +183,64 @@ def _climatology(rows: ForecastRows, kind: str, train: np.ndarray, scored: np.nd
 
 
 def _backtest_forecasts(rows: ForecastRows, days: np.ndarray, kind: str, names: tuple[str, ...],
-                        params: RiskParameters) -> tuple[np.ndarray, ...]:
+                        params: RiskParameters, map_tasks: TaskMap | None = None
+                        ) -> tuple[np.ndarray, ...]:
     """Refit every ``refit_days`` on forecasts whose outcome was known, forecast the next
     origins (``days``: the day of each origin): (probability, outcome, climatology,
-    persistence, origin day, raw probability) of what would have been said."""
-    x, y, pers, origin = rows.x, rows.y, rows.persistence, rows.origin
+    persistence, origin day, raw probability) of what would have been said.
+
+    The refits are independent of each other: ``map_tasks`` runs them (one task per refit,
+    e.g. Spark tasks; default here, one after another). The recalibration that follows is
+    sequential — each refit's map is fitted on the earlier refits' out-of-sample forecasts —
+    and runs here."""
+    y, origin = rows.y, rows.origin
     step = max(1, params.refit_days // params.step_days)
+    refits = [first for first in range(0, days.size, step)
+              if _refit_rows(rows, days, first, step, params) is not None]
+    fit = functools.partial(_refit_probabilities, rows=rows, days=days, step=step,
+                            names=names, params=params)
+    raw = (map_tasks or serial_tasks)(fit, refits)
     out_p, out_y, out_c, out_pers, out_o, out_p_raw = [], [], [], [], [], []
-    for first in range(0, days.size, step):
-        # rows of this block's origins with a known outcome: nothing to refit for otherwise
-        scored = (origin >= first) & (origin < first + step) & ~np.isnan(y)
-        if not scored.any():
-            continue
-        # a forecast is known once its horizon has passed at the refit origin
-        known = days[origin] + params.horizon_days <= days[first]
-        train = known & ~np.isnan(y)
-        if train.sum() < params.min_train_forecasts or \
-                y[train].sum() < params.min_train_positives:
-            continue
-        model = fit_logit(x[train], y[train], names, l2_c=params.l2_c)
-        eta, _, _ = model.linear(x[scored])
+    for first, p_raw in zip(refits, raw):
+        scored, train = _refit_rows(rows, days, first, step, params)
         past_p, past_y, past_o = (np.concatenate(v) if v else np.zeros(0)
                                   for v in (out_p_raw, out_y, out_o))
         seen = past_o + params.horizon_days <= days[first]
         recalibrate = _recalibrator(past_p[seen], past_y[seen])
-        out_p_raw.append(_expit(eta))
-        out_p.append(recalibrate(out_p_raw[-1]))
+        out_p_raw.append(p_raw)
+        out_p.append(recalibrate(p_raw))
         out_y.append(y[scored])
         out_c.append(_climatology(rows, kind, train, scored))
-        out_pers.append(pers[scored])
+        out_pers.append(rows.persistence[scored])
         out_o.append(days[origin[scored]])
     join = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
     return tuple(join(parts) for parts in (out_p, out_y, out_c, out_pers, out_o, out_p_raw))
+
+
+def _refit_rows(rows: ForecastRows, days: np.ndarray, first: int, step: int,
+                params: RiskParameters) -> tuple[np.ndarray, np.ndarray] | None:
+    """(scored, train) masks of the refit at origin ``first``, or None when it has nothing to
+    score or too little to train on."""
+    y, origin = rows.y, rows.origin
+    # rows of this block's origins with a known outcome: nothing to refit for otherwise
+    scored = (origin >= first) & (origin < first + step) & ~np.isnan(y)
+    if not scored.any():
+        return None
+    # a forecast is known once its horizon has passed at the refit origin
+    train = (days[origin] + params.horizon_days <= days[first]) & ~np.isnan(y)
+    if train.sum() < params.min_train_forecasts or y[train].sum() < params.min_train_positives:
+        return None
+    return scored, train
+
+
+def _refit_probabilities(first: int, *, rows: ForecastRows, days: np.ndarray, step: int,
+                         names: tuple[str, ...], params: RiskParameters) -> np.ndarray:
+    """One refit: the model fitted at origin ``first`` and its raw probabilities for the
+    block's forecasts (a task: it reads only its arguments)."""
+    scored, train = _refit_rows(rows, days, first, step, params)
+    model = fit_logit(rows.x[train], rows.y[train], names, l2_c=params.l2_c)
+    eta, _, _ = model.linear(rows.x[scored])
+    return _expit(eta)
 
 
 MIN_RECALIBRATION = (500, 25)   # past out-of-sample forecasts and positives before recalibrating
@@ -295,13 +323,15 @@ def assess_risk(counts: np.ndarray | DailyCells, episode_starts: np.ndarray | Da
                 dates: np.ndarray, targets: list[str], domains: list[str],
                 convergence: np.ndarray | None = None,
                 parameters: RiskParameters = RiskParameters(),
-                random_state: int | None = 0) -> RiskResult:
+                random_state: int | None = 0,
+                map_tasks: TaskMap | None = None) -> RiskResult:
     """Forecasts at the last day of ``counts`` (T days × targets × domains of hostile events,
     dense or as :class:`DailyCells`) and the backtest over all earlier origins.
 
     ``dates`` gives the day of each of the T rows (the last one is the origin, ``as_of``);
     ``episode_starts`` is T × targets. Features are computed chunk by chunk over bounded slices
-    of days (see :mod:`risk_features`), so memory does not grow with the span.
+    of days (see :mod:`risk_features`), so memory does not grow with the span. The backtest's
+    refits run through ``map_tasks`` (``analyses.tasks``; Spark tasks on that engine).
     """
     from scipy.stats import norm
 
@@ -330,7 +360,7 @@ def assess_risk(counts: np.ndarray | DailyCells, episode_starts: np.ndarray | Da
         latest = chunk                      # the last chunk holds the forecast origin
     rows = {kind: ForecastRows.concatenate(p, len(names)) for (kind, p), names in
             zip(parts.items(), (EPISODE_FEATURES, ELEVATED_FEATURES))}
-    past = {kind: _backtest_forecasts(rows[kind], origins, kind, names, params)
+    past = {kind: _backtest_forecasts(rows[kind], origins, kind, names, params, map_tasks)
             for kind, names in (("episode", EPISODE_FEATURES), ("elevated", ELEVATED_FEATURES))}
     # bootstrap blocks span two horizons of origins: forecasts whose windows overlap move together
     block = max(1, 2 * -(-params.horizon_days // params.step_days))

@@ -17,6 +17,7 @@ import numpy as np
 from hybridwatch.analyses.forecast_scores import ForecastScores
 from hybridwatch.analyses.risk_features import FEATURE_MEANINGS, DailyCells
 from hybridwatch.analyses.risk import Forecast, RiskParameters, RiskResult, TargetRisk, assess_risk
+from hybridwatch.analyses.tasks import TaskMap
 from hybridwatch.errors import SelectorError
 from hybridwatch.model.countries import country_name
 from hybridwatch.model.domains import DOMAINS
@@ -248,7 +249,17 @@ def _sector_risk(store: EventStore, modelled: list[str], dates: np.ndarray, as_o
         return None
     no_episodes = _episode_starts(None, dates, modelled)
     return assess_risk(counts, no_episodes, dates=dates, targets=modelled, domains=sectors,
-                       parameters=params, random_state=random_state)
+                       parameters=params, random_state=random_state,
+                       map_tasks=_engine_tasks(store))
+
+
+def _engine_tasks(store: EventStore) -> TaskMap | None:
+    """The backtest's refits as Spark tasks on that engine (the same numbers), else here."""
+    if store.engine == "spark":
+        from hybridwatch.store.spark import map_tasks
+
+        return map_tasks
+    return None
 
 
 def _sector_forecasts(sectors: RiskResult, k: int, risk: TargetRisk) -> dict[str, Any]:
@@ -347,7 +358,7 @@ def run_assessment(store: EventStore, *, targets: list[str] | None = None,
     result = assess_risk(counts, _episode_starts(episodes, dates, modelled), dates=dates,
                          targets=modelled, domains=domains,
                          convergence=_daily_convergence(convergence, dates), parameters=params,
-                         random_state=random_state)
+                         random_state=random_state, map_tasks=_engine_tasks(store))
     result = replace(result, warnings=tuple(notes) + result.warnings)
     sectors = _sector_risk(store, modelled, dates, chosen.day, params, random_state,
                            include_cooperative)
