@@ -1,10 +1,10 @@
 """The web server's in-memory daily rollups of the events, and the choice of the smallest one
 that answers a query exactly.
 
-Each rollup holds visible-or-not counts per UTC day (in ``occurred_at``, so the filters and TLP
-clauses written for the events table run on it unchanged), TLP level and some event columns,
-with ``n_events`` and the day's ``intensity`` sum, sorted so that the filter it serves reads
-only its own rows by zonemap:
+Each rollup holds event counts (``n_events``) and intensity sums per UTC day (in
+``occurred_at``, so the filters and TLP clauses written for the events table run on it
+unchanged), TLP level and some event columns, sorted so that the filter it serves reads only
+its own rows by zonemap:
 
 =====================  ==============================================  ==========================
 rollup                 keeps                                           answers
