@@ -26,6 +26,7 @@ Pure: no I/O, nothing imported from the layers above.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,10 @@ class FindingKind:
     #: summary fields of this kind shown to every reader besides ``SUMMARY_FIELDS_SHOWN``
     #: (settings and fixed text, never figures computed from the data)
     summary_shown: tuple[str, ...] = ()
+    #: (item field, pattern, replacement): item text quoting a figure computed over the whole
+    #: run (a backtest's skill); a reader who does not see the whole run keeps the words and
+    #: gets the figure replaced (``withhold_run_figures``)
+    run_figures: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.tlp_rule not in TLP_RULES:
@@ -197,6 +202,20 @@ def partial_summary(kind: FindingKind, summary: Mapping[str, Any],
     return out
 
 
+def withhold_run_figures(kind: FindingKind, item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` for a reader who does not see the whole run: the run-wide figures its text
+    quotes (``kind.run_figures``) replaced, the words kept."""
+    out = dict(item)
+    for field, pattern, replacement in kind.run_figures:
+        value = out.get(field)
+        if isinstance(value, str):
+            out[field] = re.sub(pattern, replacement, value)
+        elif isinstance(value, list):
+            out[field] = [re.sub(pattern, replacement, v) if isinstance(v, str) else v
+                          for v in value]
+    return out
+
+
 _REGISTRY: dict[str, FindingKind] = {}
 
 
@@ -244,6 +263,8 @@ register(FindingKind(
     stix_type="note", api_route="/api/assessments", dashboard="judgements",
     dashboard_label="key judgements",
     display=("target", "probability", "phia_term", "confidence", "statement"),
+    run_figures=(("confidence_reasons", r"backtest skill \([^)]*\)",
+                  "backtest skill (its figure is withheld at this level)"),),
     description="Calibrated probability per target of a hostile multi-domain episode."))
 register(FindingKind(
     name="convergence", title="Convergence index", noun="convergence period(s)",

@@ -27,7 +27,7 @@ from typing import Any
 from hybridwatch import __version__
 from hybridwatch.errors import StoreError
 from hybridwatch.model.finding_kinds import (
-    STORAGE, FindingKind, get_kind, kind_names, partial_summary,
+    STORAGE, FindingKind, get_kind, kind_names, partial_summary, withhold_run_figures,
 )
 from hybridwatch.model.tlp import TLP_LEVELS, most_restricted, readable, readable_sql
 from hybridwatch.store.schema import FINDINGS_DDL
@@ -258,6 +258,7 @@ def latest_run(store: EventStore, kind: str, *, clearance: str = "red",
     withheld = len(rows) - len(items)
     summary = json.loads(summary)
     if not sees_whole_run(store, store_kind(kind), clearance, withheld):
+        items = tuple(withhold_run_figures(store_kind(kind), item) for item in items)
         summary = partial_summary(store_kind(kind), summary, items)
     return FindingRun(run_id, kind, created_at, summary, items, withheld=withheld,
                       pinned=bool(pinned))
@@ -306,4 +307,10 @@ def finding(store: EventStore, finding_id_: str, *, clearance: str = "red"
     [level] = current_levels(store, [tlp], [parsed])
     if not readable(level, clearance):
         return None
+    # as in ``latest_run``: run-wide figures only for a reader who sees the whole run (here
+    # judged failing closed: any event above the clearance, or any of the run's items)
+    above = store._con.execute("SELECT count(*) FROM findings WHERE run_id = ? AND "
+                               f"NOT {readable_sql(clearance)}", [run_id]).fetchall()[0][0]
+    if not sees_whole_run(store, store_kind(kind), clearance, above):
+        parsed = withhold_run_figures(store_kind(kind), parsed)
     return {**parsed, "finding_id": finding_id_, "kind": kind, "tlp": level, "run_id": run_id}

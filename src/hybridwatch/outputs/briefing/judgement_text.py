@@ -7,7 +7,6 @@ repeats the no-skill caveat that the briefing states once, above all judgements.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from hybridwatch.model.phia import phia_term
@@ -41,15 +40,9 @@ def judgement_sentence(item: dict[str, Any]) -> str | None:
     return sentence
 
 
-def confidence_reasons(item: dict[str, Any], *, caveat_shown: bool,
-                       skill_withheld: bool = False) -> list[str]:
+def confidence_reasons(item: dict[str, Any], *, caveat_shown: bool) -> list[str]:
     """The judgement's confidence reasons, less the shared no-skill one when the briefing's
-    caveat already says it; with ``skill_withheld`` (the backtest read records above the
-    reader's level) a reason keeps its words but not the skill figure."""
-    reasons = [r for r in item.get("confidence_reasons") or []
-               if not (caveat_shown and r == NO_SKILL_REASON)]
-    if skill_withheld:
-        reasons = [re.sub(r"backtest skill \([^)]*\)",
-                          "backtest skill (its figure is withheld at this level)", r)
-                   for r in reasons]
-    return reasons
+    caveat already says it. (A reader who does not see the whole run gets the reasons with the
+    backtest's skill figure withheld already: ``model.finding_kinds.withhold_run_figures``.)"""
+    return [r for r in item.get("confidence_reasons") or []
+            if not (caveat_shown and r == NO_SKILL_REASON)]

@@ -113,9 +113,7 @@ def assessment(run: FindingRun | None, db: str) -> dict[str, Any]:
             "target_name": item.get("name") or name_of(item["target"]),
             "probability_text": pct(item.get("probability")),
             "range_text": f"{pct(item.get('low'))}–{pct(item.get('high'))}",
-            "confidence_reasons": confidence_reasons(
-                item, caveat_shown=caveat_shown,
-                skill_withheld=skill["skill_verdict"] == "withheld"),
+            "confidence_reasons": confidence_reasons(item, caveat_shown=caveat_shown),
             "drivers": [{**d, "value_text": num(d.get("value")),
                          "contribution_text": num(d.get("contribution"), 2)}
                         for d in item.get("drivers") or []],
