@@ -32,12 +32,30 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           timeout=180)
 
 
-@pytest.fixture
-def served(tmp_path):
+def _ingested(tmp_path: Path) -> Path:
+    """A store holding the two cases of ``CASES``, ingested by the CLI."""
     cases = tmp_path / "cases.csv"
     cases.write_text(CASES, encoding="utf-8")
     db = tmp_path / "hw.duckdb"
     assert _run("ingest", str(cases), "--db", str(db), "--quiet").returncode == 0
+    return db
+
+
+def _wait_until_healthy(server: subprocess.Popen, base: str, deadline: float) -> None:
+    while True:
+        assert server.poll() is None, server.communicate()
+        try:
+            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass  # not listening yet: poll again until the deadline
+        assert time.monotonic() < deadline, "serve did not start"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def served(tmp_path):
+    db = _ingested(tmp_path)
     with EventStore(db) as store:
         admin = create_token(store, role="admin", name="lease admin").token
     with socket.socket() as sock:
@@ -46,16 +64,7 @@ def served(tmp_path):
     server = subprocess.Popen([str(HYBRIDWATCH), "serve", "--db", str(db), "--port", str(port),
                                "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        assert server.poll() is None, server.communicate()
-        try:
-            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass  # not listening yet: poll again until the deadline
-        assert time.monotonic() < deadline, "serve did not start"
-        time.sleep(0.2)
+    _wait_until_healthy(server, base, time.monotonic() + 90)
     yield db, base, admin
     server.send_signal(signal.SIGINT)
     try:
@@ -109,10 +118,7 @@ def test_a_request_while_the_store_is_lent_waits_then_gets_503_with_headers(
     from hybridwatch.web import store_lease
     from hybridwatch.web.app import create_app
 
-    cases = tmp_path / "cases.csv"
-    cases.write_text(CASES, encoding="utf-8")
-    db = tmp_path / "hw.duckdb"
-    assert _run("ingest", str(cases), "--db", str(db), "--quiet").returncode == 0
+    db = _ingested(tmp_path)
     with EventStore(db) as store:
         admin = create_token(store, role="admin", name="gate").token
     monkeypatch.setattr(store_lease, "REQUEST_WAIT_SECONDS", 0.3)
@@ -140,10 +146,7 @@ def test_a_request_while_the_store_is_lent_waits_then_gets_503_with_headers(
 def test_serve_on_port_0_announces_the_port_it_got(tmp_path):
     """`serve --port 0` lets the system choose the port and writes it into the announcement,
     so other commands can still borrow the store."""
-    cases = tmp_path / "cases.csv"
-    cases.write_text(CASES, encoding="utf-8")
-    db = tmp_path / "hw.duckdb"
-    assert _run("ingest", str(cases), "--db", str(db), "--quiet").returncode == 0
+    db = _ingested(tmp_path)
     announcement = db.with_name(db.name + ".serve.json")
     server = subprocess.Popen([str(HYBRIDWATCH), "serve", "--db", str(db), "--port", "0",
                                "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -156,14 +159,7 @@ def test_serve_on_port_0_announces_the_port_it_got(tmp_path):
         url = json.loads(announcement.read_text())["url"]
         port = int(url.rsplit(":", 1)[1])
         assert port > 0
-        while True:
-            try:
-                if httpx.get(url + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass  # not listening yet: poll again until the deadline
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
+        _wait_until_healthy(server, url, deadline)
         stats = _run("stats", "--db", str(db), "--json")  # borrows through the announcement
         assert stats.returncode == 0 and json.loads(stats.stdout)["events"] == 2
     finally:
