@@ -195,14 +195,13 @@ def _backtest_forecasts(rows: ForecastRows, days: np.ndarray, kind: str, names: 
     and runs here."""
     y, origin = rows.y, rows.origin
     step = max(1, params.refit_days // params.step_days)
-    refits = [first for first in range(0, days.size, step)
-              if _refit_rows(rows, days, first, step, params) is not None]
+    masks = {first: found for first in range(0, days.size, step)
+             if (found := _refit_rows(rows, days, first, step, params)) is not None}
     fit = functools.partial(_refit_probabilities, rows=rows, days=days, step=step,
                             names=names, params=params)
-    raw = (map_tasks or serial_tasks)(fit, refits)
+    raw = (map_tasks or serial_tasks)(fit, list(masks))  # a task recomputes its own masks
     out_p, out_y, out_c, out_pers, out_o, out_p_raw = [], [], [], [], [], []
-    for first, p_raw in zip(refits, raw):
-        scored, train = _refit_rows(rows, days, first, step, params)
+    for (first, (scored, train)), p_raw in zip(masks.items(), raw):
         past_p, past_y, past_o = (np.concatenate(v) if v else np.zeros(0)
                                   for v in (out_p_raw, out_y, out_o))
         seen = past_o + params.horizon_days <= days[first]
