@@ -12,11 +12,14 @@ import pytest
 from hybridwatch.store import EventStore
 from hybridwatch.store.event_filter import EventFilter
 from hybridwatch.store.event_rollups import build_rollups
-from hybridwatch.store.event_views import count_by, count_events, series
+from hybridwatch.model.tlp import readable_sql
+from hybridwatch.store.event_views import count_by, count_events, rollup_totals, series
 
 TARGETS = ("DEU", "POL", "LTU", "UKR", "FRA")
 DOMAINS = ("cyber", "military", "information", "economy")
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+#: what the events carry: every level, and a marking that is none (no clearance reads it)
+MARKINGS = (*LEVELS, "purple")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def store(tmp_path_factory):
                    CASE WHEN hash(i * 19) % 4 = 0 THEN NULL
                         ELSE (hash(i * 23) % 21)::DOUBLE - 10 END,
                    CASE WHEN hash(i * 29) % 3 = 0 THEN NULL
-                        ELSE {list(LEVELS)}[1 + (hash(i * 31) % 5)::INT] END
+                        ELSE {list(MARKINGS)}[1 + (hash(i * 31) % 6)::INT] END
             FROM range(6000) t(i)""")
     with EventStore(path) as opened:
         build_rollups(opened)
@@ -58,7 +61,7 @@ def _queries():
     return out
 
 
-@pytest.mark.parametrize("clearance", ["clear", "amber", "red"])
+@pytest.mark.parametrize("clearance", LEVELS)
 def test_rollup_aggregates_equal_the_events_table(store, clearance):
     for query in _queries():
         assert count_events(store, query, clearance, rollup=True) == \
@@ -77,6 +80,18 @@ def test_rollup_aggregates_equal_the_events_table(store, clearance):
                 assert a == pytest.approx(b)
     total, withheld = count_events(store, EventFilter(), clearance, rollup=True)
     assert total + withheld == 6000
+    first, last = store._con.execute(
+        f"SELECT min(occurred_at)::DATE, max(occurred_at)::DATE FROM events "
+        f"WHERE {readable_sql(clearance)}").fetchall()[0]
+    assert rollup_totals(store, clearance) == (total, withheld, first, last)
+
+
+def test_an_unknown_marking_is_withheld_from_every_clearance(store):
+    purple = store._con.execute("SELECT count(*) FROM events WHERE tlp = 'purple'"
+                                ).fetchall()[0][0]
+    assert purple > 0
+    _, withheld = count_events(store, EventFilter(), "red", rollup=True)
+    assert withheld == purple
 
 
 

@@ -79,6 +79,12 @@ def rank_sql(expression: str) -> str:
     return f"coalesce({known_rank_sql(with_clear)}, {UNREADABLE_RANK})"
 
 
+def readable_rank_sql(clearance: str, column: str) -> str:
+    """SQL true for rows whose ``column`` holds a rank (``rank_sql``) readable at
+    ``clearance``: one integer comparison, where ``readable_sql`` compares text."""
+    return f"({column} <= {_RANK[clearance]})" if clearance in _RANK else "FALSE"
+
+
 def level_of_rank_sql(expression: str) -> str:
     """SQL for the level of a rank (ranks above red are red): the inverse of ``rank_sql``."""
     return f"{_LEVELS_SQL}[least({expression}, {len(TLP_LEVELS) - 1}) + 1]"

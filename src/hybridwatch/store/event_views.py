@@ -26,7 +26,7 @@ from hybridwatch.model.targets import (
 from hybridwatch.model.tlp import readable_sql
 from hybridwatch.store.event_filter import EventFilter
 from hybridwatch.store.event_rollups import (
-    DOMAIN_DAYS, TLP_TOTALS_TABLE, rollup_for,
+    DOMAIN_DAYS, TLP_TOTALS_TABLE, rollup_for, visible_in_rollup,
 )
 from hybridwatch.store.store import EventStore
 
@@ -156,19 +156,21 @@ def evidence_groups(store: EventStore, event_ids: list[str], clearance: str
              "last_day": last.isoformat()} for d, a, n, f, last in rows]
 
 
-def _source(query: EventFilter, by: str | None, rollup: bool
+def _source(query: EventFilter, by: str | None, rollup: bool, clearance: str
             ) -> tuple[str, str, str, str, list[Any]]:
     """(table, count expression, intensity-sum expression, condition, its parameters) for an
-    aggregate: the smallest daily rollup that answers the query exactly
-    (``store.event_rollups``), else the events table; by target, one row per (event, target)
-    of either."""
+    aggregate of the events visible at ``clearance``: the smallest daily rollup that answers
+    the query exactly (``store.event_rollups``), else the events table; by target, one row per
+    (event, target) of either."""
     table, n = "events", "count(*)"
     chosen = rollup_for(query, by) if rollup else None
     if chosen:
         table, clause, params = chosen
         n = "sum(n_events)"
+        clause += " AND " + visible_in_rollup(clearance)
     else:
         clause, params = query.where()
+        clause += " AND " + visible_clause(clearance)
     if by == TARGET_COLUMN:
         table = events_by_target_sql(table, keep_untargeted=True) + " AS by_target"
     return table, n, "sum(intensity)", clause, params
@@ -185,10 +187,9 @@ def count_events(store: EventStore, query: EventFilter, clearance: str, *,
 def count_visible(store: EventStore, query: EventFilter, clearance: str, *,
                   rollup: bool = False) -> int:
     """Visible events matching ``query``."""
-    table, n, _, clause, params = _source(query, None, rollup)
-    return int(store._con.execute(
-        f"SELECT coalesce({n}, 0) FROM {table} WHERE {clause} AND {visible_clause(clearance)}",
-        params).fetchall()[0][0])
+    table, n, _, clause, params = _source(query, None, rollup, clearance)
+    return int(store._con.execute(f"SELECT coalesce({n}, 0) FROM {table} WHERE {clause}",
+                                  params).fetchall()[0][0])
 
 
 def withheld_events(store: EventStore, clearance: str, *, rollup: bool = False) -> int:
@@ -198,10 +199,10 @@ def withheld_events(store: EventStore, clearance: str, *, rollup: bool = False) 
     (``actor_name=Secret`` withholding 1 and ``actor_name=Nobody`` withholding 0 reveals a RED
     actor's name, day, target and source in a few requests). One number per clearance teaches
     nothing that a filter can narrow (docs/security.md, "No oracle in aggregates")."""
-    table, n = (TLP_TOTALS_TABLE, "sum(n_events)") if rollup else ("events", "count(*)")
+    table, n, visible = ((TLP_TOTALS_TABLE, "sum(n_events)", visible_in_rollup(clearance))
+                         if rollup else ("events", "count(*)", visible_clause(clearance)))
     return int(store._con.execute(
-        f"SELECT coalesce({n}, 0) FROM {table} WHERE NOT {visible_clause(clearance)}"
-    ).fetchall()[0][0])
+        f"SELECT coalesce({n}, 0) FROM {table} WHERE NOT {visible}").fetchall()[0][0])
 
 
 def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
@@ -209,12 +210,11 @@ def count_by(store: EventStore, query: EventFilter, clearance: str, by: str, *,
     """Visible events per value of ``by``, largest first."""
     if by not in GROUP_COLUMNS:
         raise SelectorError(f"by: one of {', '.join(GROUP_COLUMNS)}")
-    table, n, _, clause, params = _source(query, by, rollup)
+    table, n, _, clause, params = _source(query, by, rollup, clearance)
     key = "coalesce(tlp, 'clear')" if by == "tlp" else by
     rows = store._con.execute(
-        f"SELECT {key} AS k, {n}::BIGINT AS n FROM {table} WHERE {clause} AND "
-        f"{visible_clause(clearance)} GROUP BY k ORDER BY n DESC, k NULLS LAST "
-        f"LIMIT {int(limit)}", params).fetchall()
+        f"SELECT {key} AS k, {n}::BIGINT AS n FROM {table} WHERE {clause} "
+        f"GROUP BY k ORDER BY n DESC, k NULLS LAST LIMIT {int(limit)}", params).fetchall()
     return [{"key": k, "n_events": n} for k, n in rows]
 
 
@@ -272,14 +272,13 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
     pass it when known)."""
     if by is not None and by not in GROUP_COLUMNS:
         raise SelectorError(f"by: one of {', '.join(GROUP_COLUMNS)}")
-    table, n, total, clause, params = _source(query, by, rollup)
-    visible = visible_clause(clearance)
+    table, n, total, clause, params = _source(query, by, rollup, clearance)
     key = "NULL" if by is None else ("coalesce(tlp, 'clear')" if by == "tlp" else by)
     weight = "n_events" if n == "sum(n_events)" else "1"  # the rollup: rows weigh their events
     sql = f"""
         WITH f AS (SELECT date_trunc('{freq}', occurred_at) AS period, {key} AS k, intensity,
                           {weight} AS w
-                   FROM {table} WHERE {clause} AND {visible}),
+                   FROM {table} WHERE {clause}),
              top AS (SELECT k FROM f GROUP BY k ORDER BY sum(w) DESC, k NULLS LAST
                      LIMIT {int(max_groups)})
         SELECT period, CASE WHEN k IN (SELECT k FROM top) OR (k IS NULL AND EXISTS
@@ -289,7 +288,7 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
         FROM f GROUP BY ALL ORDER BY period, g NULLS LAST"""
     if by is None:  # one series: no ranking of groups
         sql = (f"SELECT date_trunc('{freq}', occurred_at) AS period, NULL AS g, "
-               f"{n}::BIGINT AS n, {total} AS s FROM {table} WHERE {clause} AND {visible} "
+               f"{n}::BIGINT AS n, {total} AS s FROM {table} WHERE {clause} "
                "GROUP BY ALL ORDER BY period")
     rows = store._con.execute(sql, params).fetchall()
     if withheld is None:  # the store's events above the clearance, whatever the query
@@ -314,7 +313,7 @@ def series(store: EventStore, query: EventFilter, clearance: str, *, freq: str,
 def rollup_totals(store: EventStore, clearance: str) -> tuple[int, int, Any, Any]:
     """From the daily rollups: events visible at ``clearance``, events withheld above it, and
     the first and last visible day."""
-    visible = visible_clause(clearance)
+    visible = visible_in_rollup(clearance)
     return tuple(store._con.execute(
         f"SELECT coalesce(sum(n_events) FILTER (WHERE {visible}), 0), "
         f"coalesce(sum(n_events) FILTER (WHERE NOT {visible}), 0), "
