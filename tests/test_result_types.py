@@ -2,13 +2,15 @@
 the contract fields, one strict ``to_json``/``from_json`` with ``from_json(to_json(r)) == r``,
 and keys in a stable order. Each result is a real run of its analysis on small generated data
 (planted episodes, a planted coincidence, a planted narrative campaign, a generated Comtrade
-file with a planted diversion) or, for the workflow reports, on the STIX test store."""
+file with a planted diversion, the screening fixtures' lists) or, for the workflow reports, on
+the STIX test store."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +32,7 @@ RESULT_TYPES = (
     "hybridwatch.workflows.coordination:PairReport",
     "hybridwatch.workflows.coordination:GridReport",
     "hybridwatch.workflows.coordination:EpisodesReport",
+    "hybridwatch.workflows.screening:ScreeningReport",
 )
 
 
@@ -120,6 +123,16 @@ def _diversion(tmp_path_factory):
     return find_diversion(flows, origin=ORIGINS, destination=DESTINATION, break_month="2022-03")
 
 
+def _screening(tmp_path_factory):
+    from hybridwatch.workflows.screening import run_screening
+
+    lists = Path(__file__).resolve().parent / "fixtures" / "screening"
+    names = tmp_path_factory.mktemp("screening") / "names.txt"
+    names.write_text("ООО Квазитрон\nKvazitron Ltd\nNobody Listed GmbH\n", encoding="utf-8")
+    return run_screening(None, [lists / "targets.simple.csv",
+                                lists / "consolidated_screening_list.csv"], names_file=names)
+
+
 def _reports(tmp_path_factory):
     from hybridwatch.workflows.coordination import coincide, coincide_grid, detect_episodes
 
@@ -133,7 +146,8 @@ def _reports(tmp_path_factory):
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, AnalysisResult]:
     out = [_coincidence(), _pairs(), _episodes(), _sync(), _convergence(), _risk(), _scores(),
-           _diversion(tmp_path_factory), *_reports(tmp_path_factory)]
+           _diversion(tmp_path_factory), _screening(tmp_path_factory),
+           *_reports(tmp_path_factory)]
     return {f"{type(r).__module__}:{type(r).__name__}": r for r in out}
 
 

@@ -99,6 +99,8 @@ def _print_supply(report: dict, quiet: bool) -> None:
                        f"p={row['p_value']:.4f} q={row['q_value']:.3f}")
     for warning in report["warnings"]:
         say(f"warning: {warning}", fg="yellow", quiet=quiet)
+    for warning in report["warnings"]:
+        say(f"warning: {warning}", quiet=quiet)
     say(report["caution"], quiet=quiet)
 
 
@@ -124,9 +126,9 @@ def screen(lists, names_file, column, min_score, quiet, db: Path, as_json: bool)
     from hybridwatch.workflows.screening import record_screening, run_screening
 
     with EventStore(db) as store:
-        report = run_screening(store, list(lists), names_file=names_file, column=column,
-                               min_score=min_score)
-        report["run_id"] = record_screening(store, report)
+        report = record_screening(store, run_screening(
+            store, list(lists), names_file=names_file, column=column,
+            min_score=min_score)).to_dict()
     if as_json:
         emit_json(report)
         return
@@ -136,4 +138,6 @@ def screen(lists, names_file, column, min_score, quiet, db: Path, as_json: bool)
         click.echo(f"  {match['score']:.2f}  {match['name']}  ~  {match['listed_name']}  "
                    f"[{match['list']}; {match['programme'] or 'no programme'}; "
                    f"{match['listed_on'] or 'no date'}]")
+    for warning in report["warnings"]:
+        say(f"warning: {warning}", quiet=quiet)
     say(report["caution"], quiet=quiet)

@@ -320,7 +320,7 @@ register(FindingKind(
                 "trade beyond their own trend: leads, not proof of evasion."))
 register(FindingKind(
     name="screening", title="Screening-list matches", noun="screening match(es)",
-    result_type="hybridwatch.analyses.screening:Match", items_field="matches",
+    result_type="hybridwatch.workflows.screening:ScreeningReport", items_field="matches",
     key_fields=("name", "entry_id"), key_sep="|", tlp_rule="marked",
     command="hybridwatch screen --db {db} --list targets.simple.csv",
     briefing_section="screening", stix_type="note", api_route="/api/screening",
