@@ -19,6 +19,7 @@ from hybridwatch.model.webhooks import verify_signature
 from hybridwatch.store import EventStore
 from hybridwatch.store.findings_store import items_of, save_run
 
+from pki_support import make_ca
 from webhook_receiver import closed_port, start_receiver
 
 #: what a body holds (docs/web.md, "Webhooks"): nothing else may ride along
@@ -318,3 +319,53 @@ def test_a_removed_watch_takes_its_webhook_and_deliveries_along(db, receiver):
         assert store._con.execute("SELECT (SELECT count(*) FROM watch_webhooks), "
                                   "(SELECT count(*) FROM alert_deliveries)").fetchall() == \
             [(0, 0)]
+
+
+def test_an_untrusted_tls_certificate_fails_at_once_and_nothing_is_posted(db, tmp_path):
+    issued = make_ca("127.0.0.1")                          # self-signed: no trust store has it
+    (tmp_path / "cert.pem").write_bytes(issued.cert_pem())
+    (tmp_path / "key.pem").write_bytes(issued.key_pem())
+    receiver, server = start_receiver(tls_files=(str(tmp_path / "cert.pem"),
+                                                 str(tmp_path / "key.pem")))
+    try:
+        added = call(db, "watch", "add", "--kind", "episodes", "--owner", "ana", "--webhook",
+                     f"https://127.0.0.1:{receiver.port}/hook", "--allow-private")
+        assert added.exit_code == 0
+        _save(db, [_episode("2024-04-02", ["DEU"], ["cyber", "military"], 0.02)])
+        code, report = run(db)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 6 and receiver.received == []
+    [(attempt, status, _, error, _)] = [row[1:] for row in attempts(db)]
+    assert (attempt, status) == (1, "failed")               # a certificate problem: no retry
+    assert error.startswith("TLS certificate not trusted")
+
+
+def test_after_a_body_fails_the_rest_of_that_webhooks_backlog_waits(db, receiver):
+    """A watch with more pending alerts than one body holds: once a body fails, its later
+    bodies are not tried in this run (they stay pending, unrecorded); another watch's webhook
+    is still tried."""
+    from hybridwatch.outputs.alert_webhooks import (
+        WebhookSettings, plan_deliveries, record_deliveries, send_deliveries,
+    )
+    from hybridwatch.workflows.watches import run_watches
+
+    add_watch(db, receiver, "/down")
+    add_watch(db, receiver, "/up")
+    _save(db, [_episode(f"2024-04-{day:02d}", ["DEU"], ["cyber", "military"], 0.02)
+               for day in range(1, 6)])
+    settings = WebhookSettings(retries=0, backoff_seconds=0.01, max_alerts_per_body=2)
+    with EventStore(db) as store:
+        assert len(run_watches(store).alerts) == 10
+        plans, withheld = plan_deliveries(store, settings=settings)
+    assert [len(p.alert_ids) for p in plans] == [2, 2, 1, 2, 2, 1]
+    receiver.answers = [500]                               # the first body to /down fails
+    report = send_deliveries(plans, settings, withheld)
+    assert [r.path for r in receiver.received] == ["/down", "/up", "/up", "/up"]
+    assert (report.count("failed"), report.count("delivered"), report.count("deferred")) == \
+        (2, 5, 3)
+    with EventStore(db) as store:
+        record_deliveries(store, report)
+    states = [a["delivery"]["state"] for a in alerts(db).values()]
+    assert sorted(states) == ["delivered"] * 5 + ["failed"] * 2 + ["pending"] * 3

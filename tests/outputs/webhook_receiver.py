@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -62,7 +63,9 @@ class Receiver:
                 and (path is None or r.path == path)]
 
 
-def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
+def start_receiver(*, tls_files: tuple[str, str] | None = None
+                   ) -> tuple[Receiver, ThreadingHTTPServer]:
+    """Start a receiver; ``tls_files`` (certificate, key: PEM files) serve it over TLS."""
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -88,6 +91,10 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls_files:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls_files)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.block_on_close = False
     receiver.port = server.server_address[1]

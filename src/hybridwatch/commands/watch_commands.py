@@ -160,6 +160,8 @@ def run_(ctx: click.Context, runs: tuple[str, ...], webhook_timeout: float,
         if deliveries.outcomes:
             summary += (f"; webhooks: {deliveries.count('delivered')} alert(s) delivered, "
                         f"{failed} failed")
+            if deliveries.count("deferred"):
+                summary += f", {deliveries.count('deferred')} deferred to the next run"
             if deliveries.count("withheld"):
                 summary += f", {deliveries.count('withheld')} withheld (above the clearance)"
         say(summary, quiet=quiet)

@@ -117,8 +117,8 @@ class DeliveryOutcome:
     watch_name: str
     url_host: str
     alert_ids: tuple[int, ...]
-    status: str                         # delivered | failed | withheld
-    attempts: tuple[DeliveryAttempt, ...]
+    status: str                         # delivered | failed | withheld | deferred
+    attempts: tuple[DeliveryAttempt, ...]   # none when deferred
     tlp: str | None = None
 
     @property
@@ -126,13 +126,16 @@ class DeliveryOutcome:
         return self.attempts[-1]
 
     def to_dict(self) -> dict[str, Any]:
+        error = self.last.error if self.attempts else None
+        if self.status == "deferred":
+            error = "not sent: an earlier body to this webhook failed in this run"
         return {"delivery_id": self.delivery_id, "watch_id": self.watch_id,
                 "watch": self.watch_name, "host": self.url_host,
                 "alert_ids": list(self.alert_ids), "tlp": self.tlp, "status": self.status,
                 "attempts": sum(1 for a in self.attempts if a.attempt > 0 and
                                 a.alert_id == self.alert_ids[0]),
                 "http_status": self.last.http_status if self.attempts else None,
-                "error": self.last.error if self.attempts else None}
+                "error": error}
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ class DeliveryReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"delivered": self.count("delivered"), "failed": self.count("failed"),
-                "withheld": self.count("withheld"),
+                "withheld": self.count("withheld"), "deferred": self.count("deferred"),
                 "deliveries": [o.to_dict() for o in self.outcomes]}
 
 
@@ -364,8 +367,26 @@ def send_delivery(plan: DeliveryPlan, settings: WebhookSettings, *,
 def send_deliveries(plans: Sequence[DeliveryPlan], settings: WebhookSettings,
                     withheld: Sequence[DeliveryOutcome] = ()) -> DeliveryReport:
     """Send every body, one after the other; ``withheld`` outcomes join the report as they
-    are. A failure of one webhook never stops the others."""
-    return DeliveryReport(tuple(withheld) + tuple(send_delivery(p, settings) for p in plans))
+    are. A failure of one webhook never stops the others; but once a body to a watch's
+    webhook has failed without an answer that blames the body (no answer, 5xx, 408, 429, a
+    refused destination), that watch's later bodies in this run are ``deferred``: not sent,
+    not recorded, still pending for the next run (a receiver that is down would only make
+    each of them wait out its retries)."""
+    outcomes = list(withheld)
+    down: set[int] = set()
+    for plan in plans:
+        if plan.watch_id in down:
+            outcomes.append(DeliveryOutcome(plan.delivery_id, plan.watch_id, plan.watch_name,
+                                            url_host(plan.url), plan.alert_ids, "deferred",
+                                            (), plan.tlp))
+            continue
+        outcome = send_delivery(plan, settings)
+        outcomes.append(outcome)
+        answered = outcome.last.http_status
+        if outcome.status == "failed" and (answered is None or answered >= 500
+                                           or answered in (408, 429)):
+            down.add(plan.watch_id)
+    return DeliveryReport(tuple(outcomes))
 
 
 def record_deliveries(store: EventStore, report: DeliveryReport) -> None:

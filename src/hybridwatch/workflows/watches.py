@@ -92,7 +92,8 @@ class WatchRunReport:
     watches: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alerts": [a.to_dict() for a in self.alerts], "new_alerts": len(self.alerts),
+        return {"alerts": [a.to_dict(delivery=False) for a in self.alerts],
+                "new_alerts": len(self.alerts),
                 "watches": list(self.watches)}
 
 
