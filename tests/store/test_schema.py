@@ -1,8 +1,8 @@
 """One schema module: every table of the store is declared in ``store/schema.py`` and covered by
 the schema version. A new store holds exactly the declared tables; no other module of ``store/``
-creates a store table; and a store written by version 4 (the previous version, which created
-most tables on first use) migrates to a store with the same tables, columns and constraints as
-a new one, its rows kept."""
+creates a store table; and a store written by version 4 (which created most tables on first use)
+or by version 5 (the previous version, before the webhook tables) migrates to a store with the
+same tables, columns and constraints as a new one, its rows kept."""
 
 from __future__ import annotations
 
