@@ -1,5 +1,6 @@
-"""``export --parquet`` writes every table but the API tokens, with a manifest; ``import
---parquet`` restores them into a new store, table for table equal, or refuses clearly."""
+"""``export --parquet`` writes every table but the credentials (API tokens, watches' webhooks),
+with a manifest; ``import --parquet`` restores them into a new store, table for table equal, or
+refuses clearly."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hybridwatch.model import gdelt_extra
 from hybridwatch.store import EventStore
 from hybridwatch.workflows.ingest import ingest_file
 from hybridwatch.store.access_store import audit, create_token
+from hybridwatch.store.alerts_store import add_watch
 from hybridwatch.workflows.narrative_build import build_narratives
 from hybridwatch.store.schema import STORE_SCHEMA_VERSION
 from hybridwatch.workflows.coordination import detect_episodes
@@ -72,6 +74,9 @@ def source(tmp_path_factory, shared_data) -> Path:
         record_episodes(store, detect_episodes(store, min_domains=1, random_state=1,
                                                n_surrogates=19, since=date(2024, 1, 1),
                                                until=date(2024, 7, 1)))
+        add_watch(store, name="DEU", kind="episodes", target="DEU", domain=None,
+                  threshold=None, clearance="amber", owner="ana",
+                  webhook_url="https://hooks.example.org/T0KEN", webhook_secret="hwwh_s3cret")
         token = create_token(store, role="viewer", name="alice")
         audit(store, action="read", resource="/api/events", token_id=token.record.token_id,
               name="alice", role="viewer")
@@ -89,9 +94,9 @@ def test_round_trip_restores_every_table_but_the_tokens(source, tmp_path):
     assert manifest["schema_version"] == exported["schema_version"] == STORE_SCHEMA_VERSION
     # source_days and event_day_counts are derived (rebuilt from the rows after an import),
     # so they are not exported; gdelt_extra is exported as the events' extra (as in a lake)
-    assert sorted(listed) == sorted(set(tables) - {"api_tokens", "hybridwatch_meta",
-                                                   "source_days", "event_day_counts",
-                                                   "gdelt_extra"})
+    assert sorted(listed) == sorted(set(tables) - {"api_tokens", "watch_webhooks",
+                                                   "hybridwatch_meta", "source_days",
+                                                   "event_day_counts", "gdelt_extra"})
     assert listed[:4] == ["events", "articles", "quarantine", "ingest_log"]
     assert not (export / "api_tokens.parquet").exists()
     assert {e["table"]: e["rows"] for e in manifest["tables"]} == \
@@ -100,6 +105,8 @@ def test_round_trip_restores_every_table_but_the_tokens(source, tmp_path):
                   "article_narratives", "narrative_model", "finding_runs", "audit_log"):
         assert content[table], f"{table} should hold rows for this test to mean anything"
     assert content["api_tokens"]                      # in the source, never exported
+    assert content["watch_webhooks"] and content["watches"]   # the watch is, its webhook not
+    assert not (export / "watch_webhooks.parquet").exists()
 
     target = tmp_path / "restored.duckdb"
     with EventStore(target) as store:

@@ -1,8 +1,8 @@
 """One schema module: every table of the store is declared in ``store/schema.py`` and covered by
 the schema version. A new store holds exactly the declared tables; no other module of ``store/``
-creates a store table; and a store written by version 4 (the previous version, which created
-most tables on first use) migrates to a store with the same tables, columns and constraints as
-a new one, its rows kept."""
+creates a store table; and a store written by version 4 (which created most tables on first use)
+or by version 5 (the previous version, before the webhook tables) migrates to a store with the
+same tables, columns and constraints as a new one, its rows kept."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_a_version_4_store_migrates_to_every_table(tmp_path: Path) -> None:
         EventStore(old, read_only=True)
     report = migrations.migrate_store(old)
     assert (report.from_version, report.to_version) == (4, schema.STORE_SCHEMA_VERSION)
-    assert report.applied[-1].startswith("4→5: Every table exists")
+    assert report.applied[0].startswith("4→5: Every table exists")
     EventStore(tmp_path / "new.duckdb").close()
     assert _tables(old) == _tables(tmp_path / "new.duckdb")   # same columns, types, keys
     assert _views(old) == _views(tmp_path / "new.duckdb")
@@ -137,7 +137,51 @@ def test_a_version_4_store_migrates_to_every_table(tmp_path: Path) -> None:
 
 
 def test_the_frozen_migration_declares_what_the_schema_does() -> None:
-    """The v5 migration's SQL (frozen) creates every table the schema declares beyond the ones
-    version 4 always created (checked column by column above on a real store)."""
-    frozen = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", migrations._V5_TABLES))
+    """The v5 and v6 migrations' SQL (frozen) create every table the schema declares beyond the
+    ones version 4 always created (checked column by column above on a real store)."""
+    frozen = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)",
+                            migrations._V5_TABLES + migrations._V6_WEBHOOK_TABLES))
     assert set(schema.TABLES) - set(V4_AT_CREATION) <= frozen <= set(schema.TABLES)
+
+
+#: The tables version 6 added (webhooks of watches, the delivery log).
+V6_ADDED = ("watch_webhooks", "alert_deliveries")
+
+
+def _v5_store(path: Path) -> Path:
+    """A version-5 store (the previous version): every table but the two version 6 added, with a
+    watch and its alert."""
+    EventStore(path).close()
+    con = duckdb.connect(str(path))
+    for table in V6_ADDED:
+        con.execute(f'DROP TABLE "{table}"')
+    con.execute("INSERT INTO watches VALUES (1, 'DEU episodes', 'episodes', 'DEU', NULL, NULL, "
+                "'amber', 'ana', ?)", [datetime(2024, 3, 1)])
+    con.execute("INSERT INTO alerts VALUES (1, 1, 'f1', 'episodes', 'run-1', 'amber', "
+                "'episode 2024-03-01: DEU', ?, NULL, NULL)", [datetime(2024, 3, 2)])
+    con.execute("UPDATE hybridwatch_meta SET value = '5' WHERE key = 'schema_version'")
+    con.close()
+    return path
+
+
+def test_a_version_5_store_migrates_to_the_webhook_tables(tmp_path: Path) -> None:
+    from hybridwatch.store.alerts_store import list_alerts, list_watches
+
+    old = _v5_store(tmp_path / "v5.duckdb")
+    assert not set(V6_ADDED) & set(_tables(old))
+    with pytest.raises(StoreError, match="version 5 is older"):
+        EventStore(old, read_only=True)
+    report = migrations.migrate_store(old)
+    assert (report.from_version, report.to_version) == (5, 6) == (5, schema.STORE_SCHEMA_VERSION)
+    assert report.applied == ("5→6: Webhooks of watches and the log of alert deliveries "
+                              "(``watch add --webhook``).",)
+    EventStore(tmp_path / "new.duckdb").close()
+    assert _tables(old) == _tables(tmp_path / "new.duckdb")   # same columns, types, keys
+    with EventStore(old) as store:
+        [watch] = list_watches(store)
+        assert (watch.watch_id, watch.target, watch.webhook_url) == (1, "DEU", None)
+        alerts, total, _ = list_alerts(store, clearance="red")
+        assert total == 1 and alerts[0].message == "episode 2024-03-01: DEU"
+        assert alerts[0].delivery is None                     # no webhook: nothing to deliver
+        assert store._con.execute("SELECT count(*) FROM alert_deliveries").fetchall() == [(0,)]
+    assert migrations.migrate_store(old).applied == ()        # already current

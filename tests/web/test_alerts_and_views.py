@@ -87,6 +87,44 @@ def test_analysts_acknowledge_alerts_viewers_may_not(client, tokens, planted_ale
                                  headers=bearer(tokens["analyst"])), 404)
 
 
+def test_the_api_shows_where_each_alerts_webhook_delivery_stands(app, client, tokens, direct):
+    """A watch whose webhook refuses connections: its alerts list as failed, with the reason;
+    alerts of watches without a webhook have no delivery."""
+    import socket
+
+    from hybridwatch.outputs.alert_webhooks import WebhookSettings, deliver_pending
+    from hybridwatch.web.deps import open_cursor_store
+    from hybridwatch.workflows.watches import new_watch, run_watches
+
+    with socket.socket() as sock:                         # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = open_cursor_store(app)
+    try:
+        hooked = new_watch(store, kind="episodes", clearance="green", owner="test",
+                           name="hooked", webhook_url=f"http://127.0.0.1:{port}/hook",
+                           webhook_secret="hwwh_test", allow_private=True)
+        plain = new_watch(store, kind="episodes", clearance="green", owner="test", name="plain")
+        run_watches(store)
+        report = deliver_pending(store, WebhookSettings(retries=0, timeout_seconds=2))
+    finally:
+        store.close()
+    try:
+        assert report.count("failed") > 0 and report.count("delivered") == 0
+        listed = client.get("/api/alerts", params={"limit": 500},
+                            headers=bearer(tokens["viewer_green"])).json()["alerts"]
+        mine = [a["delivery"] for a in listed if a["watch_id"] == hooked.watch_id]
+        assert len(mine) == report.count("failed")
+        assert all((d["state"], d["attempts"], d["http_status"], d["error"]) ==
+                   ("failed", 1, None, "connection refused") for d in mine)
+        assert [a["delivery"] for a in listed if a["watch_id"] == plain.watch_id] == \
+            [None] * len(mine)
+    finally:
+        ids = [hooked.watch_id, plain.watch_id]
+        for table in ("alert_deliveries", "watch_webhooks", "alerts", "watches"):
+            direct.execute(f"DELETE FROM {table} WHERE watch_id IN (?, ?)", ids)
+
+
 def test_actor_target_counts_equal_an_independent_sql_count(client, tokens, direct):
     answer = client.get("/api/actor-targets", params={"limit": 1000, "domain": "military"},
                         headers=bearer(tokens["viewer"])).json()

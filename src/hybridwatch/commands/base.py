@@ -28,6 +28,8 @@ from hybridwatch.errors import (
 )
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INPUT, EXIT_STORE, EXIT_VERIFY = 0, 1, 2, 3, 4, 5
+#: `watch run`: alerts recorded, but at least one webhook delivery failed (retried next run)
+EXIT_DELIVERY = 6
 
 
 def _exit_code(error: HybridwatchError) -> int:

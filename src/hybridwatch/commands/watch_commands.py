@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.commands.base import cli, db_option, emit_json, json_option, say
+from hybridwatch.commands.base import (
+    EXIT_DELIVERY, cli, db_option, emit_json, json_option, say,
+)
 from hybridwatch.store import EventStore
 
 
@@ -40,20 +42,36 @@ def watch() -> None:
 @click.option("--name", help="A name for the watch (default: its description).")
 @click.option("--owner", default=None, help="Whose watch (default: $HYBRIDWATCH_ANALYST or "
                                             "the login name).")
+@click.option("--webhook", "webhook_url", metavar="URL",
+              help="POST the watch's new alerts to this http(s) URL, signed (HMAC-SHA256 with a "
+                   "secret printed once); see docs/web.md, Webhooks.")
+@click.option("--allow-private", is_flag=True,
+              help="The webhook may be at a loopback or private address (refused otherwise, "
+                   "unless HYBRIDWATCH_WEBHOOK_ALLOW_PRIVATE=1).")
 @db_option
 @json_option
 def add(kind: str, target: str | None, domain: str | None, threshold: float | None,
-        clearance: str, name: str | None, owner: str | None, db: Path, as_json: bool) -> None:
+        clearance: str, name: str | None, owner: str | None, webhook_url: str | None,
+        allow_private: bool, db: Path, as_json: bool) -> None:
     """Save a watch."""
+    from hybridwatch.model.webhooks import new_webhook_secret
+    from hybridwatch.outputs.alert_webhooks import WebhookSettings
     from hybridwatch.workflows.watches import new_watch
 
+    secret = new_webhook_secret() if webhook_url is not None else None
     with EventStore(db) as store:
         saved = new_watch(store, kind=kind, target=target, domain=domain, threshold=threshold,
-                          clearance=clearance, owner=owner or _user(), name=name)
+                          clearance=clearance, owner=owner or _user(), name=name,
+                          webhook_url=webhook_url, webhook_secret=secret,
+                          allow_private=allow_private,
+                          private_allowed_by_env=WebhookSettings.allow_private_from_env(
+                              dict(os.environ)))
     if as_json:
-        emit_json(saved.to_dict())
+        emit_json({**saved.to_dict(), **({"webhook_secret": secret} if secret else {})})
         return
     click.echo(f"watch {saved.watch_id}: {saved.describe()}")
+    if secret:
+        click.echo(f"webhook secret (shown once; give it to the receiver): {secret}")
 
 
 @watch.command(name="list")
@@ -71,7 +89,8 @@ def list_(db: Path, as_json: bool) -> None:
     if not watches:
         say("no watches yet: `hybridwatch watch add --kind episodes --target DEU`")
     for w in watches:
-        click.echo(f"{w.watch_id:>4}  {w.name}  [{w.describe()}]  owner {w.owner}")
+        hook = f"  webhook {w.to_dict()['webhook']}" if w.webhook_url else ""
+        click.echo(f"{w.watch_id:>4}  {w.name}  [{w.describe()}]  owner {w.owner}{hook}")
 
 
 @watch.command()
@@ -93,22 +112,66 @@ def remove(watch_id: int, db: Path, as_json: bool) -> None:
 @watch.command(name="run")
 @click.option("--run", "runs", multiple=True,
               help="Read this run (id or prefix) instead of its kind's current run; repeatable.")
+@click.option("--webhook-timeout", type=float, default=5.0, show_default=True,
+              envvar="HYBRIDWATCH_WEBHOOK_TIMEOUT",
+              help="Seconds an attempt to POST to a webhook may take "
+                   "(env HYBRIDWATCH_WEBHOOK_TIMEOUT).")
+@click.option("--webhook-retries", type=int, default=2, show_default=True,
+              envvar="HYBRIDWATCH_WEBHOOK_RETRIES",
+              help="Retries after a failed attempt (connection error, timeout, 5xx, 408, 429; "
+                   "never other 4xx) (env HYBRIDWATCH_WEBHOOK_RETRIES).")
+@click.option("--webhook-backoff", type=float, default=1.0, show_default=True,
+              help="Seconds before the first retry, doubling for each next one (at most 30).")
 @click.option("--quiet", is_flag=True, help="No summary on stderr.")
 @db_option
 @json_option
-def run_(runs: tuple[str, ...], quiet: bool, db: Path, as_json: bool) -> None:
+@click.pass_context
+def run_(ctx: click.Context, runs: tuple[str, ...], webhook_timeout: float,
+         webhook_retries: int, webhook_backoff: float, quiet: bool, db: Path,
+         as_json: bool) -> None:
     """Evaluate every watch against the current (pinned, else latest) runs; record and print
-    the new alerts (exit 0 whether or not any fired, for cron)."""
+    the new alerts, and POST them (with any an earlier run failed to deliver) to the watches'
+    webhooks. Exit 0 whether or not any fired (for cron); 6 when a delivery failed (its alerts
+    are kept, and the next run retries them)."""
+    from hybridwatch.outputs.alert_webhooks import (
+        WebhookSettings, plan_deliveries, record_deliveries, send_deliveries,
+    )
     from hybridwatch.workflows.watches import run_watches
 
+    settings = WebhookSettings(
+        timeout_seconds=webhook_timeout, retries=webhook_retries,
+        backoff_seconds=webhook_backoff,
+        allow_private=WebhookSettings.allow_private_from_env(dict(os.environ)))
     with EventStore(db) as store:
         report = run_watches(store, runs=runs)
+        plans, withheld = plan_deliveries(store, settings=settings)
+    # the store is released while the receivers answer (a slow one must not hold it)
+    deliveries = send_deliveries(plans, settings, withheld)
+    if deliveries.outcomes:
+        with EventStore(db) as store:
+            record_deliveries(store, deliveries)
+    failed = deliveries.count("failed")
     if as_json:
-        emit_json(report.to_dict())
-        return
-    for a in report.alerts:
-        click.echo(f"ALERT {a.alert_id} [TLP:{a.tlp.upper()}] {a.watch_name}: {a.message}")
-    say(f"{len(report.alerts)} new alert(s) from {len(report.watches)} watch(es)", quiet=quiet)
+        emit_json({**report.to_dict(), "deliveries": deliveries.to_dict()})
+    else:
+        for a in report.alerts:
+            click.echo(f"ALERT {a.alert_id} [TLP:{a.tlp.upper()}] {a.watch_name}: {a.message}")
+        summary = f"{len(report.alerts)} new alert(s) from {len(report.watches)} watch(es)"
+        if deliveries.outcomes:
+            summary += (f"; webhooks: {deliveries.count('delivered')} alert(s) delivered, "
+                        f"{failed} failed")
+            if deliveries.count("deferred"):
+                summary += f", {deliveries.count('deferred')} deferred to the next run"
+            if deliveries.count("withheld"):
+                summary += f", {deliveries.count('withheld')} withheld (above the clearance)"
+        say(summary, quiet=quiet)
+        for o in deliveries.outcomes:
+            if o.status == "failed":
+                say(f"webhook of watch {o.watch_id} ({o.url_host}): {len(o.alert_ids)} "
+                    f"alert(s) not delivered: {o.last.error} (retried by the next run)",
+                    quiet=quiet)
+    if failed:
+        ctx.exit(EXIT_DELIVERY)
 
 
 @watch.command()
@@ -135,6 +198,10 @@ def alerts(include_acknowledged: bool, clearance: str, limit: int, db: Path,
         return
     for a in shown:
         state = "open" if a.acknowledged_at is None else f"ack {a.acknowledged_by}"
+        if a.delivery is not None:
+            state += f", {a.delivery['state']}"
+            if a.delivery["state"] in ("failed", "withheld"):
+                state += f": {a.delivery['error']}"
         click.echo(f"{a.alert_id:>5} {a.raised_at:%Y-%m-%d %H:%M} [TLP:{a.tlp.upper()}] "
                    f"{a.watch_name}: {a.message} ({state})")
     say(f"{total} alert(s)" + (f", {withheld} above TLP:{level.upper()} withheld"

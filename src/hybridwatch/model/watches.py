@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from hybridwatch.errors import SelectorError
+from hybridwatch.model.webhooks import redacted_url
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Watch:
     owner: str
     created_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    webhook_url: str | None = None        # where its new alerts are POSTed (model.webhooks)
+    webhook_allow_private: bool = False   # that URL may be at a loopback or private address
 
     @property
     def rule(self) -> WatchRule:
@@ -111,7 +114,9 @@ class Watch:
                 "target": self.target, "domain": self.domain, "threshold": self.threshold,
                 "field": self.rule.field, "op": self.rule.op, "clearance": self.clearance,
                 "owner": self.owner, "description": self.describe(),
-                "created_at": self.created_at.isoformat() + "Z" if self.created_at else None}
+                "created_at": self.created_at.isoformat() + "Z" if self.created_at else None,
+                "webhook": redacted_url(self.webhook_url) if self.webhook_url else None,
+                "webhook_allow_private": self.webhook_allow_private}
 
 
 def rule_of(kind: str) -> WatchRule:

@@ -1,9 +1,15 @@
 """Watches and alerts in the store: add, list and remove watches; record alerts once; list the
-open ones a reader may see; acknowledge them.
+open ones a reader may see; acknowledge them; the webhooks of watches and the log of alert
+deliveries.
 
 An alert is unique per (watch, finding): ``record_alerts`` inserts only pairs not stored yet,
 so the same episode found again by tomorrow's run does not alert twice (an acknowledged alert
 stays acknowledged). Reads work on read-only stores written before the tables existed.
+
+A watch's webhook (``watch_webhooks``: URL, private-address permission, signing secret) is a
+credential: ``list_watches`` gives the URL, only ``webhook_secret`` reads the secret. An alert
+of a watch with a webhook is *pending* until ``alert_deliveries`` holds a ``delivered`` (or
+``withheld``) row for it; every attempt is one row (``record_delivery_attempts``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any
 from hybridwatch.errors import SelectorError, StoreError
 from hybridwatch.model.tlp import readable_sql
 from hybridwatch.model.watches import Watch
-from hybridwatch.store.schema import WATCHES_DDL
+from hybridwatch.store.schema import WATCHES_DDL, WEBHOOKS_DDL
 from hybridwatch.store.store import EventStore
 
 _WATCH_COLUMNS = ("watch_id", "name", "kind", "target", "domain", "threshold", "clearance",
@@ -38,19 +44,31 @@ class Alert:
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     watch_name: str | None = None
+    #: for an alert of a watch with a webhook: ``state`` (pending, delivered, failed,
+    #: withheld), ``attempts``, ``last_attempt_at``, ``http_status``, ``error``; else None
+    delivery: dict[str, Any] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"alert_id": self.alert_id, "watch_id": self.watch_id,
-                "watch": self.watch_name, "finding_id": self.finding_id, "kind": self.kind,
-                "run_id": self.run_id, "tlp": self.tlp, "message": self.message,
-                "raised_at": self.raised_at.isoformat() + "Z",
-                "acknowledged_at": (self.acknowledged_at.isoformat() + "Z"
-                                    if self.acknowledged_at else None),
-                "acknowledged_by": self.acknowledged_by, "open": self.acknowledged_at is None}
+    def to_dict(self, *, delivery: bool = True) -> dict[str, Any]:
+        """The alert as the API and ``watch alerts --json`` give it; ``delivery=False`` leaves
+        the delivery state out (the webhook payload: it is the delivery)."""
+        out = {"alert_id": self.alert_id, "watch_id": self.watch_id,
+               "watch": self.watch_name, "finding_id": self.finding_id, "kind": self.kind,
+               "run_id": self.run_id, "tlp": self.tlp, "message": self.message,
+               "raised_at": self.raised_at.isoformat() + "Z",
+               "acknowledged_at": (self.acknowledged_at.isoformat() + "Z"
+                                   if self.acknowledged_at else None),
+               "acknowledged_by": self.acknowledged_by, "open": self.acknowledged_at is None}
+        if delivery:
+            out["delivery"] = self.delivery
+        return out
 
 
 def _present(store: EventStore) -> bool:
     return store.has_table("watches") and store.has_table("alerts")
+
+
+def _webhooks_present(store: EventStore) -> bool:
+    return store.has_table("watch_webhooks") and store.has_table("alert_deliveries")
 
 
 def _now() -> datetime:
@@ -59,33 +77,71 @@ def _now() -> datetime:
 
 def add_watch(store: EventStore, *, name: str, kind: str, target: str | None,
               domain: str | None, threshold: float | None, clearance: str,
-              owner: str) -> Watch:
-    """Save a watch (its fields already checked by ``workflows.watches.new_watch``)."""
-    store._con.execute(WATCHES_DDL)
-    number = store._con.execute("SELECT coalesce(max(watch_id), 0) + 1 FROM watches"
-                               ).fetchall()[0][0]
+              owner: str, webhook_url: str | None = None, webhook_allow_private: bool = False,
+              webhook_secret: str | None = None) -> Watch:
+    """Save a watch (its fields already checked by ``workflows.watches.new_watch``), with its
+    webhook when ``webhook_url`` is given (then ``webhook_secret`` is required)."""
+    if webhook_url is not None and not webhook_secret:
+        raise ValueError("a webhook needs its signing secret")
+    store._con.execute(WATCHES_DDL + WEBHOOKS_DDL)
     now = _now()
-    store._con.execute(f"INSERT INTO watches ({', '.join(_WATCH_COLUMNS)}) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      [number, name, kind, target, domain, threshold, clearance, owner, now])
-    return Watch(int(number), name, kind, target, domain, threshold, clearance, owner, now)
+    store._con.begin()
+    try:
+        number = store._con.execute("SELECT coalesce(max(watch_id), 0) + 1 FROM watches"
+                                   ).fetchall()[0][0]
+        store._con.execute(f"INSERT INTO watches ({', '.join(_WATCH_COLUMNS)}) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          [number, name, kind, target, domain, threshold, clearance, owner,
+                           now])
+        if webhook_url is not None:
+            store._con.execute("DELETE FROM watch_webhooks WHERE watch_id = ?", [number])
+            store._con.execute("INSERT INTO watch_webhooks (watch_id, url, allow_private, "
+                              "secret, created_at) VALUES (?, ?, ?, ?, ?)",
+                              [number, webhook_url, webhook_allow_private, webhook_secret,
+                               now])
+        store._con.commit()
+    except Exception:
+        store._con.rollback()
+        raise
+    return Watch(int(number), name, kind, target, domain, threshold, clearance, owner, now,
+                 webhook_url=webhook_url, webhook_allow_private=webhook_allow_private)
 
 
 def list_watches(store: EventStore) -> list[Watch]:
     if not _present(store):
         return []
-    rows = store._con.execute(f"SELECT {', '.join(_WATCH_COLUMNS)} FROM watches "
-                             "ORDER BY watch_id").fetchall()
-    return [Watch(*row) for row in rows]
+    columns = ", ".join("w." + c for c in _WATCH_COLUMNS)
+    if store.has_table("watch_webhooks"):
+        rows = store._con.execute(f"SELECT {columns}, h.url, coalesce(h.allow_private, false) "
+                                 "FROM watches w LEFT JOIN watch_webhooks h USING (watch_id) "
+                                 "ORDER BY w.watch_id").fetchall()
+    else:
+        rows = store._con.execute(f"SELECT {columns}, NULL, false FROM watches w "
+                                 "ORDER BY w.watch_id").fetchall()
+    return [Watch(*row[:-2], webhook_url=row[-2], webhook_allow_private=bool(row[-1]))
+            for row in rows]
+
+
+def webhook_secret(store: EventStore, watch_id: int) -> str | None:
+    """The signing secret of a watch's webhook (None: the watch has no webhook)."""
+    if not store.has_table("watch_webhooks"):
+        return None
+    rows = store._con.execute("SELECT secret FROM watch_webhooks WHERE watch_id = ?",
+                             [watch_id]).fetchall()
+    return rows[0][0] if rows else None
 
 
 def remove_watch(store: EventStore, watch_id: int) -> Watch:
-    """Delete a watch and its alerts (``StoreError`` if there is no such watch)."""
+    """Delete a watch, its alerts, its webhook and their deliveries (``StoreError`` if there is
+    no such watch)."""
     found = [w for w in list_watches(store) if w.watch_id == watch_id]
     if not found:
         raise StoreError(f"no watch {watch_id} in this store (`hybridwatch watch list`)")
     store._con.begin()
     try:
+        if _webhooks_present(store):
+            store._con.execute("DELETE FROM alert_deliveries WHERE watch_id = ?", [watch_id])
+            store._con.execute("DELETE FROM watch_webhooks WHERE watch_id = ?", [watch_id])
         store._con.execute("DELETE FROM alerts WHERE watch_id = ?", [watch_id])
         store._con.execute("DELETE FROM watches WHERE watch_id = ?", [watch_id])
         store._con.commit()
@@ -138,6 +194,38 @@ def record_alerts(store: EventStore, candidates: Sequence[AlertCandidate]) -> li
     return [Alert(*row) for row in rows]
 
 
+def _alert_select(store: EventStore) -> tuple[str, str]:
+    """(columns, joins) reading alerts with their watch's name and delivery state."""
+    columns = ", ".join("a." + c for c in _ALERT_COLUMNS) + ", w.name"
+    joins = "FROM alerts a LEFT JOIN watches w USING (watch_id)"
+    if _webhooks_present(store):
+        columns += (", h.url IS NOT NULL, d.attempts, d.delivered, d.withheld, d.last_at, "
+                    "d.last_http_status, d.last_error")
+        joins += (" LEFT JOIN watch_webhooks h ON h.watch_id = a.watch_id LEFT JOIN ("
+                  "SELECT alert_id, count(*) FILTER (WHERE attempt > 0) AS attempts, "
+                  "bool_or(status = 'delivered') AS delivered, "
+                  "bool_or(status = 'withheld') AS withheld, max(attempted_at) AS last_at, "
+                  "arg_max(http_status, (attempted_at, attempt)) AS last_http_status, "
+                  "arg_max(error, (attempted_at, attempt)) AS last_error "
+                  "FROM alert_deliveries GROUP BY alert_id) d ON d.alert_id = a.alert_id")
+    else:
+        columns += ", false, NULL, NULL, NULL, NULL, NULL, NULL"
+    return columns, joins
+
+
+def _alert_of(row: Sequence[Any]) -> Alert:
+    n = len(_ALERT_COLUMNS) + 1
+    has_webhook, attempts, delivered, withheld, last_at, http_status, error = row[n:]
+    delivery = None
+    if has_webhook or attempts:
+        state = ("delivered" if delivered else "withheld" if withheld
+                 else "failed" if attempts else "pending")
+        delivery = {"state": state, "attempts": int(attempts or 0),
+                    "last_attempt_at": last_at.isoformat() + "Z" if last_at else None,
+                    "http_status": http_status, "error": None if delivered else error}
+    return Alert(*row[:n], delivery=delivery)
+
+
 def list_alerts(store: EventStore, *, clearance: str, include_acknowledged: bool = False,
                 limit: int = 100, offset: int = 0) -> tuple[list[Alert], int, int]:
     """(alerts, total, withheld): the alerts a reader at ``clearance`` may see, newest first;
@@ -146,24 +234,87 @@ def list_alerts(store: EventStore, *, clearance: str, include_acknowledged: bool
         return [], 0, 0
     open_only = "" if include_acknowledged else "AND a.acknowledged_at IS NULL"
     visible = readable_sql(clearance, "a.tlp")
-    base = f"FROM alerts a LEFT JOIN watches w USING (watch_id) WHERE true {open_only}"
+    base = f"FROM alerts a WHERE true {open_only}"
     total, withheld = store._con.execute(
         f"SELECT count(*) FILTER (WHERE {visible}), count(*) FILTER (WHERE NOT ({visible})) "
         f"{base}").fetchall()[0]
+    columns, joins = _alert_select(store)
     rows = store._con.execute(
-        f"SELECT {', '.join('a.' + c for c in _ALERT_COLUMNS)}, w.name {base} AND {visible} "
+        f"SELECT {columns} {joins} WHERE {visible} {open_only} "
         "ORDER BY a.alert_id DESC LIMIT ? OFFSET ?", [limit, offset]).fetchall()
-    return [Alert(*row) for row in rows], int(total), int(withheld)
+    return [_alert_of(row) for row in rows], int(total), int(withheld)
 
 
 def _one_alert(store: EventStore, alert_id: int, clearance: str) -> Alert | None:
     if not _present(store):
         return None
+    columns, joins = _alert_select(store)
     rows = store._con.execute(
-        f"SELECT {', '.join('a.' + c for c in _ALERT_COLUMNS)}, w.name FROM alerts a "
-        f"LEFT JOIN watches w USING (watch_id) WHERE a.alert_id = ? "
+        f"SELECT {columns} {joins} WHERE a.alert_id = ? "
         f"AND {readable_sql(clearance, 'a.tlp')}", [alert_id]).fetchall()
-    return Alert(*rows[0]) if rows else None
+    return _alert_of(rows[0]) if rows else None
+
+
+def pending_deliveries(store: EventStore) -> list[tuple[Watch, list[Alert]]]:
+    """Per watch with a webhook, its alerts not delivered yet (nor withheld), oldest first:
+    new ones and those whose earlier deliveries failed. Acknowledged alerts are sent too (an
+    acknowledgement in hybridwatch says nothing of the receiver)."""
+    if not (_present(store) and _webhooks_present(store)):
+        return []
+    columns, joins = _alert_select(store)
+    out = []
+    for watch in list_watches(store):
+        if watch.webhook_url is None:
+            continue
+        rows = store._con.execute(
+            f"SELECT {columns} {joins} WHERE a.watch_id = ? AND NOT EXISTS ("
+            "SELECT 1 FROM alert_deliveries x WHERE x.alert_id = a.alert_id "
+            "AND x.status IN ('delivered', 'withheld')) ORDER BY a.alert_id",
+            [watch.watch_id]).fetchall()
+        if rows:
+            out.append((watch, [_alert_of(row) for row in rows]))
+    return out
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One attempt to deliver one alert (a row of ``alert_deliveries``). ``attempt`` 0 with
+    ``status`` withheld: the alert was not sent, ``error`` says why."""
+
+    delivery_id: str
+    alert_id: int
+    watch_id: int
+    url_host: str
+    attempt: int
+    status: str                 # delivered | failed | withheld
+    http_status: int | None
+    error: str | None
+    attempted_at: datetime      # UTC, naive
+
+
+def record_delivery_attempts(store: EventStore, attempts: Sequence[DeliveryAttempt]) -> None:
+    """Append attempts to the delivery log, in one transaction. Attempts for alerts (or
+    watches) removed meanwhile are dropped."""
+    if not attempts:
+        return
+    store._con.execute(WATCHES_DDL + WEBHOOKS_DDL)
+    store._con.begin()
+    try:
+        known = {row[0] for row in store._con.execute(
+            "SELECT alert_id FROM alerts WHERE alert_id IN (SELECT unnest(?))",
+            [sorted({a.alert_id for a in attempts})]).fetchall()}
+        rows = [(a.delivery_id, a.alert_id, a.watch_id, a.url_host, a.attempt, a.status,
+                 a.http_status, a.error, a.attempted_at)
+                for a in attempts if a.alert_id in known]
+        if rows:
+            store._con.executemany(
+                "INSERT INTO alert_deliveries (delivery_id, alert_id, watch_id, url_host, "
+                "attempt, status, http_status, error, attempted_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        store._con.commit()
+    except Exception:
+        store._con.rollback()
+        raise
 
 
 def acknowledge_alert(store: EventStore, alert_id: int, *, by: str, clearance: str) -> Alert:

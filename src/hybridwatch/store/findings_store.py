@@ -273,6 +273,21 @@ def current_levels(store: EventStore, stored: Sequence[str], items: Sequence[dic
     return [most_restricted([level, now]) for level, now in zip(stored, cited)]
 
 
+def levels_now(store: EventStore, refs: Sequence[tuple[str, str]]
+               ) -> dict[tuple[str, str], str]:
+    """Each ``(run_id, finding_id)``'s level as it stands now (``current_levels``): the level
+    its run stored, raised to what it cites now. Pairs not in the store are left out."""
+    if not refs or not has_findings(store):
+        return {}
+    rows = store._con.execute(
+        "SELECT run_id, finding_id, tlp, item FROM findings "
+        "WHERE run_id || chr(0) || finding_id IN (SELECT unnest(?))",
+        [sorted({f"{run}\x00{fid}" for run, fid in refs})]).fetchall()
+    parsed = [json.loads(item) for _, _, _, item in rows]
+    levels = current_levels(store, [tlp for _, _, tlp, _ in rows], parsed)
+    return {(run, fid): level for (run, fid, _, _), level in zip(rows, levels)}
+
+
 def holds_above(store: EventStore, clearance: str) -> bool:
     """Whether the store holds any event a reader at ``clearance`` may not see."""
     return bool(store._con.execute(

@@ -17,7 +17,7 @@ from typing import Any
 #: Bump when a table is added or changes shape (``store.schema`` has the DDL, ``store.migrations``
 #: the numbered migrations); ``EventStore`` refuses other versions (older ones name
 #: ``hybridwatch migrate``). Kept here, free of Arrow, for the quick look-up.
-STORE_SCHEMA_VERSION = 5
+STORE_SCHEMA_VERSION = 6
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,28 @@ def _v5_every_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_V5_TABLES)
 
 
+#: frozen: the tables version 6 added, as it made them
+_V6_WEBHOOK_TABLES = """
+CREATE TABLE IF NOT EXISTS watch_webhooks (
+  watch_id INTEGER PRIMARY KEY, url VARCHAR NOT NULL, allow_private BOOLEAN NOT NULL,
+  secret VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+  delivery_id VARCHAR NOT NULL, alert_id INTEGER NOT NULL, watch_id INTEGER NOT NULL,
+  url_host VARCHAR NOT NULL, attempt INTEGER NOT NULL, status VARCHAR NOT NULL,
+  http_status INTEGER, error VARCHAR, attempted_at TIMESTAMP NOT NULL);
+"""
+
+
+def _v6_webhooks(con: duckdb.DuckDBPyConnection) -> None:
+    """Webhooks of watches and the log of alert deliveries (``watch add --webhook``).
+
+    Two new tables, empty: the watches already saved have no webhook (``watch add --webhook``
+    saves watches with one), so none of their alerts is sent. ``watches`` and ``alerts`` keep
+    their shape and rows.
+    """
+    con.execute(_V6_WEBHOOK_TABLES)
+
+
 def v1_targets_sql(column: str) -> str:
     """SQL turning a version-1 ``target_iso3`` value into the version-2 list (also used to
     import Parquet exported from a version-1 store)."""
@@ -213,6 +235,7 @@ MIGRATIONS: dict[int, Migration] = {
     3: _v3_runs_kept,
     4: _v4_gdelt_extra,
     5: _v5_every_table,
+    6: _v6_webhooks,
 }
 assert sorted(MIGRATIONS) == list(range(2, STORE_SCHEMA_VERSION + 1)), \
     "MIGRATIONS must hold one migration per version up to STORE_SCHEMA_VERSION"

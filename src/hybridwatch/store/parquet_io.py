@@ -6,7 +6,8 @@ a later version adds — and the events partitioned by source and year (``events
 year=Y/part-<uuid>.parquet``, listed in the manifest), from one snapshot, then
 ``manifest.json``: the store schema version and, per table, its file(s), row count and DDL.
 Such a folder is also a *lake*: ``--db DIR`` reads it in place and ``ingest --db DIR`` appends
-to it (``store.lake``), on DuckDB or Spark. API tokens are never exported: they are credentials.
+to it (``store.lake``), on DuckDB or Spark. API tokens and webhooks are never exported: they are
+credentials.
 The manifest is written last, so a folder without one is an export that did not finish.
 
 The import restores such a folder into a new or empty store in ONE transaction: every table or
@@ -31,11 +32,12 @@ from hybridwatch.store.lake import (
 )
 from hybridwatch.store.schema import STORE_SCHEMA_VERSION
 
-#: Never exported: the store's own metadata (the manifest carries the version) and credentials.
+#: Never exported: the store's own metadata (the manifest carries the version) and credentials
+#: (API tokens; watches' webhooks: their URLs and signing keys).
 #: source_days is derived from events and articles: rebuilt after an import, not exported
 #: gdelt_extra goes back into the events' ``extra`` (``lake.write_events``)
-NOT_EXPORTED = frozenset({"hybridwatch_meta", "api_tokens", "source_days", "event_day_counts",
-                          "gdelt_extra"})
+NOT_EXPORTED = frozenset({"hybridwatch_meta", "api_tokens", "watch_webhooks", "source_days",
+                          "event_day_counts", "gdelt_extra"})
 #: Written first and in this order; any other table follows by name.
 CORE_TABLES = ("events", "articles", "quarantine", "ingest_log", "trade_flows")
 #: A store with rows in any of these holds data an import would mix with another store's.

@@ -23,7 +23,8 @@ from hybridwatch.model.trade import TRADE_FLOW_SCHEMA
 #: Bump when a table is added or changes shape, with a numbered migration in
 #: ``store.migrations``; ``EventStore`` refuses other versions (older ones name
 #: ``hybridwatch migrate``). Version 5: every table below exists in every store (before, most
-#: tables from ``trade_flows`` on were created on first use, outside the version).
+#: tables from ``trade_flows`` on were created on first use, outside the version). Version 6:
+#: watches' webhooks and the alert delivery log.
 #: Defined in ``store.known_files`` (free of Arrow, for the quick no-op re-ingest).
 from hybridwatch.store.known_files import STORE_SCHEMA_VERSION  # noqa: E402, F401
 
@@ -243,6 +244,32 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 """
 
+#: Webhooks of watches and the log of their deliveries (store/alerts_store.py, version 6). A
+#: watch's webhook is a credential (a URL path often is a bearer secret, and the HMAC key signs
+#: for hybridwatch): it lives apart from ``watches`` and is never exported, like ``api_tokens``.
+#: ``alert_deliveries`` has one row per attempt; an alert with a ``delivered`` or ``withheld``
+#: row is never sent again.
+WEBHOOKS_DDL = """
+CREATE TABLE IF NOT EXISTS watch_webhooks (
+  watch_id INTEGER PRIMARY KEY,
+  url VARCHAR NOT NULL,             -- http(s) URL the watch's new alerts are POSTed to
+  allow_private BOOLEAN NOT NULL,   -- its host may be loopback or a private network
+  secret VARCHAR NOT NULL,          -- the HMAC-SHA256 key signing each body (shown once)
+  created_at TIMESTAMP NOT NULL     -- UTC
+);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+  delivery_id VARCHAR NOT NULL,     -- one POST body (X-Hybridwatch-Delivery), kept over retries
+  alert_id INTEGER NOT NULL,
+  watch_id INTEGER NOT NULL,
+  url_host VARCHAR NOT NULL,        -- host[:port] of the webhook (never its path or query)
+  attempt INTEGER NOT NULL,         -- 1, 2 … within the delivery; 0: withheld, never sent
+  status VARCHAR NOT NULL,          -- delivered | failed | withheld
+  http_status INTEGER,              -- the receiver's answer, NULL when none came
+  error VARCHAR,                    -- why it failed or was withheld
+  attempted_at TIMESTAMP NOT NULL   -- UTC
+);
+"""
+
 #: Events per UTC day, domain, source, target list and TLP level: derived from ``events`` and kept
 #: current by ingest (``store.event_counts``); the API's aggregates read it instead of the events.
 #: Rebuilt when a store opened read-write finds it does not add up to the events.
@@ -272,7 +299,8 @@ def _split(ddl: str) -> dict[str, str]:
 TABLES: dict[str, str] = {
     name: sql for ddl in (DDL, TRADE_FLOWS_DDL, MEDIA_PROVENANCE_DDL, SOURCE_DAYS_DDL,
                           FINDINGS_DDL, NARRATIVES_DDL, BRIEFINGS_DDL, REVIEWS_DDL,
-                          MARKINGS_DDL, ACCESS_DDL, WATCHES_DDL, EVENT_DAY_COUNTS_DDL)
+                          MARKINGS_DDL, ACCESS_DDL, WATCHES_DDL, WEBHOOKS_DDL,
+                          EVENT_DAY_COUNTS_DDL)
     for name, sql in _split(ddl).items()}
 
 

@@ -205,6 +205,18 @@ class ReviewOut(BaseModel):
     reviewed_at: str
 
 
+class AlertDeliveryOut(BaseModel):
+    """Where the alert's webhook delivery stands (``hybridwatch watch run``)."""
+
+    state: str = Field(description="pending, delivered, failed (retried by the next run) or "
+                                   "withheld (its finding is now above the watch's clearance: "
+                                   "never sent)")
+    attempts: int = Field(description="POSTs made so far, over every run")
+    last_attempt_at: str | None
+    http_status: int | None = Field(None, description="the receiver's last answer")
+    error: str | None = Field(None, description="why the last attempt failed, or why withheld")
+
+
 class AlertOut(BaseModel):
     alert_id: int
     watch_id: int
@@ -218,6 +230,8 @@ class AlertOut(BaseModel):
     acknowledged_at: str | None
     acknowledged_by: str | None
     open: bool
+    delivery: AlertDeliveryOut | None = Field(
+        None, description="the webhook delivery, for an alert of a watch with a webhook")
 
 
 class AlertsAnswer(BaseModel):

@@ -17,6 +17,7 @@ from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.tlp import parse_level
 from hybridwatch.model.watches import Watch, alert_message, rule_of
+from hybridwatch.model.webhooks import check_webhook_url
 from hybridwatch.store.alerts_store import (
     Alert, AlertCandidate, add_watch, list_watches, record_alerts,
 )
@@ -27,8 +28,17 @@ from hybridwatch.store.store import EventStore
 
 def new_watch(store: EventStore, *, kind: str, target: str | None = None,
               domain: str | None = None, threshold: float | None = None,
-              clearance: str = "amber", owner: str, name: str | None = None) -> Watch:
-    """Check a watch's fields (``SelectorError`` naming the option) and save it."""
+              clearance: str = "amber", owner: str, name: str | None = None,
+              webhook_url: str | None = None, webhook_secret: str | None = None,
+              allow_private: bool = False, private_allowed_by_env: bool = False) -> Watch:
+    """Check a watch's fields (``SelectorError`` naming the option) and save it.
+
+    ``webhook_url``: where ``watch run`` POSTs its new alerts, signed with ``webhook_secret``
+    (``model.webhooks.new_webhook_secret``; the caller shows it once). The URL must pass
+    ``model.webhooks.check_webhook_url``, loopback and private addresses only with
+    ``allow_private`` (saved with the watch) or ``private_allowed_by_env`` (this once: the
+    environment setting must then also hold where ``watch run`` runs).
+    """
     kind = kind.strip().lower()
     rule = rule_of(kind)
     iso3 = None
@@ -57,10 +67,20 @@ def new_watch(store: EventStore, *, kind: str, target: str | None = None,
     level = parse_level(clearance, option="--tlp")
     if not owner.strip():
         raise SelectorError("--owner: say whose watch it is")
+    url = None
+    if webhook_url is not None:
+        url = check_webhook_url(webhook_url,
+                                allow_private=allow_private or private_allowed_by_env)
+        if not webhook_secret:
+            raise ValueError("a webhook needs its signing secret (new_webhook_secret())")
+    elif allow_private:
+        raise SelectorError("--allow-private: only with --webhook")
     draft = Watch(0, "", kind, iso3, dom, threshold, level, owner.strip())
     title = (name or "").strip() or draft.describe().rsplit(" (TLP", 1)[0]
     return add_watch(store, name=title, kind=kind, target=iso3, domain=dom,
-                     threshold=threshold, clearance=level, owner=owner.strip())
+                     threshold=threshold, clearance=level, owner=owner.strip(),
+                     webhook_url=url, webhook_allow_private=allow_private,
+                     webhook_secret=webhook_secret if url else None)
 
 
 @dataclass(frozen=True)
@@ -72,7 +92,8 @@ class WatchRunReport:
     watches: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alerts": [a.to_dict() for a in self.alerts], "new_alerts": len(self.alerts),
+        return {"alerts": [a.to_dict(delivery=False) for a in self.alerts],
+                "new_alerts": len(self.alerts),
                 "watches": list(self.watches)}
 
 
