@@ -24,9 +24,15 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def _auth(token: str):
-    from hybridwatch.adapters.stix_taxii import _bearer
+    """A bearer token for taxii2-client (the test's reference client)."""
+    import requests
 
-    return _bearer(token)
+    class BearerAuth(requests.auth.AuthBase):
+        def __call__(self, request):
+            request.headers["Authorization"] = f"Bearer {token}"
+            return request
+
+    return BearerAuth()
 
 
 def everything(client, url: str, headers: dict[str, str], **params) -> list[dict]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from hybridwatch.adapters.stix_taxii import TIMEOUT_SECONDS
 from hybridwatch.commands.base import EXIT_INPUT, cli, db_option, emit_json, json_option, say
 from hybridwatch.commands.data_commands import export
 from hybridwatch.commands.progress import record_progress
@@ -66,17 +67,22 @@ def export_stix_command(tlp: str, output: Path | None, org: str, db: Path,
 @click.option("--added-after", help="Only objects added after this time (ISO 8601).")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path),
               help="Also keep the fetched bundle in this folder.")
+@click.option("--timeout", "timeout_seconds", type=click.FloatRange(min=0, min_open=True),
+              default=TIMEOUT_SECONDS, show_default=True,
+              help="Seconds to wait for the server, and for any one answer to arrive whole.")
 @click.option("--quiet", "-q", is_flag=True)
 @db_option
 @json_option
 @click.pass_context
 def pull(ctx: click.Context, url: str, collection: str, token: str | None,
-         added_after: str | None, keep: Path | None, quiet: bool, db: Path,
-         as_json: bool) -> None:
+         added_after: str | None, keep: Path | None, timeout_seconds: float, quiet: bool,
+         db: Path, as_json: bool) -> None:
     """Ingest a partner's TAXII 2.1 collection at URL (a discovery URL or an API root).
 
     The objects are written to a bundle and ingested like a file: markings, producer,
     quarantine and de-duplication apply, and a hybridwatch partner's findings are restored.
+    A server that misbehaves (wrong answers, endless pages, oversized or stalled answers) ends
+    the pull with one error and nothing written; see docs/sharing-stix.md for the limits.
     """
     from hybridwatch.adapters.stix_taxii import fetch_collection
 
@@ -84,7 +90,8 @@ def pull(ctx: click.Context, url: str, collection: str, token: str | None,
         target = keep or Path(folder)
         target.mkdir(parents=True, exist_ok=True)
         say(f"fetching {collection!r} from {url} …", quiet=quiet)
-        pulled = fetch_collection(url, collection, target, token=token, added_after=added_after)
+        pulled = fetch_collection(url, collection, target, token=token, added_after=added_after,
+                                  timeout_seconds=timeout_seconds)
         say(f"  {pulled.objects:,} objects in {pulled.pages} page(s)", quiet=quiet)
         if pulled.objects == 0:
             report = None
