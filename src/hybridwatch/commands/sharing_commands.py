@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hybridwatch.adapters.stix_taxii import TIMEOUT_SECONDS
+from hybridwatch.adapters.taxii_http import TIMEOUT_SECONDS
 from hybridwatch.commands.base import EXIT_INPUT, cli, db_option, emit_json, json_option, say
 from hybridwatch.commands.data_commands import export
 from hybridwatch.commands.progress import record_progress
