@@ -5,7 +5,8 @@ Each rollup holds event counts (``n_events``) and intensity sums per UTC day (in
 ``occurred_at``, so the filters written for the events table run on it unchanged), TLP level
 (``tlp``, and its rank in ``tlp_rank``: a clearance reads the rollup with one integer
 comparison, ``visible_in_rollup``, instead of comparing the level's text: a third less time for
-a count on one rollup, a tenth over the API benchmark's counts) and some event columns, sorted so that the filter it serves reads only its own rows by zonemap:
+a count on one rollup, a tenth over the API benchmark's counts) and some event columns, sorted
+so that the filter it serves reads only its own rows by zonemap:
 
 =====================  ==============================================  ==========================
 rollup                 keeps                                           answers
