@@ -3,7 +3,8 @@
 It verifies every request's signature the way ``docs/web.md`` ("Verifying a delivery") tells
 a receiver to — written here from the documentation with ``hmac``, not with hybridwatch's own
 helper — and records what came. Each request takes the next answer of ``answers`` (an HTTP
-status, or ``"sleep"``: answer nothing until the test ends), then 200 once they run out.
+status, a (status, reason phrase) pair, or ``"sleep"``: answer nothing until the test ends),
+then 200 once they run out.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     verified: bool
-    answered: int | str
+    answered: int | str | tuple[int, str]
 
     @property
     def json(self) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes, *, tolerance: int 
 @dataclass
 class Receiver:
     secrets: dict[str, str] = field(default_factory=dict)   # path → the watch's secret
-    answers: list[int | str] = field(default_factory=list)
+    answers: list[int | str | tuple[int, str]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     port: int = 0
     released: threading.Event = field(default_factory=threading.Event)
@@ -73,7 +74,8 @@ def start_receiver(*, tls_files: tuple[str, str] | None = None
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer: int | str = receiver.answers.pop(0) if receiver.answers else 200
+            answer: int | str | tuple[int, str] = \
+                receiver.answers.pop(0) if receiver.answers else 200
             secret = receiver.secrets.get(self.path, "")
             receiver.received.append(Received(self.path, headers, body,
                                               bool(secret) and verify(secret, headers, body),
@@ -81,8 +83,9 @@ def start_receiver(*, tls_files: tuple[str, str] | None = None
             if answer == "sleep":
                 receiver.released.wait(10)
                 return
-            self.send_response(int(answer))
-            if answer == 429:
+            status, reason = answer if isinstance(answer, tuple) else (int(answer), None)
+            self.send_response(status, reason)
+            if status == 429:
                 self.send_header("Retry-After", "0")
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -7,6 +7,8 @@ import socket
 import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,16 +89,18 @@ def client(app):
         yield test_client
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The same app served by uvicorn in a thread on a free loopback port."""
+@contextmanager
+def serve(app, *, lifespan: str = "off") -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port; yields its base URL.
+    ``lifespan="on"`` runs the app's start-up and shutdown (closing a store opened with
+    ``create_app(..., close_on_shutdown=True)``)."""
     import uvicorn
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+                                           log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -104,9 +108,18 @@ def live_server(app):
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The same app served by uvicorn in a thread on a free loopback port."""
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

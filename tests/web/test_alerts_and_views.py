@@ -4,17 +4,23 @@ The API lists the watches' alerts within the caller's clearance and lets analyst
 them; the actor–target counts equal an independent SQL count. In the browser: the alert list
 and the actor–target view render, the actor–target text is at least 11 px, a domain's colour
 is the timeline's, and dragging across the timeline zooms every panel to the dragged span.
-The watches and alerts these tests write to the shared demo store are removed afterwards."""
+The watches and alerts these tests write to the shared demo store are removed afterwards.
+The alerts panel's webhook delivery states are checked on a store of their own, after
+`hybridwatch watch run` delivered to real receivers on loopback (screenshot:
+tests/artifacts/dashboard-alerts.png)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
+from hybridwatch.store import EventStore
 
-from conftest import ARTIFACTS
-from test_dashboard import CHROMIUM, browser, open_dashboard  # noqa: F401 (fixture)
+from conftest import ARTIFACTS, serve
+from test_dashboard import CHROMIUM, browser, open_dashboard, sign_in  # noqa: F401 (fixture)
 from web_helpers import assert_error, bearer, visible_sql
 
 pytest.importorskip("fastapi")
@@ -192,7 +198,7 @@ def test_the_dashboard_shows_alerts_actor_targets_and_zooms(browser, live_server
     assert any(expected.values())
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator("#narratives").screenshot(path=str(ARTIFACTS / "dashboard-narratives.png"))
-    page.locator("#alerts").screenshot(path=str(ARTIFACTS / "dashboard-alerts.png"))
+    page.locator("#alerts").screenshot(path=str(ARTIFACTS / "dashboard-alerts-demo.png"))
     page.locator("#actor-targets").screenshot(path=str(ARTIFACTS / "dashboard-actor-targets.png"))
 
     # the timeline's brush: drag across the middle of the chart; From/To become that span,
@@ -273,3 +279,148 @@ def test_synchronised_narratives_carry_their_disarm_techniques(client, tokens, d
     assert "DISARM techniques" in html
     for _, technique in tagged:
         assert technique["technique"] in html
+
+
+#: a receiver's reason phrase reaches the delivery's error (ours, cut to 60 printable
+#: characters): the page must show it as text
+HOSTILE_REASON = '<img src=x onerror="window.hwInjected=1">'
+
+
+@pytest.fixture
+def receivers():
+    """Three webhook receivers on loopback (tests/outputs/webhook_receiver.py): ``ok`` answers
+    200, ``tight`` and ``hostile`` answer what the test sets."""
+    import sys
+
+    sys.path.append(str(Path(__file__).resolve().parents[1] / "outputs"))
+    from webhook_receiver import start_receiver
+
+    started = {name: start_receiver() for name in ("ok", "tight", "hostile")}
+    yield {name: found for name, (found, _) in started.items()}
+    for found, server in started.values():
+        found.released.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _delivery_store(db: Path, receivers) -> dict[str, int]:
+    """A store of its own with one GREEN episode on DEU and one AMBER episode on POL (citing
+    one AMBER event) and six watches, run by `hybridwatch watch run` twice, the POL event
+    tightened to RED in between: ``refused`` (its webhook a closed loopback port: failed),
+    ``delivered`` (a receiver answering 200), ``plain`` (no webhook), ``tightened`` (its
+    first delivery refused with a 400, then withheld), ``hostile`` (a 400 whose reason phrase
+    is markup: failed), and ``later`` (added after the runs; its alert recorded, not sent:
+    pending). Returns the watch ids by name."""
+    from click.testing import CliRunner
+    from webhook_receiver import closed_port
+
+    from hybridwatch.cli import cli
+    from hybridwatch.store.findings_store import items_of, save_run
+    from hybridwatch.workflows.watches import run_watches
+
+    def call(*args: str) -> tuple[int, dict]:
+        result = CliRunner().invoke(cli, [*args, "--db", str(db), "--json"],
+                                    catch_exceptions=False)
+        return result.exit_code, json.loads(result.stdout)
+
+    def add(name: str, target: str, url: str | None = None) -> int:
+        hook = ["--webhook", url, "--allow-private"] if url else []
+        code, watch = call("watch", "add", "--kind", "episodes", "--target", target,
+                           "--name", name, "--owner", "ana", *hook)
+        assert code == 0, watch
+        return watch["watch_id"]
+
+    def episode(start: str, targets: list[str], **extra) -> dict:
+        return {"start": start, "end": start, "targets": targets, "domains": ["cyber", "social"],
+                "p_value": 0.02, "zone": "single", "window_days": 7, "statistic": 3.0,
+                "signals": [], "cells": [], **extra}
+
+    with EventStore(db) as store:
+        store._con.execute(
+            "INSERT INTO events (event_id, source, source_record_id, occurred_at, "
+            "occurred_precision, domain, target_iso3s, tlp, ingest_id) VALUES "
+            "('e1', 'test', 'e1', TIMESTAMP '2024-05-02', 'day', 'cyber', ['POL'], 'amber', 1)")
+        save_run(store, "episodes", {"parameters": {}}, items_of(
+            "episodes", [episode("2024-04-02", ["DEU"]),
+                         episode("2024-05-02", ["POL"], event_ids=["e1"])], ["green", "amber"]))
+    ok, tight, hostile = receivers["ok"], receivers["tight"], receivers["hostile"]
+    tight.answers = [400]
+    hostile.answers = [(400, HOSTILE_REASON)] * 2
+    ids = {"refused": add("refused", "DEU", f"http://127.0.0.1:{closed_port()}/hook"),
+           "delivered": add("delivered", "DEU", ok.url("/hook")),
+           "plain": add("plain", "DEU"),
+           "tightened": add("tightened", "POL", tight.url("/hook")),
+           "hostile": add("hostile", "DEU", hostile.url("/hook"))}
+    fast = ("--webhook-retries", "0", "--webhook-backoff", "0.01", "--webhook-timeout", "2")
+    code, first = call("watch", "run", *fast)
+    assert code == 6 and first["new_alerts"] == 5
+    assert (first["deliveries"]["delivered"], first["deliveries"]["failed"]) == (1, 3)
+    with EventStore(db) as store:                      # a later version marks the event RED
+        store._con.execute("UPDATE events SET tlp = 'red' WHERE event_id = 'e1'")
+    code, second = call("watch", "run", *fast)
+    assert code == 6 and second["new_alerts"] == 0
+    assert (second["deliveries"]["failed"], second["deliveries"]["withheld"]) == (2, 1)
+    ids["later"] = add("later", "DEU", ok.url("/later"))
+    with EventStore(db) as store:                      # recorded, not sent yet
+        assert len(run_watches(store).alerts) == 1
+    return ids
+
+
+def test_the_dashboard_shows_each_alerts_webhook_delivery(browser, tmp_path,  # noqa: F811
+                                                          receivers):
+    """The alerts panel shows each alert's delivery as GET /api/alerts gives it: failed with
+    the reason and attempts (a webhook refusing connections), delivered with its time (a real
+    receiver on loopback), withheld, pending, and nothing for a watch without a webhook. A
+    receiver's reason phrase that is markup stays text."""
+    from hybridwatch.store.access_store import create_token
+    from hybridwatch.web.app import create_app
+
+    db = tmp_path / "deliveries.duckdb"
+    EventStore(db).close()
+    ids = _delivery_store(db, receivers)
+    with EventStore(db) as store:                      # RED: the tightened alert is readable
+        token = create_token(store, role="admin", name="delivery admin").token
+    with serve(create_app(db, close_on_shutdown=True), lifespan="on") as url:
+        listed = httpx.get(f"{url}/api/alerts", params={"limit": 50},
+                           headers=bearer(token)).json()["alerts"]
+        page, problems = open_dashboard(browser, url, token=token)
+        page.wait_for_function("window.hwReady === true", timeout=30_000)
+        rows = page.locator("#alerts-list li").evaluate_all("""rows => rows.map(r => {
+            const d = r.querySelector('.delivery');
+            return [+r.dataset.alert, d && d.dataset.delivery, d && d.textContent,
+                    d && d.title]; })""")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#alerts").screenshot(path=str(ARTIFACTS / "dashboard-alerts.png"))
+        injected = page.evaluate("window.hwInjected === 1 || !!document.querySelector("
+                                 "'#alerts img')")
+        page.close()
+        # the same panel under the page's Content-Security-Policy, enforced: no violation
+        strict = browser.new_page(viewport={"width": 1400, "height": 1000})
+        violations: list[str] = []
+        strict.on("console", lambda m: violations.append(m.text)
+                  if "Content Security Policy" in m.text else None)
+        strict.goto(url)
+        sign_in(strict, token)
+        strict.wait_for_selector("#alerts-list .delivery-withheld")
+        strict.close()
+    api = {a["alert_id"]: a for a in listed}
+    assert [r[0] for r in rows] == [a["alert_id"] for a in listed] and len(rows) == 6
+    shown = {api[alert_id]["watch_id"]: (state, text, title)
+             for alert_id, state, text, title in rows}
+    # every row's state is the API's; none for the watch without a webhook
+    assert {w: s for w, (s, _, _) in shown.items()} == \
+        {a["watch_id"]: (a["delivery"] or {}).get("state") for a in listed}
+    by_name = {name: shown[watch_id] for name, watch_id in ids.items()}
+    assert by_name["plain"] == (None, None, None)
+    assert by_name["refused"][1] == "webhook failed: connection refused (2 attempts)"
+    delivered = next(a["delivery"] for a in listed if a["watch_id"] == ids["delivered"])
+    assert by_name["delivered"][1] == \
+        f"webhook delivered {delivered['last_attempt_at'][:16].replace('T', ' ')} UTC"
+    assert "HTTP 200 (1 attempt)" in by_name["delivered"][2]
+    assert by_name["tightened"][1] == "webhook withheld: not sent"
+    assert "now TLP:RED" in by_name["tightened"][2]
+    assert by_name["later"][1] == "webhook pending"
+    assert by_name["hostile"][1] == f"webhook failed: HTTP 400 {HOSTILE_REASON} (2 attempts)"
+    assert not injected
+    assert problems == [] and violations == []
+    assert len(receivers["ok"].delivered("/hook")) == 1 and not receivers["ok"].delivered("/later")

@@ -273,6 +273,28 @@
     if (w) b.appendChild(w);
   }
 
+  const utcMinute = (iso) => iso ? iso.slice(0, 16).replace("T", " ") + " UTC" : "";
+  const DELIVERY_STATES = ["delivered", "failed", "withheld", "pending"];
+  // where an alert's webhook delivery stands, as GET /api/alerts gives it (`delivery`); nothing
+  // for an alert of a watch without a webhook. All text goes through h() (textContent).
+  function deliveryBadge(d) {
+    if (!d) return null;
+    const state = DELIVERY_STATES.includes(d.state) ? d.state : "other";
+    const attempts = `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`;
+    const [text, title] = {
+      delivered: [`delivered ${utcMinute(d.last_attempt_at)}`,
+        `the webhook answered${d.http_status ? " HTTP " + d.http_status : ""} (${attempts})`],
+      failed: [`failed: ${d.error || "no reason recorded"} (${attempts})`,
+        `last attempt ${utcMinute(d.last_attempt_at)}; the next hybridwatch watch run retries it`],
+      withheld: ["withheld: not sent",
+        `never sent: ${d.error || "above the watch's clearance now"}`],
+      pending: ["pending", "not sent yet: the next hybridwatch watch run sends it"],
+      other: [String(d.state), ""],   // a state this page does not know: shown as given
+    }[state];
+    return h("span", { class: `delivery delivery-${state}`, "data-delivery": d.state, title: title || null },
+      "webhook ", text);
+  }
+
   async function renderAlerts() {
     const a = await api("/api/alerts", { limit: 50 });
     const b = body("alerts");
@@ -285,7 +307,8 @@
     if (a.alerts.length) {
       b.appendChild(h("ul", { class: "alerts", id: "alerts-list" }, a.alerts.map((al) => h("li", { "data-alert": String(al.alert_id) },
         tlp(al.tlp), h("b", {}, al.watch || `watch ${al.watch_id}`), h("span", {}, al.message),
-        h("span", { class: "when" }, al.raised_at.slice(0, 16).replace("T", " ") + " UTC"),
+        h("span", { class: "when" }, utcMinute(al.raised_at)),
+        deliveryBadge(al.delivery),
         canAck ? h("button", { type: "button", class: "ack", onclick: async (ev) => {
           ev.currentTarget.disabled = true;
           try {
