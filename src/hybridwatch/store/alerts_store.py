@@ -15,13 +15,14 @@ of a watch with a webhook is *pending* until ``alert_deliveries`` holds a ``deli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from hybridwatch.errors import SelectorError, StoreError
-from hybridwatch.model.tlp import readable_sql
+from hybridwatch.model.tlp import most_restricted, readable
 from hybridwatch.model.watches import Watch
+from hybridwatch.store.findings_store import levels_now as finding_levels_now
 from hybridwatch.store.schema import WATCHES_DDL, WEBHOOKS_DDL
 from hybridwatch.store.store import EventStore
 
@@ -228,31 +229,35 @@ def _alert_of(row: Sequence[Any]) -> Alert:
 
 def list_alerts(store: EventStore, *, clearance: str, include_acknowledged: bool = False,
                 limit: int = 100, offset: int = 0) -> tuple[list[Alert], int, int]:
-    """(alerts, total, withheld): the alerts a reader at ``clearance`` may see, newest first;
-    ``withheld`` counts those above the clearance."""
+    """(alerts, total, withheld): the alerts a reader at ``clearance`` may see, newest first,
+    each at its level now (``levels_now``); ``withheld`` counts those above the clearance."""
     if not _present(store):
         return [], 0, 0
-    open_only = "" if include_acknowledged else "AND a.acknowledged_at IS NULL"
-    visible = readable_sql(clearance, "a.tlp")
-    base = f"FROM alerts a WHERE true {open_only}"
-    total, withheld = store._con.execute(
-        f"SELECT count(*) FILTER (WHERE {visible}), count(*) FILTER (WHERE NOT ({visible})) "
-        f"{base}").fetchall()[0]
+    open_only = "" if include_acknowledged else "WHERE a.acknowledged_at IS NULL"
     columns, joins = _alert_select(store)
-    rows = store._con.execute(
-        f"SELECT {columns} {joins} WHERE {visible} {open_only} "
-        "ORDER BY a.alert_id DESC LIMIT ? OFFSET ?", [limit, offset]).fetchall()
-    return [_alert_of(row) for row in rows], int(total), int(withheld)
+    every = levels_now(store, [_alert_of(row) for row in store._con.execute(
+        f"SELECT {columns} {joins} {open_only} ORDER BY a.alert_id DESC").fetchall()])
+    shown = [alert for alert in every if readable(alert.tlp, clearance)]
+    return shown[offset:offset + limit], len(shown), len(every) - len(shown)
 
 
 def _one_alert(store: EventStore, alert_id: int, clearance: str) -> Alert | None:
     if not _present(store):
         return None
     columns, joins = _alert_select(store)
-    rows = store._con.execute(
-        f"SELECT {columns} {joins} WHERE a.alert_id = ? "
-        f"AND {readable_sql(clearance, 'a.tlp')}", [alert_id]).fetchall()
-    return _alert_of(rows[0]) if rows else None
+    rows = store._con.execute(f"SELECT {columns} {joins} WHERE a.alert_id = ?",
+                              [alert_id]).fetchall()
+    found = levels_now(store, [_alert_of(row) for row in rows])
+    return found[0] if found and readable(found[0].tlp, clearance) else None
+
+
+def levels_now(store: EventStore, alerts: list[Alert]) -> list[Alert]:
+    """``alerts`` at their level now: the level each was raised at, raised to its finding's
+    level now (what the finding cites may have been marked higher since:
+    ``findings_store.levels_now``), so an alert never shows more than its finding would."""
+    now = finding_levels_now(store, [(a.run_id, a.finding_id) for a in alerts])
+    return [replace(a, tlp=most_restricted([a.tlp, now.get((a.run_id, a.finding_id))]))
+            for a in alerts]
 
 
 def pending_deliveries(store: EventStore) -> list[tuple[Watch, list[Alert]]]:
