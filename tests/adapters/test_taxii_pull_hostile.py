@@ -372,3 +372,26 @@ def test_any_envelope_gives_a_faithful_bundle_or_an_input_error(partner, tmp_pat
     event("pulled")
     expected = [obj for page in served for obj in page.get("objects", [])]
     assert bundle_objects(pulled) == expected and pulled.pages == len(served)
+
+
+def test_pulling_objects_the_store_already_holds_adds_nothing(partner, tmp_path) -> None:
+    """The first pull after an upgrade: the store holds the collection's objects from a bundle
+    of another byte layout (here the fixture file, ingested directly), so the pulled bundle is
+    a new file to the ingest, but its objects are known: none is stored twice; a second pull
+    adds nothing either."""
+    good = json.loads(FIXTURE.read_text(encoding="utf-8"))["objects"]
+    partner.serve_pages(good[:20], good[20:])
+    db = tmp_path / "store.duckdb"
+    with EventStore(db) as store:
+        first = ingest_file(store, FIXTURE, format="stix").to_dict()
+        before = store._con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    assert first["ingested"] == before > 0
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["pull", f"{partner.url}/taxii2/", "-c", "partner",
+                                          "--token", "hw_secret", "--db", str(db), "--json",
+                                          "-q"])
+        assert result.exit_code == 0, result.output
+        answer = json.loads(result.stdout)
+        assert answer["pulled"]["objects"] == len(good) and answer["ingest"]["ingested"] == 0
+        with EventStore(db, read_only=True) as store:
+            assert store._con.execute("SELECT count(*) FROM events").fetchall()[0][0] == before
