@@ -1,10 +1,13 @@
-"""``hybridwatch watch add | list | remove | run | alerts | ack``: watchlists and their alerts."""
+"""``hybridwatch watch add | list | remove | run | alerts | ack | webhook-test | webhook-rotate``:
+watchlists, their alerts, and their webhooks."""
 
 from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,12 +16,42 @@ from hybridwatch.commands.base import (
 )
 from hybridwatch.store import EventStore
 
+if TYPE_CHECKING:
+    from hybridwatch.outputs.webhook_transport import WebhookSettings
+
 
 def _user() -> str:
     try:
         return os.environ.get("HYBRIDWATCH_ANALYST") or getpass.getuser()
     except Exception:  # no login name (a container without passwd entry)
         return "analyst"
+
+
+def webhook_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--webhook-timeout``, ``--webhook-retries`` and ``--webhook-backoff``: how `watch run`
+    delivers and `watch webhook-test` pings (``webhook_settings`` turns them into settings)."""
+    for option in reversed((
+            click.option("--webhook-timeout", type=float, default=5.0, show_default=True,
+                         envvar="HYBRIDWATCH_WEBHOOK_TIMEOUT",
+                         help="Seconds an attempt to POST to a webhook may take "
+                              "(env HYBRIDWATCH_WEBHOOK_TIMEOUT)."),
+            click.option("--webhook-retries", type=int, default=2, show_default=True,
+                         envvar="HYBRIDWATCH_WEBHOOK_RETRIES",
+                         help="Retries after a failed attempt (connection error, timeout, 5xx, "
+                              "408, 429; never other 4xx) (env HYBRIDWATCH_WEBHOOK_RETRIES)."),
+            click.option("--webhook-backoff", type=float, default=1.0, show_default=True,
+                         help="Seconds before the first retry, doubling for each next one "
+                              "(at most 30)."))):
+        command = option(command)
+    return command
+
+
+def webhook_settings(timeout: float, retries: int, backoff: float) -> WebhookSettings:
+    """The ``WebhookSettings`` of the options (private addresses as the environment says)."""
+    from hybridwatch.outputs.webhook_transport import WebhookSettings as Settings
+
+    return Settings(timeout_seconds=timeout, retries=retries, backoff_seconds=backoff,
+                    allow_private=Settings.allow_private_from_env(dict(os.environ)))
 
 
 @cli.group()
@@ -112,16 +145,7 @@ def remove(watch_id: int, db: Path, as_json: bool) -> None:
 @watch.command(name="run")
 @click.option("--run", "runs", multiple=True,
               help="Read this run (id or prefix) instead of its kind's current run; repeatable.")
-@click.option("--webhook-timeout", type=float, default=5.0, show_default=True,
-              envvar="HYBRIDWATCH_WEBHOOK_TIMEOUT",
-              help="Seconds an attempt to POST to a webhook may take "
-                   "(env HYBRIDWATCH_WEBHOOK_TIMEOUT).")
-@click.option("--webhook-retries", type=int, default=2, show_default=True,
-              envvar="HYBRIDWATCH_WEBHOOK_RETRIES",
-              help="Retries after a failed attempt (connection error, timeout, 5xx, 408, 429; "
-                   "never other 4xx) (env HYBRIDWATCH_WEBHOOK_RETRIES).")
-@click.option("--webhook-backoff", type=float, default=1.0, show_default=True,
-              help="Seconds before the first retry, doubling for each next one (at most 30).")
+@webhook_options
 @click.option("--quiet", is_flag=True, help="No summary on stderr.")
 @db_option
 @json_option
@@ -134,14 +158,11 @@ def run_(ctx: click.Context, runs: tuple[str, ...], webhook_timeout: float,
     webhooks. Exit 0 whether or not any fired (for cron); 6 when a delivery failed (its alerts
     are kept, and the next run retries them)."""
     from hybridwatch.outputs.alert_webhooks import (
-        WebhookSettings, plan_deliveries, record_deliveries, send_deliveries,
+        plan_deliveries, record_deliveries, send_deliveries,
     )
     from hybridwatch.workflows.watches import run_watches
 
-    settings = WebhookSettings(
-        timeout_seconds=webhook_timeout, retries=webhook_retries,
-        backoff_seconds=webhook_backoff,
-        allow_private=WebhookSettings.allow_private_from_env(dict(os.environ)))
+    settings = webhook_settings(webhook_timeout, webhook_retries, webhook_backoff)
     with EventStore(db) as store:
         report = run_watches(store, runs=runs)
         plans, withheld = plan_deliveries(store, settings=settings)
@@ -223,3 +244,58 @@ def ack(alert_id: int, by: str | None, db: Path, as_json: bool) -> None:
         emit_json(done.to_dict())
         return
     say(f"alert {done.alert_id} acknowledged by {done.acknowledged_by}")
+
+
+@watch.command(name="webhook-test")
+@click.argument("watch_id", type=int)
+@webhook_options
+@db_option
+@json_option
+@click.pass_context
+def webhook_test(ctx: click.Context, watch_id: int, webhook_timeout: float,
+                 webhook_retries: int, webhook_backoff: float, db: Path,
+                 as_json: bool) -> None:
+    """Send one signed ping (no alerts) to a watch's webhook now and print what came back: the
+    HTTP status, or why it failed. Signed, checked and retried as `watch run` delivers; not
+    recorded as a delivery. Exit 0 on a 2xx, 6 otherwise."""
+    from hybridwatch.outputs.webhook_pings import plan_ping, send_ping
+
+    settings = webhook_settings(webhook_timeout, webhook_retries, webhook_backoff)
+    with EventStore(db, read_only=True) as store:
+        plan = plan_ping(store, watch_id)
+    outcome = send_ping(plan, settings)      # the store is released while the receiver answers
+    done = outcome.to_dict()
+    if as_json:
+        emit_json(done)
+    else:
+        tries = f"{done['attempts']} attempt{'s' if done['attempts'] > 1 else ''}"
+        if outcome.delivered:
+            click.echo(f"ping to {done['host']} (watch {watch_id}): delivered, "
+                       f"HTTP {done['http_status']} ({tries})")
+        else:
+            click.echo(f"ping to {done['host']} (watch {watch_id}): failed: {done['error']} "
+                       f"({tries})")
+    if not outcome.delivered:
+        ctx.exit(EXIT_DELIVERY)
+
+
+@watch.command(name="webhook-rotate")
+@click.argument("watch_id", type=int)
+@db_option
+@json_option
+def webhook_rotate(watch_id: int, db: Path, as_json: bool) -> None:
+    """Give a watch's webhook a new signing secret and print it once (`--json`:
+    `webhook_secret`); every delivery and ping from now on is signed with it, none with the old
+    one. See docs/web.md, "Rotating the secret", for the receiver's side."""
+    from hybridwatch.workflows.watches import rotate_webhook_secret
+
+    with EventStore(db) as store:
+        rotated, secret = rotate_webhook_secret(store, watch_id)
+    if as_json:
+        emit_json({**rotated.to_dict(), "webhook_secret": secret})
+        return
+    click.echo(f"watch {rotated.watch_id}: new webhook secret (shown once; give it to the "
+               f"receiver, which should accept the old one too for a while): {secret}")
+    say("the old secret signs nothing from now on (a `watch run` already sending finishes "
+        "with it); check with `hybridwatch watch webhook-test "
+        f"{rotated.watch_id}`")

@@ -33,11 +33,13 @@ SIGNATURE_HEADER = "X-Hybridwatch-Signature"   # "sha256=<hex HMAC-SHA256>"
 TIMESTAMP_HEADER = "X-Hybridwatch-Timestamp"   # Unix seconds (UTC), part of the signed string
 DELIVERY_HEADER = "X-Hybridwatch-Delivery"     # the body's id, the same on its retries
 TLP_HEADER = "X-Hybridwatch-TLP"               # the body's TLP 2.0 level, e.g. "AMBER"
-EVENT_HEADER = "X-Hybridwatch-Event"           # "alerts"
+EVENT_HEADER = "X-Hybridwatch-Event"           # "alerts", or "ping" (``watch webhook-test``)
 
 #: What the payload's ``type`` says and its schema version (``docs/web.md``).
 PAYLOAD_TYPE = "hybridwatch.alerts"
 PAYLOAD_VERSION = 1
+#: A ping's ``type``: a signed body with no alerts, sent on demand to test a webhook.
+PING_TYPE = "hybridwatch.ping"
 
 #: The longest URL a watch may name, and the secret's prefix (recognisable in a leak scan).
 MAX_URL_LENGTH = 2048

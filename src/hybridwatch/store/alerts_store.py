@@ -132,6 +132,30 @@ def webhook_secret(store: EventStore, watch_id: int) -> str | None:
     return rows[0][0] if rows else None
 
 
+def webhook_of(store: EventStore, watch_id: int) -> tuple[Watch, str]:
+    """A watch with a webhook, and its signing secret: ``StoreError`` if there is no such
+    watch, ``SelectorError`` if it has no webhook."""
+    found = [w for w in list_watches(store) if w.watch_id == watch_id]
+    if not found:
+        raise StoreError(f"no watch {watch_id} in this store (`hybridwatch watch list`)")
+    secret = webhook_secret(store, watch_id)
+    if found[0].webhook_url is None or not secret:
+        raise SelectorError(f"watch {watch_id} has no webhook: remove it and add it again with "
+                            "--webhook URL (`hybridwatch watch add --help`)")
+    return found[0], secret
+
+
+def replace_webhook_secret(store: EventStore, watch_id: int, secret: str) -> Watch:
+    """Make ``secret`` the signing secret of a watch's webhook (errors as ``webhook_of``); the
+    old secret is overwritten, not kept."""
+    if not secret:
+        raise ValueError("a webhook needs its signing secret")
+    watch, _ = webhook_of(store, watch_id)
+    store._con.execute("UPDATE watch_webhooks SET secret = ? WHERE watch_id = ?",
+                      [secret, watch_id])
+    return watch
+
+
 def remove_watch(store: EventStore, watch_id: int) -> Watch:
     """Delete a watch, its alerts, its webhook and their deliveries (``StoreError`` if there is
     no such watch)."""

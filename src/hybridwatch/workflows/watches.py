@@ -17,9 +17,9 @@ from hybridwatch.model.countries import to_iso3
 from hybridwatch.model.domains import normalise_domain
 from hybridwatch.model.tlp import parse_level
 from hybridwatch.model.watches import Watch, alert_message, rule_of
-from hybridwatch.model.webhooks import check_webhook_url
+from hybridwatch.model.webhooks import check_webhook_url, new_webhook_secret
 from hybridwatch.store.alerts_store import (
-    Alert, AlertCandidate, add_watch, list_watches, record_alerts,
+    Alert, AlertCandidate, add_watch, list_watches, record_alerts, replace_webhook_secret,
 )
 from hybridwatch.store.findings_store import latest_run
 from hybridwatch.store.run_history import find_run
@@ -81,6 +81,14 @@ def new_watch(store: EventStore, *, kind: str, target: str | None = None,
                      threshold=threshold, clearance=level, owner=owner.strip(),
                      webhook_url=url, webhook_allow_private=allow_private,
                      webhook_secret=webhook_secret if url else None)
+
+
+def rotate_webhook_secret(store: EventStore, watch_id: int) -> tuple[Watch, str]:
+    """Give a watch's webhook a new signing secret (``new_webhook_secret``, as ``watch add``
+    does) and return it with the watch: the caller shows it once. Bodies planned from now on
+    are signed with it; the old secret is gone (``docs/web.md``, "Rotating the secret")."""
+    secret = new_webhook_secret()
+    return replace_webhook_secret(store, watch_id, secret), secret
 
 
 @dataclass(frozen=True)
