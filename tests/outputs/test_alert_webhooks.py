@@ -40,15 +40,6 @@ def _save(db, items, tlps=None) -> str:
 
 
 @pytest.fixture()
-def receiver():
-    found, server = start_receiver()
-    yield found
-    found.released.set()
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture()
 def db(tmp_path):
     path = tmp_path / "hooks.duckdb"
     EventStore(path).close()

@@ -15,20 +15,11 @@ from hybridwatch.cli import cli
 from hybridwatch.store import EventStore
 from hybridwatch.store.findings_store import items_of, save_run
 
-from webhook_receiver import closed_port, start_receiver, verify
+from webhook_receiver import closed_port, verify
 
 #: what a ping holds (docs/web.md, "Testing a webhook"): nothing else may ride along
 PING_KEYS = {"type", "version", "delivery_id", "created_at", "watch"}
 FAST = ["--webhook-backoff", "0.01"]
-
-
-@pytest.fixture()
-def receiver():
-    found, server = start_receiver()
-    yield found
-    found.released.set()
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture()
