@@ -91,7 +91,8 @@ def start_receiver(*, tls_files: tuple[str, str] | None = None
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Quiet: http.server logs every request to stderr, which would bury the
+            test output."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     if tls_files:

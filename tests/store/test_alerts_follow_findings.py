@@ -66,7 +66,6 @@ def test_an_alert_whose_finding_was_tightened_is_withheld_from_the_lower_clearan
 
 
 def test_the_api_withholds_it_too(db):
-    pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
     from hybridwatch.web.app import create_app
