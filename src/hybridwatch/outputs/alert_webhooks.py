@@ -193,7 +193,6 @@ def _withheld_because(alert: Alert, watch: Watch, level_now: str | None) -> str 
     return None
 
 
-
 def send_delivery(plan: DeliveryPlan, settings: WebhookSettings, *,
                   sleep: Callable[[float], None] = time.sleep,
                   clock: Callable[[], float] = time.time) -> DeliveryOutcome:

@@ -291,18 +291,16 @@ def pending_deliveries(store: EventStore) -> list[tuple[Watch, list[Alert]]]:
     if not (_present(store) and _webhooks_present(store)):
         return []
     columns, joins = _alert_select(store)
-    out = []
-    for watch in list_watches(store):
-        if watch.webhook_url is None:
-            continue
-        rows = store._con.execute(
-            f"SELECT {columns} {joins} WHERE a.watch_id = ? AND NOT EXISTS ("
+    pending: dict[int, list[Alert]] = {}
+    for row in store._con.execute(    # one query for every watch's alerts
+            f"SELECT {columns} {joins} WHERE h.url IS NOT NULL AND NOT EXISTS ("
             "SELECT 1 FROM alert_deliveries x WHERE x.alert_id = a.alert_id "
-            "AND x.status IN ('delivered', 'withheld')) ORDER BY a.alert_id",
-            [watch.watch_id]).fetchall()
-        if rows:
-            out.append((watch, [_alert_of(row) for row in rows]))
-    return out
+            "AND x.status IN ('delivered', 'withheld')) ORDER BY a.watch_id, a.alert_id"
+            ).fetchall():
+        alert = _alert_of(row)
+        pending.setdefault(alert.watch_id, []).append(alert)
+    return [(watch, pending[watch.watch_id]) for watch in list_watches(store)
+            if watch.webhook_url is not None and watch.watch_id in pending]
 
 
 @dataclass(frozen=True)
